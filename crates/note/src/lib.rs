@@ -1,0 +1,373 @@
+//! C2SP signed-note keys and notes.
+//!
+//! Every key in Corridor — a party's, the log's, a witness's — is written in the
+//! signed-note Ed25519 encoding, so that tools this project did not write can read
+//! it: key ID = SHA-256(name || 0x0A || 0x01 || public key)[:4], verifier key text
+//! `name+hex(keyID)+base64(0x01 || public key)`, private key text
+//! `PRIVATE+KEY+name+hex(keyID)+base64(0x01 || seed)`.
+//!
+//! Checkpoints are signed notes: a UTF-8 text ending in a newline, a blank line,
+//! then one `— name base64(keyID || signature)` line per signature.
+//!
+//! This crate is pure: no I/O, no clock. Randomness for key generation is passed in.
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
+use sha2::{Digest, Sha256};
+
+/// The signature algorithm byte for Ed25519 in the signed-note encoding.
+const ALG_ED25519: u8 = 0x01;
+/// Longest key name accepted; names are identifiers, not prose.
+pub const MAX_NAME_LEN: usize = 256;
+/// Most signature lines read from one note; more is refused rather than scanned.
+pub const MAX_NOTE_SIGNATURES: usize = 100;
+/// Largest note accepted, in bytes.
+pub const MAX_NOTE_LEN: usize = 1_000_000;
+
+/// Why a key or a note was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NoteError {
+    #[error("key name is empty, too long, or contains '+', whitespace or a control character")]
+    BadName,
+    #[error("key text is not of the form name+keyid+base64")]
+    MalformedKey,
+    #[error("key is not an Ed25519 key (algorithm byte must be 0x01)")]
+    UnsupportedAlgorithm,
+    #[error("key ID in the key text does not match the key")]
+    KeyIdMismatch,
+    #[error("note is malformed: {0}")]
+    MalformedNote(&'static str),
+    #[error("note carries no valid signature by the expected key")]
+    NoValidSignature,
+}
+
+/// Checks a signed-note key name: non-empty, no '+', no whitespace, no control
+/// characters (a name appears inside space-separated signature lines).
+pub fn validate_name(name: &str) -> Result<(), NoteError> {
+    let bad_char = |c: char| c == '+' || c.is_whitespace() || c.is_control();
+    if name.is_empty() || name.len() > MAX_NAME_LEN || name.chars().any(bad_char) {
+        return Err(NoteError::BadName);
+    }
+    Ok(())
+}
+
+/// The 4-byte key ID of an Ed25519 key with the given name, as a big-endian integer.
+pub fn key_id(name: &str, public: &[u8; 32]) -> u32 {
+    let mut h = Sha256::new();
+    h.update(name.as_bytes());
+    h.update([0x0A, ALG_ED25519]);
+    h.update(public);
+    let d = h.finalize();
+    u32::from_be_bytes([d[0], d[1], d[2], d[3]])
+}
+
+/// Splits `name+hex8+base64` (the last two `+`-separated fields), checking the name.
+fn split_key_text(text: &str) -> Result<(&str, u32, Vec<u8>), NoteError> {
+    // Names never contain '+', but base64 key data may: split from the left.
+    let mut parts = text.splitn(3, '+');
+    let (Some(name), Some(id_hex), Some(data)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(NoteError::MalformedKey);
+    };
+    validate_name(name)?;
+    if id_hex.len() != 8 || !id_hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(NoteError::MalformedKey);
+    }
+    let id = u32::from_str_radix(id_hex, 16).map_err(|_| NoteError::MalformedKey)?;
+    let raw = B64.decode(data).map_err(|_| NoteError::MalformedKey)?;
+    if raw.len() != 33 {
+        return Err(NoteError::MalformedKey);
+    }
+    if raw[0] != ALG_ED25519 {
+        return Err(NoteError::UnsupportedAlgorithm);
+    }
+    Ok((name, id, raw[1..].to_vec()))
+}
+
+/// A public key with its name: what verifies a party's statements or a checkpoint.
+#[derive(Clone, PartialEq, Eq)]
+pub struct VerifierKey {
+    name: String,
+    key_id: u32,
+    public: VerifyingKey,
+}
+
+impl std::fmt::Debug for VerifierKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_vkey())
+    }
+}
+
+impl VerifierKey {
+    /// Parses verifier key text `name+hex(keyID)+base64(0x01 || public key)`.
+    pub fn parse(text: &str) -> Result<Self, NoteError> {
+        let (name, id, raw) = split_key_text(text)?;
+        let bytes: [u8; 32] = raw.try_into().map_err(|_| NoteError::MalformedKey)?;
+        let public = VerifyingKey::from_bytes(&bytes).map_err(|_| NoteError::MalformedKey)?;
+        if key_id(name, &bytes) != id {
+            return Err(NoteError::KeyIdMismatch);
+        }
+        Ok(Self { name: name.to_owned(), key_id: id, public })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn key_id(&self) -> u32 {
+        self.key_id
+    }
+
+    /// `name+hex(keyID)`: the form a DSSE `keyid` takes in Corridor.
+    pub fn key_ref(&self) -> String {
+        format!("{}+{:08x}", self.name, self.key_id)
+    }
+
+    pub fn public_bytes(&self) -> [u8; 32] {
+        self.public.to_bytes()
+    }
+
+    /// The verifier key text.
+    pub fn to_vkey(&self) -> String {
+        let mut raw = vec![ALG_ED25519];
+        raw.extend_from_slice(self.public.as_bytes());
+        format!("{}+{:08x}+{}", self.name, self.key_id, B64.encode(raw))
+    }
+
+    /// Strict Ed25519 verification (rejects small-order keys and non-canonical signatures).
+    pub fn verify(&self, msg: &[u8], sig: &[u8]) -> bool {
+        let Ok(sig) = ed25519_dalek::Signature::from_slice(sig) else {
+            return false;
+        };
+        self.public.verify_strict(msg, &sig).is_ok()
+    }
+}
+
+/// A private key with its name. Lives only with its party (a file under its
+/// control, or the browser); the server holds only the log's own key.
+#[derive(Clone)]
+pub struct SignerKey {
+    name: String,
+    key_id: u32,
+    signing: SigningKey,
+}
+
+impl std::fmt::Debug for SignerKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SignerKey({}+{:08x})", self.name, self.key_id)
+    }
+}
+
+impl SignerKey {
+    /// Builds a key from a 32-byte seed; the caller supplies the randomness.
+    pub fn from_seed(name: &str, seed: [u8; 32]) -> Result<Self, NoteError> {
+        validate_name(name)?;
+        let signing = SigningKey::from_bytes(&seed);
+        let key_id = key_id(name, signing.verifying_key().as_bytes());
+        Ok(Self { name: name.to_owned(), key_id, signing })
+    }
+
+    /// Parses `PRIVATE+KEY+name+hex(keyID)+base64(0x01 || seed)`.
+    pub fn parse(text: &str) -> Result<Self, NoteError> {
+        let rest = text.trim().strip_prefix("PRIVATE+KEY+").ok_or(NoteError::MalformedKey)?;
+        let (name, id, raw) = split_key_text(rest)?;
+        let seed: [u8; 32] = raw.try_into().map_err(|_| NoteError::MalformedKey)?;
+        let key = Self::from_seed(name, seed)?;
+        if key.key_id != id {
+            return Err(NoteError::KeyIdMismatch);
+        }
+        Ok(key)
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn key_id(&self) -> u32 {
+        self.key_id
+    }
+
+    /// The private key text, for writing to the party's own key file.
+    pub fn to_private_text(&self) -> String {
+        let mut raw = vec![ALG_ED25519];
+        raw.extend_from_slice(self.signing.as_bytes());
+        format!("PRIVATE+KEY+{}+{:08x}+{}", self.name, self.key_id, B64.encode(raw))
+    }
+
+    pub fn verifier(&self) -> VerifierKey {
+        VerifierKey {
+            name: self.name.clone(),
+            key_id: self.key_id,
+            public: self.signing.verifying_key(),
+        }
+    }
+
+    pub fn sign(&self, msg: &[u8]) -> [u8; 64] {
+        self.signing.sign(msg).to_bytes()
+    }
+}
+
+/// One signature line of a note.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoteSignature {
+    pub name: String,
+    pub key_id: u32,
+    pub signature: Vec<u8>,
+}
+
+/// A parsed (not yet verified) signed note.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    /// The signed text, ending in a newline.
+    pub text: String,
+    pub signatures: Vec<NoteSignature>,
+}
+
+/// Checks that `text` may be the body of a note.
+fn check_text(text: &str) -> Result<(), NoteError> {
+    if !text.ends_with('\n') {
+        return Err(NoteError::MalformedNote("text does not end in a newline"));
+    }
+    if text.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(NoteError::MalformedNote("text contains a control character"));
+    }
+    Ok(())
+}
+
+/// Signs `text` with every key in `signers`, giving the note's full text.
+pub fn sign_note(text: &str, signers: &[&SignerKey]) -> Result<String, NoteError> {
+    check_text(text)?;
+    let mut out = String::with_capacity(text.len() + 1 + signers.len() * 128);
+    out.push_str(text);
+    out.push('\n');
+    for key in signers {
+        let mut blob = key.key_id.to_be_bytes().to_vec();
+        blob.extend_from_slice(&key.sign(text.as_bytes()));
+        out.push_str(&format!("\u{2014} {} {}\n", key.name, B64.encode(blob)));
+    }
+    Ok(out)
+}
+
+/// Parses a signed note without verifying any signature.
+pub fn parse_note(msg: &str) -> Result<Note, NoteError> {
+    if msg.len() > MAX_NOTE_LEN {
+        return Err(NoteError::MalformedNote("note too large"));
+    }
+    let split = msg.rfind("\n\n").ok_or(NoteError::MalformedNote("no blank line"))?;
+    let (text, sig_block) = (&msg[..=split], &msg[split + 2..]);
+    check_text(text)?;
+    if !sig_block.ends_with('\n') {
+        return Err(NoteError::MalformedNote("signature block does not end in a newline"));
+    }
+    let signatures = sig_block[..sig_block.len() - 1]
+        .split('\n')
+        .map(parse_signature_line)
+        .collect::<Result<Vec<_>, _>>()?;
+    if signatures.is_empty() || signatures.len() > MAX_NOTE_SIGNATURES {
+        return Err(NoteError::MalformedNote("wrong number of signatures"));
+    }
+    Ok(Note { text: text.to_owned(), signatures })
+}
+
+fn parse_signature_line(line: &str) -> Result<NoteSignature, NoteError> {
+    let rest = line
+        .strip_prefix("\u{2014} ")
+        .ok_or(NoteError::MalformedNote("signature line does not start with an em dash"))?;
+    let (name, b64) =
+        rest.split_once(' ').ok_or(NoteError::MalformedNote("signature line has no signature"))?;
+    validate_name(name).map_err(|_| NoteError::MalformedNote("bad signer name"))?;
+    let blob = B64.decode(b64).map_err(|_| NoteError::MalformedNote("signature is not base64"))?;
+    if blob.len() < 5 {
+        return Err(NoteError::MalformedNote("signature too short"));
+    }
+    Ok(NoteSignature {
+        name: name.to_owned(),
+        key_id: u32::from_be_bytes([blob[0], blob[1], blob[2], blob[3]]),
+        signature: blob[4..].to_vec(),
+    })
+}
+
+/// Parses a signed note and requires a valid signature by `verifier`.
+/// Signatures by other keys are kept but not checked (they may be witnesses').
+pub fn open_note(msg: &str, verifier: &VerifierKey) -> Result<Note, NoteError> {
+    let note = parse_note(msg)?;
+    let signed = note.signatures.iter().any(|s| {
+        s.name == verifier.name
+            && s.key_id == verifier.key_id
+            && verifier.verify(note.text.as_bytes(), &s.signature)
+    });
+    if !signed {
+        return Err(NoteError::NoValidSignature);
+    }
+    Ok(note)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(name: &str, byte: u8) -> SignerKey {
+        SignerKey::from_seed(name, [byte; 32]).expect("valid name")
+    }
+
+    /// The published signed-note reference vector (key pair, text and signature line)
+    /// that every signed-note implementation reproduces.
+    const REF_VKEY: &str = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
+    const REF_SKEY: &str = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";
+    const REF_TEXT: &str = "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n";
+    const REF_SIG_LINE: &str = "\u{2014} PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n";
+
+    #[test]
+    fn reference_vector_signs_and_verifies_byte_for_byte() {
+        let signer = SignerKey::parse(REF_SKEY).expect("reference private key parses");
+        assert_eq!(signer.verifier().to_vkey(), REF_VKEY);
+        assert_eq!(signer.to_private_text(), REF_SKEY);
+        let want = format!("{REF_TEXT}\n{REF_SIG_LINE}");
+        assert_eq!(sign_note(REF_TEXT, &[&signer]).expect("signs"), want);
+        let vkey = VerifierKey::parse(REF_VKEY).expect("reference vkey parses");
+        assert_eq!(open_note(&want, &vkey).expect("opens").text, REF_TEXT);
+    }
+
+    #[test]
+    fn vkey_round_trips_and_key_id_is_checked() {
+        let k = key("example.com/log", 7).verifier();
+        let text = k.to_vkey();
+        assert_eq!(VerifierKey::parse(&text).expect("parses"), k);
+        // Change the key ID digits: must be refused.
+        let parts: Vec<&str> = text.splitn(3, '+').collect();
+        let tampered = format!("{}+00000000+{}", parts[0], parts[2]);
+        assert_eq!(VerifierKey::parse(&tampered), Err(NoteError::KeyIdMismatch));
+    }
+
+    #[test]
+    fn private_key_round_trips() {
+        let k = key("aid-one", 9);
+        let back = SignerKey::parse(&k.to_private_text()).expect("parses");
+        assert_eq!(back.verifier(), k.verifier());
+    }
+
+    #[test]
+    fn names_with_plus_or_space_are_refused() {
+        for bad in ["", "a+b", "a b", "a\nb"] {
+            assert_eq!(validate_name(bad), Err(NoteError::BadName), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn note_signs_and_verifies_and_rejects_tampering() {
+        let k = key("log.example", 1);
+        let msg = sign_note("log.example\n3\nAAAA\n", &[&k]).expect("signs");
+        open_note(&msg, &k.verifier()).expect("verifies");
+        let tampered = msg.replacen('3', "4", 1);
+        assert_eq!(open_note(&tampered, &k.verifier()), Err(NoteError::NoValidSignature));
+        let other = key("log.example", 2).verifier();
+        assert_eq!(open_note(&msg, &other), Err(NoteError::NoValidSignature));
+    }
+
+    #[test]
+    fn malformed_notes_are_refused() {
+        for bad in ["", "text\n", "text\n\n", "text\n\n- a b\n", "text\n\n\u{2014} a !!!\n"] {
+            assert!(parse_note(bad).is_err(), "{bad:?}");
+        }
+    }
+}
