@@ -1,0 +1,210 @@
+//! The statement JSON: `{"type","issuer","id","issued_at","body"}`.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::body::Body;
+use crate::error::StatementError;
+use crate::timefmt::parse_utc_us;
+
+/// Party ids are key names too: lowercase, no '+', no spaces.
+pub const MAX_PARTY_ID_LEN: usize = 64;
+/// Statement ids travel in URL paths and references (`issuer/id`).
+pub const MAX_STATEMENT_ID_LEN: usize = 128;
+/// JSON nesting deeper than this is refused before it is walked.
+pub const MAX_JSON_DEPTH: usize = 32;
+/// The brief keeps integers exact in every JSON implementation: |n| <= 2^53 - 1.
+pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
+macro_rules! statement_types {
+    ($($variant:ident => $name:literal),* $(,)?) => {
+        /// Every statement type the log accepts.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum StatementType { $($variant),* }
+
+        impl StatementType {
+            pub const ALL: &'static [StatementType] = &[$(StatementType::$variant),*];
+
+            pub fn parse(name: &str) -> Option<Self> {
+                match name { $($name => Some(Self::$variant),)* _ => None }
+            }
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $name),* }
+            }
+        }
+    };
+}
+
+statement_types! {
+    PartyRegister => "party.register",
+    PartyKeyAdd => "party.key.add",
+    PartyKeyRevoke => "party.key.revoke",
+    MessageSend => "message.send",
+    Acknowledge => "acknowledge",
+}
+
+impl std::fmt::Display for StatementType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A reference to an object: the issuer and id of the statement that created it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObjectRef {
+    pub issuer: String,
+    pub id: String,
+}
+
+impl ObjectRef {
+    pub fn parse(text: &str) -> Option<Self> {
+        let (issuer, id) = text.split_once('/')?;
+        (valid_party_id(issuer) && valid_statement_id(id))
+            .then(|| Self { issuer: issuer.to_owned(), id: id.to_owned() })
+    }
+}
+
+impl std::fmt::Display for ObjectRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.issuer, self.id)
+    }
+}
+
+/// `[a-z0-9][a-z0-9.-]*`, at most 64 bytes.
+pub fn valid_party_id(id: &str) -> bool {
+    let mut bytes = id.bytes();
+    let first_ok = bytes.next().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    first_ok
+        && id.len() <= MAX_PARTY_ID_LEN
+        && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+}
+
+/// `[A-Za-z0-9._:-]+`, at most 128 bytes: safe in a URL path segment and a reference.
+pub fn valid_statement_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_STATEMENT_ID_LEN
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStatement {
+    #[serde(rename = "type")]
+    kind: String,
+    issuer: String,
+    id: String,
+    issued_at: String,
+    body: Value,
+}
+
+/// A parsed, validated statement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Statement {
+    pub kind: StatementType,
+    pub issuer: String,
+    pub id: String,
+    pub issued_at_us: i64,
+    pub body: Body,
+}
+
+impl Statement {
+    pub fn from_json(bytes: &[u8]) -> Result<Self, StatementError> {
+        let value: Value = serde_json::from_slice(bytes)
+            .map_err(|e| StatementError::MalformedJson(format!("payload: {e}")))?;
+        check_json_limits(&value, 0)?;
+        let raw: RawStatement = serde_json::from_value(value)
+            .map_err(|e| StatementError::InvalidStatement(e.to_string()))?;
+        let kind = StatementType::parse(&raw.kind).ok_or(StatementError::UnknownType(raw.kind))?;
+        if !valid_party_id(&raw.issuer) {
+            return Err(StatementError::InvalidStatement(format!(
+                "issuer {:?} is not a party id ([a-z0-9][a-z0-9.-]*, at most {MAX_PARTY_ID_LEN})",
+                raw.issuer
+            )));
+        }
+        if !valid_statement_id(&raw.id) {
+            return Err(StatementError::InvalidStatement(format!(
+                "id {:?} is not [A-Za-z0-9._:-]+ of at most {MAX_STATEMENT_ID_LEN}",
+                raw.id
+            )));
+        }
+        let issued_at_us = parse_utc_us(&raw.issued_at).ok_or_else(|| {
+            StatementError::InvalidStatement("issued_at is not an RFC 3339 UTC time".into())
+        })?;
+        let body = Body::parse(kind, raw.body)?;
+        Ok(Self { kind, issuer: raw.issuer, id: raw.id, issued_at_us, body })
+    }
+
+    /// This statement's own reference, `issuer/id`.
+    pub fn object_ref(&self) -> ObjectRef {
+        ObjectRef { issuer: self.issuer.clone(), id: self.id.clone() }
+    }
+}
+
+/// Refuses integers beyond ±(2^53−1) and nesting beyond [`MAX_JSON_DEPTH`].
+fn check_json_limits(value: &Value, depth: usize) -> Result<(), StatementError> {
+    if depth > MAX_JSON_DEPTH {
+        return Err(StatementError::InvalidStatement("JSON nested too deeply".into()));
+    }
+    match value {
+        Value::Number(n) => {
+            let too_big = n.as_u64().is_some_and(|u| u > MAX_SAFE_INTEGER)
+                || n.as_i64().is_some_and(|i| i.unsigned_abs() > MAX_SAFE_INTEGER);
+            if too_big {
+                return Err(StatementError::InvalidStatement(format!(
+                    "integer {n} is outside ±(2^53−1)"
+                )));
+            }
+            Ok(())
+        }
+        Value::Array(items) => items.iter().try_for_each(|v| check_json_limits(v, depth + 1)),
+        Value::Object(map) => map.values().try_for_each(|v| check_json_limits(v, depth + 1)),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(json: &str) -> Result<Statement, StatementError> {
+        Statement::from_json(json.as_bytes())
+    }
+
+    const OK: &str = r#"{"type":"message.send","issuer":"aid-one","id":"m-1","issued_at":"2026-11-22T10:00:00Z","body":{"to":["ops"],"subject":"s","text":"t"}}"#;
+
+    #[test]
+    fn parses_a_valid_statement() {
+        let s = parse(OK).expect("valid");
+        assert_eq!(s.kind, StatementType::MessageSend);
+        assert_eq!(s.object_ref().to_string(), "aid-one/m-1");
+    }
+
+    #[test]
+    fn refuses_each_fault_with_its_code() {
+        let cases = [
+            (OK.replace("message.send", "message.shout"), "unknown_type"),
+            (OK.replace("\"aid-one\"", "\"Aid One\""), "invalid_statement"),
+            (OK.replace("\"m-1\"", "\"m/1\""), "invalid_statement"),
+            (OK.replace("2026-11-22T10:00:00Z", "yesterday"), "invalid_statement"),
+            (OK.replace("\"subject\":\"s\"", "\"subject\":9007199254740992"), "invalid_statement"),
+            (OK.replace("\"to\":[\"ops\"]", "\"to\":[]"), "invalid_body"),
+            (OK.replace("\"text\":\"t\"", "\"text\":\"t\",\"extra\":1"), "invalid_body"),
+            (OK.replace("\"body\"", "\"bogus\""), "invalid_statement"),
+            ("[".to_owned(), "malformed_json"),
+        ];
+        for (json, code) in cases {
+            assert_eq!(parse(&json).unwrap_err().code(), code, "{json}");
+        }
+    }
+
+    #[test]
+    fn ids_and_refs() {
+        assert!(valid_party_id("ops.coord-1"));
+        assert!(!valid_party_id("-ops"));
+        assert!(!valid_party_id(&"a".repeat(65)));
+        assert!(ObjectRef::parse("aid-one/conv-7").is_some());
+        assert!(ObjectRef::parse("aid-one").is_none());
+        assert!(ObjectRef::parse("aid-one/a/b").is_none());
+    }
+}
