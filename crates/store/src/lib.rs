@@ -1,0 +1,94 @@
+//! Storage interfaces for the log, and their durability contracts.
+//!
+//! The log is the only thing stored: entries (the leaves) and the signed
+//! checkpoint of each committed batch. Everything else — the Merkle tree, the
+//! state, the indexes — is derived from the entries at startup and kept in memory.
+//!
+//! # Durability contract
+//!
+//! [`LogWriter::append`] is the one write. It stores a batch of entries and the
+//! checkpoint for the size they reach, atomically and durably:
+//! - when it returns `Ok`, the entries and the checkpoint survive a process kill
+//!   (SIGKILL) and, as far as the backend's fsync guarantees reach, power loss;
+//! - when it returns `Err` or the process dies inside it, after restart either all
+//!   of the batch and its checkpoint are there or none of it is;
+//! - batches are contiguous: the first entry's index is the current size, or the
+//!   call fails with [`StoreError::NotContiguous`] and writes nothing.
+//!
+//! Because a receipt is sent only after `append` returns `Ok`, every acknowledged
+//! entry is in the store, and the checkpoint stored with it commits to it.
+//!
+//! Readers ([`LogReader`]) see only committed batches, never a batch in flight.
+//! Reads are bounded: a reader that would have to wait for a connection beyond the
+//! backend's limit fails with [`StoreError::Busy`], and the API answers 503.
+
+pub mod conformance;
+
+/// One entry to append.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEntry {
+    pub index: u64,
+    pub leaf_hash: [u8; 32],
+    pub bytes: Vec<u8>,
+}
+
+/// An entry read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEntry {
+    pub index: u64,
+    pub leaf_hash: [u8; 32],
+    pub bytes: Vec<u8>,
+}
+
+/// A signed checkpoint as stored: the tree size it commits to and its note text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCheckpoint {
+    pub size: u64,
+    pub note: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("batch starts at {got} but the log has {expected} entries")]
+    NotContiguous { expected: u64, got: u64 },
+    #[error("checkpoint size {checkpoint} does not match the log size {size} after the batch")]
+    CheckpointMismatch { checkpoint: u64, size: u64 },
+    #[error("storage is busy; retry later")]
+    Busy,
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("storage error: {0}")]
+    Backend(String),
+}
+
+/// The single writer of a log. Exactly one exists per log at a time.
+pub trait LogWriter: Send {
+    /// Appends `entries` and `checkpoint` atomically and durably (see the crate docs).
+    fn append(&mut self, entries: &[NewEntry], checkpoint: &StoredCheckpoint) -> Result<(), StoreError>;
+}
+
+/// Read access to committed data. Cheap to clone; safe to share across threads.
+pub trait LogReader: Send + Sync {
+    /// The number of committed entries.
+    fn size(&self) -> Result<u64, StoreError>;
+
+    /// Entries `[start, end)`, in order; fewer if the log is shorter.
+    fn entries(&self, start: u64, end: u64) -> Result<Vec<StoredEntry>, StoreError>;
+
+    /// Calls `f` on every entry from `start` on, in order, without holding them all in memory.
+    fn scan(
+        &self,
+        start: u64,
+        f: &mut dyn FnMut(StoredEntry) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError>;
+
+    /// The latest checkpoint, if any batch was committed.
+    fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StoreError>;
+
+    /// The first checkpoint that covers entry `index` (its size is greater than `index`):
+    /// the one that was returned in the entry's receipt.
+    fn checkpoint_covering(&self, index: u64) -> Result<Option<StoredCheckpoint>, StoreError>;
+
+    /// The checkpoint stored for exactly `size`, if any.
+    fn checkpoint_at(&self, size: u64) -> Result<Option<StoredCheckpoint>, StoreError>;
+}
