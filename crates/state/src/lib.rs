@@ -97,6 +97,11 @@ impl State {
         self.size
     }
 
+    /// The `sequenced_at` of the last folded entry (0 before the first).
+    pub fn last_sequenced_at_us(&self) -> i64 {
+        self.last_sequenced_at_us
+    }
+
     pub fn operator(&self) -> Option<&str> {
         self.operator.as_deref()
     }

@@ -1,0 +1,76 @@
+//! Errors the service reports; each maps to one stable code.
+
+use corridor_state::Rejection;
+use corridor_statement::StatementError;
+use corridor_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    #[error("request is {0} bytes; entries are at most 65,535 bytes")]
+    TooLarge(usize),
+    #[error(transparent)]
+    Invalid(#[from] StatementError),
+    #[error(transparent)]
+    Rejected(#[from] Rejection),
+    #[error("the submission pool is full; retry shortly")]
+    Busy,
+    #[error("the sequencer has stopped")]
+    Stopped,
+    #[error(transparent)]
+    Query(#[from] QueryError),
+}
+
+impl SubmitError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::TooLarge(_) => "too_large",
+            Self::Invalid(e) => e.code(),
+            Self::Rejected(r) => r.code(),
+            Self::Busy => "busy",
+            Self::Stopped => "unavailable",
+            Self::Query(q) => q.code(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("storage is busy; retry shortly")]
+    Busy,
+    #[error("storage failed: {0}")]
+    Store(String),
+}
+
+impl QueryError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound(_) => "not_found",
+            Self::BadRequest(_) => "bad_request",
+            Self::Busy => "busy",
+            Self::Store(_) => "storage_error",
+        }
+    }
+}
+
+impl From<StoreError> for QueryError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Busy => Self::Busy,
+            other => Self::Store(other.to_string()),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("checkpoint check failed: {0}")]
+    Checkpoint(String),
+    #[error("could not start the sequencer thread: {0}")]
+    Thread(#[from] std::io::Error),
+}
