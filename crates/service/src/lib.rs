@@ -34,7 +34,7 @@ use tokio::sync::{broadcast, mpsc, oneshot, RwLock};
 pub use clock::{Clock, SystemClock};
 pub use error::{QueryError, StartError, SubmitError};
 pub use limits::Limits;
-pub use metrics::{Metrics, MetricsSnapshot};
+pub use metrics::{Metrics, MetricsSnapshot, COMMIT_BUCKETS_US};
 pub use queries::{EntryView, LogInfo, MessageView};
 pub use receipt::Receipt;
 

@@ -142,7 +142,8 @@ impl Service {
         if to > published.checkpoint.checkpoint.size {
             return Err(QueryError::BadRequest(format!("size {to} is beyond the published checkpoint")));
         }
-        if from == to {
+        if from == to || from == 0 {
+            // Equal trees, or the empty tree: consistent with an empty proof.
             return Ok((to, vec![]));
         }
         let proof = published.tree.consistency_proof(from, to).map_err(|e| QueryError::BadRequest(e.to_string()))?;

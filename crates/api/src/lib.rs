@@ -1,0 +1,73 @@
+//! The HTTP API (brief §7): JSON under `/v1`, the C2SP tlog-tiles read API at the
+//! root, problem+json errors, Prometheus metrics, health, OpenAPI.
+//!
+//! Handlers are thin: they parse the request, call the [`Service`], and map the
+//! result. Limits on body size, page size, in-flight requests and connections are
+//! enforced here or in the service, never left to defaults.
+
+mod limit;
+mod metrics;
+mod problem;
+mod routes;
+
+use std::sync::Arc;
+
+use axum::routing::{get, post};
+use axum::Router;
+use corridor_service::Service;
+use tokio::sync::Semaphore;
+
+pub use limit::LimitedListener;
+pub use problem::Problem;
+
+/// Limits of the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct HttpLimits {
+    /// Open connections at once; beyond it, new connections wait in the backlog.
+    pub max_connections: usize,
+    /// Requests being handled at once; beyond it, 503 with Retry-After.
+    pub max_in_flight: usize,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        Self { max_connections: 1_024, max_in_flight: 4_096 }
+    }
+}
+
+/// The OpenAPI document, served at `/openapi.json`.
+pub const OPENAPI_JSON: &str = include_str!("../openapi.json");
+
+/// Builds the router.
+pub fn router(service: Service, limits: &HttpLimits) -> Router {
+    let in_flight = Arc::new(Semaphore::new(limits.max_in_flight));
+    Router::new()
+        .route("/v1/statements", post(routes::submit))
+        .route("/checkpoint", get(routes::checkpoint))
+        .route("/tile/{*path}", get(routes::tile))
+        .route("/v1/log", get(routes::log_info))
+        .route("/v1/entries/{index}", get(routes::entry))
+        .route("/v1/receipts/{index}", get(routes::receipt))
+        .route("/v1/proofs/inclusion", get(routes::inclusion))
+        .route("/v1/proofs/consistency", get(routes::consistency))
+        .route("/v1/parties", get(routes::parties))
+        .route("/v1/messages", get(routes::messages))
+        .route("/v1/events", get(routes::events))
+        .route("/healthz", get(routes::healthz))
+        .route("/metrics", get(metrics::render))
+        .route("/openapi.json", get(routes::openapi))
+        .fallback(routes::not_found)
+        .layer(axum::middleware::from_fn_with_state(in_flight, limit::shed_load))
+        .with_state(service)
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    limits: &HttpLimits,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let listener = LimitedListener::new(listener, limits.max_connections);
+    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
+}

@@ -1,0 +1,155 @@
+//! Request handlers.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::body::{to_bytes, Body};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use corridor_service::{Service, Submitted};
+use corridor_tlog::TilePath;
+use futures_util::Stream;
+use serde::Deserialize;
+use serde_json::json;
+use tokio_stream::wrappers::BroadcastStream;
+use tokio_stream::StreamExt as _;
+
+use crate::problem::Problem;
+
+type ApiResult = Result<Response, Problem>;
+
+/// Full tiles and bundles never change: cache them for a year.
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// Partial tiles never change either, but are superseded; checkpoints move.
+const SHORT: &str = "public, max-age=5";
+const NO_STORE: &str = "no-store";
+
+fn bad_request(detail: impl Into<String>) -> Problem {
+    Problem::new(StatusCode::BAD_REQUEST, "bad_request", detail)
+}
+
+fn with_cache(mut resp: Response, policy: &'static str) -> Response {
+    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
+    resp
+}
+
+pub async fn submit(State(svc): State<Service>, body: Body) -> ApiResult {
+    let limit = svc.limits().max_body_bytes;
+    let bytes = to_bytes(body, limit).await.map_err(|_| {
+        Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", format!("request body exceeds {limit} bytes"))
+    })?;
+    let (status, receipt) = match svc.submit(&bytes).await? {
+        Submitted::Created(r) => (StatusCode::CREATED, r),
+        Submitted::Existing(r) => (StatusCode::OK, r),
+    };
+    Ok(with_cache((status, Json(receipt)).into_response(), NO_STORE))
+}
+
+pub async fn checkpoint(State(svc): State<Service>) -> Response {
+    let note = svc.checkpoint_note().await;
+    let resp = ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], note).into_response();
+    with_cache(resp, NO_STORE)
+}
+
+pub async fn tile(State(svc): State<Service>, Path(path): Path<String>) -> ApiResult {
+    let tile = TilePath::parse(&path).map_err(|_| Problem::new(StatusCode::NOT_FOUND, "not_found", "not a tile path"))?;
+    let bytes = if tile.level.is_some() { svc.hash_tile(tile).await? } else { svc.entry_bundle(tile).await? };
+    let resp = ([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response();
+    Ok(with_cache(resp, if tile.width.is_none() { IMMUTABLE } else { SHORT }))
+}
+
+pub async fn log_info(State(svc): State<Service>) -> Response {
+    with_cache(Json(svc.log_info().await).into_response(), NO_STORE)
+}
+
+fn parse_index(text: &str) -> Result<u64, Problem> {
+    text.parse().map_err(|_| bad_request(format!("{text:?} is not an entry index")))
+}
+
+pub async fn entry(State(svc): State<Service>, Path(index): Path<String>) -> ApiResult {
+    let view = svc.entry(parse_index(&index)?).await?;
+    Ok(with_cache(Json(view).into_response(), IMMUTABLE))
+}
+
+pub async fn receipt(State(svc): State<Service>, Path(index): Path<String>) -> ApiResult {
+    let r = svc.receipt(parse_index(&index)?).await?;
+    Ok(with_cache(Json(r).into_response(), IMMUTABLE))
+}
+
+/// Query strings are parsed by hand so that a bad value gets problem+json.
+fn query_u64(params: &std::collections::HashMap<String, String>, name: &str) -> Result<Option<u64>, Problem> {
+    params
+        .get(name)
+        .map(|v| v.parse().map_err(|_| bad_request(format!("{name}={v:?} is not a non-negative integer"))))
+        .transpose()
+}
+
+type Params = Query<std::collections::HashMap<String, String>>;
+
+pub async fn inclusion(State(svc): State<Service>, Query(q): Params) -> ApiResult {
+    let index = query_u64(&q, "index")?.ok_or_else(|| bad_request("index is required"))?;
+    let (size, proof) = svc.inclusion_proof(index, query_u64(&q, "size")?).await?;
+    Ok(Json(json!({"index": index, "size": size, "proof": proof})).into_response())
+}
+
+pub async fn consistency(State(svc): State<Service>, Query(q): Params) -> ApiResult {
+    let from = query_u64(&q, "from")?.ok_or_else(|| bad_request("from is required"))?;
+    let (to, proof) = svc.consistency_proof(from, query_u64(&q, "to")?).await?;
+    Ok(Json(json!({"from": from, "to": to, "proof": proof})).into_response())
+}
+
+pub async fn parties(State(svc): State<Service>) -> Response {
+    Json(json!({"parties": svc.parties().await})).into_response()
+}
+
+pub async fn messages(State(svc): State<Service>, Query(q): Params) -> ApiResult {
+    let to = q.get("to").ok_or_else(|| bad_request("to=PARTY is required"))?;
+    let after = query_u64(&q, "after")?;
+    let max = svc.limits().max_page;
+    let limit = query_u64(&q, "limit")?.map_or(100, |l| l as usize);
+    if limit == 0 || limit > max {
+        return Err(bad_request(format!("limit must be 1..={max}")));
+    }
+    let items = svc.messages_to(to, after, limit).await;
+    let next = (items.len() == limit).then(|| items.last().map(|m| m.index)).flatten();
+    Ok(Json(json!({"messages": items, "next_after": next})).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EventsQuery {
+    party: Option<String>,
+}
+
+/// Server-sent events: one `entry` event per accepted entry, after it is durable.
+pub async fn events(
+    State(svc): State<Service>,
+    Query(q): Query<EventsQuery>,
+) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+    let party = q.party;
+    let stream = BroadcastStream::new(svc.subscribe()).filter_map(move |ev| {
+        let ev = ev.ok()?;
+        if party.as_ref().is_some_and(|p| p != &ev.issuer) {
+            // Party-specific views arrive with the access statements; until then a
+            // party sees its own filings.
+            return None;
+        }
+        let data = json!({"index": ev.index, "type": ev.kind, "issuer": ev.issuer, "id": ev.id});
+        Some(Ok(SseEvent::default().event("entry").id(ev.index.to_string()).data(data.to_string())))
+    });
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+pub async fn healthz() -> Response {
+    Json(json!({"status": "ok"})).into_response()
+}
+
+pub async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], crate::OPENAPI_JSON).into_response()
+}
+
+pub async fn not_found() -> Problem {
+    Problem::new(StatusCode::NOT_FOUND, "not_found", "no such resource")
+}

@@ -1,0 +1,309 @@
+//! `corridor bench ...`: benchmarks of the hot paths. They print numbers; nothing
+//! here asserts a speed.
+//!
+//! - `submit`: durable submissions over HTTP to a real `corridor serve` child
+//!   process, from a load generator in this process (same machine).
+//! - `append`: in-process submissions (no HTTP), durable.
+//! - `proof`: inclusion and consistency proofs in a large tree.
+//! - `audit`: a full audit of a generated log.
+//! - `deconflict`: the geometry engine side by side with PostGIS.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use clap::Subcommand;
+use corridor_note::SignerKey;
+use corridor_service::Submitted;
+use corridor_statement::sign;
+use corridor_tlog::{leaf_hash, verify_consistency, verify_inclusion, Tree};
+use rayon::prelude::*;
+use serde_json::json;
+use tokio::io::AsyncBufReadExt as _;
+
+use crate::data::DataDir;
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Durable submit throughput and latency over HTTP.
+    Submit {
+        /// Statements to submit.
+        #[arg(long, default_value_t = 50_000)]
+        entries: usize,
+        /// Concurrent connections (closed loop), when --rate is not given.
+        #[arg(long, default_value_t = 64)]
+        connections: usize,
+        /// Open loop: submissions per second, latency measured from the scheduled time.
+        #[arg(long)]
+        rate: Option<u64>,
+    },
+    /// Durable in-process append throughput (no HTTP).
+    Append {
+        #[arg(long, default_value_t = 100_000)]
+        entries: usize,
+    },
+    /// Proof generation and verification in a large tree.
+    Proof {
+        #[arg(long, default_value_t = 10_000_000)]
+        entries: u64,
+        #[arg(long, default_value_t = 100_000)]
+        proofs: u64,
+    },
+    /// Audit speed: every hash, signature and checkpoint of a generated log.
+    Audit {
+        #[arg(long, default_value_t = 200_000)]
+        entries: usize,
+    },
+}
+
+pub async fn run(cmd: BenchCommand) -> Result<()> {
+    match cmd {
+        BenchCommand::Submit { entries, connections, rate } => bench_submit(entries, connections, rate).await,
+        BenchCommand::Append { entries } => bench_append(entries).await,
+        BenchCommand::Proof { entries, proofs } => bench_proof(entries, proofs),
+        BenchCommand::Audit { entries } => bench_audit(entries).await,
+    }
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned()))
+        .unwrap_or_else(|| "unknown cpu".into());
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    format!("{cores} cores, {cpu}")
+}
+
+/// A fresh data directory in a temporary folder, initialised like `corridor init`.
+async fn temp_log() -> Result<(tempfile::TempDir, DataDir)> {
+    let tmp = tempfile::tempdir()?;
+    let root = tmp.path().join("data");
+    crate::serve::init(&root, "bench.corridor/log", "ops", "Bench operator").await?;
+    Ok((tmp, DataDir::new(&root)))
+}
+
+/// Pre-signs `n` message envelopes from the operator (signing is not measured).
+fn presign(key: &SignerKey, n: usize) -> Vec<Vec<u8>> {
+    (0..n)
+        .into_par_iter()
+        .map(|i| {
+            let st = json!({"type": "message.send", "issuer": key.name(), "id": format!("b{i}"),
+                "issued_at": "2026-11-22T10:00:00Z", "body": {"to": [key.name()], "subject": "bench", "text": format!("message {i}")}});
+            serde_json::to_vec(&sign(st.to_string().as_bytes(), &[key])).unwrap_or_default()
+        })
+        .collect()
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1e3
+}
+
+fn report_latencies(label: &str, mut lat: Vec<Duration>) {
+    lat.sort_unstable();
+    println!(
+        "{label}: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms ({} samples)",
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.99),
+        percentile(&lat, 1.0),
+        lat.len()
+    );
+}
+
+/// Starts `corridor serve` on an ephemeral port; returns the child and its URL.
+async fn spawn_server(data: &Path) -> Result<(tokio::process::Child, String)> {
+    let exe = std::env::current_exe()?;
+    let mut child = tokio::process::Command::new(exe)
+        .args(["serve", "--data"])
+        .arg(data)
+        .args(["--listen", "127.0.0.1:0"])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()?;
+    let stdout = child.stdout.take().context("no stdout")?;
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    while let Some(line) = lines.next_line().await? {
+        if let Some(url) = line.strip_prefix("listening on ") {
+            return Ok((child, url.to_owned()));
+        }
+    }
+    bail!("the server exited before listening")
+}
+
+async fn bench_submit(entries: usize, connections: usize, rate: Option<u64>) -> Result<()> {
+    let (_tmp, dir) = temp_log().await?;
+    let bodies = Arc::new(presign(&dir.operator_key()?, entries));
+    let (mut child, url) = spawn_server(&dir.root).await?;
+    let client = reqwest::Client::builder().pool_max_idle_per_host(connections.max(256)).build()?;
+    let endpoint = format!("{url}/v1/statements");
+    println!("bench submit: {entries} statements, machine: {}", machine());
+    let started = Instant::now();
+    let latencies = match rate {
+        None => closed_loop(&client, &endpoint, &bodies, connections).await?,
+        Some(r) => open_loop(&client, &endpoint, &bodies, r).await?,
+    };
+    let secs = started.elapsed().as_secs_f64();
+    let mode = rate.map_or(format!("closed loop, {connections} connections"), |r| format!("open loop at {r}/s"));
+    println!("{mode}: {} durable statements in {secs:.2} s = {:.0} statements/s", latencies.len(), latencies.len() as f64 / secs);
+    report_latencies("submit-to-receipt latency", latencies);
+    child.kill().await.ok();
+    Ok(())
+}
+
+async fn post(client: &reqwest::Client, endpoint: &str, body: Vec<u8>) -> Result<()> {
+    let resp = client.post(endpoint).header("content-type", "application/json").body(body).send().await?;
+    if resp.status() != reqwest::StatusCode::CREATED {
+        bail!("submission answered {}: {}", resp.status(), resp.text().await.unwrap_or_default());
+    }
+    resp.bytes().await?;
+    Ok(())
+}
+
+async fn closed_loop(client: &reqwest::Client, endpoint: &str, bodies: &Arc<Vec<Vec<u8>>>, connections: usize) -> Result<Vec<Duration>> {
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..connections {
+        let (client, endpoint, bodies, next) = (client.clone(), endpoint.to_owned(), bodies.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(body) = bodies.get(i) else { return Ok::<_, anyhow::Error>(lat) };
+                let t = Instant::now();
+                post(&client, &endpoint, body.clone()).await?;
+                lat.push(t.elapsed());
+            }
+        }));
+    }
+    let mut all = Vec::with_capacity(bodies.len());
+    for t in tasks {
+        all.extend(t.await??);
+    }
+    Ok(all)
+}
+
+/// Most requests in flight in open-loop mode; beyond it the generator itself is
+/// the bottleneck and says so.
+const OPEN_LOOP_MAX_IN_FLIGHT: usize = 4_096;
+
+async fn open_loop(client: &reqwest::Client, endpoint: &str, bodies: &Arc<Vec<Vec<u8>>>, rate: u64) -> Result<Vec<Duration>> {
+    let start = tokio::time::Instant::now();
+    let permits = Arc::new(tokio::sync::Semaphore::new(OPEN_LOOP_MAX_IN_FLIGHT));
+    let mut tasks = Vec::with_capacity(bodies.len());
+    for (i, body) in bodies.iter().enumerate() {
+        let due = start + Duration::from_nanos(i as u64 * 1_000_000_000 / rate);
+        tokio::time::sleep_until(due).await;
+        let permit = permits.clone().try_acquire_owned().context("load generator saturated: more than 4,096 requests in flight")?;
+        let (client, endpoint, body) = (client.clone(), endpoint.to_owned(), body.clone());
+        tasks.push(tokio::spawn(async move {
+            post(&client, &endpoint, body).await?;
+            drop(permit);
+            Ok::<_, anyhow::Error>(due.elapsed())
+        }));
+    }
+    let mut all = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        all.push(t.await??);
+    }
+    Ok(all)
+}
+
+async fn bench_append(entries: usize) -> Result<()> {
+    let (_tmp, dir) = temp_log().await?;
+    let bodies = presign(&dir.operator_key()?, entries);
+    let (service, _lock) = dir.open_service()?;
+    println!("bench append: {entries} statements in process, durable, machine: {}", machine());
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    let permits = Arc::new(tokio::sync::Semaphore::new(service.limits().pool_capacity / 2));
+    for body in bodies {
+        let permit = permits.clone().acquire_owned().await?;
+        let svc = service.clone();
+        tasks.spawn(async move {
+            let r = svc.submit(&body).await;
+            drop(permit);
+            r
+        });
+    }
+    let mut created = 0;
+    while let Some(r) = tasks.join_next().await {
+        if let Submitted::Created(_) = r?? {
+            created += 1;
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let m = service.metrics();
+    println!("{created} entries in {secs:.2} s = {:.0} entries/s; {} batches, mean batch {:.0} entries, mean commit {:.2} ms",
+        created as f64 / secs, m.batches, m.batch_entries as f64 / m.batches.max(1) as f64, m.commit_us_sum as f64 / m.batches.max(1) as f64 / 1e3);
+    Ok(())
+}
+
+fn bench_proof(entries: u64, proofs: u64) -> Result<()> {
+    println!("bench proof: tree of {entries} leaves, {proofs} proofs, machine: {}", machine());
+    let t = Instant::now();
+    let mut tree = Tree::new();
+    for i in 0..entries {
+        tree.push(leaf_hash(&i.to_le_bytes()));
+    }
+    println!("tree built in {:.2} s", t.elapsed().as_secs_f64());
+    let root = tree.root(entries)?;
+    let mut rng_state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move || {
+        rng_state ^= rng_state << 13;
+        rng_state ^= rng_state >> 7;
+        rng_state ^= rng_state << 17;
+        rng_state
+    };
+    let indexes: Vec<u64> = (0..proofs).map(|_| next() % entries).collect();
+    let t = Instant::now();
+    let all: Vec<_> = indexes.iter().map(|&i| tree.inclusion_proof(i, entries)).collect::<Result<_, _>>()?;
+    let gen_us = t.elapsed().as_secs_f64() * 1e6 / proofs as f64;
+    let t = Instant::now();
+    for (i, p) in indexes.iter().zip(&all) {
+        verify_inclusion(*i, entries, &tree.leaf(*i).unwrap_or_default(), p, &root)?;
+    }
+    let verify_us = t.elapsed().as_secs_f64() * 1e6 / proofs as f64;
+    println!("inclusion proof: {gen_us:.2} µs to generate, {verify_us:.2} µs to verify (mean of {proofs})");
+    let t = Instant::now();
+    let n = proofs.min(10_000);
+    for _ in 0..n {
+        let from = 1 + next() % (entries - 1);
+        let p = tree.consistency_proof(from, entries)?;
+        verify_consistency(from, entries, &p, &tree.root(from)?, &root)?;
+    }
+    println!("consistency proof: {:.2} µs to generate, root the old size and verify (mean of {n})", t.elapsed().as_secs_f64() * 1e6 / n as f64);
+    Ok(())
+}
+
+async fn bench_audit(entries: usize) -> Result<()> {
+    let (_tmp, dir) = temp_log().await?;
+    let bodies = presign(&dir.operator_key()?, entries);
+    {
+        let (service, _lock) = dir.open_service()?;
+        let permits = Arc::new(tokio::sync::Semaphore::new(service.limits().pool_capacity / 2));
+        let mut tasks = tokio::task::JoinSet::new();
+        for body in bodies {
+            let permit = permits.clone().acquire_owned().await?;
+            let svc = service.clone();
+            tasks.spawn(async move {
+                let r = svc.submit(&body).await.map(|_| ());
+                drop(permit);
+                r
+            });
+        }
+        while let Some(r) = tasks.join_next().await {
+            r??;
+        }
+    }
+    println!("bench audit: log of {} entries, machine: {}", entries + 1, machine());
+    let root: PathBuf = dir.root.clone();
+    tokio::task::spawn_blocking(move || crate::audit::run(&root)).await??;
+    Ok(())
+}

@@ -1,0 +1,92 @@
+//! The HTTP client side of the CLI: submitting envelopes, fetching the read API.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use corridor_statement::Envelope;
+use serde_json::Value;
+
+/// Requests that take longer than this fail rather than hang.
+const TIMEOUT_S: u64 = 30;
+
+pub fn http() -> Result<reqwest::Client> {
+    Ok(reqwest::Client::builder().timeout(Duration::from_secs(TIMEOUT_S)).build()?)
+}
+
+pub fn url(server: &str, path: &str) -> String {
+    format!("{}{path}", server.trim_end_matches('/'))
+}
+
+/// Turns a non-success response into an error carrying the problem's code and detail.
+pub async fn check(resp: reqwest::Response) -> Result<reqwest::Response> {
+    if resp.status().is_success() {
+        return Ok(resp);
+    }
+    let status = resp.status();
+    let body = resp.text().await.unwrap_or_default();
+    match serde_json::from_str::<Value>(&body) {
+        Ok(p) if p.get("code").is_some() => {
+            bail!("{status}: {} ({})", p["detail"].as_str().unwrap_or(""), p["code"].as_str().unwrap_or(""))
+        }
+        _ => bail!("{status}: {body}"),
+    }
+}
+
+pub async fn submit_one(client: &reqwest::Client, server: &str, envelope: &Envelope) -> Result<Value> {
+    let resp = client.post(url(server, "/v1/statements")).json(envelope).send().await
+        .with_context(|| format!("connecting to {server}"))?;
+    Ok(check(resp).await?.json().await?)
+}
+
+pub async fn get_text(client: &reqwest::Client, server: &str, path: &str) -> Result<String> {
+    let resp = client.get(url(server, path)).send().await.with_context(|| format!("connecting to {server}"))?;
+    Ok(check(resp).await?.text().await?)
+}
+
+pub async fn get_bytes(client: &reqwest::Client, server: &str, path: &str) -> Result<Vec<u8>> {
+    let resp = client.get(url(server, path)).send().await.with_context(|| format!("connecting to {server}"))?;
+    Ok(check(resp).await?.bytes().await?.to_vec())
+}
+
+pub async fn get_json(client: &reqwest::Client, server: &str, path: &str) -> Result<Value> {
+    let resp = client.get(url(server, path)).send().await.with_context(|| format!("connecting to {server}"))?;
+    Ok(check(resp).await?.json().await?)
+}
+
+/// Reads envelopes from a file: one JSON envelope, a JSON array of them, or one per line.
+fn read_envelopes(path: &PathBuf) -> Result<Vec<Envelope>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    if let Ok(v) = serde_json::from_str::<Value>(&text) {
+        return match v {
+            Value::Array(items) => items.into_iter().map(|i| Ok(serde_json::from_value(i)?)).collect(),
+            other => Ok(vec![serde_json::from_value(other).with_context(|| format!("{} is not an envelope", path.display()))?]),
+        };
+    }
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .enumerate()
+        .map(|(n, l)| serde_json::from_str(l).with_context(|| format!("{} line {}: not an envelope", path.display(), n + 1)))
+        .collect()
+}
+
+/// Submits every envelope; prints one line per result; fails if any was refused.
+pub async fn submit_files(server: &str, files: &[PathBuf]) -> Result<()> {
+    let client = http()?;
+    let mut refused = 0;
+    for path in files {
+        for envelope in read_envelopes(path)? {
+            match submit_one(&client, server, &envelope).await {
+                Ok(receipt) => println!("{}", serde_json::to_string(&receipt)?),
+                Err(e) => {
+                    refused += 1;
+                    eprintln!("refused: {e:#}");
+                }
+            }
+        }
+    }
+    if refused > 0 {
+        bail!("{refused} submission(s) refused");
+    }
+    Ok(())
+}

@@ -1,0 +1,94 @@
+//! Keys and signing on the party's side: `keygen`, `sign`, `party add`.
+//! Private keys are read here and never sent anywhere.
+
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use corridor_note::SignerKey;
+use corridor_statement::{sign, Envelope, SignedEnvelope, Statement};
+use serde_json::{json, Value};
+
+use crate::client;
+use crate::data::{generate_key, read_key, write_new, DataDir};
+
+pub fn keygen(party: &str, out: &Path) -> Result<()> {
+    if !corridor_statement::statement::valid_party_id(party) {
+        bail!("{party:?} is not a party id: use [a-z0-9][a-z0-9.-]*, at most 64 characters");
+    }
+    let key = generate_key(party)?;
+    write_new(out, format!("{}\n", key.to_private_text()).as_bytes(), true)?;
+    println!("{}", key.verifier().to_vkey());
+    Ok(())
+}
+
+/// The current time as RFC 3339 UTC, for `issued_at`.
+pub fn now_rfc3339() -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    corridor_statement::timefmt::format_us(now.as_micros() as i64)
+}
+
+/// A fresh random statement id.
+pub fn random_id(prefix: &str) -> String {
+    format!("{prefix}-{:016x}", rand::random::<u64>())
+}
+
+/// Builds, validates and signs a statement; refuses locally what the server would refuse.
+pub fn sign_statement(key: &SignerKey, kind: &str, id: &str, body: Value) -> Result<Envelope> {
+    let statement = json!({"type": kind, "issuer": key.name(), "id": id, "issued_at": now_rfc3339(), "body": body});
+    let bytes = serde_json::to_vec(&statement)?;
+    Statement::from_json(&bytes).map_err(|e| anyhow::anyhow!("{} ({})", e, e.code()))?;
+    let envelope = sign(&bytes, &[key]);
+    let entry_len = serde_json::to_vec(&envelope)?.len() + corridor_statement::ENTRY_OVERHEAD_BYTES;
+    if entry_len > corridor_statement::MAX_ENTRY_BYTES {
+        bail!("statement too large: the entry would be {entry_len} bytes (limit 65,535) (too_large)");
+    }
+    Ok(envelope)
+}
+
+fn read_body(arg: &str) -> Result<Value> {
+    let text = match arg.strip_prefix('@') {
+        Some(path) => std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?,
+        None => arg.to_owned(),
+    };
+    serde_json::from_str(&text).context("--body is not valid JSON (malformed_json)")
+}
+
+pub fn sign_cmd(key_path: &Path, kind: &str, body: &str, id: Option<&str>) -> Result<()> {
+    let key = read_key(key_path)?;
+    let id = id.map_or_else(|| random_id("s"), str::to_owned);
+    let envelope = sign_statement(&key, kind, &id, read_body(body)?)?;
+    println!("{}", serde_json::to_string(&envelope)?);
+    Ok(())
+}
+
+pub async fn party_add(
+    data: &Path,
+    id: &str,
+    name: &str,
+    kind: &str,
+    vkeys: &[String],
+    server: Option<&str>,
+) -> Result<()> {
+    let dir = DataDir::new(data);
+    let operator = dir.operator_key()?;
+    let body = json!({"id": id, "name": name, "kind": kind, "keys": vkeys});
+    let envelope = sign_statement(&operator, "party.register", &random_id("register"), body)?;
+    let receipt = match server {
+        Some(url) => client::submit_one(&client::http()?, url, &envelope).await?,
+        None => submit_direct(&dir, &envelope).await?,
+    };
+    println!("{}", serde_json::to_string(&receipt)?);
+    Ok(())
+}
+
+/// Appends through an in-process service when no server runs on the directory.
+pub async fn submit_direct(dir: &DataDir, envelope: &Envelope) -> Result<Value> {
+    let (service, _lock) = dir.open_service()?;
+    let bytes = serde_json::to_vec(envelope)?;
+    SignedEnvelope::from_json(&bytes)?;
+    let receipt = match service.submit(&bytes).await {
+        Ok(corridor_service::Submitted::Created(r) | corridor_service::Submitted::Existing(r)) => r,
+        Err(e) => bail!("refused: {e} ({})", e.code()),
+    };
+    Ok(serde_json::to_value(receipt)?)
+}

@@ -1,0 +1,148 @@
+//! `corridor`: the one binary. Each subcommand lives in its own module; this file
+//! is only the command line.
+
+mod audit;
+mod bench;
+mod client;
+mod data;
+mod keys;
+mod serve;
+mod verify;
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "corridor", version, about = "A shared, verifiable record for humanitarian access")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create a data directory: database, log key, and the operator party.
+    Init {
+        #[arg(long)]
+        data: PathBuf,
+        /// The log's origin line (also the log key's name), e.g. corridor.example/log.
+        #[arg(long)]
+        origin: String,
+        /// The operator party's id.
+        #[arg(long, default_value = "ops")]
+        operator: String,
+        /// The operator party's display name.
+        #[arg(long, default_value = "Coordination office")]
+        operator_name: String,
+    },
+    /// Serve the API, the C2SP read API and the console.
+    Serve {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+    },
+    /// Generate a party's private key file and print its verifier key.
+    Keygen {
+        #[arg(long)]
+        party: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Parties.
+    Party {
+        #[command(subcommand)]
+        command: PartyCommand,
+    },
+    /// Sign a statement with a private key file; prints the DSSE envelope.
+    Sign {
+        #[arg(long)]
+        key: PathBuf,
+        /// Statement type, e.g. message.send.
+        #[arg(long = "type")]
+        kind: String,
+        /// The body as JSON, or @FILE to read it from a file.
+        #[arg(long)]
+        body: String,
+        /// Statement id (default: a random one).
+        #[arg(long)]
+        id: Option<String>,
+    },
+    /// Submit envelopes (a file holds one envelope, a JSON array, or one per line).
+    Submit {
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        server: String,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Verify the log (checkpoint, tiles, consistency) or a proof file offline.
+    Verify(verify::VerifyArgs),
+    /// Replay the whole log: every hash, signature, fold step and checkpoint.
+    Audit {
+        #[arg(long)]
+        data: PathBuf,
+    },
+    /// Benchmarks that print numbers.
+    Bench {
+        #[command(subcommand)]
+        command: bench::BenchCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PartyCommand {
+    /// Register a party, signed with the operator key in DIR/keys.
+    Add {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        name: String,
+        /// coordination, agency, authority, armed_force, monitor or observer.
+        #[arg(long)]
+        kind: String,
+        /// The party's verifier key (repeat for several).
+        #[arg(long = "vkey", required = true)]
+        vkeys: Vec<String>,
+        /// Submit through this running server instead of appending directly.
+        #[arg(long)]
+        server: Option<String>,
+    },
+}
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build();
+    let result = runtime.map_err(anyhow::Error::from).and_then(|rt| rt.block_on(run(cli)));
+    if let Err(e) = result {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Init { data, origin, operator, operator_name } => {
+            serve::init(&data, &origin, &operator, &operator_name).await
+        }
+        Command::Serve { data, listen } => serve::serve(&data, &listen).await,
+        Command::Keygen { party, out } => keys::keygen(&party, &out),
+        Command::Party { command: PartyCommand::Add { data, id, name, kind, vkeys, server } } => {
+            keys::party_add(&data, &id, &name, &kind, &vkeys, server.as_deref()).await
+        }
+        Command::Sign { key, kind, body, id } => keys::sign_cmd(&key, &kind, &body, id.as_deref()),
+        Command::Submit { server, files } => client::submit_files(&server, &files).await,
+        Command::Verify(args) => verify::run(args).await,
+        Command::Audit { data } => audit::run(&data).map(|_| ()),
+        Command::Bench { command } => bench::run(command).await,
+    }
+}

@@ -1,0 +1,68 @@
+//! `init` and `serve`.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use corridor_service::{Limits, Service, SystemClock};
+use serde_json::json;
+
+use crate::data::{generate_key, write_new, Config, DataDir};
+use crate::keys::{sign_statement, submit_direct};
+
+pub async fn init(data: &Path, origin: &str, operator: &str, operator_name: &str) -> Result<()> {
+    let dir = DataDir::new(data);
+    if dir.exists() {
+        bail!("{} already holds a Corridor log", data.display());
+    }
+    if !corridor_statement::statement::valid_party_id(operator) {
+        bail!("operator {operator:?} is not a party id ([a-z0-9][a-z0-9.-]*)");
+    }
+    corridor_note::validate_name(origin).map_err(|e| anyhow::anyhow!("origin {origin:?}: {e}"))?;
+    std::fs::create_dir_all(dir.keys()).with_context(|| format!("creating {}", dir.keys().display()))?;
+    let log_key = generate_key(origin)?;
+    write_new(&dir.log_key_path(), format!("{}\n", log_key.to_private_text()).as_bytes(), true)?;
+    let operator_key = generate_key(operator)?;
+    write_new(&dir.party_key_path(operator), format!("{}\n", operator_key.to_private_text()).as_bytes(), true)?;
+    dir.write_config(&Config { origin: origin.to_owned(), operator: operator.to_owned() })?;
+    // Genesis: the operator registers itself, so any replayer learns who the operator is.
+    let body = json!({"id": operator, "name": operator_name, "kind": "coordination", "keys": [operator_key.verifier().to_vkey()]});
+    let genesis = sign_statement(&operator_key, "party.register", "genesis", body)?;
+    submit_direct(&dir, &genesis).await?;
+    eprintln!("initialised {} (origin {origin}, operator {operator})", data.display());
+    eprintln!("operator key: {}", dir.party_key_path(operator).display());
+    println!("{}", log_key.verifier().to_vkey());
+    Ok(())
+}
+
+pub async fn serve(data: &Path, listen: &str) -> Result<()> {
+    let dir = DataDir::new(data);
+    let config = dir.config()?;
+    let _lock = dir.lock()?;
+    let (writer, reader) = corridor_store_sqlite::open(&dir.db())?;
+    let service = Service::start(Box::new(writer), Arc::new(reader), dir.log_key()?, Arc::new(SystemClock), Limits::default())
+        .context("recovering the log")?;
+    let limits = corridor_api::HttpLimits::default();
+    let router = corridor_api::router(service.clone(), &limits);
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
+    let addr = listener.local_addr()?;
+    let info = service.log_info().await;
+    eprintln!("corridor: log {} ({} entries), vkey {}", config.origin, info.size, info.vkey);
+    println!("listening on http://{addr}");
+    corridor_api::serve(listener, router, &limits, shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => return std::future::pending().await,
+        };
+        tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
