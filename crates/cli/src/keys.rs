@@ -38,7 +38,7 @@ pub fn sign_statement(key: &SignerKey, kind: &str, id: &str, body: Value) -> Res
     let bytes = serde_json::to_vec(&statement)?;
     Statement::from_json(&bytes).map_err(|e| anyhow::anyhow!("{} ({})", e, e.code()))?;
     let envelope = sign(&bytes, &[key]);
-    let entry_len = serde_json::to_vec(&envelope)?.len() + corridor_statement::ENTRY_OVERHEAD_BYTES;
+    let entry_len = envelope.entry_len();
     if entry_len > corridor_statement::MAX_ENTRY_BYTES {
         bail!("statement too large: the entry would be {entry_len} bytes (limit 65,535) (too_large)");
     }

@@ -26,7 +26,7 @@ use std::sync::Arc;
 
 use corridor_note::{SignerKey, VerifierKey};
 use corridor_state::{EntryContext, State};
-use corridor_statement::{parse_entry, SignedEnvelope, ENTRY_OVERHEAD_BYTES, MAX_ENTRY_BYTES};
+use corridor_statement::{parse_entry, Envelope, SignedEnvelope, MAX_ENTRY_BYTES};
 use corridor_store::{LogReader, LogWriter, StoreError};
 use corridor_tlog::{leaf_hash, Checkpoint, SignedCheckpoint, Tree};
 use tokio::sync::{broadcast, mpsc, oneshot, RwLock};
@@ -170,11 +170,12 @@ impl Service {
         if body.len() > self.inner.limits.max_body_bytes {
             return Err(SubmitError::TooLarge(body.len()));
         }
-        let signed = SignedEnvelope::from_json(body)?;
-        let entry_len = signed.canonical_json().len() + ENTRY_OVERHEAD_BYTES;
+        let envelope = Envelope::from_json(body)?;
+        let entry_len = envelope.entry_len();
         if entry_len > MAX_ENTRY_BYTES {
             return Err(SubmitError::TooLarge(entry_len));
         }
+        let signed = SignedEnvelope::from_envelope(envelope)?;
         let keys = {
             let published = self.inner.published.read().await;
             let st = &signed.statement;

@@ -32,6 +32,24 @@ pub struct EnvelopeSignature {
     pub sig: String,
 }
 
+impl Envelope {
+    /// Parses the envelope's JSON structure only (no base64, no statement).
+    pub fn from_json(bytes: &[u8]) -> Result<Self, StatementError> {
+        serde_json::from_slice(bytes).map_err(|e| {
+            if e.is_data() {
+                StatementError::InvalidEnvelope(e.to_string())
+            } else {
+                StatementError::MalformedJson(e.to_string())
+            }
+        })
+    }
+
+    /// The bytes of the log entry that would hold this envelope.
+    pub fn entry_len(&self) -> usize {
+        serde_json::to_vec(self).map_or(usize::MAX, |v| v.len()) + crate::entry::ENTRY_OVERHEAD_BYTES
+    }
+}
+
 /// `name+hex(keyID)`: which key made a signature.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct KeyRef {
@@ -82,14 +100,7 @@ pub struct SignedEnvelope {
 impl SignedEnvelope {
     /// Parses an envelope from JSON and checks everything that needs no keys.
     pub fn from_json(bytes: &[u8]) -> Result<Self, StatementError> {
-        let envelope: Envelope = serde_json::from_slice(bytes).map_err(|e| {
-            if e.is_data() {
-                StatementError::InvalidEnvelope(e.to_string())
-            } else {
-                StatementError::MalformedJson(e.to_string())
-            }
-        })?;
-        Self::from_envelope(envelope)
+        Self::from_envelope(Envelope::from_json(bytes)?)
     }
 
     pub fn from_envelope(envelope: Envelope) -> Result<Self, StatementError> {

@@ -1,0 +1,251 @@
+//! End-to-end tests: the real `corridor` binary, on port 0, in a temporary
+//! directory, driven the way a user or an outside client would drive it.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use corridor_note::{SignerKey, VerifierKey};
+use corridor_statement::sign;
+use corridor_tlog::{parse_tlog_proof, verify_consistency, SignedCheckpoint};
+use serde_json::{json, Value};
+
+const BIN: &str = env!("CARGO_BIN_EXE_corridor");
+
+fn corridor(args: &[&str], cwd: &Path) -> (bool, String, String) {
+    let out = Command::new(BIN).args(args).current_dir(cwd).output().expect("runs corridor");
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+fn ok(args: &[&str], cwd: &Path) -> String {
+    let (success, stdout, stderr) = corridor(args, cwd);
+    assert!(success, "corridor {args:?} failed: {stderr}");
+    stdout
+}
+
+/// A running `corridor serve`; killed with SIGKILL on drop.
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Server {
+    fn start(data: &Path) -> Self {
+        let mut child = Command::new(BIN)
+            .args(["serve", "--data"])
+            .arg(data)
+            .args(["--listen", "127.0.0.1:0"])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("reads");
+        let url = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected: {line:?}")).to_owned();
+        Self { child, url }
+    }
+
+    fn kill9(&mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("reaped");
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Log {
+    _tmp: tempfile::TempDir,
+    dir: PathBuf,
+    data: PathBuf,
+    vkey: String,
+}
+
+fn init() -> Log {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().to_owned();
+    let data = dir.join("data");
+    let vkey = ok(&["init", "--data", data.to_str().expect("utf8"), "--origin", "e2e.corridor/log"], &dir).trim().to_owned();
+    Log { _tmp: tmp, dir, data, vkey }
+}
+
+fn ops_key(log: &Log) -> SignerKey {
+    let text = std::fs::read_to_string(log.data.join("keys/ops.key")).expect("operator key");
+    SignerKey::parse(text.trim()).expect("parses")
+}
+
+fn envelope(key: &SignerKey, kind: &str, id: &str, body: Value) -> Value {
+    let st = json!({"type": kind, "issuer": key.name(), "id": id, "issued_at": "2026-11-22T10:00:00Z", "body": body});
+    serde_json::to_value(sign(st.to_string().as_bytes(), &[key])).expect("json")
+}
+
+fn message(key: &SignerKey, id: &str) -> Value {
+    envelope(key, "message.send", id, json!({"to": ["ops"], "subject": "e2e", "text": id}))
+}
+
+async fn post(client: &reqwest::Client, url: &str, body: Vec<u8>) -> (u16, Value, Option<String>) {
+    let resp = client.post(format!("{url}/v1/statements")).body(body).send().await.expect("posts");
+    let status = resp.status().as_u16();
+    let ctype = resp.headers().get("content-type").map(|v| v.to_str().unwrap_or("").to_owned());
+    (status, resp.json().await.unwrap_or(Value::Null), ctype)
+}
+
+async fn get_text(url: &str) -> String {
+    reqwest::get(url).await.expect("gets").text().await.expect("text")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_user_registers_signs_submits_and_verifies() {
+    let log = init();
+    let d = log.data.to_str().expect("utf8");
+    let server = Server::start(&log.data);
+    let aid_vkey = ok(&["keygen", "--party", "aid-one", "--out", "aid.key"], &log.dir).trim().to_owned();
+    ok(&["party", "add", "--data", d, "--id", "aid-one", "--name", "Aid One", "--kind", "agency", "--vkey", &aid_vkey, "--server", &server.url], &log.dir);
+    let env = ok(&["sign", "--key", "aid.key", "--type", "message.send", "--body", r#"{"to":["ops"],"subject":"convoy","text":"request"}"#, "--id", "m1"], &log.dir);
+    std::fs::write(log.dir.join("m1.json"), &env).expect("writes");
+    let receipt = ok(&["submit", "--server", &server.url, "m1.json"], &log.dir);
+    std::fs::write(log.dir.join("receipt.json"), &receipt).expect("writes");
+    let again = ok(&["submit", "--server", &server.url, "m1.json"], &log.dir);
+    assert_eq!(receipt, again, "a resubmission returns the original receipt");
+    ok(&["verify", "--server", &server.url, "--vkey", &log.vkey, "--full", "--save", "cp1"], &log.dir);
+    ok(&["verify", "--vkey", &log.vkey, "--proof", "receipt.json"], &log.dir);
+    // The log grows; the new checkpoint must be consistent with the saved one.
+    std::fs::write(log.dir.join("m2.json"), ok(&["sign", "--key", "aid.key", "--type", "message.send", "--body", r#"{"to":["ops"],"subject":"s","text":"t"}"#], &log.dir)).expect("writes");
+    ok(&["submit", "--server", &server.url, "m2.json"], &log.dir);
+    let out = ok(&["verify", "--server", &server.url, "--vkey", &log.vkey, "--since", "cp1"], &log.dir);
+    assert!(out.contains("consistency OK: size 3 -> 4"), "{out}");
+    // A different log key must not verify.
+    let other = SignerKey::from_seed("e2e.corridor/log", [9; 32]).expect("name").verifier().to_vkey();
+    assert!(!corridor(&["verify", "--server", &server.url, "--vkey", &other], &log.dir).0);
+    let messages: Value = serde_json::from_str(&get_text(&format!("{}/v1/messages?to=ops", server.url)).await).expect("json");
+    assert_eq!(messages["messages"].as_array().map(Vec::len), Some(2));
+    drop(server);
+    let audit = ok(&["audit", "--data", d], &log.dir);
+    assert!(audit.contains("audit OK: 4 entries, 4 signatures, 4 checkpoints"), "{audit}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_kind_of_bad_input_is_refused_and_changes_nothing() {
+    let log = init();
+    let server = Server::start(&log.data);
+    let client = reqwest::Client::new();
+    let ops = ops_key(&log);
+    let (status, first, _) = post(&client, &server.url, serde_json::to_vec(&message(&ops, "m1")).expect("json")).await;
+    assert_eq!(status, 201);
+    let aid = SignerKey::from_seed("aid-one", [3; 32]).expect("name");
+    let reg = envelope(&ops, "party.register", "r-aid", json!({"id": "aid-one", "name": "Aid", "kind": "agency", "keys": [aid.verifier().to_vkey()]}));
+    assert_eq!(post(&client, &server.url, serde_json::to_vec(&reg).expect("json")).await.0, 201);
+    let mil = SignerKey::from_seed("mil", [5; 32]).expect("name");
+    let reg = envelope(&ops, "party.register", "r-mil", json!({"id": "mil", "name": "Mil", "kind": "armed_force", "keys": [mil.verifier().to_vkey()]}));
+    assert_eq!(post(&client, &server.url, serde_json::to_vec(&reg).expect("json")).await.0, 201);
+    let revoke = envelope(&aid, "party.key.revoke", "k1", json!({"vkey": aid.verifier().to_vkey()}));
+    assert_eq!(post(&client, &server.url, serde_json::to_vec(&revoke).expect("json")).await.0, 201);
+    let before = get_text(&format!("{}/checkpoint", server.url)).await;
+
+    let mut bad_b64 = message(&ops, "x1");
+    bad_b64["payload"] = json!("not base64!");
+    let mut bad_sig = message(&ops, "x2");
+    bad_sig["signatures"][0]["sig"] = json!(B64.encode([7u8; 64]));
+    let stranger = SignerKey::from_seed("stranger", [4; 32]).expect("name");
+    let unknown_type = envelope(&ops, "message.shout", "x3", json!({}));
+    let invalid_body = envelope(&ops, "message.send", "x4", json!({"to": [], "subject": "s", "text": ""}));
+    let unauthorized = envelope(&mil, "party.register", "x5", json!({"id": "stranger", "name": "S", "kind": "agency", "keys": [stranger.verifier().to_vkey()]}));
+    let mut forged_issuer = message(&stranger, "x6");
+    forged_issuer["signatures"] = message(&ops, "x6")["signatures"].clone();
+    let dup = envelope(&ops, "message.send", "m1", json!({"to": ["ops"], "subject": "different", "text": ""}));
+    let huge = json!({"payloadType": "application/vnd.corridor.statement.v1+json", "payload": B64.encode(vec![b'a'; 70_000]), "signatures": [{"keyid": "ops+00000000", "sig": ""}]});
+    let cases: Vec<(Vec<u8>, u16, &str)> = vec![
+        (b"{\"payloadType\":".to_vec(), 400, "malformed_json"),
+        (serde_json::to_vec(&bad_b64).expect("json"), 400, "bad_base64"),
+        (serde_json::to_vec(&message(&stranger, "x0")).expect("json"), 403, "unknown_key"),
+        (serde_json::to_vec(&bad_sig).expect("json"), 403, "bad_signature"),
+        (serde_json::to_vec(&message(&aid, "x7")).expect("json"), 403, "revoked_key"),
+        (serde_json::to_vec(&forged_issuer).expect("json"), 403, "bad_signature"),
+        (serde_json::to_vec(&unauthorized).expect("json"), 403, "unauthorized"),
+        (serde_json::to_vec(&dup).expect("json"), 409, "duplicate_id"),
+        (serde_json::to_vec(&huge).expect("json"), 413, "too_large"),
+        (serde_json::to_vec(&unknown_type).expect("json"), 400, "unknown_type"),
+        (serde_json::to_vec(&invalid_body).expect("json"), 400, "invalid_body"),
+    ];
+    for (body, want_status, want_code) in cases {
+        let (status, problem, ctype) = post(&client, &server.url, body).await;
+        let code = problem["code"].as_str().unwrap_or_default().to_owned();
+        assert_eq!((code.as_str(), status), (want_code, want_status), "{problem}");
+        assert_eq!(ctype.as_deref(), Some("application/problem+json"));
+        assert_eq!(problem["status"], json!(status));
+    }
+    assert_eq!(get_text(&format!("{}/checkpoint", server.url)).await, before, "nothing changed");
+    // The original is still there, with the same receipt.
+    let (status, again, _) = post(&client, &server.url, serde_json::to_vec(&message(&ops, "m1")).expect("json")).await;
+    assert_eq!((status, again), (200, first));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigkill_mid_burst_loses_no_acknowledged_statement() {
+    let log = init();
+    let ops = ops_key(&log);
+    let mut server = Server::start(&log.data);
+    let client = reqwest::Client::new();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Value>();
+    let mut tasks = vec![];
+    for worker in 0..16 {
+        let (client, url, tx, ops) = (client.clone(), server.url.clone(), tx.clone(), ops.clone());
+        tasks.push(tokio::spawn(async move {
+            for i in 0..1_000 {
+                let body = serde_json::to_vec(&message(&ops, &format!("w{worker}-{i}"))).expect("json");
+                match client.post(format!("{url}/v1/statements")).body(body).send().await {
+                    Ok(resp) if resp.status() == 201 => {
+                        let _ = tx.send(resp.json().await.unwrap_or(Value::Null));
+                    }
+                    _ => return,
+                }
+            }
+        }));
+    }
+    drop(tx);
+    // Kill once a good number of receipts are in, while the burst is going on.
+    let mut receipts = vec![];
+    while receipts.len() < 500 {
+        receipts.push(rx.recv().await.expect("receipts keep coming"));
+    }
+    server.kill9();
+    for t in tasks {
+        let _ = t.await;
+    }
+    while let Ok(r) = rx.try_recv() {
+        receipts.push(r);
+    }
+    let receipts: Vec<Value> = receipts.into_iter().filter(|r| !r.is_null()).collect();
+    let vkey = VerifierKey::parse(&log.vkey).expect("vkey");
+    let last_seen = receipts
+        .iter()
+        .map(|r| SignedCheckpoint::open(r["checkpoint"].as_str().expect("note"), &vkey).expect("signed"))
+        .max_by_key(|c| c.checkpoint.size)
+        .expect("some receipts");
+
+    let server = Server::start(&log.data);
+    for r in &receipts {
+        let index = r["index"].as_u64().expect("index");
+        let entry: Value = serde_json::from_str(&get_text(&format!("{}/v1/entries/{index}", server.url)).await).expect("json");
+        assert_eq!(entry["leaf_hash"], r["leaf_hash"], "entry {index} survived with the same leaf hash");
+        let proof = parse_tlog_proof(r["tlog_proof"].as_str().expect("proof")).expect("parses");
+        let leaf: [u8; 32] = B64.decode(r["leaf_hash"].as_str().expect("b64")).expect("b64").try_into().expect("32");
+        proof.verify(&leaf, &vkey).expect("receipt verifies");
+    }
+    let now = SignedCheckpoint::open(&get_text(&format!("{}/checkpoint", server.url)).await, &vkey).expect("signed");
+    let (from, to) = (last_seen.checkpoint.size, now.checkpoint.size);
+    assert!(to >= from);
+    let resp: Value = serde_json::from_str(&get_text(&format!("{}/v1/proofs/consistency?from={from}&to={to}", server.url)).await).expect("json");
+    let proof: Vec<[u8; 32]> = resp["proof"].as_array().expect("proof").iter()
+        .map(|h| B64.decode(h.as_str().expect("str")).expect("b64").try_into().expect("32")).collect();
+    verify_consistency(from, to, &proof, &last_seen.checkpoint.root, &now.checkpoint.root).expect("consistent across the crash");
+    drop(server);
+    ok(&["audit", "--data", log.data.to_str().expect("utf8")], &log.dir);
+}
