@@ -13,7 +13,9 @@ pub async fn render(State(svc): State<Service>) -> Response {
     let mut out = String::new();
     let _ = writeln!(out, "# HELP corridor_submissions_total Submissions by outcome.");
     let _ = writeln!(out, "# TYPE corridor_submissions_total counter");
-    for (outcome, n) in [("created", m.created), ("existing", m.existing), ("rejected", m.rejected), ("busy", m.busy)] {
+    for (outcome, n) in
+        [("created", m.created), ("existing", m.existing), ("rejected", m.rejected), ("busy", m.busy)]
+    {
         let _ = writeln!(out, "corridor_submissions_total{{outcome=\"{outcome}\"}} {n}");
     }
     let _ = writeln!(out, "# HELP corridor_log_size Entries in the log.");
@@ -28,7 +30,8 @@ pub async fn render(State(svc): State<Service>) -> Response {
     let _ = writeln!(out, "# HELP corridor_batch_commit_seconds Time to make one batch durable.");
     let _ = writeln!(out, "# TYPE corridor_batch_commit_seconds histogram");
     for (bound, count) in COMMIT_BUCKETS_US.iter().zip(&m.commit_buckets) {
-        let _ = writeln!(out, "corridor_batch_commit_seconds_bucket{{le=\"{}\"}} {count}", *bound as f64 / 1e6);
+        let _ =
+            writeln!(out, "corridor_batch_commit_seconds_bucket{{le=\"{}\"}} {count}", *bound as f64 / 1e6);
     }
     let total = m.commit_buckets.last().copied().unwrap_or(0);
     let _ = writeln!(out, "corridor_batch_commit_seconds_bucket{{le=\"+Inf\"}} {total}");

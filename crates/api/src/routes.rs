@@ -39,7 +39,11 @@ fn with_cache(mut resp: Response, policy: &'static str) -> Response {
 pub async fn submit(State(svc): State<Service>, body: Body) -> ApiResult {
     let limit = svc.limits().max_body_bytes;
     let bytes = to_bytes(body, limit).await.map_err(|_| {
-        Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", format!("request body exceeds {limit} bytes"))
+        Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("request body exceeds {limit} bytes"),
+        )
     })?;
     let (status, receipt) = match svc.submit(&bytes).await? {
         Submitted::Created(r) => (StatusCode::CREATED, r),
@@ -55,8 +59,10 @@ pub async fn checkpoint(State(svc): State<Service>) -> Response {
 }
 
 pub async fn tile(State(svc): State<Service>, Path(path): Path<String>) -> ApiResult {
-    let tile = TilePath::parse(&path).map_err(|_| Problem::new(StatusCode::NOT_FOUND, "not_found", "not a tile path"))?;
-    let bytes = if tile.level.is_some() { svc.hash_tile(tile).await? } else { svc.entry_bundle(tile).await? };
+    let tile = TilePath::parse(&path)
+        .map_err(|_| Problem::new(StatusCode::NOT_FOUND, "not_found", "not a tile path"))?;
+    let bytes =
+        if tile.level.is_some() { svc.hash_tile(tile).await? } else { svc.entry_bundle(tile).await? };
     let resp = ([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response();
     Ok(with_cache(resp, if tile.width.is_none() { IMMUTABLE } else { SHORT }))
 }

@@ -63,27 +63,50 @@ pub fn audit(reader: &dyn LogReader, log_vkey: &VerifierKey, progress: bool) -> 
     let mut state = State::new();
     let mut tree = Tree::new();
     let mut signatures = 0;
-    let mut start = 0;
-    while start < total {
-        let entries = reader.entries(start, (start + CHUNK).min(total))?;
-        if entries.is_empty() {
+    // Pipeline: the signatures of one chunk are checked on the thread pool while
+    // the next chunk is read and folded (the fold is sequential by nature).
+    let mut pending: Vec<SigJob> = Vec::new();
+    loop {
+        let start = tree.size();
+        let next = (start < total).then(|| reader.entries(start, (start + CHUNK).min(total)));
+        let (checked, folded) = rayon::join(
+            || check_signatures(&pending),
+            || next.map(|entries| fold_chunk(&mut state, &mut tree, entries?)),
+        );
+        checked?;
+        signatures += pending.len() as u64;
+        match folded {
+            Some(jobs) => pending = jobs?,
+            None => break,
+        }
+        if tree.size() == start {
             bail!("the store ended at {start}, before its size {total}");
         }
-        let jobs = fold_chunk(&mut state, &mut tree, entries)?;
-        signatures += jobs.len() as u64;
-        if let Some(bad) = jobs.par_iter().find_any(|j| !j.key.verify(&j.msg, &j.sig)) {
-            bail!("entry {}: signature by {} does not verify", bad.index, bad.key.key_ref());
-        }
-        start = tree.size();
-        bar.set_position(start);
+        bar.set_position(tree.size());
     }
     bar.finish_and_clear();
     let checkpoints = check_checkpoints(reader, &tree, log_vkey)?;
-    Ok(AuditSummary { entries: tree.size(), signatures, checkpoints, seconds: started.elapsed().as_secs_f64() })
+    Ok(AuditSummary {
+        entries: tree.size(),
+        signatures,
+        checkpoints,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+fn check_signatures(jobs: &[SigJob]) -> Result<()> {
+    match jobs.par_iter().find_any(|j| !j.key.verify(&j.msg, &j.sig)) {
+        Some(bad) => bail!("entry {}: signature by {} does not verify", bad.index, bad.key.key_ref()),
+        None => Ok(()),
+    }
 }
 
 /// Checks hashes and folds a chunk in order; returns its signatures to check.
-fn fold_chunk(state: &mut State, tree: &mut Tree, entries: Vec<corridor_store::StoredEntry>) -> Result<Vec<SigJob>> {
+fn fold_chunk(
+    state: &mut State,
+    tree: &mut Tree,
+    entries: Vec<corridor_store::StoredEntry>,
+) -> Result<Vec<SigJob>> {
     let mut jobs = Vec::with_capacity(entries.len());
     for e in entries {
         let index = e.index;
@@ -94,7 +117,8 @@ fn fold_chunk(state: &mut State, tree: &mut Tree, entries: Vec<corridor_store::S
             bail!("entry {index}: stored leaf hash does not match its bytes");
         }
         let entry = parse_entry(&e.bytes).with_context(|| format!("entry {index}"))?;
-        let signed = SignedEnvelope::from_envelope(entry.envelope).with_context(|| format!("entry {index}"))?;
+        let signed =
+            SignedEnvelope::from_envelope(entry.envelope).with_context(|| format!("entry {index}"))?;
         let msg = signed.pae();
         for (key_ref, sig) in &signed.signatures {
             let key = state
@@ -120,7 +144,11 @@ fn check_checkpoints(reader: &dyn LogReader, tree: &Tree, log_vkey: &VerifierKey
         let cp = SignedCheckpoint::open(&stored.note, log_vkey)
             .with_context(|| format!("checkpoint of size {}: bad signature", stored.size))?;
         if cp.checkpoint.size != stored.size || Some(cp.checkpoint.root) != tree.root(stored.size).ok() {
-            bail!("checkpoint of size {} does not commit to the log's first {} entries", stored.size, stored.size);
+            bail!(
+                "checkpoint of size {} does not commit to the log's first {} entries",
+                stored.size,
+                stored.size
+            );
         }
         count += 1;
         last_size = stored.size;

@@ -71,7 +71,11 @@ pub async fn run(cmd: BenchCommand) -> Result<()> {
 fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
         .unwrap_or_else(|| "unknown cpu".into());
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     format!("{cores} cores, {cpu}")
@@ -150,11 +154,43 @@ async fn bench_submit(entries: usize, connections: usize, rate: Option<u64>) -> 
         Some(r) => open_loop(&client, &endpoint, &bodies, r).await?,
     };
     let secs = started.elapsed().as_secs_f64();
-    let mode = rate.map_or(format!("closed loop, {connections} connections"), |r| format!("open loop at {r}/s"));
-    println!("{mode}: {} durable statements in {secs:.2} s = {:.0} statements/s", latencies.len(), latencies.len() as f64 / secs);
+    let mode =
+        rate.map_or(format!("closed loop, {connections} connections"), |r| format!("open loop at {r}/s"));
+    println!(
+        "{mode}: {} durable statements in {secs:.2} s = {:.0} statements/s",
+        latencies.len(),
+        latencies.len() as f64 / secs
+    );
     report_latencies("submit-to-receipt latency", latencies);
+    let metrics = client.get(format!("{url}/metrics")).send().await?.text().await?;
+    report_commits(&metrics);
     child.kill().await.ok();
     Ok(())
+}
+
+/// Prints the server's batch commit-time distribution from its /metrics.
+fn report_commits(metrics: &str) {
+    let value = |prefix: &str| {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(prefix))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    let batches = value("corridor_batch_commit_seconds_count ");
+    let entries = value("corridor_batch_entries_total ");
+    let sum = value("corridor_batch_commit_seconds_sum ");
+    let buckets: Vec<String> = metrics
+        .lines()
+        .filter_map(|l| l.strip_prefix("corridor_batch_commit_seconds_bucket{le=\""))
+        .map(|l| l.replace("\"} ", "s:"))
+        .collect();
+    println!(
+        "server: {batches} batches, mean {:.1} entries, mean commit {:.2} ms; cumulative commit-time buckets {}",
+        entries / batches.max(1.0),
+        sum * 1e3 / batches.max(1.0),
+        buckets.join(" ")
+    );
 }
 
 async fn post(client: &reqwest::Client, endpoint: &str, body: Vec<u8>) -> Result<()> {
@@ -166,11 +202,17 @@ async fn post(client: &reqwest::Client, endpoint: &str, body: Vec<u8>) -> Result
     Ok(())
 }
 
-async fn closed_loop(client: &reqwest::Client, endpoint: &str, bodies: &Arc<Vec<Vec<u8>>>, connections: usize) -> Result<Vec<Duration>> {
+async fn closed_loop(
+    client: &reqwest::Client,
+    endpoint: &str,
+    bodies: &Arc<Vec<Vec<u8>>>,
+    connections: usize,
+) -> Result<Vec<Duration>> {
     let next = Arc::new(AtomicUsize::new(0));
     let mut tasks = Vec::new();
     for _ in 0..connections {
-        let (client, endpoint, bodies, next) = (client.clone(), endpoint.to_owned(), bodies.clone(), next.clone());
+        let (client, endpoint, bodies, next) =
+            (client.clone(), endpoint.to_owned(), bodies.clone(), next.clone());
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
             loop {
@@ -193,14 +235,22 @@ async fn closed_loop(client: &reqwest::Client, endpoint: &str, bodies: &Arc<Vec<
 /// the bottleneck and says so.
 const OPEN_LOOP_MAX_IN_FLIGHT: usize = 4_096;
 
-async fn open_loop(client: &reqwest::Client, endpoint: &str, bodies: &Arc<Vec<Vec<u8>>>, rate: u64) -> Result<Vec<Duration>> {
+async fn open_loop(
+    client: &reqwest::Client,
+    endpoint: &str,
+    bodies: &Arc<Vec<Vec<u8>>>,
+    rate: u64,
+) -> Result<Vec<Duration>> {
     let start = tokio::time::Instant::now();
     let permits = Arc::new(tokio::sync::Semaphore::new(OPEN_LOOP_MAX_IN_FLIGHT));
     let mut tasks = Vec::with_capacity(bodies.len());
     for (i, body) in bodies.iter().enumerate() {
         let due = start + Duration::from_nanos(i as u64 * 1_000_000_000 / rate);
         tokio::time::sleep_until(due).await;
-        let permit = permits.clone().try_acquire_owned().context("load generator saturated: more than 4,096 requests in flight")?;
+        let permit = permits
+            .clone()
+            .try_acquire_owned()
+            .context("load generator saturated: more than 4,096 requests in flight")?;
         let (client, endpoint, body) = (client.clone(), endpoint.to_owned(), body.clone());
         tasks.push(tokio::spawn(async move {
             post(&client, &endpoint, body).await?;
@@ -278,7 +328,10 @@ fn bench_proof(entries: u64, proofs: u64) -> Result<()> {
         let p = tree.consistency_proof(from, entries)?;
         verify_consistency(from, entries, &p, &tree.root(from)?, &root)?;
     }
-    println!("consistency proof: {:.2} µs to generate, root the old size and verify (mean of {n})", t.elapsed().as_secs_f64() * 1e6 / n as f64);
+    println!(
+        "consistency proof: {:.2} µs to generate, root the old size and verify (mean of {n})",
+        t.elapsed().as_secs_f64() * 1e6 / n as f64
+    );
     Ok(())
 }
 

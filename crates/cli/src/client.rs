@@ -34,23 +34,30 @@ pub async fn check(resp: reqwest::Response) -> Result<reqwest::Response> {
 }
 
 pub async fn submit_one(client: &reqwest::Client, server: &str, envelope: &Envelope) -> Result<Value> {
-    let resp = client.post(url(server, "/v1/statements")).json(envelope).send().await
+    let resp = client
+        .post(url(server, "/v1/statements"))
+        .json(envelope)
+        .send()
+        .await
         .with_context(|| format!("connecting to {server}"))?;
     Ok(check(resp).await?.json().await?)
 }
 
 pub async fn get_text(client: &reqwest::Client, server: &str, path: &str) -> Result<String> {
-    let resp = client.get(url(server, path)).send().await.with_context(|| format!("connecting to {server}"))?;
+    let resp =
+        client.get(url(server, path)).send().await.with_context(|| format!("connecting to {server}"))?;
     Ok(check(resp).await?.text().await?)
 }
 
 pub async fn get_bytes(client: &reqwest::Client, server: &str, path: &str) -> Result<Vec<u8>> {
-    let resp = client.get(url(server, path)).send().await.with_context(|| format!("connecting to {server}"))?;
+    let resp =
+        client.get(url(server, path)).send().await.with_context(|| format!("connecting to {server}"))?;
     Ok(check(resp).await?.bytes().await?.to_vec())
 }
 
 pub async fn get_json(client: &reqwest::Client, server: &str, path: &str) -> Result<Value> {
-    let resp = client.get(url(server, path)).send().await.with_context(|| format!("connecting to {server}"))?;
+    let resp =
+        client.get(url(server, path)).send().await.with_context(|| format!("connecting to {server}"))?;
     Ok(check(resp).await?.json().await?)
 }
 
@@ -60,13 +67,17 @@ fn read_envelopes(path: &PathBuf) -> Result<Vec<Envelope>> {
     if let Ok(v) = serde_json::from_str::<Value>(&text) {
         return match v {
             Value::Array(items) => items.into_iter().map(|i| Ok(serde_json::from_value(i)?)).collect(),
-            other => Ok(vec![serde_json::from_value(other).with_context(|| format!("{} is not an envelope", path.display()))?]),
+            other => Ok(vec![serde_json::from_value(other)
+                .with_context(|| format!("{} is not an envelope", path.display()))?]),
         };
     }
     text.lines()
         .filter(|l| !l.trim().is_empty())
         .enumerate()
-        .map(|(n, l)| serde_json::from_str(l).with_context(|| format!("{} line {}: not an envelope", path.display(), n + 1)))
+        .map(|(n, l)| {
+            serde_json::from_str(l)
+                .with_context(|| format!("{} line {}: not an envelope", path.display(), n + 1))
+        })
         .collect()
 }
 

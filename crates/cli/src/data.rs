@@ -56,8 +56,9 @@ impl DataDir {
 
     pub fn config(&self) -> Result<Config> {
         let path = self.config_path();
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("{} is not a Corridor data directory (run `corridor init`)", self.root.display()))?;
+        let text = std::fs::read_to_string(&path).with_context(|| {
+            format!("{} is not a Corridor data directory (run `corridor init`)", self.root.display())
+        })?;
         serde_json::from_str(&text).with_context(|| format!("reading {}", path.display()))
     }
 
@@ -103,8 +104,10 @@ impl DataDir {
 
 /// Reads a private key file (`PRIVATE+KEY+name+id+data`).
 pub fn read_key(path: &Path) -> Result<SignerKey> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading key file {}", path.display()))?;
-    SignerKey::parse(text.trim()).with_context(|| format!("{} is not a signed-note private key", path.display()))
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading key file {}", path.display()))?;
+    SignerKey::parse(text.trim())
+        .with_context(|| format!("{} is not a signed-note private key", path.display()))
 }
 
 /// Writes a file that must not exist yet; key files are readable by the owner only.
@@ -116,7 +119,8 @@ pub fn write_new(path: &Path, bytes: &[u8], secret: bool) -> Result<()> {
         use std::os::unix::fs::OpenOptionsExt as _;
         opts.mode(0o600);
     }
-    let mut f = opts.open(path).with_context(|| format!("creating {} (it must not exist yet)", path.display()))?;
+    let mut f =
+        opts.open(path).with_context(|| format!("creating {} (it must not exist yet)", path.display()))?;
     f.write_all(bytes)?;
     f.sync_all()?;
     Ok(())

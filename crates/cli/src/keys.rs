@@ -34,7 +34,8 @@ pub fn random_id(prefix: &str) -> String {
 
 /// Builds, validates and signs a statement; refuses locally what the server would refuse.
 pub fn sign_statement(key: &SignerKey, kind: &str, id: &str, body: Value) -> Result<Envelope> {
-    let statement = json!({"type": kind, "issuer": key.name(), "id": id, "issued_at": now_rfc3339(), "body": body});
+    let statement =
+        json!({"type": kind, "issuer": key.name(), "id": id, "issued_at": now_rfc3339(), "body": body});
     let bytes = serde_json::to_vec(&statement)?;
     Statement::from_json(&bytes).map_err(|e| anyhow::anyhow!("{} ({})", e, e.code()))?;
     let envelope = sign(&bytes, &[key]);

@@ -5,6 +5,7 @@ mod audit;
 mod bench;
 mod client;
 mod data;
+mod demo;
 mod keys;
 mod serve;
 mod verify;
@@ -40,6 +41,13 @@ enum Command {
     /// Serve the API, the C2SP read API and the console.
     Serve {
         #[arg(long)]
+        data: PathBuf,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+    },
+    /// Create (once) a data directory with the exercise scenario, and serve it.
+    Demo {
+        #[arg(long, default_value = "corridor-data")]
         data: PathBuf,
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
@@ -135,6 +143,7 @@ async fn run(cli: Cli) -> Result<()> {
             serve::init(&data, &origin, &operator, &operator_name).await
         }
         Command::Serve { data, listen } => serve::serve(&data, &listen).await,
+        Command::Demo { data, listen } => demo::demo(&data, &listen).await,
         Command::Keygen { party, out } => keys::keygen(&party, &out),
         Command::Party { command: PartyCommand::Add { data, id, name, kind, vkeys, server } } => {
             keys::party_add(&data, &id, &name, &kind, &vkeys, server.as_deref()).await

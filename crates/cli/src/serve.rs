@@ -23,7 +23,11 @@ pub async fn init(data: &Path, origin: &str, operator: &str, operator_name: &str
     let log_key = generate_key(origin)?;
     write_new(&dir.log_key_path(), format!("{}\n", log_key.to_private_text()).as_bytes(), true)?;
     let operator_key = generate_key(operator)?;
-    write_new(&dir.party_key_path(operator), format!("{}\n", operator_key.to_private_text()).as_bytes(), true)?;
+    write_new(
+        &dir.party_key_path(operator),
+        format!("{}\n", operator_key.to_private_text()).as_bytes(),
+        true,
+    )?;
     dir.write_config(&Config { origin: origin.to_owned(), operator: operator.to_owned() })?;
     // Genesis: the operator registers itself, so any replayer learns who the operator is.
     let body = json!({"id": operator, "name": operator_name, "kind": "coordination", "keys": [operator_key.verifier().to_vkey()]});
@@ -40,11 +44,18 @@ pub async fn serve(data: &Path, listen: &str) -> Result<()> {
     let config = dir.config()?;
     let _lock = dir.lock()?;
     let (writer, reader) = corridor_store_sqlite::open(&dir.db())?;
-    let service = Service::start(Box::new(writer), Arc::new(reader), dir.log_key()?, Arc::new(SystemClock), Limits::default())
-        .context("recovering the log")?;
+    let service = Service::start(
+        Box::new(writer),
+        Arc::new(reader),
+        dir.log_key()?,
+        Arc::new(SystemClock),
+        Limits::default(),
+    )
+    .context("recovering the log")?;
     let limits = corridor_api::HttpLimits::default();
     let router = corridor_api::router(service.clone(), &limits);
-    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
+    let listener =
+        tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
     let addr = listener.local_addr()?;
     let info = service.log_info().await;
     eprintln!("corridor: log {} ({} entries), vkey {}", config.origin, info.size, info.vkey);

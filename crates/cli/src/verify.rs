@@ -9,8 +9,8 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use corridor_note::VerifierKey;
 use corridor_tlog::{
-    decode_entry_bundle, leaf_hash, parse_tlog_proof, root_from_stored, verify_consistency, Hash, SignedCheckpoint,
-    TilePath, TILE_WIDTH,
+    decode_entry_bundle, leaf_hash, parse_tlog_proof, root_from_stored, verify_consistency, Hash,
+    SignedCheckpoint, TilePath, TILE_WIDTH,
 };
 use serde_json::Value;
 
@@ -74,7 +74,9 @@ fn verify_proof_file(path: &PathBuf, args: &VerifyArgs, vkey: &VerifierKey) -> R
         Err(_) => (text, None),
     };
     let leaf = match (&args.entry, &args.leaf_hash, receipt_leaf.as_ref()) {
-        (Some(entry), _, _) => leaf_hash(&std::fs::read(entry).with_context(|| format!("reading {}", entry.display()))?),
+        (Some(entry), _, _) => {
+            leaf_hash(&std::fs::read(entry).with_context(|| format!("reading {}", entry.display()))?)
+        }
         (None, Some(h), _) | (None, None, Some(h)) => decode_hash(h.as_str())?,
         (None, None, None) => bail!("a bare tlog-proof needs --entry FILE or --leaf-hash B64"),
     };
@@ -105,14 +107,15 @@ impl TileFetcher<'_> {
         let level_len = self.size >> (8 * u32::from(level));
         let index = i / TILE_WIDTH;
         let full = (index + 1) * TILE_WIDTH <= level_len;
-        let width = (!full).then(|| (level_len % TILE_WIDTH) as u8);
+        let width = (!full).then_some((level_len % TILE_WIDTH) as u8);
         TilePath { level: Some(level), index, width }
     }
 
     async fn hash(&mut self, level: u8, i: u64) -> Result<Hash> {
         let path = self.path(level, i);
         if !self.cache.contains_key(&(level, path.index)) {
-            let bytes = client::get_bytes(self.client, self.server, &format!("/tile/{}", path.render())).await?;
+            let bytes =
+                client::get_bytes(self.client, self.server, &format!("/tile/{}", path.render())).await?;
             if bytes.len() as u64 != path.count() * 32 {
                 bail!("tile {} has {} bytes, expected {}", path.render(), bytes.len(), path.count() * 32);
             }
@@ -194,7 +197,8 @@ async fn verify_all_entries(tiles: &mut TileFetcher<'_>) -> Result<()> {
     let mut index = 0;
     while index < size {
         let path = TilePath { level: None, ..tiles.path(0, index) };
-        let bundle = client::get_bytes(tiles.client, tiles.server, &format!("/tile/{}", path.render())).await?;
+        let bundle =
+            client::get_bytes(tiles.client, tiles.server, &format!("/tile/{}", path.render())).await?;
         let entries = decode_entry_bundle(&bundle)?;
         if entries.len() as u64 != path.count() {
             bail!("bundle {} has {} entries, expected {}", path.render(), entries.len(), path.count());
@@ -217,7 +221,8 @@ async fn verify_since(
     vkey: &VerifierKey,
 ) -> Result<()> {
     let old_note = std::fs::read_to_string(since).with_context(|| format!("reading {}", since.display()))?;
-    let old = SignedCheckpoint::open(&old_note, vkey).context("the earlier checkpoint's signature does not verify")?;
+    let old = SignedCheckpoint::open(&old_note, vkey)
+        .context("the earlier checkpoint's signature does not verify")?;
     let (from, to) = (old.checkpoint.size, now.checkpoint.size);
     if from > to {
         bail!("the log shrank: earlier size {from}, now {to}");

@@ -16,7 +16,11 @@ const BIN: &str = env!("CARGO_BIN_EXE_corridor");
 
 fn corridor(args: &[&str], cwd: &Path) -> (bool, String, String) {
     let out = Command::new(BIN).args(args).current_dir(cwd).output().expect("runs corridor");
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 fn ok(args: &[&str], cwd: &Path) -> String {
@@ -44,7 +48,11 @@ impl Server {
         let stdout = child.stdout.take().expect("stdout");
         let mut line = String::new();
         BufReader::new(stdout).read_line(&mut line).expect("reads");
-        let url = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected: {line:?}")).to_owned();
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected: {line:?}"))
+            .to_owned();
         Self { child, url }
     }
 
@@ -72,7 +80,9 @@ fn init() -> Log {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().to_owned();
     let data = dir.join("data");
-    let vkey = ok(&["init", "--data", data.to_str().expect("utf8"), "--origin", "e2e.corridor/log"], &dir).trim().to_owned();
+    let vkey = ok(&["init", "--data", data.to_str().expect("utf8"), "--origin", "e2e.corridor/log"], &dir)
+        .trim()
+        .to_owned();
     Log { _tmp: tmp, dir, data, vkey }
 }
 
@@ -107,8 +117,39 @@ async fn a_user_registers_signs_submits_and_verifies() {
     let d = log.data.to_str().expect("utf8");
     let server = Server::start(&log.data);
     let aid_vkey = ok(&["keygen", "--party", "aid-one", "--out", "aid.key"], &log.dir).trim().to_owned();
-    ok(&["party", "add", "--data", d, "--id", "aid-one", "--name", "Aid One", "--kind", "agency", "--vkey", &aid_vkey, "--server", &server.url], &log.dir);
-    let env = ok(&["sign", "--key", "aid.key", "--type", "message.send", "--body", r#"{"to":["ops"],"subject":"convoy","text":"request"}"#, "--id", "m1"], &log.dir);
+    ok(
+        &[
+            "party",
+            "add",
+            "--data",
+            d,
+            "--id",
+            "aid-one",
+            "--name",
+            "Aid One",
+            "--kind",
+            "agency",
+            "--vkey",
+            &aid_vkey,
+            "--server",
+            &server.url,
+        ],
+        &log.dir,
+    );
+    let env = ok(
+        &[
+            "sign",
+            "--key",
+            "aid.key",
+            "--type",
+            "message.send",
+            "--body",
+            r#"{"to":["ops"],"subject":"convoy","text":"request"}"#,
+            "--id",
+            "m1",
+        ],
+        &log.dir,
+    );
     std::fs::write(log.dir.join("m1.json"), &env).expect("writes");
     let receipt = ok(&["submit", "--server", &server.url, "m1.json"], &log.dir);
     std::fs::write(log.dir.join("receipt.json"), &receipt).expect("writes");
@@ -117,14 +158,30 @@ async fn a_user_registers_signs_submits_and_verifies() {
     ok(&["verify", "--server", &server.url, "--vkey", &log.vkey, "--full", "--save", "cp1"], &log.dir);
     ok(&["verify", "--vkey", &log.vkey, "--proof", "receipt.json"], &log.dir);
     // The log grows; the new checkpoint must be consistent with the saved one.
-    std::fs::write(log.dir.join("m2.json"), ok(&["sign", "--key", "aid.key", "--type", "message.send", "--body", r#"{"to":["ops"],"subject":"s","text":"t"}"#], &log.dir)).expect("writes");
+    std::fs::write(
+        log.dir.join("m2.json"),
+        ok(
+            &[
+                "sign",
+                "--key",
+                "aid.key",
+                "--type",
+                "message.send",
+                "--body",
+                r#"{"to":["ops"],"subject":"s","text":"t"}"#,
+            ],
+            &log.dir,
+        ),
+    )
+    .expect("writes");
     ok(&["submit", "--server", &server.url, "m2.json"], &log.dir);
     let out = ok(&["verify", "--server", &server.url, "--vkey", &log.vkey, "--since", "cp1"], &log.dir);
     assert!(out.contains("consistency OK: size 3 -> 4"), "{out}");
     // A different log key must not verify.
     let other = SignerKey::from_seed("e2e.corridor/log", [9; 32]).expect("name").verifier().to_vkey();
     assert!(!corridor(&["verify", "--server", &server.url, "--vkey", &other], &log.dir).0);
-    let messages: Value = serde_json::from_str(&get_text(&format!("{}/v1/messages?to=ops", server.url)).await).expect("json");
+    let messages: Value =
+        serde_json::from_str(&get_text(&format!("{}/v1/messages?to=ops", server.url)).await).expect("json");
     assert_eq!(messages["messages"].as_array().map(Vec::len), Some(2));
     drop(server);
     let audit = ok(&["audit", "--data", d], &log.dir);
@@ -137,13 +194,24 @@ async fn each_kind_of_bad_input_is_refused_and_changes_nothing() {
     let server = Server::start(&log.data);
     let client = reqwest::Client::new();
     let ops = ops_key(&log);
-    let (status, first, _) = post(&client, &server.url, serde_json::to_vec(&message(&ops, "m1")).expect("json")).await;
+    let (status, first, _) =
+        post(&client, &server.url, serde_json::to_vec(&message(&ops, "m1")).expect("json")).await;
     assert_eq!(status, 201);
     let aid = SignerKey::from_seed("aid-one", [3; 32]).expect("name");
-    let reg = envelope(&ops, "party.register", "r-aid", json!({"id": "aid-one", "name": "Aid", "kind": "agency", "keys": [aid.verifier().to_vkey()]}));
+    let reg = envelope(
+        &ops,
+        "party.register",
+        "r-aid",
+        json!({"id": "aid-one", "name": "Aid", "kind": "agency", "keys": [aid.verifier().to_vkey()]}),
+    );
     assert_eq!(post(&client, &server.url, serde_json::to_vec(&reg).expect("json")).await.0, 201);
     let mil = SignerKey::from_seed("mil", [5; 32]).expect("name");
-    let reg = envelope(&ops, "party.register", "r-mil", json!({"id": "mil", "name": "Mil", "kind": "armed_force", "keys": [mil.verifier().to_vkey()]}));
+    let reg = envelope(
+        &ops,
+        "party.register",
+        "r-mil",
+        json!({"id": "mil", "name": "Mil", "kind": "armed_force", "keys": [mil.verifier().to_vkey()]}),
+    );
     assert_eq!(post(&client, &server.url, serde_json::to_vec(&reg).expect("json")).await.0, 201);
     let revoke = envelope(&aid, "party.key.revoke", "k1", json!({"vkey": aid.verifier().to_vkey()}));
     assert_eq!(post(&client, &server.url, serde_json::to_vec(&revoke).expect("json")).await.0, 201);
@@ -156,10 +224,16 @@ async fn each_kind_of_bad_input_is_refused_and_changes_nothing() {
     let stranger = SignerKey::from_seed("stranger", [4; 32]).expect("name");
     let unknown_type = envelope(&ops, "message.shout", "x3", json!({}));
     let invalid_body = envelope(&ops, "message.send", "x4", json!({"to": [], "subject": "s", "text": ""}));
-    let unauthorized = envelope(&mil, "party.register", "x5", json!({"id": "stranger", "name": "S", "kind": "agency", "keys": [stranger.verifier().to_vkey()]}));
+    let unauthorized = envelope(
+        &mil,
+        "party.register",
+        "x5",
+        json!({"id": "stranger", "name": "S", "kind": "agency", "keys": [stranger.verifier().to_vkey()]}),
+    );
     let mut forged_issuer = message(&stranger, "x6");
     forged_issuer["signatures"] = message(&ops, "x6")["signatures"].clone();
-    let dup = envelope(&ops, "message.send", "m1", json!({"to": ["ops"], "subject": "different", "text": ""}));
+    let dup =
+        envelope(&ops, "message.send", "m1", json!({"to": ["ops"], "subject": "different", "text": ""}));
     let huge = json!({"payloadType": "application/vnd.corridor.statement.v1+json", "payload": B64.encode(vec![b'a'; 70_000]), "signatures": [{"keyid": "ops+00000000", "sig": ""}]});
     let cases: Vec<(Vec<u8>, u16, &str)> = vec![
         (b"{\"payloadType\":".to_vec(), 400, "malformed_json"),
@@ -183,7 +257,8 @@ async fn each_kind_of_bad_input_is_refused_and_changes_nothing() {
     }
     assert_eq!(get_text(&format!("{}/checkpoint", server.url)).await, before, "nothing changed");
     // The original is still there, with the same receipt.
-    let (status, again, _) = post(&client, &server.url, serde_json::to_vec(&message(&ops, "m1")).expect("json")).await;
+    let (status, again, _) =
+        post(&client, &server.url, serde_json::to_vec(&message(&ops, "m1")).expect("json")).await;
     assert_eq!((status, again), (200, first));
 }
 
@@ -233,19 +308,31 @@ async fn sigkill_mid_burst_loses_no_acknowledged_statement() {
     let server = Server::start(&log.data);
     for r in &receipts {
         let index = r["index"].as_u64().expect("index");
-        let entry: Value = serde_json::from_str(&get_text(&format!("{}/v1/entries/{index}", server.url)).await).expect("json");
+        let entry: Value =
+            serde_json::from_str(&get_text(&format!("{}/v1/entries/{index}", server.url)).await)
+                .expect("json");
         assert_eq!(entry["leaf_hash"], r["leaf_hash"], "entry {index} survived with the same leaf hash");
         let proof = parse_tlog_proof(r["tlog_proof"].as_str().expect("proof")).expect("parses");
-        let leaf: [u8; 32] = B64.decode(r["leaf_hash"].as_str().expect("b64")).expect("b64").try_into().expect("32");
+        let leaf: [u8; 32] =
+            B64.decode(r["leaf_hash"].as_str().expect("b64")).expect("b64").try_into().expect("32");
         proof.verify(&leaf, &vkey).expect("receipt verifies");
     }
-    let now = SignedCheckpoint::open(&get_text(&format!("{}/checkpoint", server.url)).await, &vkey).expect("signed");
+    let now = SignedCheckpoint::open(&get_text(&format!("{}/checkpoint", server.url)).await, &vkey)
+        .expect("signed");
     let (from, to) = (last_seen.checkpoint.size, now.checkpoint.size);
     assert!(to >= from);
-    let resp: Value = serde_json::from_str(&get_text(&format!("{}/v1/proofs/consistency?from={from}&to={to}", server.url)).await).expect("json");
-    let proof: Vec<[u8; 32]> = resp["proof"].as_array().expect("proof").iter()
-        .map(|h| B64.decode(h.as_str().expect("str")).expect("b64").try_into().expect("32")).collect();
-    verify_consistency(from, to, &proof, &last_seen.checkpoint.root, &now.checkpoint.root).expect("consistent across the crash");
+    let resp: Value = serde_json::from_str(
+        &get_text(&format!("{}/v1/proofs/consistency?from={from}&to={to}", server.url)).await,
+    )
+    .expect("json");
+    let proof: Vec<[u8; 32]> = resp["proof"]
+        .as_array()
+        .expect("proof")
+        .iter()
+        .map(|h| B64.decode(h.as_str().expect("str")).expect("b64").try_into().expect("32"))
+        .collect();
+    verify_consistency(from, to, &proof, &last_seen.checkpoint.root, &now.checkpoint.root)
+        .expect("consistent across the crash");
     drop(server);
     ok(&["audit", "--data", log.data.to_str().expect("utf8")], &log.dir);
 }

@@ -195,11 +195,7 @@ impl SignerKey {
     }
 
     pub fn verifier(&self) -> VerifierKey {
-        VerifierKey {
-            name: self.name.clone(),
-            key_id: self.key_id,
-            public: self.signing.verifying_key(),
-        }
+        VerifierKey { name: self.name.clone(), key_id: self.key_id, public: self.signing.verifying_key() }
     }
 
     pub fn sign(&self, msg: &[u8]) -> [u8; 64] {

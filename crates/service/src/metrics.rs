@@ -6,7 +6,8 @@ use crate::error::SubmitError;
 use crate::Submitted;
 
 /// Upper bounds (µs) of the batch commit-time histogram buckets.
-pub const COMMIT_BUCKETS_US: [u64; 10] = [500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 500_000, 1_000_000];
+pub const COMMIT_BUCKETS_US: [u64; 10] =
+    [500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 500_000, 1_000_000];
 
 #[derive(Debug, Default)]
 pub struct Metrics {
@@ -50,7 +51,8 @@ impl Metrics {
         self.batches.fetch_add(1, Relaxed);
         self.batch_entries.fetch_add(entries as u64, Relaxed);
         self.commit_us_sum.fetch_add(commit_us, Relaxed);
-        let bucket = COMMIT_BUCKETS_US.iter().position(|&b| commit_us <= b).unwrap_or(COMMIT_BUCKETS_US.len());
+        let bucket =
+            COMMIT_BUCKETS_US.iter().position(|&b| commit_us <= b).unwrap_or(COMMIT_BUCKETS_US.len());
         self.commit_buckets[bucket].fetch_add(1, Relaxed);
     }
 

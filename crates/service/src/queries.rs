@@ -125,18 +125,27 @@ impl Service {
     }
 
     /// Inclusion proof of `index` in the tree of `size` (default: the current size).
-    pub async fn inclusion_proof(&self, index: u64, size: Option<u64>) -> Result<(u64, Vec<String>), QueryError> {
+    pub async fn inclusion_proof(
+        &self,
+        index: u64,
+        size: Option<u64>,
+    ) -> Result<(u64, Vec<String>), QueryError> {
         let published = self.inner.published.read().await;
         let size = size.unwrap_or(published.checkpoint.checkpoint.size);
         if size > published.checkpoint.checkpoint.size {
             return Err(QueryError::BadRequest(format!("size {size} is beyond the published checkpoint")));
         }
-        let proof = published.tree.inclusion_proof(index, size).map_err(|e| QueryError::BadRequest(e.to_string()))?;
+        let proof =
+            published.tree.inclusion_proof(index, size).map_err(|e| QueryError::BadRequest(e.to_string()))?;
         Ok((size, b64_all(&proof)))
     }
 
     /// Consistency proof between two published sizes.
-    pub async fn consistency_proof(&self, from: u64, to: Option<u64>) -> Result<(u64, Vec<String>), QueryError> {
+    pub async fn consistency_proof(
+        &self,
+        from: u64,
+        to: Option<u64>,
+    ) -> Result<(u64, Vec<String>), QueryError> {
         let published = self.inner.published.read().await;
         let to = to.unwrap_or(published.checkpoint.checkpoint.size);
         if to > published.checkpoint.checkpoint.size {
@@ -146,7 +155,8 @@ impl Service {
             // Equal trees, or the empty tree: consistent with an empty proof.
             return Ok((to, vec![]));
         }
-        let proof = published.tree.consistency_proof(from, to).map_err(|e| QueryError::BadRequest(e.to_string()))?;
+        let proof =
+            published.tree.consistency_proof(from, to).map_err(|e| QueryError::BadRequest(e.to_string()))?;
         Ok((to, b64_all(&proof)))
     }
 

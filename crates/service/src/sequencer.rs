@@ -13,6 +13,7 @@
 //! 3. the lock is released and receipts go out; a crash after this point finds
 //!    the batch on disk at restart, and recovery re-derives the same tree, state
 //!    and checkpoint from it.
+//!
 //! If step 2 fails without a crash, memory is ahead of disk: the process exits
 //! so that a restart recovers exactly the durable state.
 
@@ -90,7 +91,12 @@ impl Sequencer {
                 Ok(entry) => {
                     entries.push(entry);
                     let st = &sub.signed.statement;
-                    let event = Event { index, kind: st.kind.to_string(), issuer: st.issuer.clone(), id: st.id.clone() };
+                    let event = Event {
+                        index,
+                        kind: st.kind.to_string(),
+                        issuer: st.issuer.clone(),
+                        id: st.id.clone(),
+                    };
                     accepted.push(Accepted { reply: sub.reply, index, event });
                 }
                 Err(Rejection::Resubmission { index }) => {
@@ -125,7 +131,11 @@ impl Sequencer {
     }
 
     /// Signs the checkpoint for the extended tree and makes the batch durable.
-    fn durable_commit(&mut self, published: &mut Published, entries: &[NewEntry]) -> Result<StoredCheckpoint, String> {
+    fn durable_commit(
+        &mut self,
+        published: &mut Published,
+        entries: &[NewEntry],
+    ) -> Result<StoredCheckpoint, String> {
         let size = published.tree.size();
         let root = published.tree.root(size).map_err(|e| e.to_string())?;
         let cp = Checkpoint { origin: self.log_key.name().to_owned(), size, root };
@@ -138,8 +148,14 @@ impl Sequencer {
 }
 
 /// Folds one submission and extends the tree; on rejection nothing changed.
-fn fold_one(published: &mut Published, sub: &Submission, index: u64, at_us: i64) -> Result<NewEntry, Rejection> {
-    let bytes = build_entry(at_us, &sub.signed.envelope).map_err(|e| Rejection::InvalidBody(e.to_string()))?;
+fn fold_one(
+    published: &mut Published,
+    sub: &Submission,
+    index: u64,
+    at_us: i64,
+) -> Result<NewEntry, Rejection> {
+    let bytes =
+        build_entry(at_us, &sub.signed.envelope).map_err(|e| Rejection::InvalidBody(e.to_string()))?;
     let ctx = EntryContext { index, sequenced_at_us: at_us, signed: &sub.signed };
     published.state.apply(ctx)?;
     let leaf = leaf_hash(&bytes);

@@ -36,12 +36,17 @@ fn open(dir: &std::path::Path, limits: Limits) -> Service {
 }
 
 fn envelope(kind: &str, id: &str, body: serde_json::Value) -> Vec<u8> {
-    let st = json!({"type": kind, "issuer": "ops", "id": id, "issued_at": "2026-11-22T10:00:00Z", "body": body});
+    let st =
+        json!({"type": kind, "issuer": "ops", "id": id, "issued_at": "2026-11-22T10:00:00Z", "body": body});
     serde_json::to_vec(&sign(st.to_string().as_bytes(), &[&ops()])).expect("json")
 }
 
 fn genesis() -> Vec<u8> {
-    envelope("party.register", "g", json!({"id": "ops", "name": "Ops", "kind": "coordination", "keys": [ops().verifier().to_vkey()]}))
+    envelope(
+        "party.register",
+        "g",
+        json!({"id": "ops", "name": "Ops", "kind": "coordination", "keys": [ops().verifier().to_vkey()]}),
+    )
 }
 
 fn message(id: &str) -> Vec<u8> {
@@ -98,8 +103,18 @@ async fn bad_input_changes_nothing() {
         (forged, "unknown_key"),
         (serde_json::to_vec(&tampered).expect("json"), "bad_signature"),
         (vec![b' '; 200_000], "too_large"),
-        (envelope("message.send", "z", json!({"to": ["nobody"], "subject": "s", "text": ""})), "unknown_party"),
-        (envelope("party.register", "r", json!({"id": "ops", "name": "x", "kind": "agency", "keys": [ops().verifier().to_vkey()]})), "party_exists"),
+        (
+            envelope("message.send", "z", json!({"to": ["nobody"], "subject": "s", "text": ""})),
+            "unknown_party",
+        ),
+        (
+            envelope(
+                "party.register",
+                "r",
+                json!({"id": "ops", "name": "x", "kind": "agency", "keys": [ops().verifier().to_vkey()]}),
+            ),
+            "party_exists",
+        ),
     ];
     for (body, code) in cases {
         assert_eq!(svc.submit(&body).await.unwrap_err().code(), code);
@@ -124,10 +139,18 @@ async fn restart_recovers_the_same_log_and_stays_consistent() {
     let r = created(svc.submit(&message("after")).await.expect("message"));
     let old = SignedCheckpoint::open(&old_note, &log_key().verifier()).expect("old checkpoint");
     let new = SignedCheckpoint::open(&r.checkpoint, &log_key().verifier()).expect("new checkpoint");
-    let (_, proof) = svc.consistency_proof(old.checkpoint.size, Some(new.checkpoint.size)).await.expect("proof");
-    let proof: Vec<[u8; 32]> = proof.iter().map(|p| B64.decode(p).expect("b64").try_into().expect("32")).collect();
-    verify_consistency(old.checkpoint.size, new.checkpoint.size, &proof, &old.checkpoint.root, &new.checkpoint.root)
-        .expect("consistent across the restart");
+    let (_, proof) =
+        svc.consistency_proof(old.checkpoint.size, Some(new.checkpoint.size)).await.expect("proof");
+    let proof: Vec<[u8; 32]> =
+        proof.iter().map(|p| B64.decode(p).expect("b64").try_into().expect("32")).collect();
+    verify_consistency(
+        old.checkpoint.size,
+        new.checkpoint.size,
+        &proof,
+        &old.checkpoint.root,
+        &new.checkpoint.root,
+    )
+    .expect("consistent across the restart");
 }
 
 #[tokio::test]
@@ -136,7 +159,8 @@ async fn a_full_pool_pushes_back() {
     let (w, r) = corridor_store_sqlite::open(&dir.path().join("log.db")).expect("store opens");
     let limits = Limits { pool_capacity: 2, ..Limits::default() };
     // The sequencer is built but not run, so nothing leaves the pool.
-    let (svc, _sequencer) = Service::build(Box::new(w), Arc::new(r), log_key(), clock(), limits).expect("builds");
+    let (svc, _sequencer) =
+        Service::build(Box::new(w), Arc::new(r), log_key(), clock(), limits).expect("builds");
     let mut waiting = vec![];
     for i in 0..2 {
         let (task_svc, body) = (svc.clone(), genesis_variant(i));
@@ -150,5 +174,9 @@ async fn a_full_pool_pushes_back() {
 }
 
 fn genesis_variant(i: usize) -> Vec<u8> {
-    envelope("party.register", &format!("g{i}"), json!({"id": "ops", "name": "Ops", "kind": "coordination", "keys": [ops().verifier().to_vkey()]}))
+    envelope(
+        "party.register",
+        &format!("g{i}"),
+        json!({"id": "ops", "name": "Ops", "kind": "coordination", "keys": [ops().verifier().to_vkey()]}),
+    )
 }

@@ -160,10 +160,8 @@ impl State {
     fn authorize_signers(&self, ctx: &EntryContext<'_>) -> Result<(), Rejection> {
         let issuer = &ctx.signed.statement.issuer;
         for key_ref in ctx.signed.signers() {
-            let party = self
-                .parties
-                .get(&key_ref.name)
-                .ok_or_else(|| Rejection::UnknownKey(key_ref.to_string()))?;
+            let party =
+                self.parties.get(&key_ref.name).ok_or_else(|| Rejection::UnknownKey(key_ref.to_string()))?;
             let key = party.key(key_ref.key_id).ok_or_else(|| Rejection::UnknownKey(key_ref.to_string()))?;
             if let Some(at) = key.revoked_at_index {
                 return Err(Rejection::RevokedKey { key: key_ref.to_string(), revoked_at_index: at });
@@ -204,7 +202,9 @@ impl State {
     fn check_genesis(&self, ctx: &EntryContext<'_>) -> Result<(), Rejection> {
         let st = &ctx.signed.statement;
         let Body::PartyRegister(reg) = &st.body else {
-            return Err(Rejection::Unauthorized("the log starts with the operator registering itself".into()));
+            return Err(Rejection::Unauthorized(
+                "the log starts with the operator registering itself".into(),
+            ));
         };
         if reg.id != st.issuer || ctx.signed.signers().any(|k| k.name != st.issuer) {
             return Err(Rejection::Unauthorized("genesis must register its own issuer".into()));
@@ -311,7 +311,9 @@ impl State {
                 self.parties.insert(reg.id.clone(), Party::register(reg, index, at));
             }
             Body::PartyKeyAdd(kc) => self.change_key(&st.issuer, kc, |p, vkey| p.add_key(vkey, index, at)),
-            Body::PartyKeyRevoke(kc) => self.change_key(&st.issuer, kc, |p, vkey| p.revoke_key(&vkey, index, at)),
+            Body::PartyKeyRevoke(kc) => {
+                self.change_key(&st.issuer, kc, |p, vkey| p.revoke_key(&vkey, index, at))
+            }
             Body::MessageSend(m) => self.messages.push(Message {
                 index,
                 sequenced_at_us: at,

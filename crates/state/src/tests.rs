@@ -13,7 +13,8 @@ fn key(party: &str, n: u8) -> SignerKey {
 }
 
 fn envelope(kind: &str, issuer: &str, id: &str, body: Value, keys: &[&SignerKey]) -> SignedEnvelope {
-    let st = json!({"type": kind, "issuer": issuer, "id": id, "issued_at": "2026-11-22T10:00:00Z", "body": body});
+    let st =
+        json!({"type": kind, "issuer": issuer, "id": id, "issued_at": "2026-11-22T10:00:00Z", "body": body});
     let env = sign(st.to_string().as_bytes(), keys);
     SignedEnvelope::from_envelope(env).expect("valid envelope")
 }
@@ -40,7 +41,8 @@ impl Log {
 }
 
 fn register(id: &str, kind: &str, party_key: &SignerKey, signer: &SignerKey, sid: &str) -> SignedEnvelope {
-    let body = json!({"id": id, "name": id.to_uppercase(), "kind": kind, "keys": [party_key.verifier().to_vkey()]});
+    let body =
+        json!({"id": id, "name": id.to_uppercase(), "kind": kind, "keys": [party_key.verifier().to_vkey()]});
     envelope("party.register", signer.name(), sid, body, &[signer])
 }
 
@@ -76,12 +78,19 @@ fn a_revoked_key_signs_nothing_after_its_revocation() {
     let aid = key("aid", 2);
     log.apply(&register("aid", "agency", &aid, &log.ops.clone(), "r1")).expect("registered");
     log.apply(&message(&aid, "m1", "ops")).expect("live key signs");
-    let revoke = envelope("party.key.revoke", "aid", "k1", json!({"vkey": aid.verifier().to_vkey()}), &[&aid]);
+    let revoke =
+        envelope("party.key.revoke", "aid", "k1", json!({"vkey": aid.verifier().to_vkey()}), &[&aid]);
     log.apply(&revoke).expect("a party revokes its own key");
     assert_eq!(log.apply(&message(&aid, "m2", "ops")).unwrap_err().code(), "revoked_key");
     // The operator adds a new key for the party; it signs.
     let aid2 = key("aid", 9);
-    let add = envelope("party.key.add", "ops", "k2", json!({"vkey": aid2.verifier().to_vkey(), "party": "aid"}), &[&log.ops.clone()]);
+    let add = envelope(
+        "party.key.add",
+        "ops",
+        "k2",
+        json!({"vkey": aid2.verifier().to_vkey(), "party": "aid"}),
+        &[&log.ops.clone()],
+    );
     log.apply(&add).expect("operator adds a key");
     log.apply(&message(&aid2, "m2", "ops")).expect("new key signs");
 }
@@ -92,7 +101,13 @@ fn another_party_cannot_change_keys() {
     let (aid, mil) = (key("aid", 2), key("mil", 3));
     log.apply(&register("aid", "agency", &aid, &log.ops.clone(), "r1")).expect("registered");
     log.apply(&register("mil", "armed_force", &mil, &log.ops.clone(), "r2")).expect("registered");
-    let revoke = envelope("party.key.revoke", "mil", "x", json!({"vkey": aid.verifier().to_vkey(), "party": "aid"}), &[&mil]);
+    let revoke = envelope(
+        "party.key.revoke",
+        "mil",
+        "x",
+        json!({"vkey": aid.verifier().to_vkey(), "party": "aid"}),
+        &[&mil],
+    );
     assert_eq!(log.apply(&revoke).unwrap_err().code(), "unauthorized");
 }
 
@@ -102,7 +117,13 @@ fn duplicate_ids_and_resubmissions() {
     let m = message(&log.ops.clone(), "m1", "ops");
     log.apply(&m).expect("first");
     assert_eq!(log.apply(&m).unwrap_err(), Rejection::Resubmission { index: 1 });
-    let other = envelope("message.send", "ops", "m1", json!({"to": ["ops"], "subject": "other", "text": ""}), &[&log.ops.clone()]);
+    let other = envelope(
+        "message.send",
+        "ops",
+        "m1",
+        json!({"to": ["ops"], "subject": "other", "text": ""}),
+        &[&log.ops.clone()],
+    );
     assert_eq!(log.apply(&other).unwrap_err(), Rejection::DuplicateId { index: 1 });
 }
 
@@ -138,9 +159,27 @@ fn build_op(op: (u8, u8, u8, u8), n: usize) -> SignedEnvelope {
         0 => register(target, "agency", &key(target, whom + 1), &signer, &sid),
         1 => message(&signer, &sid, target),
         2 => envelope("acknowledge", signer.name(), &sid, json!({"refs": [n as u64 / 2]}), &[&signer]),
-        3 => envelope("party.key.revoke", signer.name(), &sid, json!({"vkey": key(target, whom + 1).verifier().to_vkey(), "party": target}), &[&signer]),
-        4 => envelope("party.key.add", signer.name(), &sid, json!({"vkey": key(target, whom + 20).verifier().to_vkey(), "party": target}), &[&signer]),
-        _ => envelope("acknowledge", signer.name(), &sid, json!({"refs": [format!("{target}/s{id}")]}), &[&signer]),
+        3 => envelope(
+            "party.key.revoke",
+            signer.name(),
+            &sid,
+            json!({"vkey": key(target, whom + 1).verifier().to_vkey(), "party": target}),
+            &[&signer],
+        ),
+        4 => envelope(
+            "party.key.add",
+            signer.name(),
+            &sid,
+            json!({"vkey": key(target, whom + 20).verifier().to_vkey(), "party": target}),
+            &[&signer],
+        ),
+        _ => envelope(
+            "acknowledge",
+            signer.name(),
+            &sid,
+            json!({"refs": [format!("{target}/s{id}")]}),
+            &[&signer],
+        ),
     }
 }
 

@@ -211,8 +211,7 @@ mod tests {
 
     #[test]
     fn acknowledge_takes_refs_and_indexes() {
-        let b = Body::parse(StatementType::Acknowledge, json!({"refs":["aid-one/m-1", 7]}))
-            .expect("valid");
+        let b = Body::parse(StatementType::Acknowledge, json!({"refs":["aid-one/m-1", 7]})).expect("valid");
         let Body::Acknowledge(a) = b else { panic!("wrong variant") };
         assert_eq!(a.refs[1], AckTarget::Entry(7));
         for bad in [json!({"refs":[]}), json!({"refs":[-1]}), json!({"refs":["nope"]})] {

@@ -105,9 +105,7 @@ impl SignedEnvelope {
 
     pub fn from_envelope(envelope: Envelope) -> Result<Self, StatementError> {
         if envelope.payload_type != PAYLOAD_TYPE {
-            return Err(StatementError::InvalidEnvelope(format!(
-                "payloadType must be {PAYLOAD_TYPE}"
-            )));
+            return Err(StatementError::InvalidEnvelope(format!("payloadType must be {PAYLOAD_TYPE}")));
         }
         let payload = B64.decode(&envelope.payload).map_err(|_| StatementError::BadBase64("payload"))?;
         let signatures = parse_signatures(&envelope.signatures)?;
@@ -159,8 +157,7 @@ fn parse_signatures(sigs: &[EnvelopeSignature]) -> Result<Vec<(KeyRef, [u8; 64])
             StatementError::InvalidEnvelope(format!("keyid {:?} is not name+8 hex digits", s.keyid))
         })?;
         let raw = B64.decode(&s.sig).map_err(|_| StatementError::BadBase64("signature"))?;
-        let sig: [u8; 64] =
-            raw.try_into().map_err(|_| StatementError::BadSignature(key_ref.to_string()))?;
+        let sig: [u8; 64] = raw.try_into().map_err(|_| StatementError::BadSignature(key_ref.to_string()))?;
         if out.iter().any(|(k, _)| *k == key_ref) {
             return Err(StatementError::InvalidEnvelope(format!("{key_ref} signed twice")));
         }
@@ -206,9 +203,7 @@ mod tests {
         let json = serde_json::to_vec(&env).expect("serializes");
         let parsed = SignedEnvelope::from_json(&json).expect("parses");
         let keys = [a.verifier(), b.verifier()];
-        parsed
-            .verify(|r| keys.iter().find(|k| KeyRef::of(k) == *r).cloned())
-            .expect("both verify");
+        parsed.verify(|r| keys.iter().find(|k| KeyRef::of(k) == *r).cloned()).expect("both verify");
         // A lookup that only knows one key: unknown_key.
         let err = parsed.verify(|r| (r.name == "aid-one").then(|| a.verifier())).unwrap_err();
         assert_eq!(err.code(), "unknown_key");

@@ -113,8 +113,8 @@ impl Statement {
         let value: Value = serde_json::from_slice(bytes)
             .map_err(|e| StatementError::MalformedJson(format!("payload: {e}")))?;
         check_json_limits(&value, 0)?;
-        let raw: RawStatement = serde_json::from_value(value)
-            .map_err(|e| StatementError::InvalidStatement(e.to_string()))?;
+        let raw: RawStatement =
+            serde_json::from_value(value).map_err(|e| StatementError::InvalidStatement(e.to_string()))?;
         let kind = StatementType::parse(&raw.kind).ok_or(StatementError::UnknownType(raw.kind))?;
         if !valid_party_id(&raw.issuer) {
             return Err(StatementError::InvalidStatement(format!(
@@ -151,9 +151,7 @@ fn check_json_limits(value: &Value, depth: usize) -> Result<(), StatementError> 
             let too_big = n.as_u64().is_some_and(|u| u > MAX_SAFE_INTEGER)
                 || n.as_i64().is_some_and(|i| i.unsigned_abs() > MAX_SAFE_INTEGER);
             if too_big {
-                return Err(StatementError::InvalidStatement(format!(
-                    "integer {n} is outside ±(2^53−1)"
-                )));
+                return Err(StatementError::InvalidStatement(format!("integer {n} is outside ±(2^53−1)")));
             }
             Ok(())
         }

@@ -54,17 +54,21 @@ pub fn open(path: &Path) -> Result<(SqliteWriter, SqliteReader), StoreError> {
     conn.execute_batch("PRAGMA synchronous=FULL;").map_err(backend)?;
     conn.execute_batch(SCHEMA).map_err(backend)?;
     let size = count_entries(&conn)?;
-    let reader = SqliteReader { inner: Arc::new(Pool { path: path.to_owned(), idle: Mutex::new(Vec::new()), open: Mutex::new(0) }) };
+    let reader = SqliteReader {
+        inner: Arc::new(Pool { path: path.to_owned(), idle: Mutex::new(Vec::new()), open: Mutex::new(0) }),
+    };
     Ok((SqliteWriter { conn, size }, reader))
 }
 
 fn count_entries(conn: &Connection) -> Result<u64, StoreError> {
-    let next: i64 = conn
-        .query_row("SELECT COALESCE(MAX(idx) + 1, 0) FROM entries", [], |r| r.get(0))
-        .map_err(backend)?;
+    let next: i64 =
+        conn.query_row("SELECT COALESCE(MAX(idx) + 1, 0) FROM entries", [], |r| r.get(0)).map_err(backend)?;
     let count: i64 = conn.query_row("SELECT COUNT(*) FROM entries", [], |r| r.get(0)).map_err(backend)?;
     if next != count {
-        return Err(StoreError::Corrupt(format!("entries have gaps: {count} rows, highest index {}", next - 1)));
+        return Err(StoreError::Corrupt(format!(
+            "entries have gaps: {count} rows, highest index {}",
+            next - 1
+        )));
     }
     Ok(count as u64)
 }
@@ -187,7 +191,9 @@ impl LogReader for SqliteReader {
     fn entries(&self, start: u64, end: u64) -> Result<Vec<StoredEntry>, StoreError> {
         let conn = self.lease()?;
         let mut stmt = conn
-            .prepare_cached("SELECT idx, leaf_hash, data FROM entries WHERE idx >= ?1 AND idx < ?2 ORDER BY idx")
+            .prepare_cached(
+                "SELECT idx, leaf_hash, data FROM entries WHERE idx >= ?1 AND idx < ?2 ORDER BY idx",
+            )
             .map_err(backend)?;
         let rows = stmt.query_map([start as i64, end as i64], row_to_entry).map_err(backend)?;
         rows.collect::<Result<Vec<_>, _>>().map_err(backend)
@@ -210,11 +216,17 @@ impl LogReader for SqliteReader {
     }
 
     fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StoreError> {
-        self.checkpoint_query("SELECT size, note FROM checkpoints WHERE size >= ?1 ORDER BY size DESC LIMIT 1", 0)
+        self.checkpoint_query(
+            "SELECT size, note FROM checkpoints WHERE size >= ?1 ORDER BY size DESC LIMIT 1",
+            0,
+        )
     }
 
     fn checkpoint_covering(&self, index: u64) -> Result<Option<StoredCheckpoint>, StoreError> {
-        self.checkpoint_query("SELECT size, note FROM checkpoints WHERE size > ?1 ORDER BY size LIMIT 1", index)
+        self.checkpoint_query(
+            "SELECT size, note FROM checkpoints WHERE size > ?1 ORDER BY size LIMIT 1",
+            index,
+        )
     }
 
     fn checkpoint_at(&self, size: u64) -> Result<Option<StoredCheckpoint>, StoreError> {

@@ -105,10 +105,7 @@ mod tests {
     #[test]
     fn wrong_origin_is_refused_at_signing() {
         let cp = Checkpoint { origin: "other".into(), size: 1, root: [0; 32] };
-        assert!(matches!(
-            SignedCheckpoint::sign(cp, &log_key()),
-            Err(CheckpointError::WrongOrigin { .. })
-        ));
+        assert!(matches!(SignedCheckpoint::sign(cp, &log_key()), Err(CheckpointError::WrongOrigin { .. })));
     }
 
     #[test]

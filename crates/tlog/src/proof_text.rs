@@ -86,11 +86,7 @@ fn parse_hash(line: &str) -> Result<Hash, TlogProofError> {
 impl TlogProof {
     /// Verifies the checkpoint signature with the log's key and the inclusion of
     /// `leaf` at the proof's index; returns the verified checkpoint.
-    pub fn verify(
-        &self,
-        leaf: &Hash,
-        log_vkey: &VerifierKey,
-    ) -> Result<SignedCheckpoint, TlogProofError> {
+    pub fn verify(&self, leaf: &Hash, log_vkey: &VerifierKey) -> Result<SignedCheckpoint, TlogProofError> {
         let signed = SignedCheckpoint::open(&self.checkpoint, log_vkey)?;
         let cp = &signed.checkpoint;
         verify_inclusion(self.index, cp.size, leaf, &self.proof, &cp.root)?;

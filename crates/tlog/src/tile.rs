@@ -72,8 +72,7 @@ impl TilePath {
     pub fn available_at(&self, size: u64) -> bool {
         let shift = TILE_HEIGHT * u32::from(self.level.unwrap_or(0));
         let level_len = size >> shift;
-        let Some(end) = self.index.checked_mul(TILE_WIDTH).and_then(|s| s.checked_add(self.count()))
-        else {
+        let Some(end) = self.index.checked_mul(TILE_WIDTH).and_then(|s| s.checked_add(self.count())) else {
             return false;
         };
         end <= level_len
@@ -122,9 +121,7 @@ fn render_index(mut n: u64) -> String {
 }
 
 /// Concatenates entries into a bundle, each prefixed by its big-endian u16 length.
-pub fn encode_entry_bundle<'a>(
-    entries: impl IntoIterator<Item = &'a [u8]>,
-) -> Result<Vec<u8>, TileError> {
+pub fn encode_entry_bundle<'a>(entries: impl IntoIterator<Item = &'a [u8]>) -> Result<Vec<u8>, TileError> {
     let mut out = Vec::new();
     for e in entries {
         let len = u16::try_from(e.len()).map_err(|_| TileError::EntryTooLarge)?;
@@ -177,16 +174,11 @@ pub fn root_from_stored<E>(
 }
 
 /// The hash at tree level `k`, index `i`, from the tile level at or below it.
-fn perfect_hash<E>(
-    k: u32,
-    i: u64,
-    stored: &mut impl FnMut(u8, u64) -> Result<Hash, E>,
-) -> Result<Hash, E> {
+fn perfect_hash<E>(k: u32, i: u64, stored: &mut impl FnMut(u8, u64) -> Result<Hash, E>) -> Result<Hash, E> {
     let base = k - k % TILE_HEIGHT;
     let span = 1u64 << (k - base);
-    let mut layer = (0..span)
-        .map(|j| stored((base / TILE_HEIGHT) as u8, i * span + j))
-        .collect::<Result<Vec<_>, E>>()?;
+    let mut layer =
+        (0..span).map(|j| stored((base / TILE_HEIGHT) as u8, i * span + j)).collect::<Result<Vec<_>, E>>()?;
     while layer.len() > 1 {
         layer = layer.chunks(2).map(|p| node_hash(&p[0], &p[1])).collect();
     }
@@ -211,8 +203,19 @@ mod tests {
     #[test]
     fn non_canonical_paths_are_refused() {
         for bad in [
-            "0/1", "0/0001", "0/x001", "0/001/002", "0/x1/002", "00/000", "0/000.p/0",
-            "0/000.p/256", "0/000.p/08", "9/000", "foo/000", "0/", "0/x000/x000/x000/x000/x000/x000/x000/000",
+            "0/1",
+            "0/0001",
+            "0/x001",
+            "0/001/002",
+            "0/x1/002",
+            "00/000",
+            "0/000.p/0",
+            "0/000.p/256",
+            "0/000.p/08",
+            "9/000",
+            "foo/000",
+            "0/",
+            "0/x000/x000/x000/x000/x000/x000/x000/000",
         ] {
             assert_eq!(TilePath::parse(bad), Err(TileError::BadPath), "{bad}");
         }

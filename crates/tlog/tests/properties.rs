@@ -3,8 +3,8 @@
 
 use corridor_note::SignerKey;
 use corridor_tlog::{
-    format_tlog_proof, leaf_hash, parse_tlog_proof, root_from_stored, verify_consistency,
-    verify_inclusion, Checkpoint, Hash, SignedCheckpoint, Tree,
+    format_tlog_proof, leaf_hash, parse_tlog_proof, root_from_stored, verify_consistency, verify_inclusion,
+    Checkpoint, Hash, SignedCheckpoint, Tree,
 };
 use proptest::prelude::*;
 
