@@ -336,3 +336,113 @@ async fn sigkill_mid_burst_loses_no_acknowledged_statement() {
     drop(server);
     ok(&["audit", "--data", log.data.to_str().expect("utf8")], &log.dir);
 }
+
+/// Tiles fetched over HTTP from the server, for an independent tlog implementation.
+struct HttpTiles {
+    url: String,
+    handle: tokio::runtime::Handle,
+}
+
+impl tlog_tiles::TileReader for HttpTiles {
+    fn height(&self) -> u8 {
+        8
+    }
+
+    fn read_tiles(&self, tiles: &[tlog_tiles::Tile]) -> Result<Vec<Vec<u8>>, tlog_tiles::Error> {
+        tiles
+            .iter()
+            .map(|t| {
+                let width = if t.width() == 256 { String::new() } else { format!(".p/{}", t.width()) };
+                let path =
+                    corridor_tlog::TilePath { level: Some(t.level()), index: t.level_index(), width: None }
+                        .render();
+                let url = format!("{}/tile/{path}{width}", self.url);
+                let bytes = tokio::task::block_in_place(|| {
+                    self.handle
+                        .block_on(async { reqwest::get(&url).await?.error_for_status()?.bytes().await })
+                });
+                bytes
+                    .map(|b| b.to_vec())
+                    .map_err(|_| tlog_tiles::Error::InvalidInput("tile fetch failed".into()))
+            })
+            .collect()
+    }
+
+    fn save_tiles(&self, _tiles: &[tlog_tiles::Tile], _data: &[Vec<u8>]) {}
+}
+
+/// Checks the log with independent implementations of C2SP signed notes,
+/// checkpoints and tiles and of RFC 6962 proofs, that this project did not write.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_independent_verifier_accepts_checkpoints_tiles_and_proofs() {
+    let log = init();
+    let server = Server::start(&log.data);
+    let client = reqwest::Client::new();
+    let ops = ops_key(&log);
+    let mut receipts = vec![];
+    for i in 0..700 {
+        let (status, receipt, _) =
+            post(&client, &server.url, serde_json::to_vec(&message(&ops, &format!("i{i}"))).expect("json"))
+                .await;
+        assert_eq!(status, 201);
+        receipts.push(receipt);
+    }
+    let verifiers = signed_note::VerifierList::new(vec![Box::new(
+        signed_note::StandardVerifier::new(&log.vkey).expect("their parser reads our vkey"),
+    )]);
+    let open = |text: &str| {
+        let note = signed_note::Note::from_bytes(text.as_bytes()).expect("their parser reads our note");
+        let (verified, _) = note.verify(&verifiers).expect("their verifier accepts our signature");
+        assert_eq!(verified.len(), 1);
+        tlog_tiles::Checkpoint::from_bytes(note.text()).expect("their parser reads our checkpoint")
+    };
+    let now = open(&get_text(&format!("{}/checkpoint", server.url)).await);
+    assert_eq!((now.origin(), now.size()), ("e2e.corridor/log", 701));
+    let reader = HttpTiles { url: server.url.clone(), handle: tokio::runtime::Handle::current() };
+    let hashes = tlog_tiles::TileHashReader::new(now.size(), *now.hash(), &reader);
+    let root = tokio::task::block_in_place(|| tlog_tiles::tree_hash(now.size(), &hashes))
+        .expect("tiles authenticate against the checkpoint");
+    assert_eq!(&root, now.hash());
+    for r in receipts.iter().step_by(37) {
+        let index = r["index"].as_u64().expect("index");
+        let cp = open(r["checkpoint"].as_str().expect("note"));
+        let proof: Vec<tlog_tiles::Hash> = r["inclusion_proof"]
+            .as_array()
+            .expect("proof")
+            .iter()
+            .map(|h| {
+                tlog_tiles::Hash(B64.decode(h.as_str().expect("str")).expect("b64").try_into().expect("32"))
+            })
+            .collect();
+        let leaf = tlog_tiles::Hash(
+            B64.decode(r["leaf_hash"].as_str().expect("b64")).expect("b64").try_into().expect("32"),
+        );
+        tlog_tiles::check_record(&proof, cp.size(), *cp.hash(), index, leaf)
+            .expect("their verifier accepts our inclusion proof");
+        let entry: Value =
+            serde_json::from_str(&get_text(&format!("{}/v1/entries/{index}", server.url)).await)
+                .expect("json");
+        let bytes = B64.decode(entry["entry"].as_str().expect("b64")).expect("b64");
+        assert_eq!(tlog_tiles::record_hash(&bytes), leaf, "their leaf hash of our entry bytes");
+        let theirs = tokio::task::block_in_place(|| tlog_tiles::prove_record(now.size(), index, &hashes))
+            .expect("proves");
+        tlog_tiles::check_record(&theirs, now.size(), *now.hash(), index, leaf)
+            .expect("their proof from our tiles");
+        // Our consistency proof from the receipt's checkpoint to now, checked by them.
+        let resp: Value = serde_json::from_str(
+            &get_text(&format!("{}/v1/proofs/consistency?from={}&to={}", server.url, cp.size(), now.size()))
+                .await,
+        )
+        .expect("json");
+        let consistency: Vec<tlog_tiles::Hash> = resp["proof"]
+            .as_array()
+            .expect("proof")
+            .iter()
+            .map(|h| {
+                tlog_tiles::Hash(B64.decode(h.as_str().expect("str")).expect("b64").try_into().expect("32"))
+            })
+            .collect();
+        tlog_tiles::check_tree(&consistency, now.size(), *now.hash(), cp.size(), *cp.hash())
+            .expect("their verifier accepts our consistency proof");
+    }
+}
