@@ -271,8 +271,19 @@ async fn bench_append(entries: usize) -> Result<()> {
     let (service, _lock) = dir.open_service()?;
     println!("bench append: {entries} statements in process, durable, machine: {}", machine());
     let started = Instant::now();
-    let mut tasks = tokio::task::JoinSet::new();
+    let created = append_all(&service, bodies).await?;
+    let secs = started.elapsed().as_secs_f64();
+    let m = service.metrics();
+    println!("{created} entries in {secs:.2} s = {:.0} entries/s; {} batches, mean batch {:.0} entries, mean commit {:.2} ms",
+        created as f64 / secs, m.batches, m.batch_entries as f64 / m.batches.max(1) as f64, m.commit_us_sum as f64 / m.batches.max(1) as f64 / 1e3);
+    Ok(())
+}
+
+/// Submits every body in process, keeping the pool at most half full; returns
+/// how many were newly logged.
+async fn append_all(service: &corridor_service::Service, bodies: Vec<Vec<u8>>) -> Result<usize> {
     let permits = Arc::new(tokio::sync::Semaphore::new(service.limits().pool_capacity / 2));
+    let mut tasks = tokio::task::JoinSet::new();
     for body in bodies {
         let permit = permits.clone().acquire_owned().await?;
         let svc = service.clone();
@@ -288,11 +299,7 @@ async fn bench_append(entries: usize) -> Result<()> {
             created += 1;
         }
     }
-    let secs = started.elapsed().as_secs_f64();
-    let m = service.metrics();
-    println!("{created} entries in {secs:.2} s = {:.0} entries/s; {} batches, mean batch {:.0} entries, mean commit {:.2} ms",
-        created as f64 / secs, m.batches, m.batch_entries as f64 / m.batches.max(1) as f64, m.commit_us_sum as f64 / m.batches.max(1) as f64 / 1e3);
-    Ok(())
+    Ok(created)
 }
 
 fn bench_proof(entries: u64, proofs: u64) -> Result<()> {
@@ -340,20 +347,7 @@ async fn bench_audit(entries: usize) -> Result<()> {
     let bodies = presign(&dir.operator_key()?, entries);
     {
         let (service, _lock) = dir.open_service()?;
-        let permits = Arc::new(tokio::sync::Semaphore::new(service.limits().pool_capacity / 2));
-        let mut tasks = tokio::task::JoinSet::new();
-        for body in bodies {
-            let permit = permits.clone().acquire_owned().await?;
-            let svc = service.clone();
-            tasks.spawn(async move {
-                let r = svc.submit(&body).await.map(|_| ());
-                drop(permit);
-                r
-            });
-        }
-        while let Some(r) = tasks.join_next().await {
-            r??;
-        }
+        append_all(&service, bodies).await?;
     }
     println!("bench audit: log of {} entries, machine: {}", entries + 1, machine());
     let root: PathBuf = dir.root.clone();

@@ -1,11 +1,8 @@
 //! `init` and `serve`.
 
-use std::path::Path;
-use std::sync::Arc;
-
 use anyhow::{bail, Context, Result};
-use corridor_service::{Limits, Service, SystemClock};
 use serde_json::json;
+use std::path::Path;
 
 use crate::data::{generate_key, write_new, Config, DataDir};
 use crate::keys::{sign_statement, submit_direct};
@@ -42,16 +39,7 @@ pub async fn init(data: &Path, origin: &str, operator: &str, operator_name: &str
 pub async fn serve(data: &Path, listen: &str) -> Result<()> {
     let dir = DataDir::new(data);
     let config = dir.config()?;
-    let _lock = dir.lock()?;
-    let (writer, reader) = corridor_store_sqlite::open(&dir.db())?;
-    let service = Service::start(
-        Box::new(writer),
-        Arc::new(reader),
-        dir.log_key()?,
-        Arc::new(SystemClock),
-        Limits::default(),
-    )
-    .context("recovering the log")?;
+    let (service, _lock) = dir.open_service().context("recovering the log")?;
     let limits = corridor_api::HttpLimits::default();
     let router = corridor_api::router(service.clone(), &limits);
     let listener =

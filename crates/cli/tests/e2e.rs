@@ -197,22 +197,15 @@ async fn each_kind_of_bad_input_is_refused_and_changes_nothing() {
     let (status, first, _) =
         post(&client, &server.url, serde_json::to_vec(&message(&ops, "m1")).expect("json")).await;
     assert_eq!(status, 201);
-    let aid = SignerKey::from_seed("aid-one", [3; 32]).expect("name");
-    let reg = envelope(
-        &ops,
-        "party.register",
-        "r-aid",
-        json!({"id": "aid-one", "name": "Aid", "kind": "agency", "keys": [aid.verifier().to_vkey()]}),
-    );
-    assert_eq!(post(&client, &server.url, serde_json::to_vec(&reg).expect("json")).await.0, 201);
-    let mil = SignerKey::from_seed("mil", [5; 32]).expect("name");
-    let reg = envelope(
-        &ops,
-        "party.register",
-        "r-mil",
-        json!({"id": "mil", "name": "Mil", "kind": "armed_force", "keys": [mil.verifier().to_vkey()]}),
-    );
-    assert_eq!(post(&client, &server.url, serde_json::to_vec(&reg).expect("json")).await.0, 201);
+    let register = async |id: &str, kind: &str, seed: u8| {
+        let key = SignerKey::from_seed(id, [seed; 32]).expect("name");
+        let body = json!({"id": id, "name": id, "kind": kind, "keys": [key.verifier().to_vkey()]});
+        let reg = envelope(&ops, "party.register", &format!("r-{id}"), body);
+        assert_eq!(post(&client, &server.url, serde_json::to_vec(&reg).expect("json")).await.0, 201);
+        key
+    };
+    let aid = register("aid-one", "agency", 3).await;
+    let mil = register("mil", "armed_force", 5).await;
     let revoke = envelope(&aid, "party.key.revoke", "k1", json!({"vkey": aid.verifier().to_vkey()}));
     assert_eq!(post(&client, &server.url, serde_json::to_vec(&revoke).expect("json")).await.0, 201);
     let before = get_text(&format!("{}/checkpoint", server.url)).await;
