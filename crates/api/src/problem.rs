@@ -54,7 +54,7 @@ pub fn status_for(code: &str) -> StatusCode {
     match code {
         "too_large" => StatusCode::PAYLOAD_TOO_LARGE,
         "unknown_key" | "bad_signature" | "revoked_key" | "unauthorized" => StatusCode::FORBIDDEN,
-        "duplicate_id" | "party_exists" | "key_exists" => StatusCode::CONFLICT,
+        "duplicate_id" | "party_exists" | "key_exists" | "already_ended" => StatusCode::CONFLICT,
         "unknown_party" | "unknown_ref" | "limit_reached" => StatusCode::UNPROCESSABLE_ENTITY,
         "not_found" => StatusCode::NOT_FOUND,
         "busy" | "unavailable" => StatusCode::SERVICE_UNAVAILABLE,

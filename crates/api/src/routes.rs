@@ -9,13 +9,15 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use corridor_service::{Service, Submitted};
+use corridor_service::{Filter, Service, Submitted};
+use corridor_statement::timefmt::parse_utc_us;
+use corridor_statement::ObjectRef;
 use corridor_tlog::TilePath;
 use futures_util::Stream;
+use futures_util::StreamExt as _;
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Value};
 use tokio_stream::wrappers::BroadcastStream;
-use tokio_stream::StreamExt as _;
 
 use crate::problem::Problem;
 
@@ -129,23 +131,36 @@ pub struct EventsQuery {
     party: Option<String>,
 }
 
-/// Server-sent events: one `entry` event per accepted entry, after it is durable.
+/// Server-sent events, after each entry is durable: `entry` for every accepted
+/// entry (or, with `party=`, those the party filed), and `conflict` / `clearance`
+/// notices addressed to that party.
 pub async fn events(
     State(svc): State<Service>,
     Query(q): Query<EventsQuery>,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
     let party = q.party;
-    let stream = BroadcastStream::new(svc.subscribe()).filter_map(move |ev| {
-        let ev = ev.ok()?;
-        if party.as_ref().is_some_and(|p| p != &ev.issuer) {
-            // Party-specific views arrive with the access statements; until then a
-            // party sees its own filings.
-            return None;
-        }
-        let data = json!({"index": ev.index, "type": ev.kind, "issuer": ev.issuer, "id": ev.id});
-        Some(Ok(SseEvent::default().event("entry").id(ev.index.to_string()).data(data.to_string())))
-    });
+    // A subscriber that falls behind the event buffer misses events (it can
+    // re-read state); it never makes the server buffer without bound.
+    let stream = BroadcastStream::new(svc.subscribe())
+        .map(move |ev| {
+            let events = ev.ok().map(|ev| sse_events(&ev, party.as_deref())).unwrap_or_default();
+            futures_util::stream::iter(events)
+        })
+        .flatten();
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+fn sse_events(ev: &corridor_service::Event, party: Option<&str>) -> Vec<Result<SseEvent, Infallible>> {
+    let mut out = Vec::new();
+    if party.is_none_or(|p| p == ev.issuer) {
+        let data = json!({"index": ev.index, "type": ev.kind, "issuer": ev.issuer, "id": ev.id});
+        out.push(Ok(SseEvent::default().event("entry").id(ev.index.to_string()).data(data.to_string())));
+    }
+    for n in ev.notices.iter().filter(|n| party.is_some_and(|p| p == n.party)) {
+        let data = json!({"index": ev.index, "subject": n.subject, "detail": n.detail});
+        out.push(Ok(SseEvent::default().event(n.kind).id(ev.index.to_string()).data(data.to_string())));
+    }
+    out
 }
 
 pub async fn healthz() -> Response {
@@ -158,4 +173,65 @@ pub async fn openapi() -> Response {
 
 pub async fn not_found() -> Problem {
     Problem::new(StatusCode::NOT_FOUND, "not_found", "no such resource")
+}
+
+/// Parses the listing filters shared by every spatial collection.
+fn filter(svc: &Service, q: &std::collections::HashMap<String, String>) -> Result<Filter, Problem> {
+    let bbox = q
+        .get("bbox")
+        .map(|b| {
+            let v: Vec<f64> = b.split(',').filter_map(|x| x.trim().parse().ok()).collect();
+            <[f64; 4]>::try_from(v).map_err(|_| bad_request("bbox is min_lon,min_lat,max_lon,max_lat"))
+        })
+        .transpose()?;
+    let at_us = q
+        .get("at")
+        .map(|t| parse_utc_us(t).ok_or_else(|| bad_request(format!("at={t:?} is not an RFC 3339 UTC time"))))
+        .transpose()?;
+    let after = q
+        .get("after")
+        .map(|a| ObjectRef::parse(a).ok_or_else(|| bad_request(format!("after={a:?} is not issuer/id"))))
+        .transpose()?;
+    let max = svc.limits().max_page;
+    let limit = query_u64(q, "limit")?.map_or(100, |l| l as usize);
+    if limit == 0 || limit > max {
+        return Err(bad_request(format!("limit must be 1..={max}")));
+    }
+    Ok(Filter { bbox, at_us, party: q.get("party").cloned(), status: q.get("status").cloned(), after, limit })
+}
+
+fn geojson(v: Value) -> Response {
+    ([(header::CONTENT_TYPE, "application/geo+json")], v.to_string()).into_response()
+}
+
+pub async fn zones(State(svc): State<Service>, Query(q): Params) -> ApiResult {
+    Ok(geojson(svc.zones(&filter(&svc, &q)?).await))
+}
+
+pub async fn sites(State(svc): State<Service>, Query(q): Params) -> ApiResult {
+    Ok(geojson(svc.sites(&filter(&svc, &q)?).await))
+}
+
+pub async fn movements(State(svc): State<Service>, Query(q): Params) -> ApiResult {
+    Ok(geojson(svc.movements(&filter(&svc, &q)?).await))
+}
+
+pub async fn operations(State(svc): State<Service>, Query(q): Params) -> ApiResult {
+    Ok(geojson(svc.operations(&filter(&svc, &q)?).await))
+}
+
+pub async fn agreements(State(svc): State<Service>, Query(q): Params) -> ApiResult {
+    Ok(geojson(svc.agreements(&filter(&svc, &q)?).await))
+}
+
+pub async fn movement(State(svc): State<Service>, Path((issuer, id)): Path<(String, String)>) -> ApiResult {
+    let r =
+        ObjectRef::parse(&format!("{issuer}/{id}")).ok_or_else(|| bad_request("not a movement reference"))?;
+    Ok(Json(svc.movement(&r).await?).into_response())
+}
+
+pub async fn conflicts(State(svc): State<Service>, Query(q): Params) -> ApiResult {
+    let after = query_u64(&q, "after")?.unwrap_or(0) as usize;
+    let limit = query_u64(&q, "limit")?.map_or(100, |l| l as usize);
+    Ok(Json(svc.conflicts(q.get("party").map(String::as_str), after, limit).await).into_response())
 }

@@ -52,18 +52,11 @@ async fn load(dir: &DataDir) -> Result<()> {
         let body = json!({"id": id, "name": name, "kind": kind, "keys": [key.verifier().to_vkey()]});
         file(&service, ops, "party.register", &format!("register-{id}"), body).await?;
     }
-    let by_id = |id: &str| keys.iter().find(|k| k.name() == id).cloned();
-    let (Some(relief), Some(central)) = (by_id("relief-consortium"), by_id("central-authority")) else {
-        bail!("exercise cast is incomplete");
-    };
-    let request = json!({
-        "to": ["central-authority", "southern-task-force", "ops"],
-        "subject": "[EXERCISE] Convoy Damascus to Rukban: request for passage",
-        "text": "[EXERCISE DATA] About 100 trucks, 450 t of food and medical supplies, along the Damascus-Baghdad highway to Rukban camp. Please confirm passage through the areas you hold.",
-    });
-    file(&service, &relief, "message.send", "msg-convoy-request", request).await?;
-    let ack = json!({"refs": ["relief-consortium/msg-convoy-request"]});
-    file(&service, &central, "acknowledge", "ack-convoy-request", ack).await?;
+    let now_us = crate::keys::now_us();
+    for (party, kind, id, body) in scenario(now_us) {
+        let Some(key) = keys.iter().find(|k| k.name() == party) else { bail!("no exercise party {party}") };
+        file(&service, key, kind, id, body).await?;
+    }
     eprintln!("demo: exercise scenario loaded ({} entries)", service.log_info().await.size);
     Ok(())
 }
@@ -74,4 +67,166 @@ async fn file(service: &Service, key: &SignerKey, kind: &str, id: &str, body: Va
         Ok(Submitted::Created(_) | Submitted::Existing(_)) => Ok(()),
         Err(e) => bail!("scenario statement {id} refused: {e} ({})", e.code()),
     }
+}
+
+const HOUR_US: i64 = 3_600_000_000;
+
+/// A window relative to the time the scenario is loaded.
+fn window(now_us: i64, from_h: i64, to_h: Option<i64>) -> Value {
+    let t =
+        |h: i64| corridor_statement::timefmt::format_us(now_us.div_euclid(HOUR_US) * HOUR_US + h * HOUR_US);
+    match to_h {
+        Some(to) => json!({"from": t(from_h), "to": t(to)}),
+        None => json!({"from": t(from_h)}),
+    }
+}
+
+/// A closed ring approximating a circle of `radius_km` around (lon, lat).
+fn circle(lon: f64, lat: f64, radius_km: f64, vertices: usize) -> Value {
+    let dlat = radius_km / 111.2;
+    let dlon = dlat / lat.to_radians().cos();
+    let mut ring: Vec<[f64; 2]> = (0..vertices)
+        .map(|i| {
+            let a = std::f64::consts::TAU * i as f64 / vertices as f64;
+            let round = |x: f64| (x * 1e5).round() / 1e5;
+            [round(lon + dlon * a.cos()), round(lat + dlat * a.sin())]
+        })
+        .collect();
+    ring.push(ring[0]);
+    json!({"type": "Polygon", "coordinates": [ring]})
+}
+
+fn point(lon: f64, lat: f64) -> Value {
+    json!({"type": "Point", "coordinates": [lon, lat]})
+}
+
+/// The exercise scenario of the brief (§9): (signer, type, id, body), in filing order.
+/// Real public geography, fictional organisations; every text says it is exercise data.
+pub fn scenario(now_us: i64) -> Vec<(&'static str, &'static str, &'static str, Value)> {
+    let highway = json!({"type": "LineString", "coordinates": [
+        [36.29, 33.51], [36.69, 33.64], [37.30, 33.60], [37.95, 33.55], [38.45, 33.49], [38.62, 33.38], [38.68, 33.30]]});
+    vec![
+        (
+            "central-authority",
+            "zone.declare",
+            "zone-central",
+            json!({
+            "name": "[EXERCISE] Area held by the Central Authority",
+            "geometry": {"type": "Polygon", "coordinates": [[[35.9, 32.6], [38.1, 32.6], [38.1, 35.2], [35.9, 35.2], [35.9, 32.6]]]},
+            "window": window(now_us, -30 * 24, None)}),
+        ),
+        (
+            "southern-task-force",
+            "zone.declare",
+            "zone-55km",
+            json!({
+            "name": "[EXERCISE] 55-km deconfliction zone around al-Tanf",
+            "geometry": circle(38.63, 33.50, 55.0, 32),
+            "window": window(now_us, -30 * 24, None)}),
+        ),
+        (
+            "health-alliance",
+            "site.notify",
+            "site-rukban-clinic",
+            json!({
+            "name": "[EXERCISE] Rukban camp clinic", "category": "clinic",
+            "geometry": point(38.681, 33.302), "buffer_m": 300, "window": window(now_us, -7 * 24, None), "people": 40}),
+        ),
+        (
+            "relief-consortium",
+            "site.notify",
+            "site-rukban-distribution",
+            json!({
+            "name": "[EXERCISE] Rukban distribution point", "category": "distribution_point",
+            "geometry": point(38.672, 33.296), "buffer_m": 250, "window": window(now_us, -7 * 24, None), "people": 40000}),
+        ),
+        (
+            "relief-consortium",
+            "site.notify",
+            "site-dumayr-bakery",
+            json!({
+            "name": "[EXERCISE] Dumayr bakery", "category": "bakery",
+            "geometry": point(36.69, 33.64), "buffer_m": 150, "window": window(now_us, -7 * 24, None)}),
+        ),
+        (
+            "relief-consortium",
+            "movement.request",
+            "convoy-rukban",
+            json!({
+            "purpose": "aid_delivery", "route": highway, "corridor_m": 500,
+            "window": window(now_us, 2 * 24, Some(5 * 24)),
+            "origin": "Damascus", "destination": "Rukban camp",
+            "destination_site": "relief-consortium/site-rukban-distribution",
+            "vehicles": 100, "people": 160, "escort_from": [],
+            "manifest": [
+                {"item": "food parcels", "unit": "parcel", "quantity": 30000, "weight_kg": 360000},
+                {"item": "medical supplies", "unit": "kit", "quantity": 900, "weight_kg": 90000}],
+            "consignment": "EX-RUKBAN-01"}),
+        ),
+        (
+            "central-authority",
+            "acknowledge",
+            "ack-convoy",
+            json!({"refs": ["relief-consortium/convoy-rukban"]}),
+        ),
+        (
+            "central-authority",
+            "movement.respond",
+            "resp-convoy",
+            json!({
+            "movement": "relief-consortium/convoy-rukban", "decision": "approve_with_conditions",
+            "conditions": ["[EXERCISE] Manifest inspection at the Dumayr checkpoint"]}),
+        ),
+        (
+            "southern-task-force",
+            "acknowledge",
+            "ack-convoy",
+            json!({"refs": ["relief-consortium/convoy-rukban"]}),
+        ),
+        (
+            "health-alliance",
+            "movement.request",
+            "relocation-palmyra",
+            json!({
+            "purpose": "relocation",
+            "route": {"type": "LineString", "coordinates": [[38.27, 34.55], [37.60, 34.62], [36.71, 34.73]]},
+            "corridor_m": 300, "window": window(now_us, 24, Some(2 * 24)),
+            "origin": "Palmyra", "destination": "Homs", "vehicles": 4, "people": 22, "escort_from": [], "manifest": []}),
+        ),
+        (
+            "southern-task-force",
+            "operation.notify",
+            "op-rukban-east",
+            json!({
+            "name": "[EXERCISE] Patrol area east of Rukban",
+            "geometry": {"type": "Polygon", "coordinates": [[[38.665, 33.29], [38.72, 33.29], [38.72, 33.33], [38.665, 33.33], [38.665, 33.29]]]},
+            "window": window(now_us, 3 * 24, Some(4 * 24)), "standoff_m": 500,
+            "notified": ["ops", "relief-consortium", "health-alliance"]}),
+        ),
+        (
+            "ops",
+            "agreement.declare",
+            "pause-rukban",
+            json!({
+            "name": "[EXERCISE] Rukban humanitarian pause", "kind": "humanitarian_pause",
+            "parties": ["central-authority", "southern-task-force"],
+            "geometry": circle(38.63, 33.45, 80.0, 24),
+            "window": window(now_us, 24, Some(10 * 24)),
+            "terms": ["[EXERCISE] No offensive operations along the agreed corridor during the pause"],
+            "corridors": [{"name": "Highway to Rukban", "route": {"type": "LineString", "coordinates": [[37.95, 33.55], [38.45, 33.49], [38.62, 33.38], [38.68, 33.30]]},
+                "corridor_m": 1000, "window": window(now_us, 24, Some(10 * 24))}]}),
+        ),
+        ("central-authority", "agreement.accede", "accede-pause", json!({"agreement": "ops/pause-rukban"})),
+        ("southern-task-force", "agreement.accede", "accede-pause", json!({"agreement": "ops/pause-rukban"})),
+        (
+            "relief-consortium",
+            "message.send",
+            "msg-convoy-request",
+            json!({
+            "to": ["central-authority", "southern-task-force", "ops"],
+            "subject": "[EXERCISE] Convoy to Rukban: passage request pending",
+            "text": "[EXERCISE DATA] Request relief-consortium/convoy-rukban awaits the Southern Task Force's answer.",
+            "refs": ["relief-consortium/convoy-rukban"]}),
+        ),
+    ]
 }

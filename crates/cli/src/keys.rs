@@ -21,10 +21,15 @@ pub fn keygen(party: &str, out: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The current time in microseconds (the CLI is a client: it may read the clock).
+pub fn now_us() -> i64 {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    now.as_micros() as i64
+}
+
 /// The current time as RFC 3339 UTC, for `issued_at`.
 pub fn now_rfc3339() -> String {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    corridor_statement::timefmt::format_us(now.as_micros() as i64)
+    corridor_statement::timefmt::format_us(now_us())
 }
 
 /// A fresh random statement id.

@@ -14,6 +14,7 @@
 //! If the durable write fails, memory is ahead of disk; the sequencer stops the
 //! process rather than serve a state that a restart would not reproduce.
 
+mod access_views;
 mod clock;
 mod error;
 mod limits;
@@ -31,6 +32,7 @@ use corridor_store::{LogReader, LogWriter, StoreError};
 use corridor_tlog::{leaf_hash, Checkpoint, SignedCheckpoint, Tree};
 use tokio::sync::{broadcast, mpsc, oneshot, RwLock};
 
+pub use access_views::Filter;
 pub use clock::{Clock, SystemClock};
 pub use error::{QueryError, StartError, SubmitError};
 pub use limits::Limits;
@@ -46,13 +48,15 @@ pub(crate) struct Published {
     pub checkpoint: SignedCheckpoint,
 }
 
-/// An accepted entry, as pushed to subscribers after its batch is durable.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An accepted entry, as pushed to subscribers after its batch is durable, with
+/// the notices (conflicts, clearance changes) it raised for particular parties.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     pub index: u64,
     pub kind: String,
     pub issuer: String,
     pub id: String,
+    pub notices: Vec<corridor_state::Notice>,
 }
 
 /// A submission waiting in the pool.
@@ -83,6 +87,8 @@ pub(crate) struct Inner {
     limits: Limits,
     metrics: Metrics,
     events: broadcast::Sender<Event>,
+    /// "Now" for views (waiting clocks, expiry); the sequencer has its own handle.
+    clock: Arc<dyn Clock>,
 }
 
 /// A handle on the running service; cheap to clone.
@@ -136,6 +142,7 @@ impl Service {
             limits,
             metrics: Metrics::default(),
             events,
+            clock: clock.clone(),
         });
         let inner_weak = Arc::downgrade(&inner);
         let sequencer = sequencer::Sequencer { inner: inner_weak, rx, writer, log_key, clock, last_at_us };

@@ -21,7 +21,7 @@ use std::sync::{Arc, Weak};
 use std::time::Instant;
 
 use corridor_note::SignerKey;
-use corridor_state::{EntryContext, Rejection};
+use corridor_state::{EntryContext, Notice, Rejection};
 use corridor_statement::build_entry;
 use corridor_store::{LogWriter, NewEntry, StoredCheckpoint};
 use corridor_tlog::{leaf_hash, Checkpoint, SignedCheckpoint};
@@ -88,7 +88,7 @@ impl Sequencer {
         for sub in batch {
             let index = start + entries.len() as u64;
             match fold_one(&mut published, &sub, index, at_us) {
-                Ok(entry) => {
+                Ok((entry, notices)) => {
                     entries.push(entry);
                     let st = &sub.signed.statement;
                     let event = Event {
@@ -96,6 +96,7 @@ impl Sequencer {
                         kind: st.kind.to_string(),
                         issuer: st.issuer.clone(),
                         id: st.id.clone(),
+                        notices,
                     };
                     accepted.push(Accepted { reply: sub.reply, index, event });
                 }
@@ -153,12 +154,12 @@ fn fold_one(
     sub: &Submission,
     index: u64,
     at_us: i64,
-) -> Result<NewEntry, Rejection> {
+) -> Result<(NewEntry, Vec<Notice>), Rejection> {
     let bytes =
         build_entry(at_us, &sub.signed.envelope).map_err(|e| Rejection::InvalidBody(e.to_string()))?;
     let ctx = EntryContext { index, sequenced_at_us: at_us, signed: &sub.signed };
-    published.state.apply(ctx)?;
+    let notices = published.state.apply(ctx)?;
     let leaf = leaf_hash(&bytes);
     published.tree.push(leaf);
-    Ok(NewEntry { index, leaf_hash: leaf, bytes })
+    Ok((NewEntry { index, leaf_hash: leaf, bytes }, notices))
 }

@@ -17,8 +17,10 @@
 //! Signatures themselves are checked before the fold ([`State::key_for`] gives
 //! the key to check each with), so replay can skip them and audit can redo them.
 
+pub mod access;
 mod party;
 mod rejection;
+pub mod spatial;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -28,6 +30,7 @@ use corridor_statement::{KeyRef, ObjectRef, SignedEnvelope};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+pub use access::{Access, Notice};
 pub use party::{KeyStatus, Party, PartyKey};
 pub use rejection::Rejection;
 
@@ -40,6 +43,18 @@ pub struct EntryContext<'a> {
     pub index: u64,
     pub sequenced_at_us: i64,
     pub signed: &'a SignedEnvelope,
+}
+
+/// A position in the log and its sequencing time: when something happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Stamp {
+    pub index: u64,
+    #[serde(rename = "at", serialize_with = "ser_time")]
+    pub at_us: i64,
+}
+
+fn ser_time<S: serde::Serializer>(us: &i64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&corridor_statement::timefmt::format_ms(*us))
 }
 
 /// Where an accepted statement lives in the log.
@@ -80,6 +95,7 @@ pub struct State {
     statements: HashMap<(String, String), StatementRecord>,
     messages: Vec<Message>,
     acks: HashMap<AckTarget, Vec<Ack>>,
+    access: Access,
 }
 
 /// Canonical digest of an envelope, to tell a resubmission from a reuse of an id.
@@ -108,6 +124,11 @@ impl State {
 
     pub fn parties(&self) -> impl Iterator<Item = &Party> {
         self.parties.values()
+    }
+
+    /// Zones, sites, movements, operations, agreements and conflicts.
+    pub fn access(&self) -> &Access {
+        &self.access
     }
 
     pub fn party(&self, id: &str) -> Option<&Party> {
@@ -173,8 +194,9 @@ impl State {
         Ok(())
     }
 
-    /// Applies one entry. On `Err`, nothing changed.
-    pub fn apply(&mut self, ctx: EntryContext<'_>) -> Result<(), Rejection> {
+    /// Applies one entry. On `Err`, nothing changed. On `Ok`, the notices to push
+    /// to parties once the entry is durable.
+    pub fn apply(&mut self, ctx: EntryContext<'_>) -> Result<Vec<Notice>, Rejection> {
         if ctx.index != self.size {
             return Err(Rejection::OutOfOrder { expected: self.size, got: ctx.index });
         }
@@ -193,8 +215,7 @@ impl State {
             self.authorize_signers(&ctx)?;
             self.check_body(&ctx)?;
         }
-        self.commit(&ctx, digest);
-        Ok(())
+        Ok(self.commit(&ctx, digest))
     }
 
     /// The first entry must be the operator registering itself, signed by a key
@@ -221,6 +242,36 @@ impl State {
             Body::PartyKeyRevoke(kc) => self.check_key_revoke(&st.issuer, kc),
             Body::MessageSend(m) => self.check_message(m),
             Body::Acknowledge(a) => self.check_ack(ctx.index, a),
+            _ => self.check_access(&st.issuer, &st.body),
+        }
+    }
+
+    fn check_access(&self, issuer: &str, body: &Body) -> Result<(), Rejection> {
+        let kind_of = |p: &str| self.parties.get(p).map(|p| p.kind);
+        let parties = access::Parties { kind_of: &kind_of };
+        let a = &self.access;
+        match body {
+            Body::ZoneDeclare(z) => a.check_zone(issuer, z, &parties),
+            Body::ZoneWithdraw(w) => a.check_zone_withdraw(issuer, &w.target),
+            Body::SiteNotify(s) => a.check_site(s, &parties),
+            Body::SiteWithdraw(w) => a.check_site_withdraw(issuer, &w.target),
+            Body::MovementRequest(p) => a.check_request(p, &parties),
+            Body::MovementAmend(am) => {
+                let plan = a.amended_plan(issuer, am)?;
+                a.check_plan_refs(&plan, &parties)
+            }
+            Body::MovementCancel(c) => a.check_cancel(issuer, &c.movement),
+            Body::MovementRespond(r) => a.check_respond(issuer, r),
+            Body::MovementUpdate(u) => a.check_update(issuer, u),
+            Body::OperationNotify(o) => a.check_operation(issuer, o, &parties),
+            Body::OperationWithdraw(w) => a.check_operation_withdraw(issuer, &w.target),
+            Body::AgreementDeclare(ag) => a.check_agreement(ag, &parties),
+            Body::AgreementAccede(r) => a.check_accede(issuer, r),
+            Body::PartyRegister(_)
+            | Body::PartyKeyAdd(_)
+            | Body::PartyKeyRevoke(_)
+            | Body::MessageSend(_)
+            | Body::Acknowledge(_) => Ok(()),
         }
     }
 
@@ -300,9 +351,11 @@ impl State {
     }
 
     /// Records an accepted entry. Everything that can fail was checked before.
-    fn commit(&mut self, ctx: &EntryContext<'_>, digest: [u8; 32]) {
+    fn commit(&mut self, ctx: &EntryContext<'_>, digest: [u8; 32]) -> Vec<Notice> {
         let st = &ctx.signed.statement;
         let (index, at) = (ctx.index, ctx.sequenced_at_us);
+        let stamp = Stamp { index, at_us: at };
+        let notices = self.commit_access(&st.issuer, st.object_ref(), &st.body, stamp);
         match &st.body {
             Body::PartyRegister(reg) => {
                 if self.operator.is_none() {
@@ -328,13 +381,59 @@ impl State {
                 for target in &a.refs {
                     let ack = Ack { party: st.issuer.clone(), index, sequenced_at_us: at };
                     self.acks.entry(target.clone()).or_default().push(ack);
+                    if let Some(r) = self.object_of(target) {
+                        self.access.acknowledge(&st.issuer, &r, stamp);
+                    }
                 }
             }
+            _ => {}
         }
         let record = StatementRecord { index, envelope_digest: digest };
         self.statements.insert((st.issuer.clone(), st.id.clone()), record);
         self.size += 1;
         self.last_sequenced_at_us = at;
+        notices
+    }
+
+    /// The object an acknowledgement points at, by reference or by the index of
+    /// the entry that created it.
+    fn object_of(&self, target: &AckTarget) -> Option<ObjectRef> {
+        match target {
+            AckTarget::Object(r) => Some(r.clone()),
+            AckTarget::Entry(i) => self.access.movement_at_index(*i),
+        }
+    }
+
+    fn commit_access(&mut self, issuer: &str, own: ObjectRef, body: &Body, at: Stamp) -> Vec<Notice> {
+        let a = &mut self.access;
+        match body {
+            Body::ZoneDeclare(z) => a.declare_zone(own, z, at),
+            Body::ZoneWithdraw(w) => a.withdraw_zone(&w.target, w.reason.clone(), at),
+            Body::SiteNotify(s) => a.notify_site(own, s, at),
+            Body::SiteWithdraw(w) => {
+                a.withdraw_site(&w.target, w.reason.clone(), at);
+                vec![]
+            }
+            Body::MovementRequest(p) => a.request_movement(own, p, at),
+            Body::MovementAmend(am) => match a.amended_plan(issuer, am) {
+                Ok(plan) => a.amend_movement(&am.movement, plan, at),
+                Err(_) => vec![],
+            },
+            Body::MovementCancel(c) => a.cancel_movement(&c.movement, c.reason.clone(), at),
+            Body::MovementRespond(r) => a.respond(issuer, r, at),
+            Body::MovementUpdate(u) => a.update_movement(u, at),
+            Body::OperationNotify(o) => a.notify_operation(own, o, at),
+            Body::OperationWithdraw(w) => {
+                a.withdraw_operation(&w.target, w.reason.clone(), at);
+                vec![]
+            }
+            Body::AgreementDeclare(ag) => a.declare_agreement(own, ag, at),
+            Body::AgreementAccede(r) => {
+                a.accede(issuer, r, at);
+                vec![]
+            }
+            _ => vec![],
+        }
     }
 
     fn change_key(&mut self, issuer: &str, kc: &KeyChange, f: impl FnOnce(&mut Party, VerifierKey)) {
@@ -366,6 +465,7 @@ impl State {
         for (t, v) in acks {
             feed(serde_json::json!([t, v]));
         }
+        feed(self.access.digest_value());
         h.finalize().into()
     }
 }

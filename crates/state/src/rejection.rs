@@ -24,6 +24,10 @@ pub enum Rejection {
     UnknownRef(String),
     #[error("body is invalid: {0}")]
     InvalidBody(String),
+    #[error("geometry is invalid: {0}")]
+    InvalidGeometry(String),
+    #[error("{0} was already withdrawn, cancelled or completed")]
+    AlreadyEnded(String),
     #[error("limit reached: {0}")]
     LimitReached(&'static str),
     #[error("entry {got} applied out of order (expected {expected})")]
@@ -43,7 +47,9 @@ impl Rejection {
             Self::UnknownParty(_) => "unknown_party",
             Self::UnknownRef(_) => "unknown_ref",
             Self::InvalidBody(_) => "invalid_body",
+            Self::InvalidGeometry(_) => "invalid_geometry",
             Self::LimitReached(_) => "limit_reached",
+            Self::AlreadyEnded(_) => "already_ended",
             Self::OutOfOrder { .. } => "out_of_order",
         }
     }

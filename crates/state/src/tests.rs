@@ -36,7 +36,7 @@ impl Log {
     fn apply(&mut self, e: &SignedEnvelope) -> Result<(), Rejection> {
         let index = self.state.size();
         e.verify(|r| self.state.key_for(r, e)).map_err(|err| Rejection::Unauthorized(err.to_string()))?;
-        self.state.apply(EntryContext { index, sequenced_at_us: 1_000 * index as i64, signed: e })
+        self.state.apply(EntryContext { index, sequenced_at_us: 1_000 * index as i64, signed: e }).map(|_| ())
     }
 }
 

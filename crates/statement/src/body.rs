@@ -9,6 +9,10 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::access::{
+    self, AgreementDeclare, MovementAmend, MovementCancel, MovementPlan, MovementRespond, MovementUpdate,
+    OperationNotify, SiteNotify, Withdraw, ZoneDeclare,
+};
 use crate::error::StatementError;
 use crate::statement::{valid_party_id, ObjectRef, StatementType};
 
@@ -77,17 +81,30 @@ pub enum Body {
     PartyKeyRevoke(KeyChange),
     MessageSend(MessageSend),
     Acknowledge(Acknowledge),
+    ZoneDeclare(ZoneDeclare),
+    ZoneWithdraw(Withdraw),
+    SiteNotify(SiteNotify),
+    SiteWithdraw(Withdraw),
+    MovementRequest(MovementPlan),
+    MovementAmend(MovementAmend),
+    MovementCancel(MovementCancel),
+    MovementRespond(MovementRespond),
+    MovementUpdate(MovementUpdate),
+    OperationNotify(OperationNotify),
+    OperationWithdraw(Withdraw),
+    AgreementDeclare(AgreementDeclare),
+    AgreementAccede(ObjectRef),
 }
 
-fn invalid(msg: impl Into<String>) -> StatementError {
+pub(crate) fn invalid(msg: impl Into<String>) -> StatementError {
     StatementError::InvalidBody(msg.into())
 }
 
-fn typed<T: DeserializeOwned>(body: Value) -> Result<T, StatementError> {
+pub(crate) fn typed<T: DeserializeOwned>(body: Value) -> Result<T, StatementError> {
     serde_json::from_value(body).map_err(|e| invalid(e.to_string()))
 }
 
-fn check_text(field: &str, value: &str, max: usize, required: bool) -> Result<(), StatementError> {
+pub(crate) fn check_text(field: &str, value: &str, max: usize, required: bool) -> Result<(), StatementError> {
     if required && value.trim().is_empty() {
         return Err(invalid(format!("{field} is empty")));
     }
@@ -97,14 +114,14 @@ fn check_text(field: &str, value: &str, max: usize, required: bool) -> Result<()
     Ok(())
 }
 
-fn check_count(field: &str, len: usize, min: usize, max: usize) -> Result<(), StatementError> {
+pub(crate) fn check_count(field: &str, len: usize, min: usize, max: usize) -> Result<(), StatementError> {
     if len < min || len > max {
         return Err(invalid(format!("{field} must hold {min} to {max} items")));
     }
     Ok(())
 }
 
-fn check_party(field: &str, id: &str) -> Result<(), StatementError> {
+pub(crate) fn check_party(field: &str, id: &str) -> Result<(), StatementError> {
     if !valid_party_id(id) {
         return Err(invalid(format!("{field} {id:?} is not a party id")));
     }
@@ -127,6 +144,21 @@ impl Body {
             StatementType::PartyKeyRevoke => Self::PartyKeyRevoke(parse_key_change(body)?),
             StatementType::MessageSend => Self::MessageSend(parse_message(body)?),
             StatementType::Acknowledge => Self::Acknowledge(parse_ack(body)?),
+            StatementType::ZoneDeclare => Self::ZoneDeclare(access::parse_zone(body)?),
+            StatementType::ZoneWithdraw => Self::ZoneWithdraw(access::parse_withdraw(body, "zone")?),
+            StatementType::SiteNotify => Self::SiteNotify(access::parse_site(body)?),
+            StatementType::SiteWithdraw => Self::SiteWithdraw(access::parse_withdraw(body, "site")?),
+            StatementType::MovementRequest => Self::MovementRequest(access::parse_plan(body)?),
+            StatementType::MovementAmend => Self::MovementAmend(access::parse_amend(body)?),
+            StatementType::MovementCancel => Self::MovementCancel(access::parse_cancel(body)?),
+            StatementType::MovementRespond => Self::MovementRespond(access::parse_respond(body)?),
+            StatementType::MovementUpdate => Self::MovementUpdate(access::parse_update(body)?),
+            StatementType::OperationNotify => Self::OperationNotify(access::parse_operation(body)?),
+            StatementType::OperationWithdraw => {
+                Self::OperationWithdraw(access::parse_withdraw(body, "operation")?)
+            }
+            StatementType::AgreementDeclare => Self::AgreementDeclare(access::parse_agreement(body)?),
+            StatementType::AgreementAccede => Self::AgreementAccede(access::parse_accede(body)?),
         })
     }
 }

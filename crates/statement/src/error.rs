@@ -17,6 +17,8 @@ pub enum StatementError {
     InvalidStatement(String),
     #[error("body is invalid: {0}")]
     InvalidBody(String),
+    #[error("geometry is invalid: {detail}")]
+    InvalidGeometry { code: &'static str, detail: String },
     #[error("no key {0} is known")]
     UnknownKey(String),
     #[error("signature by {0} does not verify")]
@@ -34,6 +36,7 @@ impl StatementError {
             Self::UnknownType(_) => "unknown_type",
             Self::InvalidStatement(_) => "invalid_statement",
             Self::InvalidBody(_) => "invalid_body",
+            Self::InvalidGeometry { code, .. } => code,
             Self::UnknownKey(_) => "unknown_key",
             Self::BadSignature(_) => "bad_signature",
         }

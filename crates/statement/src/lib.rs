@@ -10,10 +10,12 @@
 //! Pure: no I/O, no clock. Every limit is a named constant here, so the server and
 //! clients agree on what is refused.
 
+pub mod access;
 pub mod body;
 pub mod entry;
 pub mod envelope;
 mod error;
+pub mod geometry;
 pub mod statement;
 pub mod timefmt;
 

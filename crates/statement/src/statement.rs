@@ -42,6 +42,19 @@ statement_types! {
     PartyKeyRevoke => "party.key.revoke",
     MessageSend => "message.send",
     Acknowledge => "acknowledge",
+    ZoneDeclare => "zone.declare",
+    ZoneWithdraw => "zone.withdraw",
+    SiteNotify => "site.notify",
+    SiteWithdraw => "site.withdraw",
+    MovementRequest => "movement.request",
+    MovementAmend => "movement.amend",
+    MovementCancel => "movement.cancel",
+    MovementRespond => "movement.respond",
+    MovementUpdate => "movement.update",
+    OperationNotify => "operation.notify",
+    OperationWithdraw => "operation.withdraw",
+    AgreementDeclare => "agreement.declare",
+    AgreementAccede => "agreement.accede",
 }
 
 impl std::fmt::Display for StatementType {
@@ -62,6 +75,12 @@ impl ObjectRef {
         let (issuer, id) = text.split_once('/')?;
         (valid_party_id(issuer) && valid_statement_id(id))
             .then(|| Self { issuer: issuer.to_owned(), id: id.to_owned() })
+    }
+}
+
+impl serde::Serialize for ObjectRef {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
     }
 }
 
