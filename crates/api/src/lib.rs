@@ -60,6 +60,7 @@ pub fn router(service: Service, limits: &HttpLimits) -> Router {
         .route("/v1/operations", get(routes::operations))
         .route("/v1/agreements", get(routes::agreements))
         .route("/v1/conflicts", get(routes::conflicts))
+        .route("/v1/state/digest", get(routes::state_digest))
         .route("/healthz", get(routes::healthz))
         .route("/metrics", get(metrics::render))
         .route("/openapi.json", get(routes::openapi))

@@ -235,3 +235,11 @@ pub async fn conflicts(State(svc): State<Service>, Query(q): Params) -> ApiResul
     let limit = query_u64(&q, "limit")?.map_or(100, |l| l as usize);
     Ok(Json(svc.conflicts(q.get("party").map(String::as_str), after, limit).await).into_response())
 }
+
+/// The state digest: equal on every replica that folded the same log. It walks
+/// the whole state, so it is for verification, not for polling.
+pub async fn state_digest(State(svc): State<Service>) -> Response {
+    let (size, digest) = svc.state_digest_at().await;
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    Json(json!({"size": size, "digest": hex})).into_response()
+}

@@ -37,23 +37,8 @@ struct Server {
 
 impl Server {
     fn start(data: &Path) -> Self {
-        let mut child = Command::new(BIN)
-            .args(["serve", "--data"])
-            .arg(data)
-            .args(["--listen", "127.0.0.1:0"])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("starts");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("reads");
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected: {line:?}"))
-            .to_owned();
-        Self { child, url }
+        let data = data.to_str().expect("utf8");
+        start_with(&["serve", "--data", data, "--listen", "127.0.0.1:0"], Path::new("."))
     }
 
     fn kill9(&mut self) {
@@ -438,4 +423,286 @@ async fn an_independent_verifier_accepts_checkpoints_tiles_and_proofs() {
         tlog_tiles::check_tree(&consistency, now.size(), *now.hash(), cp.size(), *cp.hash())
             .expect("their verifier accepts our consistency proof");
     }
+}
+
+/// Registers `id` (kind `kind`) with a key from `seed`, as the operator, over HTTP.
+async fn register_party(
+    client: &reqwest::Client,
+    url: &str,
+    ops: &SignerKey,
+    id: &str,
+    kind: &str,
+    seed: u8,
+) -> SignerKey {
+    let key = SignerKey::from_seed(id, [seed; 32]).expect("name");
+    let body = json!({"id": id, "name": id, "kind": kind, "keys": [key.verifier().to_vkey()]});
+    let reg = envelope(ops, "party.register", &format!("r-{id}"), body);
+    assert_eq!(post(client, url, serde_json::to_vec(&reg).expect("json")).await.0, 201);
+    key
+}
+
+async fn file(
+    client: &reqwest::Client,
+    url: &str,
+    key: &SignerKey,
+    kind: &str,
+    id: &str,
+    body: Value,
+) -> (u16, Value) {
+    let (status, v, _) =
+        post(client, url, serde_json::to_vec(&envelope(key, kind, id, body)).expect("json")).await;
+    (status, v)
+}
+
+async fn get_json(url: &str) -> Value {
+    serde_json::from_str(&get_text(url).await).expect("json")
+}
+
+/// Reads server-sent events until one of `kind` arrives, or fails after `limit`.
+async fn next_event(resp: &mut reqwest::Response, kind: &str, limit: std::time::Duration) -> Value {
+    let mut buf = String::new();
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        while let Some(end) = buf.find("\n\n") {
+            let block: String = buf.drain(..end + 2).collect();
+            let event = block.lines().find_map(|l| l.strip_prefix("event: ")).unwrap_or("");
+            let data = block.lines().find_map(|l| l.strip_prefix("data: ")).unwrap_or("null");
+            if event == kind {
+                return serde_json::from_str(data).expect("event data is JSON");
+            }
+        }
+        let chunk = tokio::time::timeout_at(deadline, resp.chunk()).await;
+        let chunk =
+            chunk.unwrap_or_else(|_| panic!("no {kind} event in time")).expect("stream").expect("open");
+        buf.push_str(&String::from_utf8_lossy(&chunk));
+    }
+}
+
+/// The access scenario over HTTP, as an outside client drives it: zones decide
+/// who must clear a convoy; only they may answer; bad geometry is refused; an
+/// operation over a notified site raises a conflict pushed to its operator.
+#[tokio::test(flavor = "multi_thread")]
+async fn clearance_and_conflicts_over_http() {
+    let log = init();
+    let server = Server::start(&log.data);
+    let (client, url) = (reqwest::Client::new(), server.url.clone());
+    let ops = ops_key(&log);
+    let authority = register_party(&client, &url, &ops, "authority", "authority", 11).await;
+    let force = register_party(&client, &url, &ops, "force", "armed_force", 12).await;
+    let agency = register_party(&client, &url, &ops, "agency", "agency", 13).await;
+    let square = |x0: f64, y0: f64, x1: f64, y1: f64| json!({"type": "Polygon", "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]});
+    let window = json!({"from": "2026-01-01T00:00:00Z"});
+    assert_eq!(
+        file(
+            &client,
+            &url,
+            &authority,
+            "zone.declare",
+            "west",
+            json!({"name": "west", "geometry": square(36.0, 33.0, 37.0, 34.0), "window": window})
+        )
+        .await
+        .0,
+        201
+    );
+    assert_eq!(
+        file(
+            &client,
+            &url,
+            &force,
+            "zone.declare",
+            "east",
+            json!({"name": "east", "geometry": square(38.0, 33.0, 39.0, 34.0), "window": window})
+        )
+        .await
+        .0,
+        201
+    );
+    // An agency cannot declare a zone of control.
+    assert_eq!(
+        file(
+            &client,
+            &url,
+            &agency,
+            "zone.declare",
+            "z",
+            json!({"name": "z", "geometry": square(40.0, 33.0, 41.0, 34.0), "window": window})
+        )
+        .await
+        .1["code"],
+        "unauthorized"
+    );
+
+    let before = get_text(&format!("{url}/checkpoint")).await;
+    let unclosed =
+        json!({"type": "Polygon", "coordinates": [[[36.0, 33.0], [37.0, 33.0], [37.0, 34.0], [36.0, 34.0]]]});
+    let (status, problem) = file(
+        &client,
+        &url,
+        &authority,
+        "zone.declare",
+        "bad",
+        json!({"name": "bad", "geometry": unclosed, "window": window}),
+    )
+    .await;
+    assert_eq!((status, problem["code"].as_str()), (400, Some("invalid_geometry")), "{problem}");
+    let bowtie = json!({"type": "Polygon", "coordinates": [[[36.0, 33.0], [37.0, 34.0], [37.0, 33.0], [36.0, 34.0], [36.0, 33.0]]]});
+    let (status, problem) = file(
+        &client,
+        &url,
+        &authority,
+        "zone.declare",
+        "bad2",
+        json!({"name": "bad", "geometry": bowtie, "window": window}),
+    )
+    .await;
+    assert_eq!((status, problem["code"].as_str()), (400, Some("invalid_geometry")), "{problem}");
+    assert_eq!(get_text(&format!("{url}/checkpoint")).await, before, "refusals changed nothing");
+
+    let route = json!({"type": "LineString", "coordinates": [[36.5, 33.5], [38.5, 33.5]]});
+    let plan = json!({"purpose": "aid_delivery", "route": route, "corridor_m": 500, "window": {"from": "2026-12-01T00:00:00Z", "to": "2026-12-02T00:00:00Z"},
+        "origin": "A", "destination": "B", "vehicles": 10, "people": 20, "escort_from": [], "manifest": []});
+    assert_eq!(file(&client, &url, &agency, "movement.request", "convoy", plan).await.0, 201);
+    let m = get_json(&format!("{url}/v1/movements/agency/convoy")).await;
+    let approvers: Vec<&str> = m["required_approvers"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|a| a["party"].as_str())
+        .collect();
+    assert_eq!(approvers, vec!["authority", "force"], "both zones the route crosses");
+    assert_eq!(m["status"], "pending");
+
+    // Only a required approver answers.
+    let outsider = file(
+        &client,
+        &url,
+        &ops,
+        "movement.respond",
+        "x",
+        json!({"movement": "agency/convoy", "decision": "approve"}),
+    )
+    .await;
+    assert_eq!(outsider.1["code"], "unauthorized");
+    assert_eq!(
+        file(
+            &client,
+            &url,
+            &authority,
+            "movement.respond",
+            "ok",
+            json!({"movement": "agency/convoy", "decision": "approve"})
+        )
+        .await
+        .0,
+        201
+    );
+    assert_eq!(get_json(&format!("{url}/v1/movements/agency/convoy")).await["status"], "pending");
+    assert_eq!(file(&client, &url, &force, "movement.respond", "ok", json!({"movement": "agency/convoy", "decision": "approve_with_conditions", "conditions": ["escort"]})).await.0, 201);
+    assert_eq!(
+        get_json(&format!("{url}/v1/movements/agency/convoy")).await["status"],
+        "cleared_with_conditions"
+    );
+    // An amendment resets the responses.
+    assert_eq!(
+        file(
+            &client,
+            &url,
+            &agency,
+            "movement.amend",
+            "a1",
+            json!({"movement": "agency/convoy", "corridor_m": 800})
+        )
+        .await
+        .0,
+        201
+    );
+    let m = get_json(&format!("{url}/v1/movements/agency/convoy")).await;
+    assert_eq!(m["status"], "pending");
+    assert!(m["required_approvers"].as_array().expect("list").iter().all(|a| a["response"].is_null()));
+
+    // A site, then an operation over it: the site's operator hears of it at once.
+    assert_eq!(
+        file(
+            &client,
+            &url,
+            &agency,
+            "site.notify",
+            "clinic",
+            json!({"name": "clinic", "category": "clinic",
+        "geometry": {"type": "Point", "coordinates": [38.5, 33.8]}, "buffer_m": 200, "window": window})
+        )
+        .await
+        .0,
+        201
+    );
+    let mut events = client.get(format!("{url}/v1/events?party=agency")).send().await.expect("subscribes");
+    let op = json!({"name": "op", "geometry": square(38.49, 33.79, 38.6, 33.9), "window": {"from": "2026-06-01T00:00:00Z", "to": "2026-06-02T00:00:00Z"}, "standoff_m": 100, "notified": []});
+    assert_eq!(file(&client, &url, &force, "operation.notify", "op1", op).await.0, 201);
+    let event = next_event(&mut events, "conflict", std::time::Duration::from_secs(1)).await;
+    assert_eq!(event["detail"]["with"]["site"], "agency/clinic");
+    let conflicts = get_json(&format!("{url}/v1/conflicts?party=agency")).await;
+    assert_eq!(conflicts["conflicts"].as_array().map(Vec::len), Some(1));
+    assert_eq!(conflicts["conflicts"][0]["distance_m"], 0.0);
+    let sites = get_json(&format!("{url}/v1/sites?bbox=38,33,39,34")).await;
+    assert_eq!(sites["features"][0]["id"], "agency/clinic");
+}
+
+/// A `corridor demo` (or serve) child started with its own arguments.
+fn start_with(args: &[&str], cwd: &Path) -> Server {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .current_dir(cwd)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut reader = BufReader::new(stdout);
+    let mut line = String::new();
+    while !line.starts_with("listening on ") {
+        line.clear();
+        assert!(reader.read_line(&mut line).expect("reads") > 0, "exited before listening");
+    }
+    let url = line.trim().trim_start_matches("listening on ").to_owned();
+    Server { child, url }
+}
+
+/// The demo: every view has something in it, and replaying the log after a
+/// restart yields a byte-identical state digest.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_demo_fills_every_view_and_replays_identically() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut demo = start_with(&["demo", "--data", "d", "--listen", "127.0.0.1:0"], tmp.path());
+    let url = demo.url.clone();
+    let convoy = get_json(&format!("{url}/v1/movements/relief-consortium/convoy-rukban")).await;
+    assert_eq!(convoy["status"], "pending");
+    let answered: Vec<bool> = convoy["required_approvers"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|a| !a["response"].is_null())
+        .collect();
+    assert_eq!(answered, vec![true, false], "one approver answered, the other has not");
+    let conflicts = get_json(&format!("{url}/v1/conflicts")).await;
+    assert!(conflicts["conflicts"].as_array().expect("list").iter().any(|c| c["with"]["kind"] == "site"));
+    let agreements = get_json(&format!("{url}/v1/agreements")).await;
+    assert!(!agreements["features"][0]["properties"]["corridors"].as_array().expect("corridors").is_empty());
+    let movements = get_json(&format!("{url}/v1/movements")).await;
+    assert!(movements["features"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .any(|f| f["properties"]["purpose"] == "relocation"));
+    for view in ["zones", "sites", "operations"] {
+        assert!(
+            !get_json(&format!("{url}/v1/{view}")).await["features"].as_array().expect("list").is_empty(),
+            "{view}"
+        );
+    }
+    let digest = get_json(&format!("{url}/v1/state/digest")).await;
+    demo.kill9();
+    let again = start_with(&["serve", "--data", "d", "--listen", "127.0.0.1:0"], tmp.path());
+    assert_eq!(get_json(&format!("{}/v1/state/digest", again.url)).await, digest);
 }

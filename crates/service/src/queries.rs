@@ -196,6 +196,12 @@ impl Service {
 
     /// The state digest: equal on every replica that folded the same log.
     pub async fn state_digest(&self) -> [u8; 32] {
-        self.inner.published.read().await.state.digest()
+        self.state_digest_at().await.1
+    }
+
+    /// The log size and the state digest at that size, read together.
+    pub async fn state_digest_at(&self) -> (u64, [u8; 32]) {
+        let published = self.inner.published.read().await;
+        (published.state.size(), published.state.digest())
     }
 }
