@@ -79,3 +79,22 @@ pub async fn serve(
     let listener = LimitedListener::new(listener, limits.max_connections);
     axum::serve(listener, router).with_graceful_shutdown(shutdown).await
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_route_is_documented() {
+        let doc: serde_json::Value = serde_json::from_str(super::OPENAPI_JSON).expect("openapi.json is JSON");
+        let src = include_str!("lib.rs");
+        let routes: Vec<&str> = src
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix(".route(\""))
+            .filter_map(|l| l.split('"').next())
+            .map(|p| if p == "/tile/{*path}" { "/tile/{path}" } else { p })
+            .collect();
+        assert!(routes.len() > 20, "found the router's routes");
+        for r in routes {
+            assert!(doc["paths"].get(r).is_some(), "{r} is not in openapi.json");
+        }
+    }
+}

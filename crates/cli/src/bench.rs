@@ -21,7 +21,7 @@ use corridor_service::Submitted;
 use corridor_statement::sign;
 use corridor_tlog::{leaf_hash, verify_consistency, verify_inclusion, Tree};
 use rayon::prelude::*;
-use serde_json::json;
+use serde_json::{json, Value};
 use tokio::io::AsyncBufReadExt as _;
 
 use crate::data::DataDir;
@@ -52,6 +52,22 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 100_000)]
         proofs: u64,
     },
+    /// Fold throughput without signature checks (apply only, and replay from entry bytes).
+    Fold {
+        #[arg(long, default_value_t = 500_000)]
+        entries: usize,
+    },
+    /// Filing a movement (fold: approvers and conflicts) with large spatial state loaded.
+    Movement {
+        #[arg(long, default_value_t = 1_000_000)]
+        sites: usize,
+        #[arg(long, default_value_t = 100_000)]
+        zones: usize,
+        #[arg(long, default_value_t = 100_000)]
+        operations: usize,
+        #[arg(long, default_value_t = 2_000)]
+        movements: usize,
+    },
     /// Audit speed: every hash, signature and checkpoint of a generated log.
     Audit {
         #[arg(long, default_value_t = 200_000)]
@@ -65,6 +81,10 @@ pub async fn run(cmd: BenchCommand) -> Result<()> {
         BenchCommand::Append { entries } => bench_append(entries).await,
         BenchCommand::Proof { entries, proofs } => bench_proof(entries, proofs),
         BenchCommand::Audit { entries } => bench_audit(entries).await,
+        BenchCommand::Fold { entries } => bench_fold(entries),
+        BenchCommand::Movement { sites, zones, operations, movements } => {
+            bench_movement(sites, zones, operations, movements)
+        }
     }
 }
 
@@ -353,4 +373,159 @@ async fn bench_audit(entries: usize) -> Result<()> {
     let root: PathBuf = dir.root.clone();
     tokio::task::spawn_blocking(move || crate::audit::run(&root)).await??;
     Ok(())
+}
+
+/// Builds envelopes whose signatures are not real: the fold does not check
+/// signatures (audit and submission do), so the fold can be measured alone.
+mod unsigned {
+    use base64::engine::general_purpose::STANDARD as B64;
+    use base64::Engine as _;
+    use corridor_note::SignerKey;
+    use corridor_statement::{Envelope, EnvelopeSignature, SignedEnvelope, PAYLOAD_TYPE};
+    use serde_json::{json, Value};
+
+    pub fn envelope(key: &SignerKey, kind: &str, id: &str, body: Value) -> SignedEnvelope {
+        let st = json!({"type": kind, "issuer": key.name(), "id": id, "issued_at": "2026-11-22T10:00:00Z", "body": body});
+        let env = Envelope {
+            payload_type: PAYLOAD_TYPE.to_owned(),
+            payload: B64.encode(st.to_string()),
+            signatures: vec![EnvelopeSignature {
+                keyid: format!("{}+{:08x}", key.name(), key.key_id()),
+                sig: B64.encode([0u8; 64]),
+            }],
+        };
+        SignedEnvelope::from_envelope(env).unwrap_or_else(|e| panic!("{kind} {id}: {e}"))
+    }
+}
+
+/// A state folded from `entries`, returning the time spent in `apply`.
+fn fold_all(
+    state: &mut corridor_state::State,
+    entries: &[corridor_statement::SignedEnvelope],
+) -> Result<Duration> {
+    let started = Instant::now();
+    for e in entries {
+        let index = state.size();
+        let ctx = corridor_state::EntryContext {
+            index,
+            sequenced_at_us: 1_795_000_000_000_000 + index as i64,
+            signed: e,
+        };
+        state.apply(ctx).map_err(|r| anyhow::anyhow!("entry {index} rejected: {r}"))?;
+    }
+    Ok(started.elapsed())
+}
+
+fn party(id: &str, kind: &str, seed: u8) -> Result<(SignerKey, Value)> {
+    let key = SignerKey::from_seed(id, [seed; 32])?;
+    let body = json!({"id": id, "name": id, "kind": kind, "keys": [key.verifier().to_vkey()]});
+    Ok((key, body))
+}
+
+fn bench_fold(entries: usize) -> Result<()> {
+    println!("bench fold: {entries} message entries, signatures not checked, machine: {}", machine());
+    let (ops, genesis) = party("ops", "coordination", 1)?;
+    let mut log = vec![unsigned::envelope(&ops, "party.register", "g", genesis)];
+    log.extend((0..entries).map(|i| {
+        unsigned::envelope(
+            &ops,
+            "message.send",
+            &format!("m{i}"),
+            json!({"to": ["ops"], "subject": "s", "text": "bench"}),
+        )
+    }));
+    let mut state = corridor_state::State::new();
+    let apply = fold_all(&mut state, &log)?;
+    println!("apply only (entries already parsed): {:.0} entries/s", log.len() as f64 / apply.as_secs_f64());
+    let bytes: Vec<Vec<u8>> = log
+        .iter()
+        .enumerate()
+        .map(|(i, e)| corridor_statement::build_entry(i as i64 * 1_000, &e.envelope))
+        .collect::<Result<_, _>>()?;
+    let started = Instant::now();
+    let mut state = corridor_state::State::new();
+    for (index, b) in bytes.iter().enumerate() {
+        let entry = corridor_statement::parse_entry(b)?;
+        let signed = corridor_statement::SignedEnvelope::from_envelope(entry.envelope)?;
+        let ctx = corridor_state::EntryContext {
+            index: index as u64,
+            sequenced_at_us: entry.sequenced_at_us,
+            signed: &signed,
+        };
+        state.apply(ctx).map_err(|r| anyhow::anyhow!("entry {index} rejected: {r}"))?;
+    }
+    println!(
+        "parse entry bytes + apply (replay): {:.0} entries/s",
+        bytes.len() as f64 / started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// A deterministic pseudo-random sequence for synthetic geography.
+struct Lcg(u64);
+
+impl Lcg {
+    fn unit(&mut self) -> f64 {
+        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+fn square(lon: f64, lat: f64, half_deg: f64) -> Value {
+    let (a, b, c, d) = (lon - half_deg, lat - half_deg, lon + half_deg, lat + half_deg);
+    json!({"type": "Polygon", "coordinates": [[[a, b], [c, b], [c, d], [a, d], [a, b]]]})
+}
+
+fn bench_movement(sites: usize, zones: usize, operations: usize, movements: usize) -> Result<()> {
+    println!("bench movement: filing movements with {sites} sites, {zones} zones, {operations} operations loaded; machine: {}", machine());
+    let (ops, genesis) = party("ops", "coordination", 1)?;
+    let (force, force_body) = party("force", "armed_force", 2)?;
+    let (agency, agency_body) = party("agency", "agency", 3)?;
+    let mut log = vec![
+        unsigned::envelope(&ops, "party.register", "g", genesis),
+        unsigned::envelope(&ops, "party.register", "r-force", force_body),
+        unsigned::envelope(&ops, "party.register", "r-agency", agency_body),
+    ];
+    let mut rng = Lcg(7);
+    let mut place = || (35.0 + rng.unit() * 13.0, 29.0 + rng.unit() * 8.0);
+    let window = json!({"from": "2026-01-01T00:00:00Z"});
+    for i in 0..sites {
+        let (lon, lat) = place();
+        let body = json!({"name": "s", "category": "clinic", "geometry": {"type": "Point", "coordinates": [lon, lat]}, "buffer_m": 100, "window": window});
+        log.push(unsigned::envelope(&agency, "site.notify", &format!("s{i}"), body));
+    }
+    for i in 0..zones {
+        let (lon, lat) = place();
+        let body = json!({"name": "z", "geometry": square(lon, lat, 0.02), "window": window});
+        log.push(unsigned::envelope(&force, "zone.declare", &format!("z{i}"), body));
+    }
+    for i in 0..operations {
+        let (lon, lat) = place();
+        let body = json!({"name": "o", "geometry": square(lon, lat, 0.01), "window": {"from": "2027-01-01T00:00:00Z", "to": "2027-01-02T00:00:00Z"}, "standoff_m": 500, "notified": []});
+        log.push(unsigned::envelope(&force, "operation.notify", &format!("o{i}"), body));
+    }
+    let mut state = corridor_state::State::new();
+    let load = fold_all(&mut state, &log)?;
+    println!("loaded {} entries in {:.1} s", log.len(), load.as_secs_f64());
+    let requests: Vec<_> = (0..movements)
+        .map(|i| {
+            let (lon, lat) = place();
+            let bearing = rng_angle(i);
+            let len_deg = 0.3 + 0.25 * ((i % 7) as f64 / 6.0);
+            let end = [lon + len_deg * bearing.cos(), lat + len_deg * bearing.sin()];
+            let body = json!({"purpose": "aid_delivery", "route": {"type": "LineString", "coordinates": [[lon, lat], [(lon + end[0]) / 2.0, (lat + end[1]) / 2.0 + 0.01], end]},
+                "corridor_m": 500, "window": {"from": "2027-01-01T00:00:00Z", "to": "2027-01-01T06:00:00Z"}, "origin": "a", "destination": "b", "manifest": []});
+            unsigned::envelope(&agency, "movement.request", &format!("m{i}"), body)
+        })
+        .collect();
+    let mut lat = Vec::with_capacity(movements);
+    for e in &requests {
+        lat.push(fold_all(&mut state, std::slice::from_ref(e))?);
+    }
+    report_latencies("movement.request fold (approvers + conflicts), 30-60 km routes", lat);
+    Ok(())
+}
+
+fn rng_angle(i: usize) -> f64 {
+    (i as f64 * 2.399_963) % std::f64::consts::TAU
 }

@@ -259,6 +259,7 @@ pub struct Access {
     /// Largest site buffer and movement corridor ever filed: queries widen by them.
     max_site_buffer_m: f64,
     max_corridor_m: f64,
+    max_standoff_m: f64,
 }
 
 fn geometry_rejection(e: StatementError) -> Rejection {
@@ -626,12 +627,21 @@ impl Access {
             geom,
         };
         let mut notices = clearance_notices(&m, "movement requested");
-        notices.extend(self.movement_conflicts(&m, at));
+        let target = ConflictTarget::Movement { movement: m.reference.to_string() };
+        notices.extend(self.conflicts_against_operations(
+            &target,
+            &m.geom,
+            &m.window,
+            m.plan.corridor_m,
+            &m.requester,
+            at,
+        ));
         self.movement_by_index.insert(at.index, r.clone());
         self.movements.insert(r, m);
         notices
     }
 
+    /// Replaces an amended movement's conflicts (a scan of all conflicts: amendments are rare).
     fn movement_conflicts(&mut self, m: &Movement, at: Stamp) -> Vec<Notice> {
         let target = ConflictTarget::Movement { movement: m.reference.to_string() };
         self.conflicts.retain(|c| c.with != target);
@@ -712,6 +722,7 @@ impl Access {
             return vec![];
         };
         self.index.insert(Kind::Operation, &r, &geom, &window);
+        self.max_standoff_m = self.max_standoff_m.max(o.standoff_m);
         let op = Operation {
             reference: r.clone(),
             party: r.issuer.clone(),
@@ -815,9 +826,8 @@ impl Access {
         owner: &str,
         at: Stamp,
     ) -> Vec<Conflict> {
-        let max_standoff = self.operations.values().map(|o| o.standoff_m).fold(0.0, f64::max);
         let mut out = vec![];
-        for or in self.index.within(Kind::Operation, geom, reach_m + max_standoff, window) {
+        for or in self.index.within(Kind::Operation, geom, reach_m + self.max_standoff_m, window) {
             let Some(op) = self.operations.get(&or).filter(|o| o.withdrawn.is_none()) else { continue };
             if let Some(c) = conflict(op, target.clone(), geom, window, reach_m + op.standoff_m, owner, at) {
                 out.push(c);

@@ -100,7 +100,7 @@ pub struct State {
 
 /// Canonical digest of an envelope, to tell a resubmission from a reuse of an id.
 pub fn envelope_digest(signed: &SignedEnvelope) -> [u8; 32] {
-    Sha256::digest(signed.canonical_json()).into()
+    signed.digest
 }
 
 impl State {

@@ -207,3 +207,85 @@ proptest! {
         prop_assert_eq!(replay.state.digest(), log.state.digest());
     }
 }
+
+mod clearance {
+    use super::*;
+    use crate::spatial::{within, Geom};
+
+    fn square(lon: f64, lat: f64, half: f64) -> Value {
+        json!({"type": "Polygon", "coordinates": [[[lon - half, lat - half], [lon + half, lat - half], [lon + half, lat + half], [lon - half, lat + half], [lon - half, lat - half]]]})
+    }
+
+    fn day(d: u32) -> String {
+        format!("2026-12-{:02}T00:00:00Z", d)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// Required approvers are exactly the other parties with a zone within the
+        /// corridor during the window, plus escorts; amendments reset responses;
+        /// only approvers may respond.
+        #[test]
+        fn approvers_are_exactly_the_crossed_zones(
+            zones in proptest::collection::vec((0usize..3, 35.0f64..40.0, 30.0f64..35.0, 0.01f64..0.5, 1u32..20, 2u32..10), 1..12),
+            route in proptest::collection::vec((35.0f64..40.0, 30.0f64..35.0), 2..5),
+            corridor_m in 0.0f64..30_000.0,
+            from in 1u32..20,
+            escort in proptest::option::of(0usize..3),
+        ) {
+            let mut log = Log::new();
+            let names = ["alpha", "bravo", "agency"];
+            let kinds = ["authority", "armed_force", "agency"];
+            let keys: Vec<SignerKey> = names.iter().enumerate().map(|(i, n)| key(n, 10 + i as u8)).collect();
+            for (i, k) in keys.iter().enumerate() {
+                let body = json!({"id": names[i], "name": names[i], "kind": kinds[i], "keys": [k.verifier().to_vkey()]});
+                log.apply(&envelope("party.register", "ops", &format!("r{i}"), body, &[&log.ops.clone()])).expect("registered");
+            }
+            let mut declared = vec![];
+            for (n, &(owner, lon, lat, half, start, len)) in zones.iter().enumerate() {
+                let owner = owner % 2; // only authorities and armed forces hold zones
+                let body = json!({"name": "z", "geometry": square(lon, lat, half), "window": {"from": day(start), "to": day((start + len).min(28))}});
+                if log.apply(&envelope("zone.declare", names[owner], &format!("z{n}"), body.clone(), &[&keys[owner]])).is_ok() {
+                    declared.push((names[owner], body));
+                }
+            }
+            let coords: Vec<[f64; 2]> = route.iter().map(|&(x, y)| [x, y]).collect();
+            let window = json!({"from": day(from), "to": day(from + 1)});
+            let escort_from: Vec<&str> = escort.map(|e| names[e]).into_iter().collect();
+            let plan = json!({"purpose": "aid_delivery", "route": {"type": "LineString", "coordinates": coords}, "corridor_m": corridor_m,
+                "window": window, "origin": "a", "destination": "b", "escort_from": escort_from, "manifest": []});
+            log.apply(&envelope("movement.request", "agency", "m", plan.clone(), &[&keys[2]])).expect("filed");
+
+            let route_geom = Geom::parse(&plan["route"]).expect("route");
+            let mw = corridor_statement::access::Window::parse("w", &window).expect("window");
+            let mut want: std::collections::BTreeSet<String> = declared.iter().filter(|(_, z)| {
+                let zw = corridor_statement::access::Window::parse("w", &z["window"]).expect("window");
+                zw.overlaps(&mw) && within(&route_geom, &Geom::parse(&z["geometry"]).expect("zone"), corridor_m)
+            }).map(|(p, _)| p.to_string()).collect();
+            want.extend(escort_from.iter().filter(|p| **p != "agency").map(|p| p.to_string()));
+            let r = ObjectRef::parse("agency/m").expect("ref");
+            let got: std::collections::BTreeSet<String> = log.state.access().movement(&r).expect("movement").approvers.keys().cloned().collect();
+            prop_assert_eq!(&got, &want);
+
+            // Someone who is not an approver cannot respond.
+            let outsider = names.iter().enumerate().find(|(_, n)| !want.contains(**n) && **n != "agency");
+            if let Some((i, n)) = outsider {
+                let resp = envelope("movement.respond", n, "x", json!({"movement": "agency/m", "decision": "approve"}), &[&keys[i]]);
+                prop_assert_eq!(log.apply(&resp).map_err(|e| e.code()), Err("unauthorized"));
+            }
+            // Every approver approves; then an amendment resets them all.
+            for p in &want {
+                let i = names.iter().position(|n| n == p).expect("known");
+                let resp = envelope("movement.respond", p, "ok", json!({"movement": "agency/m", "decision": "approve"}), &[&keys[i]]);
+                log.apply(&resp).expect("approver responds");
+            }
+            let m = log.state.access().movement(&r).expect("movement");
+            prop_assert_eq!(m.status(0), crate::access::MovementStatus::Cleared);
+            log.apply(&envelope("movement.amend", "agency", "a", json!({"movement": "agency/m", "people": 3}), &[&keys[2]])).expect("amended");
+            let m = log.state.access().movement(&r).expect("movement");
+            prop_assert!(m.approvers.values().all(|a| a.response.is_none()));
+            prop_assert_eq!(m.status(0), if want.is_empty() { crate::access::MovementStatus::Cleared } else { crate::access::MovementStatus::Pending });
+        }
+    }
+}

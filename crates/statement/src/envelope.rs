@@ -6,6 +6,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use corridor_note::{SignerKey, VerifierKey};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::error::StatementError;
 use crate::statement::Statement;
@@ -95,6 +96,9 @@ pub struct SignedEnvelope {
     pub payload: Vec<u8>,
     pub signatures: Vec<(KeyRef, [u8; 64])>,
     pub statement: Statement,
+    /// SHA-256 of the canonical envelope JSON: tells a resubmission of the same
+    /// envelope from a different envelope reusing an (issuer, id).
+    pub digest: [u8; 32],
 }
 
 impl SignedEnvelope {
@@ -110,7 +114,8 @@ impl SignedEnvelope {
         let payload = B64.decode(&envelope.payload).map_err(|_| StatementError::BadBase64("payload"))?;
         let signatures = parse_signatures(&envelope.signatures)?;
         let statement = Statement::from_json(&payload)?;
-        Ok(Self { envelope, payload, signatures, statement })
+        let digest = Sha256::digest(serde_json::to_vec(&envelope).unwrap_or_default()).into();
+        Ok(Self { envelope, payload, signatures, statement, digest })
     }
 
     /// The bytes every signature covers.
