@@ -545,7 +545,7 @@ async fn clearance_and_conflicts_over_http() {
         json!({"name": "bad", "geometry": unclosed, "window": window}),
     )
     .await;
-    assert_eq!((status, problem["code"].as_str()), (400, Some("invalid_geometry")), "{problem}");
+    assert_eq!((status, problem["code"].as_str()), (400, Some("unclosed_ring")), "{problem}");
     let bowtie = json!({"type": "Polygon", "coordinates": [[[36.0, 33.0], [37.0, 34.0], [37.0, 33.0], [36.0, 34.0], [36.0, 33.0]]]});
     let (status, problem) = file(
         &client,
@@ -556,7 +556,7 @@ async fn clearance_and_conflicts_over_http() {
         json!({"name": "bad", "geometry": bowtie, "window": window}),
     )
     .await;
-    assert_eq!((status, problem["code"].as_str()), (400, Some("invalid_geometry")), "{problem}");
+    assert_eq!((status, problem["code"].as_str()), (400, Some("self_intersecting_ring")), "{problem}");
     assert_eq!(get_text(&format!("{url}/checkpoint")).await, before, "refusals changed nothing");
 
     let route = json!({"type": "LineString", "coordinates": [[36.5, 33.5], [38.5, 33.5]]});

@@ -17,11 +17,39 @@ use corridor_statement::{ObjectRef, StatementError};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::spatial::{Geom, Kind, SpatialIndex};
+use crate::spatial::{Geom, SpatialIndex};
 use crate::{Rejection, Stamp};
 
 /// Most live objects of each kind; a bound on memory and on every scan.
 pub const MAX_OBJECTS_PER_KIND: usize = 2_000_000;
+
+/// What an indexed object is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Kind {
+    Zone,
+    Site,
+    Movement,
+    Operation,
+}
+
+/// One spatio-temporal index over every kind of object.
+#[derive(Debug, Clone, Default)]
+struct Index(SpatialIndex<(Kind, ObjectRef)>);
+
+impl Index {
+    fn insert(&mut self, kind: Kind, r: &ObjectRef, g: &Geom, w: &Window) {
+        self.0.insert((kind, r.clone()), g, w);
+    }
+
+    fn remove(&mut self, kind: Kind, r: &ObjectRef) {
+        self.0.remove(&(kind, r.clone()));
+    }
+
+    /// Objects of `kind` within `d_m` of `g` during `w`, sorted.
+    fn within(&self, kind: Kind, g: &Geom, d_m: f64, w: &Window) -> Vec<ObjectRef> {
+        self.0.within(g, d_m, w, |k| k.0 == kind).into_iter().map(|k| k.1).collect()
+    }
+}
 
 /// When and why an object stopped applying.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -253,7 +281,7 @@ pub struct Access {
     pub(crate) operations: BTreeMap<ObjectRef, Operation>,
     pub(crate) agreements: BTreeMap<ObjectRef, Agreement>,
     pub(crate) conflicts: Vec<Conflict>,
-    index: SpatialIndex,
+    index: Index,
     /// Movements by the index of the entry that requested them (acknowledgements may name either).
     movement_by_index: BTreeMap<u64, ObjectRef>,
     /// Largest site buffer and movement corridor ever filed: queries widen by them.
@@ -271,7 +299,7 @@ fn parse_window(v: &Value) -> Result<Window, Rejection> {
 }
 
 fn parse_geom(v: &Value) -> Result<Geom, Rejection> {
-    Geom::parse(v).map_err(Rejection::InvalidGeometry)
+    Geom::parse(v).map_err(|e| Rejection::InvalidGeometry { code: e.code(), detail: e.to_string() })
 }
 
 /// The intersection of two overlapping windows.

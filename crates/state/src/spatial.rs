@@ -19,12 +19,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use corridor_statement::access::Window;
-use corridor_statement::ObjectRef;
 use geographiclib_rs::{Geodesic, InverseGeodesic};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{RTree, AABB};
 use serde_json::Value;
+
+pub use corridor_statement::access::Window;
 
 // The closest-pair search works on unit vectors: on a sphere, which pair is
 // closest does not depend on the radius, so PostGIS's (2a+b)/3 only scales angles.
@@ -98,26 +98,71 @@ impl Default for Geom {
     }
 }
 
-fn position(v: &Value) -> Result<(f64, f64), String> {
-    let a = v.as_array().filter(|a| a.len() == 2 || a.len() == 3).ok_or("a position is [lon, lat]")?;
-    let (lon, lat) =
-        (a[0].as_f64().ok_or("longitude is not a number")?, a[1].as_f64().ok_or("latitude is not a number")?);
+/// Why a geometry was refused; each fault has its own stable code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GeoError {
+    #[error("malformed GeoJSON geometry: {0}")]
+    Malformed(String),
+    #[error("unsupported geometry type {0}")]
+    UnsupportedType(String),
+    #[error("empty geometry")]
+    Empty,
+    #[error("coordinate out of range: {0}")]
+    OutOfRange(String),
+    #[error("too few positions: {got} (at least {min})")]
+    TooFewPositions { got: usize, min: usize },
+    #[error("too many vertices (at most {MAX_VERTICES})")]
+    TooManyVertices,
+    #[error("unclosed ring: the last position must equal the first")]
+    UnclosedRing,
+    #[error("self-intersecting ring")]
+    SelfIntersectingRing,
+}
+
+impl GeoError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Malformed(_) => "malformed_geometry",
+            Self::UnsupportedType(_) => "unsupported_geometry_type",
+            Self::Empty => "empty_geometry",
+            Self::OutOfRange(_) => "coordinate_out_of_range",
+            Self::TooFewPositions { .. } => "too_few_positions",
+            Self::TooManyVertices => "too_many_vertices",
+            Self::UnclosedRing => "unclosed_ring",
+            Self::SelfIntersectingRing => "self_intersecting_ring",
+        }
+    }
+}
+
+fn malformed(what: &str) -> GeoError {
+    GeoError::Malformed(what.to_owned())
+}
+
+fn position(v: &Value) -> Result<(f64, f64), GeoError> {
+    let a = v
+        .as_array()
+        .filter(|a| a.len() == 2 || a.len() == 3)
+        .ok_or_else(|| malformed("a position is [lon, lat]"))?;
+    let (lon, lat) = (
+        a[0].as_f64().ok_or_else(|| malformed("longitude is not a number"))?,
+        a[1].as_f64().ok_or_else(|| malformed("latitude is not a number"))?,
+    );
     if !(-180.0..=180.0).contains(&lon) || !(-90.0..=90.0).contains(&lat) {
-        return Err(format!("coordinate out of range: [{lon}, {lat}]"));
+        return Err(GeoError::OutOfRange(format!("[{lon}, {lat}]")));
     }
     Ok((lon, lat))
 }
 
-fn positions(v: &Value, min: usize) -> Result<Vec<(f64, f64)>, String> {
-    let a = v.as_array().ok_or("coordinates must be an array")?;
+fn positions(v: &Value, min: usize) -> Result<Vec<(f64, f64)>, GeoError> {
+    let a = v.as_array().ok_or_else(|| malformed("coordinates must be an array"))?;
     if a.is_empty() {
-        return Err("empty geometry".into());
+        return Err(GeoError::Empty);
     }
     if a.len() < min {
-        return Err(format!("too few positions: {} (at least {min})", a.len()));
+        return Err(GeoError::TooFewPositions { got: a.len(), min });
     }
     if a.len() > MAX_VERTICES {
-        return Err(format!("too many vertices (at most {MAX_VERTICES})"));
+        return Err(GeoError::TooManyVertices);
     }
     a.iter().map(position).collect()
 }
@@ -137,10 +182,10 @@ fn segments_cross(p1: (f64, f64), p2: (f64, f64), q1: (f64, f64), q2: (f64, f64)
     (d1 * d2 < 0.0) && (d3 * d4 < 0.0)
 }
 
-fn ring(v: &Value) -> Result<Vec<(f64, f64)>, String> {
+fn ring(v: &Value) -> Result<Vec<(f64, f64)>, GeoError> {
     let pts = positions(v, 4)?;
     if pts.first() != pts.last() {
-        return Err("unclosed ring: the last position must equal the first".into());
+        return Err(GeoError::UnclosedRing);
     }
     let n = pts.len() - 1;
     for i in 0..n {
@@ -149,7 +194,7 @@ fn ring(v: &Value) -> Result<Vec<(f64, f64)>, String> {
                 continue;
             }
             if segments_cross(pts[i], pts[i + 1], pts[j], pts[j + 1]) {
-                return Err("self-intersecting ring".into());
+                return Err(GeoError::SelfIntersectingRing);
             }
         }
     }
@@ -158,27 +203,27 @@ fn ring(v: &Value) -> Result<Vec<(f64, f64)>, String> {
 
 impl Geom {
     /// Parses and validates a GeoJSON geometry.
-    pub fn parse(v: &Value) -> Result<Self, String> {
-        let kind = v.get("type").and_then(Value::as_str).ok_or("geometry has no type")?;
-        let coords = v.get("coordinates").ok_or("empty geometry: no coordinates")?;
+    pub fn parse(v: &Value) -> Result<Self, GeoError> {
+        let kind = v.get("type").and_then(Value::as_str).ok_or_else(|| malformed("geometry has no type"))?;
+        let coords = v.get("coordinates").ok_or(GeoError::Empty)?;
         let mut shape = Shape { parts: vec![], boxes: vec![] };
         match kind {
             "Point" => shape.add_point(position(coords)?),
             "MultiPoint" => positions(coords, 1)?.into_iter().for_each(|p| shape.add_point(p)),
             "LineString" => shape.add_line(positions(coords, 2)?),
             "MultiLineString" => {
-                for l in coords.as_array().ok_or("coordinates must be an array")? {
+                for l in coords.as_array().ok_or_else(|| malformed("coordinates must be an array"))? {
                     shape.add_line(positions(l, 2)?);
                 }
             }
             "Polygon" => shape.add_polygon(coords)?,
             "MultiPolygon" => {
-                let polys = coords.as_array().filter(|a| !a.is_empty()).ok_or("empty geometry")?;
+                let polys = coords.as_array().filter(|a| !a.is_empty()).ok_or(GeoError::Empty)?;
                 for p in polys {
                     shape.add_polygon(p)?;
                 }
             }
-            other => return Err(format!("unsupported geometry type {other}")),
+            other => return Err(GeoError::UnsupportedType(other.to_owned())),
         }
         Ok(Self(Arc::new(shape)))
     }
@@ -201,9 +246,8 @@ impl Shape {
         self.parts.push(Part::Line(pts.iter().map(|&(x, y)| to_v3(x, y)).collect()));
     }
 
-    fn add_polygon(&mut self, rings: &Value) -> Result<(), String> {
-        let rings =
-            rings.as_array().filter(|a| !a.is_empty()).ok_or("empty geometry: a polygon needs a ring")?;
+    fn add_polygon(&mut self, rings: &Value) -> Result<(), GeoError> {
+        let rings = rings.as_array().filter(|a| !a.is_empty()).ok_or(GeoError::Empty)?;
         let rings: Vec<Vec<(f64, f64)>> = rings.iter().map(ring).collect::<Result<_, _>>()?;
         let outer = &rings[0];
         let mut b = bbox(outer);
@@ -363,21 +407,20 @@ pub fn within(a: &Geom, b: &Geom, d_m: f64) -> bool {
     distance_m(a, b) <= d_m
 }
 
-/// What an indexed object is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Kind {
-    Zone,
-    Site,
-    Movement,
-    Operation,
+type Entry<K> = GeomWithData<Rectangle<[f64; 2]>, K>;
+
+/// Objects with a geometry and a window, keyed by `K` (ordered, so that answers
+/// come sorted and the caller's fold stays deterministic).
+#[derive(Debug, Clone)]
+pub struct SpatialIndex<K: Ord + Clone + PartialEq + std::fmt::Debug> {
+    tree: RTree<Entry<K>>,
+    objects: BTreeMap<K, (Geom, Window)>,
 }
 
-type Entry = GeomWithData<Rectangle<[f64; 2]>, (Kind, ObjectRef)>;
-
-#[derive(Debug, Clone, Default)]
-pub struct SpatialIndex {
-    tree: RTree<Entry>,
-    objects: BTreeMap<(Kind, ObjectRef), (Geom, Window)>,
+impl<K: Ord + Clone + PartialEq + std::fmt::Debug> Default for SpatialIndex<K> {
+    fn default() -> Self {
+        Self { tree: RTree::new(), objects: BTreeMap::new() }
+    }
 }
 
 /// Widens a box by `d_m` metres, conservatively, in degrees.
@@ -388,41 +431,48 @@ fn widen(b: [f64; 4], d_m: f64) -> AABB<[f64; 2]> {
     AABB::from_corners([b[0] - dlon, b[1] - dlat], [b[2] + dlon, b[3] + dlat])
 }
 
-impl SpatialIndex {
-    pub fn insert(&mut self, kind: Kind, r: &ObjectRef, g: &Geom, w: &Window) {
+impl<K: Ord + Clone + PartialEq + std::fmt::Debug> SpatialIndex<K> {
+    /// Adds (or replaces) object `key`.
+    pub fn insert(&mut self, key: K, g: &Geom, w: &Window) {
+        self.remove(&key);
         for b in g.boxes() {
             let rect = Rectangle::from_corners([b[0], b[1]], [b[2], b[3]]);
-            self.tree.insert(GeomWithData::new(rect, (kind, r.clone())));
+            self.tree.insert(GeomWithData::new(rect, key.clone()));
         }
-        self.objects.insert((kind, r.clone()), (g.clone(), *w));
+        self.objects.insert(key, (g.clone(), *w));
     }
 
-    pub fn remove(&mut self, kind: Kind, r: &ObjectRef) {
-        if let Some((g, _)) = self.objects.remove(&(kind, r.clone())) {
+    pub fn remove(&mut self, key: &K) {
+        if let Some((g, _)) = self.objects.remove(key) {
             for b in g.boxes() {
                 let rect = Rectangle::from_corners([b[0], b[1]], [b[2], b[3]]);
-                self.tree.remove(&GeomWithData::new(rect, (kind, r.clone())));
+                self.tree.remove(&GeomWithData::new(rect, key.clone()));
             }
         }
     }
 
-    /// Every object of `kind` within `d_m` of `g` whose window overlaps `w`, sorted.
-    pub fn within(&self, kind: Kind, g: &Geom, d_m: f64, w: &Window) -> Vec<ObjectRef> {
+    pub fn len(&self) -> usize {
+        self.objects.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.objects.is_empty()
+    }
+
+    /// Every object accepted by `keep` within `d_m` of `g` whose window overlaps
+    /// `w`, sorted by key.
+    pub fn within(&self, g: &Geom, d_m: f64, w: &Window, keep: impl Fn(&K) -> bool) -> Vec<K> {
         let mut candidates = BTreeSet::new();
         for b in g.boxes() {
             for e in self.tree.locate_in_envelope_intersecting(&widen(*b, d_m)) {
-                if e.data.0 == kind {
-                    candidates.insert(e.data.1.clone());
+                if keep(&e.data) {
+                    candidates.insert(e.data.clone());
                 }
             }
         }
         candidates
             .into_iter()
-            .filter(|r| {
-                self.objects
-                    .get(&(kind, r.clone()))
-                    .is_some_and(|(og, ow)| ow.overlaps(w) && within(g, og, d_m))
-            })
+            .filter(|k| self.objects.get(k).is_some_and(|(og, ow)| ow.overlaps(w) && within(g, og, d_m)))
             .collect()
     }
 }
@@ -464,38 +514,38 @@ mod tests {
         let cases = [
             (
                 json!({"type": "Polygon", "coordinates": [[[36, 33], [37, 33], [37, 34], [36, 34]]]}),
-                "unclosed",
+                "unclosed_ring",
             ),
             (
                 json!({"type": "Polygon", "coordinates": [[[36, 33], [37, 34], [37, 33], [36, 34], [36, 33]]]}),
-                "self-intersecting",
+                "self_intersecting_ring",
             ),
-            (json!({"type": "Point", "coordinates": [200, 33]}), "out of range"),
-            (json!({"type": "LineString", "coordinates": [[36, 33]]}), "too few"),
-            (json!({"type": "LineString", "coordinates": []}), "empty"),
+            (json!({"type": "Point", "coordinates": [200, 33]}), "coordinate_out_of_range"),
+            (json!({"type": "LineString", "coordinates": [[36, 33]]}), "too_few_positions"),
+            (json!({"type": "LineString", "coordinates": []}), "empty_geometry"),
         ];
         for (v, want) in cases {
             let err = Geom::parse(&v).expect_err("refused");
-            assert!(err.contains(want), "{err} should mention {want}");
+            assert_eq!(err.code(), want, "{err}");
         }
     }
 
     #[test]
     fn the_index_finds_what_a_scan_finds() {
         let w = Window { from_us: 0, to_us: None };
-        let mut index = SpatialIndex::default();
+        let mut index: SpatialIndex<String> = SpatialIndex::default();
         let mut all = vec![];
         for i in 0..200 {
             let (lon, lat) = (35.0 + (i % 20) as f64 * 0.6, 29.0 + (i / 20) as f64 * 0.8);
             let site = g(json!({"type": "Point", "coordinates": [lon, lat]}));
-            let r = ObjectRef::parse(&format!("p/s{i}")).expect("ref");
-            index.insert(Kind::Site, &r, &site, &w);
+            let r = format!("s{i:03}");
+            index.insert(r.clone(), &site, &w);
             all.push((r, site));
         }
         let route = g(json!({"type": "LineString", "coordinates": [[35.1, 29.2], [47.5, 36.8]]}));
         for d in [1_000.0, 20_000.0, 60_000.0] {
-            let got = index.within(Kind::Site, &route, d, &w);
-            let mut want: Vec<ObjectRef> =
+            let got = index.within(&route, d, &w, |_| true);
+            let mut want: Vec<String> =
                 all.iter().filter(|(_, s)| within(&route, s, d)).map(|(r, _)| r.clone()).collect();
             want.sort();
             assert_eq!(got, want, "d = {d}");
