@@ -1,0 +1,1 @@
+//! Side-by-side deconfliction benchmark and PostGIS oracle for `corridor-geo`.

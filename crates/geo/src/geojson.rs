@@ -1,0 +1,160 @@
+//! GeoJSON geometry objects in and out, and WKT out.
+//!
+//! Statements carry geometry as GeoJSON (RFC 7946) geometry objects; this is
+//! the one place that reads them. A third coordinate (altitude) is accepted
+//! and ignored, as distances are measured on the ellipsoid's surface. WKT is
+//! written with shortest round-trip decimals so that another engine given
+//! the text sees exactly the same numbers.
+
+use serde_json::{json, Value};
+
+use crate::error::GeometryError;
+use crate::geometry::{Geometry, GeometryKind, Position};
+
+impl Geometry {
+    /// Parses and validates a GeoJSON geometry object.
+    pub fn from_geojson(value: &Value) -> Result<Self, GeometryError> {
+        let obj = value.as_object().ok_or(GeometryError::NotAnObject)?;
+        let kind = obj.get("type").and_then(Value::as_str).ok_or(GeometryError::MissingType)?;
+        const KINDS: [&str; 6] =
+            ["Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"];
+        if !KINDS.contains(&kind) {
+            return Err(GeometryError::UnsupportedType(kind.to_owned()));
+        }
+        let coords = obj.get("coordinates").ok_or_else(|| GeometryError::Malformed {
+            path: "coordinates".to_owned(),
+            expected: "a \"coordinates\" member",
+        })?;
+        let path = "coordinates";
+        match kind {
+            "Point" => {
+                let p = position(coords, path)?;
+                Geometry::point(p.lon, p.lat)
+            }
+            "MultiPoint" => Geometry::multi_point(&positions(coords, path)?),
+            "LineString" => Geometry::line_string(&positions(coords, path)?),
+            "MultiLineString" => Geometry::multi_line_string(&nested(coords, path, positions)?),
+            "Polygon" => Geometry::polygon(&nested(coords, path, positions)?),
+            "MultiPolygon" => Geometry::multi_polygon(&nested(coords, path, |v, p| nested(v, p, positions))?),
+            other => Err(GeometryError::UnsupportedType(other.to_owned())),
+        }
+    }
+
+    /// The geometry as a GeoJSON geometry object.
+    pub fn to_geojson(&self) -> Value {
+        let coords = self.coordinates();
+        let pos = |p: &Position| json!([p.lon, p.lat]);
+        let line = |l: &Vec<Position>| Value::Array(l.iter().map(pos).collect());
+        let rings = |rs: &Vec<Vec<Position>>| Value::Array(rs.iter().map(line).collect());
+        let coordinates = match self.kind() {
+            GeometryKind::Point => pos(&coords[0][0][0]),
+            GeometryKind::MultiPoint => coords.iter().map(|c| pos(&c[0][0])).collect(),
+            GeometryKind::LineString => line(&coords[0][0]),
+            GeometryKind::MultiLineString => coords.iter().map(|c| line(&c[0])).collect(),
+            GeometryKind::Polygon => rings(&coords[0]),
+            GeometryKind::MultiPolygon => coords.iter().map(rings).collect(),
+        };
+        json!({ "type": self.kind().as_str(), "coordinates": coordinates })
+    }
+
+    /// The geometry as OGC well-known text, e.g. for a PostGIS literal.
+    pub fn to_wkt(&self) -> String {
+        let coords = self.coordinates();
+        let pos = |p: &Position| format!("{} {}", p.lon, p.lat);
+        let line = |l: &Vec<Position>| format!("({})", join(l.iter().map(pos)));
+        let rings = |rs: &Vec<Vec<Position>>| format!("({})", join(rs.iter().map(line)));
+        let body = match self.kind() {
+            GeometryKind::Point => format!("({})", pos(&coords[0][0][0])),
+            GeometryKind::MultiPoint => format!("({})", join(coords.iter().map(|c| pos(&c[0][0])))),
+            GeometryKind::LineString => line(&coords[0][0]),
+            GeometryKind::MultiLineString => format!("({})", join(coords.iter().map(|c| line(&c[0])))),
+            GeometryKind::Polygon => rings(&coords[0]),
+            GeometryKind::MultiPolygon => format!("({})", join(coords.iter().map(rings))),
+        };
+        format!("{}{}", self.kind().as_str().to_uppercase(), body)
+    }
+}
+
+fn join(items: impl Iterator<Item = String>) -> String {
+    items.collect::<Vec<_>>().join(",")
+}
+
+fn array<'a>(v: &'a Value, path: &str) -> Result<&'a Vec<Value>, GeometryError> {
+    v.as_array().ok_or_else(|| GeometryError::Malformed { path: path.to_owned(), expected: "an array" })
+}
+
+fn position(v: &Value, path: &str) -> Result<Position, GeometryError> {
+    let items = array(v, path)?;
+    let number = |i: usize| items.get(i).and_then(Value::as_f64);
+    match (number(0), number(1), items.len()) {
+        (Some(lon), Some(lat), 2 | 3) => Ok(Position::new(lon, lat)),
+        _ => Err(GeometryError::Malformed {
+            path: path.to_owned(),
+            expected: "a position [lon, lat] or [lon, lat, alt]",
+        }),
+    }
+}
+
+fn positions(v: &Value, path: &str) -> Result<Vec<Position>, GeometryError> {
+    nested(v, path, position)
+}
+
+fn nested<T>(
+    v: &Value,
+    path: &str,
+    each: impl Fn(&Value, &str) -> Result<T, GeometryError>,
+) -> Result<Vec<T>, GeometryError> {
+    array(v, path)?.iter().enumerate().map(|(i, item)| each(item, &format!("{path}[{i}]"))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_every_kind() {
+        let samples = [
+            json!({"type": "Point", "coordinates": [36.29, 33.51]}),
+            json!({"type": "MultiPoint", "coordinates": [[36.29, 33.51], [36.69, 33.64]]}),
+            json!({"type": "LineString", "coordinates": [[36.29, 33.51], [38.68, 33.3]]}),
+            json!({"type": "MultiLineString", "coordinates": [[[36.0, 33.0], [37.0, 33.0]]]}),
+            json!({"type": "Polygon", "coordinates": [[[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]]]}),
+            json!({"type": "MultiPolygon", "coordinates": [[[[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]]]]}),
+        ];
+        for s in samples {
+            let g = Geometry::from_geojson(&s).expect("valid sample");
+            assert_eq!(g.to_geojson(), s);
+        }
+    }
+
+    #[test]
+    fn wkt_uses_exact_decimals() {
+        let g = Geometry::from_geojson(
+            &json!({"type": "LineString", "coordinates": [[36.29, 33.51], [0.1, -1e-7]]}),
+        )
+        .expect("valid line");
+        assert_eq!(g.to_wkt(), "LINESTRING(36.29 33.51,0.1 -0.0000001)");
+    }
+
+    #[test]
+    fn malformed_input_names_the_fault() {
+        assert_eq!(Geometry::from_geojson(&json!([1, 2])), Err(GeometryError::NotAnObject));
+        assert_eq!(Geometry::from_geojson(&json!({"coordinates": []})), Err(GeometryError::MissingType));
+        assert!(matches!(
+            Geometry::from_geojson(&json!({"type": "GeometryCollection", "geometries": []})),
+            Err(GeometryError::UnsupportedType(_))
+        ));
+        assert!(matches!(
+            Geometry::from_geojson(&json!({"type": "Point", "coordinates": ["a", 1]})),
+            Err(GeometryError::Malformed { .. })
+        ));
+        assert_eq!(
+            Geometry::from_geojson(&json!({"type": "LineString", "coordinates": []})),
+            Err(GeometryError::Empty)
+        );
+        assert!(matches!(
+            Geometry::from_geojson(&json!({"type": "LineString", "coordinates": [[0.0, 0.0]]})),
+            Err(GeometryError::TooFewPositions { .. })
+        ));
+    }
+}

@@ -1,0 +1,401 @@
+//! The spatio-temporal index over sites, zones, operations and movements.
+//!
+//! Objects are broken into small pieces before they enter the R-tree: each
+//! point, each run of [`CHUNK_EDGES`] edges of a line or ring, and one
+//! "interior" box per polygon (for the containment test). A query geometry
+//! is broken the same way, one edge at a time, and each query piece looks up
+//! only its own box grown by the search distance. A long diagonal route so
+//! touches the thin strip along itself, never the whole of its bounding box.
+//!
+//! Boxes err outward (see `bbox`): the query box is grown by the largest
+//! sphere angle at which `within` could still hold, each object box by the
+//! object's own reach. Every pair of pieces closer than that angle therefore
+//! meets in the tree, so the closest pair of an object is always among the
+//! pairs examined, and the answer equals that of [`crate::within`] on the
+//! whole geometries. Within a query, an object is settled as soon as one
+//! pair proves it within; only objects whose closest pair falls in the
+//! narrow band around the threshold are measured on the ellipsoid.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
+
+use rstar::{RTree, RTreeObject, AABB};
+
+use crate::bbox::LatLonBox;
+use crate::distance::{chain_chain, contained_vertex, decide, search_angle, sure_angle, Closest};
+use crate::geometry::{Geometry, Part, Vertex};
+use crate::window::Window;
+
+/// Edges per indexed piece of an object's line or ring: fewer boxes to store
+/// against looser boxes to test.
+pub const CHUNK_EDGES: usize = 4;
+
+/// Marks the piece that stands for a polygon's interior.
+const INTERIOR: u32 = u32::MAX;
+
+/// What an indexed object is; queries may select kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ObjectKind {
+    Site,
+    Zone,
+    Operation,
+    Movement,
+}
+
+impl ObjectKind {
+    fn bit(self) -> u8 {
+        1 << self as u8
+    }
+}
+
+/// A set of object kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KindSet(u8);
+
+impl KindSet {
+    pub const ALL: KindSet = KindSet(0b1111);
+
+    pub fn only(kind: ObjectKind) -> Self {
+        KindSet(kind.bit())
+    }
+
+    pub fn with(self, kind: ObjectKind) -> Self {
+        KindSet(self.0 | kind.bit())
+    }
+
+    pub fn contains(self, kind: ObjectKind) -> bool {
+        self.0 & kind.bit() != 0
+    }
+}
+
+/// An object as the index keeps it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexedObject {
+    pub kind: ObjectKind,
+    pub geometry: Geometry,
+    pub window: Window,
+    /// Distance the object adds to every query distance (a site's buffer,
+    /// an operation's standoff, a movement's corridor); negative or
+    /// non-finite values count as zero.
+    pub reach_m: f64,
+}
+
+impl IndexedObject {
+    fn reach(&self) -> f64 {
+        if self.reach_m.is_finite() && self.reach_m > 0.0 {
+            self.reach_m
+        } else {
+            0.0
+        }
+    }
+}
+
+/// "Every object of these kinds within `distance_m` (plus the object's
+/// reach) of `geometry` whose window overlaps `window`."
+#[derive(Debug, Clone, Copy)]
+pub struct Query<'a> {
+    pub geometry: &'a Geometry,
+    pub distance_m: f64,
+    pub window: Window,
+    pub kinds: KindSet,
+}
+
+/// One piece of an object in the tree.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Entry {
+    min: [f64; 2],
+    max: [f64; 2],
+    slot: u32,
+    piece: Piece,
+}
+
+impl RTreeObject for Entry {
+    type Envelope = AABB<[f64; 2]>;
+
+    fn envelope(&self) -> Self::Envelope {
+        AABB::from_corners(self.min, self.max)
+    }
+}
+
+/// Names a piece of a geometry: part, chain (ring) and first edge, or
+/// `start == INTERIOR` for a polygon's interior.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Piece {
+    part: u32,
+    chain: u32,
+    start: u32,
+}
+
+impl Piece {
+    fn is_interior(self) -> bool {
+        self.start == INTERIOR
+    }
+
+    /// The vertices of this piece: `chunk` edges from `start`.
+    fn vertices(self, geometry: &Geometry, chunk: usize) -> &[Vertex] {
+        let chain = chain_of(&geometry.parts()[self.part as usize], self.chain as usize);
+        let start = self.start as usize;
+        &chain[start..chain.len().min(start + chunk + 1)]
+    }
+}
+
+fn chain_of(part: &Part, chain: usize) -> &[Vertex] {
+    match part {
+        Part::Point(v) => std::slice::from_ref(v),
+        Part::Line(vs) => vs,
+        Part::Polygon(p) => &p.rings[chain],
+    }
+}
+
+/// Calls `f` with every piece of `geometry` and its box grown by `grow_rad`.
+fn for_each_piece(geometry: &Geometry, chunk: usize, grow_rad: f64, mut f: impl FnMut(Piece, LatLonBox)) {
+    for (pi, part) in geometry.parts().iter().enumerate() {
+        let part_no = pi as u32;
+        let mut chains = |ci: usize, vs: &[Vertex]| {
+            if vs.len() == 1 {
+                let piece = Piece { part: part_no, chain: ci as u32, start: 0 };
+                f(piece, LatLonBox::point(vs[0].lon, vs[0].lat).expanded(grow_rad));
+                return;
+            }
+            let edges = vs.len() - 1;
+            for start in (0..edges).step_by(chunk) {
+                let bbox = vs[start..edges.min(start + chunk) + 1]
+                    .windows(2)
+                    .map(|w| LatLonBox::edge(w[0].triple(), w[1].triple()))
+                    .reduce(|a, b| a.union(&b))
+                    .unwrap_or_else(|| LatLonBox::point(vs[start].lon, vs[start].lat));
+                let piece = Piece { part: part_no, chain: ci as u32, start: start as u32 };
+                f(piece, bbox.expanded(grow_rad));
+            }
+        };
+        match part {
+            Part::Point(v) => chains(0, std::slice::from_ref(v)),
+            Part::Line(vs) => chains(0, vs),
+            Part::Polygon(poly) => {
+                for (ci, ring) in poly.rings.iter().enumerate() {
+                    chains(ci, ring);
+                }
+                let piece = Piece { part: part_no, chain: 0, start: INTERIOR };
+                f(piece, poly.bbox.expanded(grow_rad));
+            }
+        }
+    }
+}
+
+fn object_entries(slot: u32, object: &IndexedObject, out: &mut Vec<Entry>) {
+    let grow = if object.reach() > 0.0 { search_angle(object.reach()) } else { 0.0 };
+    for_each_piece(&object.geometry, CHUNK_EDGES, grow, |piece, b| {
+        out.push(Entry { min: [b.min_lon, b.min_lat], max: [b.max_lon, b.max_lat], slot, piece });
+    });
+}
+
+/// Hashes small integers with one multiplication: slot numbers are already
+/// well spread, and this map sits in the hot loop of every query.
+#[derive(Debug, Default)]
+struct SlotHasher(u64);
+
+impl Hasher for SlotHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8 | u64::from(*b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.0 = u64::from(n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+type SlotMap<V> = HashMap<u32, V, BuildHasherDefault<SlotHasher>>;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Verdict {
+    Open,
+    Within,
+    Excluded,
+}
+
+/// What a query has learnt about one object so far.
+#[derive(Debug)]
+struct Candidate {
+    verdict: Verdict,
+    containment_tested: bool,
+    distance_m: f64,
+    best: Closest,
+}
+
+#[derive(Debug, Clone)]
+struct Slot<K> {
+    key: K,
+    object: IndexedObject,
+}
+
+/// The index, keyed by the caller's object references.
+#[derive(Debug, Clone)]
+pub struct SpatioTemporalIndex<K> {
+    tree: RTree<Entry>,
+    slots: Vec<Option<Slot<K>>>,
+    free: Vec<u32>,
+    by_key: HashMap<K, u32>,
+}
+
+impl<K: Clone + Eq + Hash> Default for SpatioTemporalIndex<K> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<K: Clone + Eq + Hash> SpatioTemporalIndex<K> {
+    pub fn new() -> Self {
+        Self { tree: RTree::new(), slots: Vec::new(), free: Vec::new(), by_key: HashMap::new() }
+    }
+
+    /// Builds the index in one pass (much faster than repeated inserts). A
+    /// repeated key keeps its last object.
+    pub fn from_objects(objects: impl IntoIterator<Item = (K, IndexedObject)>) -> Self {
+        let mut index = Self::new();
+        for (key, object) in objects {
+            match index.by_key.get(&key) {
+                Some(&slot) => index.slots[slot as usize] = Some(Slot { key, object }),
+                None => {
+                    index.by_key.insert(key.clone(), index.slots.len() as u32);
+                    index.slots.push(Some(Slot { key, object }));
+                }
+            }
+        }
+        let mut entries = Vec::with_capacity(index.slots.len());
+        for (slot, s) in index.slots.iter().enumerate() {
+            if let Some(s) = s {
+                object_entries(slot as u32, &s.object, &mut entries);
+            }
+        }
+        index.tree = RTree::bulk_load(entries);
+        index
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_key.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_key.is_empty()
+    }
+
+    pub fn get(&self, key: &K) -> Option<&IndexedObject> {
+        let slot = *self.by_key.get(key)?;
+        self.slots[slot as usize].as_ref().map(|s| &s.object)
+    }
+
+    /// Adds an object, replacing (and returning) any under the same key.
+    pub fn insert(&mut self, key: K, object: IndexedObject) -> Option<IndexedObject> {
+        let previous = self.remove(&key);
+        let slot = match self.free.pop() {
+            Some(slot) => slot,
+            None => {
+                self.slots.push(None);
+                (self.slots.len() - 1) as u32
+            }
+        };
+        let mut entries = Vec::new();
+        object_entries(slot, &object, &mut entries);
+        for e in entries {
+            self.tree.insert(e);
+        }
+        self.by_key.insert(key.clone(), slot);
+        self.slots[slot as usize] = Some(Slot { key, object });
+        previous
+    }
+
+    pub fn remove(&mut self, key: &K) -> Option<IndexedObject> {
+        let slot = self.by_key.remove(key)?;
+        let removed = self.slots[slot as usize].take()?;
+        let mut entries = Vec::new();
+        object_entries(slot, &removed.object, &mut entries);
+        for e in &entries {
+            self.tree.remove(e);
+        }
+        self.free.push(slot);
+        Some(removed.object)
+    }
+
+    /// Every object of the selected kinds whose window overlaps the query
+    /// window and that lies within the query distance plus its own reach,
+    /// in insertion-slot order.
+    pub fn query(&self, q: &Query<'_>) -> Vec<&K> {
+        if !(q.distance_m >= 0.0 && q.distance_m.is_finite()) {
+            return Vec::new();
+        }
+        let mut seen: SlotMap<Candidate> = SlotMap::default();
+        let grow = search_angle(q.distance_m);
+        for_each_piece(q.geometry, 1, grow, |qpiece, b| {
+            let env = AABB::from_corners([b.min_lon, b.min_lat], [b.max_lon, b.max_lat]);
+            for entry in self.tree.locate_in_envelope_intersecting(&env) {
+                self.examine(q, qpiece, entry, &mut seen);
+            }
+        });
+        let mut hits: Vec<u32> = seen
+            .into_iter()
+            .filter(|(_, c)| match c.verdict {
+                Verdict::Within => true,
+                Verdict::Excluded => false,
+                Verdict::Open => decide(&c.best, c.distance_m),
+            })
+            .map(|(slot, _)| slot)
+            .collect();
+        hits.sort_unstable();
+        hits.into_iter().filter_map(|slot| self.slots[slot as usize].as_ref().map(|s| &s.key)).collect()
+    }
+
+    /// Every object, of any kind, within `distance_m` of `geometry` during
+    /// `window`.
+    pub fn within(&self, geometry: &Geometry, distance_m: f64, window: Window) -> Vec<&K> {
+        self.query(&Query { geometry, distance_m, window, kinds: KindSet::ALL })
+    }
+
+    /// Every zone that a route's corridor crosses during `window`.
+    pub fn zones_crossed(&self, route: &Geometry, corridor_m: f64, window: Window) -> Vec<&K> {
+        let kinds = KindSet::only(ObjectKind::Zone);
+        self.query(&Query { geometry: route, distance_m: corridor_m, window, kinds })
+    }
+
+    fn examine(&self, q: &Query<'_>, qpiece: Piece, entry: &Entry, seen: &mut SlotMap<Candidate>) {
+        let Some(slot) = self.slots[entry.slot as usize].as_ref() else {
+            return;
+        };
+        let object = &slot.object;
+        let c = seen.entry(entry.slot).or_insert_with(|| {
+            let eligible = q.kinds.contains(object.kind) && object.window.overlaps(&q.window);
+            Candidate {
+                verdict: if eligible { Verdict::Open } else { Verdict::Excluded },
+                containment_tested: false,
+                distance_m: q.distance_m + object.reach(),
+                best: Closest::NONE,
+            }
+        });
+        if c.verdict != Verdict::Open {
+            return;
+        }
+        if qpiece.is_interior() || entry.piece.is_interior() {
+            if !c.containment_tested {
+                c.containment_tested = true;
+                if contained_vertex(q.geometry, &object.geometry).is_some() {
+                    c.verdict = Verdict::Within;
+                }
+            }
+            return;
+        }
+        let qv = qpiece.vertices(q.geometry, 1);
+        let ov = entry.piece.vertices(&object.geometry, CHUNK_EDGES);
+        chain_chain(qv, ov, &mut c.best);
+        if c.best.angle_rad <= sure_angle(c.distance_m) {
+            c.verdict = Verdict::Within;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

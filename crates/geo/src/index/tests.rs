@@ -1,0 +1,166 @@
+//! The index must answer exactly as a scan with `within` does, through any
+//! sequence of inserts and removes.
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::geometry::Position;
+use crate::within;
+
+fn star(lon: f64, lat: f64, radius_deg: f64, spokes: &[f64]) -> Option<Geometry> {
+    let n = spokes.len();
+    let mut ring: Vec<Position> = spokes
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let a = std::f64::consts::TAU * i as f64 / n as f64;
+            let rr = radius_deg * (0.3 + r);
+            Position::new(lon + rr * a.cos(), lat + rr * a.sin())
+        })
+        .collect();
+    ring.push(ring[0]);
+    Geometry::polygon(&[ring]).ok()
+}
+
+fn geometry() -> impl Strategy<Value = Geometry> {
+    let lon = 36.0..36.5f64;
+    let lat = 33.0..33.5f64;
+    prop_oneof![
+        (lon.clone(), lat.clone()).prop_filter_map("point", |(x, y)| Geometry::point(x, y).ok()),
+        (lon.clone(), lat.clone(), prop::collection::vec((-0.08..0.08f64, -0.08..0.08f64), 1..8))
+            .prop_filter_map("line", |(x, y, steps)| {
+                let mut p = Position::new(x, y);
+                let mut line = vec![p];
+                for (dx, dy) in steps {
+                    p = Position::new(p.lon + dx, p.lat + dy);
+                    line.push(p);
+                }
+                Geometry::line_string(&line).ok()
+            }),
+        (lon, lat, 0.005..0.2f64, prop::collection::vec(0.0..1.0f64, 3..12))
+            .prop_filter_map("polygon", |(x, y, r, spokes)| star(x, y, r, &spokes)),
+    ]
+}
+
+fn window() -> impl Strategy<Value = Window> {
+    (prop::option::weighted(0.9, 0i64..100), prop::option::weighted(0.9, 0i64..100))
+        .prop_filter_map("ordered", |(a, b)| Window::new(a, b).ok())
+}
+
+fn kind() -> impl Strategy<Value = ObjectKind> {
+    prop_oneof![
+        Just(ObjectKind::Site),
+        Just(ObjectKind::Zone),
+        Just(ObjectKind::Operation),
+        Just(ObjectKind::Movement)
+    ]
+}
+
+fn object() -> impl Strategy<Value = IndexedObject> {
+    (kind(), geometry(), window(), prop_oneof![3 => Just(0.0), 1 => 0.0..3000.0f64])
+        .prop_map(|(kind, geometry, window, reach_m)| IndexedObject { kind, geometry, window, reach_m })
+}
+
+fn scan<'a>(objects: &'a [(u32, IndexedObject)], q: &Query<'_>) -> Vec<&'a u32> {
+    objects
+        .iter()
+        .filter(|(_, o)| {
+            q.kinds.contains(o.kind)
+                && o.window.overlaps(&q.window)
+                && within(q.geometry, &o.geometry, q.distance_m + o.reach())
+        })
+        .map(|(k, _)| k)
+        .collect()
+}
+
+fn sorted(mut v: Vec<&u32>) -> Vec<u32> {
+    v.sort();
+    v.into_iter().copied().collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn index_agrees_with_scan(
+        objects in prop::collection::vec(object(), 1..60),
+        queries in prop::collection::vec((geometry(), 0.0..20_000.0f64, window()), 1..6),
+        zones_only in any::<bool>(),
+    ) {
+        let objects: Vec<(u32, IndexedObject)> =
+            objects.into_iter().enumerate().map(|(i, o)| (i as u32, o)).collect();
+        let index = SpatioTemporalIndex::from_objects(objects.clone());
+        let kinds = if zones_only { KindSet::only(ObjectKind::Zone) } else { KindSet::ALL };
+        for (g, d, w) in &queries {
+            let q = Query { geometry: g, distance_m: *d, window: *w, kinds };
+            prop_assert_eq!(sorted(index.query(&q)), sorted(scan(&objects, &q)));
+        }
+    }
+
+    #[test]
+    fn inserts_and_removes_keep_the_index_exact(
+        objects in prop::collection::vec(object(), 1..40),
+        removals in prop::collection::vec(any::<prop::sample::Index>(), 0..20),
+        query in (geometry(), 0.0..20_000.0f64),
+    ) {
+        let mut index = SpatioTemporalIndex::new();
+        let mut live: Vec<(u32, IndexedObject)> = Vec::new();
+        for (i, o) in objects.into_iter().enumerate() {
+            index.insert(i as u32, o.clone());
+            live.push((i as u32, o));
+        }
+        for r in removals {
+            if live.is_empty() {
+                break;
+            }
+            let (key, o) = live.remove(r.index(live.len()));
+            prop_assert_eq!(index.remove(&key), Some(o));
+        }
+        prop_assert_eq!(index.len(), live.len());
+        let q = Query { geometry: &query.0, distance_m: query.1, window: Window::always(), kinds: KindSet::ALL };
+        prop_assert_eq!(sorted(index.query(&q)), sorted(scan(&live, &q)));
+    }
+}
+
+#[test]
+fn route_through_zone_crosses_it() {
+    let zone = star(36.2, 33.2, 0.05, &[0.5; 8]).expect("valid zone");
+    let route =
+        Geometry::line_string(&[Position::new(36.0, 33.2), Position::new(36.4, 33.2)]).expect("valid route");
+    let mut index = SpatioTemporalIndex::new();
+    let obj = |kind| IndexedObject {
+        kind,
+        geometry: zone.clone(),
+        window: Window::between(0, 10).expect("ordered"),
+        reach_m: 0.0,
+    };
+    index.insert("zone", obj(ObjectKind::Zone));
+    index.insert("op", obj(ObjectKind::Operation));
+    let during = Window::between(5, 20).expect("ordered");
+    let after = Window::between(10, 20).expect("ordered");
+    assert_eq!(index.zones_crossed(&route, 0.0, during), vec![&"zone"]);
+    assert!(index.zones_crossed(&route, 0.0, after).is_empty());
+    assert_eq!(index.within(&route, 0.0, during).len(), 2);
+}
+
+#[test]
+fn long_diagonal_route_examines_only_its_strip() {
+    // Sites on a grid; a diagonal route must find exactly the ones near it.
+    let mut objects = Vec::new();
+    for i in 0..100 {
+        for j in 0..100 {
+            let g =
+                Geometry::point(36.0 + f64::from(i) * 0.01, 33.0 + f64::from(j) * 0.01).expect("valid point");
+            let o =
+                IndexedObject { kind: ObjectKind::Site, geometry: g, window: Window::always(), reach_m: 0.0 };
+            objects.push((i * 100 + j, o));
+        }
+    }
+    let index = SpatioTemporalIndex::from_objects(objects.clone());
+    let route =
+        Geometry::line_string(&[Position::new(36.0, 33.0), Position::new(37.0, 34.0)]).expect("valid route");
+    let q = Query { geometry: &route, distance_m: 500.0, window: Window::always(), kinds: KindSet::ALL };
+    let found = sorted(index.query(&q));
+    assert_eq!(found, sorted(scan(&objects, &q)));
+    assert!(found.len() >= 100 && found.len() < 400, "{}", found.len());
+}
