@@ -67,6 +67,9 @@ pub enum BenchCommand {
         operations: usize,
         #[arg(long, default_value_t = 2_000)]
         movements: usize,
+        /// File the movements over HTTP to a real server holding the loaded log.
+        #[arg(long)]
+        http: bool,
     },
     /// Audit speed: every hash, signature and checkpoint of a generated log.
     Audit {
@@ -82,8 +85,8 @@ pub async fn run(cmd: BenchCommand) -> Result<()> {
         BenchCommand::Proof { entries, proofs } => bench_proof(entries, proofs),
         BenchCommand::Audit { entries } => bench_audit(entries).await,
         BenchCommand::Fold { entries } => bench_fold(entries),
-        BenchCommand::Movement { sites, zones, operations, movements } => {
-            bench_movement(sites, zones, operations, movements)
+        BenchCommand::Movement { sites, zones, operations, movements, http } => {
+            bench_movement(sites, zones, operations, movements, http).await
         }
     }
 }
@@ -476,38 +479,40 @@ fn square(lon: f64, lat: f64, half_deg: f64) -> Value {
     json!({"type": "Polygon", "coordinates": [[[a, b], [c, b], [c, d], [a, d], [a, b]]]})
 }
 
-fn bench_movement(sites: usize, zones: usize, operations: usize, movements: usize) -> Result<()> {
-    println!("bench movement: filing movements with {sites} sites, {zones} zones, {operations} operations loaded; machine: {}", machine());
-    let (ops, genesis) = party("ops", "coordination", 1)?;
-    let (force, force_body) = party("force", "armed_force", 2)?;
-    let (agency, agency_body) = party("agency", "agency", 3)?;
-    let mut log = vec![
-        unsigned::envelope(&ops, "party.register", "g", genesis),
-        unsigned::envelope(&ops, "party.register", "r-force", force_body),
-        unsigned::envelope(&ops, "party.register", "r-agency", agency_body),
-    ];
+/// Synthetic access data: who files what (party index, type, id, body).
+struct Synthetic {
+    load: Vec<(usize, &'static str, String, Value)>,
+    movements: Vec<(usize, &'static str, String, Value)>,
+}
+
+/// Party 1 (an armed force) holds zones and notifies operations; party 2 (an
+/// agency) notifies sites and requests movements. Random points and small
+/// squares over lon 35-48, lat 29-37; routes of 30-60 km.
+fn synthetic(sites: usize, zones: usize, operations: usize, movements: usize) -> Synthetic {
     let mut rng = Lcg(7);
     let mut place = || (35.0 + rng.unit() * 13.0, 29.0 + rng.unit() * 8.0);
     let window = json!({"from": "2026-01-01T00:00:00Z"});
+    let mut load = Vec::with_capacity(sites + zones + operations);
     for i in 0..sites {
         let (lon, lat) = place();
         let body = json!({"name": "s", "category": "clinic", "geometry": {"type": "Point", "coordinates": [lon, lat]}, "buffer_m": 100, "window": window});
-        log.push(unsigned::envelope(&agency, "site.notify", &format!("s{i}"), body));
+        load.push((2, "site.notify", format!("s{i}"), body));
     }
     for i in 0..zones {
         let (lon, lat) = place();
-        let body = json!({"name": "z", "geometry": square(lon, lat, 0.02), "window": window});
-        log.push(unsigned::envelope(&force, "zone.declare", &format!("z{i}"), body));
+        load.push((
+            1,
+            "zone.declare",
+            format!("z{i}"),
+            json!({"name": "z", "geometry": square(lon, lat, 0.02), "window": window}),
+        ));
     }
     for i in 0..operations {
         let (lon, lat) = place();
         let body = json!({"name": "o", "geometry": square(lon, lat, 0.01), "window": {"from": "2027-01-01T00:00:00Z", "to": "2027-01-02T00:00:00Z"}, "standoff_m": 500, "notified": []});
-        log.push(unsigned::envelope(&force, "operation.notify", &format!("o{i}"), body));
+        load.push((1, "operation.notify", format!("o{i}"), body));
     }
-    let mut state = corridor_state::State::new();
-    let load = fold_all(&mut state, &log)?;
-    println!("loaded {} entries in {:.1} s", log.len(), load.as_secs_f64());
-    let requests: Vec<_> = (0..movements)
+    let movements = (0..movements)
         .map(|i| {
             let (lon, lat) = place();
             let bearing = rng_angle(i);
@@ -515,14 +520,93 @@ fn bench_movement(sites: usize, zones: usize, operations: usize, movements: usiz
             let end = [lon + len_deg * bearing.cos(), lat + len_deg * bearing.sin()];
             let body = json!({"purpose": "aid_delivery", "route": {"type": "LineString", "coordinates": [[lon, lat], [(lon + end[0]) / 2.0, (lat + end[1]) / 2.0 + 0.01], end]},
                 "corridor_m": 500, "window": {"from": "2027-01-01T00:00:00Z", "to": "2027-01-01T06:00:00Z"}, "origin": "a", "destination": "b", "manifest": []});
-            unsigned::envelope(&agency, "movement.request", &format!("m{i}"), body)
+            (2, "movement.request", format!("m{i}"), body)
         })
         .collect();
+    Synthetic { load, movements }
+}
+
+async fn bench_movement(
+    sites: usize,
+    zones: usize,
+    operations: usize,
+    movements: usize,
+    http: bool,
+) -> Result<()> {
+    let mode = if http { "end to end over HTTP, durable" } else { "fold only, in process" };
+    println!(
+        "bench movement ({mode}): {sites} sites, {zones} zones, {operations} operations loaded; machine: {}",
+        machine()
+    );
+    let data = synthetic(sites, zones, operations, movements);
+    if http {
+        return movement_http(data).await;
+    }
+    let (ops, genesis) = party("ops", "coordination", 1)?;
+    let (force, force_body) = party("force", "armed_force", 2)?;
+    let (agency, agency_body) = party("agency", "agency", 3)?;
+    let keys = [ops.clone(), force, agency];
+    let mut log = vec![
+        unsigned::envelope(&ops, "party.register", "g", genesis),
+        unsigned::envelope(&ops, "party.register", "r-force", force_body),
+        unsigned::envelope(&ops, "party.register", "r-agency", agency_body),
+    ];
+    log.extend(
+        data.load.into_iter().map(|(k, kind, id, body)| unsigned::envelope(&keys[k], kind, &id, body)),
+    );
+    let mut state = corridor_state::State::new();
+    let load = fold_all(&mut state, &log)?;
+    println!("loaded {} entries in {:.1} s", log.len(), load.as_secs_f64());
     let mut lat = Vec::with_capacity(movements);
-    for e in &requests {
-        lat.push(fold_all(&mut state, std::slice::from_ref(e))?);
+    for (k, kind, id, body) in data.movements {
+        let e = unsigned::envelope(&keys[k], kind, &id, body);
+        lat.push(fold_all(&mut state, std::slice::from_ref(&e))?);
     }
     report_latencies("movement.request fold (approvers + conflicts), 30-60 km routes", lat);
+    Ok(())
+}
+
+fn signed_bytes(key: &SignerKey, kind: &str, id: &str, body: &Value) -> Vec<u8> {
+    let st = json!({"type": kind, "issuer": key.name(), "id": id, "issued_at": "2026-11-22T10:00:00Z", "body": body});
+    serde_json::to_vec(&sign(st.to_string().as_bytes(), &[key])).unwrap_or_default()
+}
+
+/// Loads the data through the service (signed, durable), then files movements
+/// one at a time over HTTP to a `corridor serve` child and times each receipt.
+async fn movement_http(data: Synthetic) -> Result<()> {
+    let (_tmp, dir) = temp_log().await?;
+    let ops = dir.operator_key()?;
+    let (force, force_body) = party("force", "armed_force", 2)?;
+    let (agency, agency_body) = party("agency", "agency", 3)?;
+    let keys = [ops.clone(), force, agency];
+    let started = Instant::now();
+    {
+        let (service, _lock) = dir.open_service()?;
+        for (id, body) in [("r-force", force_body), ("r-agency", agency_body)] {
+            service.submit(&signed_bytes(&ops, "party.register", id, &body)).await?;
+        }
+        let bodies: Vec<Vec<u8>> =
+            data.load.par_iter().map(|(k, kind, id, body)| signed_bytes(&keys[*k], kind, id, body)).collect();
+        let n = append_all(&service, bodies).await?;
+        println!("loaded {n} signed entries through the service in {:.1} s", started.elapsed().as_secs_f64());
+    }
+    let restarted = Instant::now();
+    let (mut child, url) = spawn_server(&dir.root).await?;
+    println!(
+        "server recovered the log (replay, tree, checks) and listened in {:.1} s",
+        restarted.elapsed().as_secs_f64()
+    );
+    let client = reqwest::Client::new();
+    let endpoint = format!("{url}/v1/statements");
+    let mut lat = Vec::with_capacity(data.movements.len());
+    for (k, kind, id, body) in &data.movements {
+        let bytes = signed_bytes(&keys[*k], kind, id, body);
+        let t = Instant::now();
+        post(&client, &endpoint, bytes).await?;
+        lat.push(t.elapsed());
+    }
+    report_latencies("movement.request over HTTP, submit to receipt (durable)", lat);
+    child.kill().await.ok();
     Ok(())
 }
 
