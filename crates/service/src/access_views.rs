@@ -26,9 +26,7 @@ pub struct Filter {
     pub limit: usize,
 }
 
-pub fn window_json(w: &Window) -> Value {
-    json!({"from": format_us(w.from_us), "to": w.to_us.map(format_us)})
-}
+use corridor_state::window_json;
 
 /// The bounding box of a GeoJSON geometry's positions.
 fn bbox_of(g: &Value) -> Option<[f64; 4]> {
@@ -261,7 +259,7 @@ impl Service {
                 && party_ok(f, &parties)
                 && status_ok(f, m.status(now).as_str())
                 && in_bbox(&m.plan.route, f)
-                && at_time(f, m.requested.at_us, &Window { from_us: i64::MIN, to_us: None }, None)
+                && at_time(f, m.requested.at_us, &Window::always(), None)
         });
         let features =
             items.map(|m| (m.reference.clone(), feature(&m.reference, &m.plan.route, movement_json(m, now))));

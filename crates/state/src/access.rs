@@ -3,51 +3,50 @@
 //! they raise, agreements and their corridors.
 //!
 //! Every decision is a pure function of the log so far. Spatial questions go to
-//! the [`crate::spatial`] index, whose answers are sorted so that the fold stays
+//! the `corridor-geo` index, whose answers are sorted so that the fold stays
 //! deterministic.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use corridor_statement::access::{
-    check_plan, AgreementDeclare, Decision, MovementAmend, MovementPlan, MovementRespond, MovementUpdate,
-    OperationNotify, SiteCategory, SiteNotify, UpdateStatus, Window, ZoneDeclare,
+    check_plan, parse_window as parse_statement_window, AgreementDeclare, Decision, MovementAmend,
+    MovementPlan, MovementRespond, MovementUpdate, OperationNotify, SiteCategory, SiteNotify, UpdateStatus,
+    Window, ZoneDeclare,
 };
 use corridor_statement::body::PartyKind;
 use corridor_statement::{ObjectRef, StatementError};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::spatial::{Geom, SpatialIndex};
 use crate::{Rejection, Stamp};
+use corridor_geo::{Geometry as Geom, IndexedObject, KindSet, ObjectKind, Query, SpatioTemporalIndex};
+use corridor_statement::geometry::geometry_error_code;
 
 /// Most live objects of each kind; a bound on memory and on every scan.
 pub const MAX_OBJECTS_PER_KIND: usize = 2_000_000;
 
-/// What an indexed object is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Kind {
-    Zone,
-    Site,
-    Movement,
-    Operation,
-}
-
-/// One spatio-temporal index over every kind of object.
+/// One spatio-temporal index over zones, sites, movements and operations, keyed
+/// by reference (unique across kinds). Each object carries its reach (a site's
+/// buffer, a movement's corridor, an operation's standoff), which the index adds
+/// to every query distance.
 #[derive(Debug, Clone, Default)]
-struct Index(SpatialIndex<(Kind, ObjectRef)>);
+struct Index(SpatioTemporalIndex<ObjectRef>);
 
 impl Index {
-    fn insert(&mut self, kind: Kind, r: &ObjectRef, g: &Geom, w: &Window) {
-        self.0.insert((kind, r.clone()), g, w);
+    fn insert(&mut self, kind: ObjectKind, r: &ObjectRef, geometry: &Geom, window: Window, reach_m: f64) {
+        self.0.insert(r.clone(), IndexedObject { kind, geometry: geometry.clone(), window, reach_m });
     }
 
-    fn remove(&mut self, kind: Kind, r: &ObjectRef) {
-        self.0.remove(&(kind, r.clone()));
+    fn remove(&mut self, r: &ObjectRef) {
+        self.0.remove(r);
     }
 
-    /// Objects of `kind` within `d_m` of `g` during `w`, sorted.
-    fn within(&self, kind: Kind, g: &Geom, d_m: f64, w: &Window) -> Vec<ObjectRef> {
-        self.0.within(g, d_m, w, |k| k.0 == kind).into_iter().map(|k| k.1).collect()
+    /// Objects of `kind` within `d_m` (plus their reach) of `g` during `w`, sorted.
+    fn query(&self, kind: ObjectKind, g: &Geom, d_m: f64, w: Window) -> Vec<ObjectRef> {
+        let q = Query { geometry: g, distance_m: d_m, window: w, kinds: KindSet::only(kind) };
+        let mut out: Vec<ObjectRef> = self.0.query(&q).into_iter().cloned().collect();
+        out.sort();
+        out
     }
 }
 
@@ -65,6 +64,7 @@ pub struct Zone {
     pub party: String,
     pub name: String,
     pub geometry: Value,
+    #[serde(serialize_with = "crate::ser_window")]
     pub window: Window,
     pub declared: Stamp,
     pub withdrawn: Option<Ended>,
@@ -82,6 +82,7 @@ pub struct Site {
     pub category: SiteCategory,
     pub geometry: Value,
     pub buffer_m: f64,
+    #[serde(serialize_with = "crate::ser_window")]
     pub window: Window,
     pub people: Option<u64>,
     pub notified: Stamp,
@@ -97,6 +98,7 @@ pub struct Operation {
     pub party: String,
     pub name: String,
     pub geometry: Value,
+    #[serde(serialize_with = "crate::ser_window")]
     pub window: Window,
     pub standoff_m: f64,
     pub notified_parties: Vec<String>,
@@ -111,6 +113,7 @@ pub struct Corridor {
     pub name: String,
     pub route: Value,
     pub corridor_m: f64,
+    #[serde(serialize_with = "crate::ser_window")]
     pub window: Window,
     #[serde(skip)]
     pub geom: Geom,
@@ -126,6 +129,7 @@ pub struct Agreement {
     pub parties: Vec<String>,
     pub acceded: BTreeMap<String, Stamp>,
     pub geometry: Option<Value>,
+    #[serde(serialize_with = "crate::ser_window")]
     pub window: Window,
     pub terms: Vec<String>,
     pub corridors: Vec<Corridor>,
@@ -164,6 +168,7 @@ pub struct Movement {
     pub reference: ObjectRef,
     pub requester: String,
     pub plan: MovementPlan,
+    #[serde(serialize_with = "crate::ser_window")]
     pub window: Window,
     pub requested: Stamp,
     /// The last request or amendment: responses before it no longer count.
@@ -229,7 +234,7 @@ impl Movement {
                 responses.iter().flatten().any(|r| r.decision == Decision::ApproveWithConditions);
             return if conditional { MovementStatus::ClearedWithConditions } else { MovementStatus::Cleared };
         }
-        if self.window.to_us.is_some_and(|to| now_us >= to) {
+        if self.window.to_us().is_some_and(|to| now_us >= to) {
             return MovementStatus::Expired;
         }
         MovementStatus::Pending
@@ -258,6 +263,7 @@ pub struct Conflict {
     pub distance_m: f64,
     /// The distance at or under which they conflict (corridor/buffer + standoff).
     pub threshold_m: f64,
+    #[serde(serialize_with = "crate::ser_window")]
     pub overlap: Window,
     pub found: Stamp,
     /// Who is told: the operation's issuer and the site operator or movement requester.
@@ -284,10 +290,6 @@ pub struct Access {
     index: Index,
     /// Movements by the index of the entry that requested them (acknowledgements may name either).
     movement_by_index: BTreeMap<u64, ObjectRef>,
-    /// Largest site buffer and movement corridor ever filed: queries widen by them.
-    max_site_buffer_m: f64,
-    max_corridor_m: f64,
-    max_standoff_m: f64,
 }
 
 fn geometry_rejection(e: StatementError) -> Rejection {
@@ -295,20 +297,12 @@ fn geometry_rejection(e: StatementError) -> Rejection {
 }
 
 fn parse_window(v: &Value) -> Result<Window, Rejection> {
-    Window::parse("window", v).map_err(geometry_rejection)
+    parse_statement_window("window", v).map_err(geometry_rejection)
 }
 
 fn parse_geom(v: &Value) -> Result<Geom, Rejection> {
-    Geom::parse(v).map_err(|e| Rejection::InvalidGeometry { code: e.code(), detail: e.to_string() })
-}
-
-/// The intersection of two overlapping windows.
-fn intersect(a: &Window, b: &Window) -> Window {
-    let to_us = match (a.to_us, b.to_us) {
-        (Some(x), Some(y)) => Some(x.min(y)),
-        (x, y) => x.or(y),
-    };
-    Window { from_us: a.from_us.max(b.from_us), to_us }
+    Geom::from_geojson(v)
+        .map_err(|e| Rejection::InvalidGeometry { code: geometry_error_code(&e), detail: e.to_string() })
 }
 
 /// Read-only checks that need the parties (from the rest of the state).
@@ -550,7 +544,7 @@ impl Access {
         let (Ok(geom), Ok(window)) = (parse_geom(&z.geometry), parse_window(&z.window)) else {
             return vec![];
         };
-        self.index.insert(Kind::Zone, &r, &geom, &window);
+        self.index.insert(ObjectKind::Zone, &r, &geom, window, 0.0);
         let zone = Zone {
             reference: r.clone(),
             party: r.issuer.clone(),
@@ -568,7 +562,7 @@ impl Access {
     pub(crate) fn withdraw_zone(&mut self, r: &ObjectRef, reason: Option<String>, at: Stamp) -> Vec<Notice> {
         if let Some(z) = self.zones.get_mut(r) {
             z.withdrawn = Some(Ended { at, reason });
-            self.index.remove(Kind::Zone, r);
+            self.index.remove(r);
         }
         self.recompute_pending(at)
     }
@@ -577,8 +571,7 @@ impl Access {
         let (Ok(geom), Ok(window)) = (parse_geom(&s.geometry), parse_window(&s.window)) else {
             return vec![];
         };
-        self.index.insert(Kind::Site, &r, &geom, &window);
-        self.max_site_buffer_m = self.max_site_buffer_m.max(s.buffer_m);
+        self.index.insert(ObjectKind::Site, &r, &geom, window, s.buffer_m);
         let site = Site {
             reference: r.clone(),
             issuer: r.issuer.clone(),
@@ -603,7 +596,7 @@ impl Access {
     pub(crate) fn withdraw_site(&mut self, r: &ObjectRef, reason: Option<String>, at: Stamp) {
         if let Some(s) = self.sites.get_mut(r) {
             s.withdrawn = Some(Ended { at, reason });
-            self.index.remove(Kind::Site, r);
+            self.index.remove(r);
         }
         let target = ConflictTarget::Site { site: r.to_string() };
         self.conflicts.retain(|c| c.with != target);
@@ -618,7 +611,7 @@ impl Access {
         window: &Window,
     ) -> BTreeMap<String, Vec<Reason>> {
         let mut out: BTreeMap<String, Vec<Reason>> = BTreeMap::new();
-        for zr in self.index.within(Kind::Zone, geom, plan.corridor_m, window) {
+        for zr in self.index.query(ObjectKind::Zone, geom, plan.corridor_m, *window) {
             if let Some(z) = self.zones.get(&zr).filter(|z| z.party != requester && z.withdrawn.is_none()) {
                 out.entry(z.party.clone()).or_default().push(Reason::Zone { zone: zr.to_string() });
             }
@@ -638,8 +631,7 @@ impl Access {
             .into_iter()
             .map(|(p, reasons)| (p, Approver { reasons, asked: at, acknowledged: None, response: None }))
             .collect();
-        self.index.insert(Kind::Movement, &r, &geom, &window);
-        self.max_corridor_m = self.max_corridor_m.max(plan.corridor_m);
+        self.index.insert(ObjectKind::Movement, &r, &geom, window, plan.corridor_m);
         let m = Movement {
             reference: r.clone(),
             requester: r.issuer.clone(),
@@ -687,9 +679,7 @@ impl Access {
             .into_iter()
             .map(|(p, reasons)| (p, Approver { reasons, asked: at, acknowledged: None, response: None }))
             .collect();
-        self.index.remove(Kind::Movement, r);
-        self.index.insert(Kind::Movement, r, &geom, &window);
-        self.max_corridor_m = self.max_corridor_m.max(plan.corridor_m);
+        self.index.insert(ObjectKind::Movement, r, &geom, window, plan.corridor_m);
         (m.plan, m.geom, m.window, m.asked) = (plan, geom, window, at);
         m.amendments += 1;
         let mut notices = clearance_notices(&m, "movement amended");
@@ -701,7 +691,7 @@ impl Access {
     pub(crate) fn cancel_movement(&mut self, r: &ObjectRef, reason: String, at: Stamp) -> Vec<Notice> {
         let Some(m) = self.movements.get_mut(r) else { return vec![] };
         m.cancelled = Some(Ended { at, reason: Some(reason) });
-        self.index.remove(Kind::Movement, r);
+        self.index.remove(r);
         let target = ConflictTarget::Movement { movement: r.to_string() };
         self.conflicts.retain(|c| c.with != target);
         let m = &self.movements[r];
@@ -749,8 +739,7 @@ impl Access {
         let (Ok(geom), Ok(window)) = (parse_geom(&o.geometry), parse_window(&o.window)) else {
             return vec![];
         };
-        self.index.insert(Kind::Operation, &r, &geom, &window);
-        self.max_standoff_m = self.max_standoff_m.max(o.standoff_m);
+        self.index.insert(ObjectKind::Operation, &r, &geom, window, o.standoff_m);
         let op = Operation {
             reference: r.clone(),
             party: r.issuer.clone(),
@@ -771,7 +760,7 @@ impl Access {
     pub(crate) fn withdraw_operation(&mut self, r: &ObjectRef, reason: Option<String>, at: Stamp) {
         if let Some(o) = self.operations.get_mut(r) {
             o.withdrawn = Some(Ended { at, reason });
-            self.index.remove(Kind::Operation, r);
+            self.index.remove(r);
         }
         let op = r.to_string();
         self.conflicts.retain(|c| c.operation != op);
@@ -855,7 +844,7 @@ impl Access {
         at: Stamp,
     ) -> Vec<Conflict> {
         let mut out = vec![];
-        for or in self.index.within(Kind::Operation, geom, reach_m + self.max_standoff_m, window) {
+        for or in self.index.query(ObjectKind::Operation, geom, reach_m, *window) {
             let Some(op) = self.operations.get(&or).filter(|o| o.withdrawn.is_none()) else { continue };
             if let Some(c) = conflict(op, target.clone(), geom, window, reach_m + op.standoff_m, owner, at) {
                 out.push(c);
@@ -867,14 +856,12 @@ impl Access {
     /// Conflicts of a new operation with live sites, open movements and agreed corridors.
     fn conflicts_of_operation(&self, op: &Operation, at: Stamp) -> Vec<Conflict> {
         let mut out = vec![];
-        let site_reach = op.standoff_m + self.max_site_buffer_m;
-        for sr in self.index.within(Kind::Site, &op.geom, site_reach, &op.window) {
+        for sr in self.index.query(ObjectKind::Site, &op.geom, op.standoff_m, op.window) {
             let Some(s) = self.sites.get(&sr).filter(|s| s.withdrawn.is_none()) else { continue };
             let target = ConflictTarget::Site { site: sr.to_string() };
             out.extend(conflict(op, target, &s.geom, &s.window, s.buffer_m + op.standoff_m, &s.operator, at));
         }
-        let movement_reach = op.standoff_m + self.max_corridor_m;
-        for mr in self.index.within(Kind::Movement, &op.geom, movement_reach, &op.window) {
+        for mr in self.index.query(ObjectKind::Movement, &op.geom, op.standoff_m, op.window) {
             let Some(m) = self.movements.get(&mr).filter(|m| m.open()) else { continue };
             let target = ConflictTarget::Movement { movement: mr.to_string() };
             let reach = m.plan.corridor_m + op.standoff_m;
@@ -963,16 +950,16 @@ fn conflict(
     owner: &str,
     at: Stamp,
 ) -> Option<Conflict> {
-    if !op.window.overlaps(window) || !crate::spatial::within(&op.geom, geom, threshold_m) {
+    if !op.window.overlaps(window) || !corridor_geo::within(&op.geom, geom, threshold_m) {
         return None;
     }
     let parties: BTreeSet<String> = [op.party.clone(), owner.to_owned()].into_iter().collect();
     Some(Conflict {
         operation: op.reference.to_string(),
         with,
-        distance_m: crate::spatial::distance_m(&op.geom, geom),
+        distance_m: corridor_geo::distance_m(&op.geom, geom),
         threshold_m,
-        overlap: intersect(&op.window, window),
+        overlap: op.window.intersection(window).unwrap_or(*window),
         found: at,
         parties: parties.into_iter().collect(),
     })

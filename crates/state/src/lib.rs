@@ -20,7 +20,6 @@
 pub mod access;
 mod party;
 mod rejection;
-pub mod spatial;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -55,6 +54,16 @@ pub struct Stamp {
 
 fn ser_time<S: serde::Serializer>(us: &i64, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&corridor_statement::timefmt::format_ms(*us))
+}
+
+/// A window as JSON: `{"from": time, "to": time | null}`.
+pub fn window_json(w: &corridor_geo::Window) -> serde_json::Value {
+    let t = |us: Option<i64>| us.map(corridor_statement::timefmt::format_us);
+    serde_json::json!({"from": t(w.from_us()), "to": t(w.to_us())})
+}
+
+fn ser_window<S: serde::Serializer>(w: &corridor_geo::Window, s: S) -> Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(&window_json(w), s)
 }
 
 /// Where an accepted statement lives in the log.

@@ -210,7 +210,7 @@ proptest! {
 
 mod clearance {
     use super::*;
-    use crate::spatial::{within, Geom};
+    use corridor_geo::{within, Geometry as Geom};
 
     fn square(lon: f64, lat: f64, half: f64) -> Value {
         json!({"type": "Polygon", "coordinates": [[[lon - half, lat - half], [lon + half, lat - half], [lon + half, lat + half], [lon - half, lat + half], [lon - half, lat - half]]]})
@@ -257,11 +257,11 @@ mod clearance {
                 "window": window, "origin": "a", "destination": "b", "escort_from": escort_from, "manifest": []});
             log.apply(&envelope("movement.request", "agency", "m", plan.clone(), &[&keys[2]])).expect("filed");
 
-            let route_geom = Geom::parse(&plan["route"]).expect("route");
-            let mw = corridor_statement::access::Window::parse("w", &window).expect("window");
+            let route_geom = Geom::from_geojson(&plan["route"]).expect("route");
+            let mw = corridor_statement::access::parse_window("w", &window).expect("window");
             let mut want: std::collections::BTreeSet<String> = declared.iter().filter(|(_, z)| {
-                let zw = corridor_statement::access::Window::parse("w", &z["window"]).expect("window");
-                zw.overlaps(&mw) && within(&route_geom, &Geom::parse(&z["geometry"]).expect("zone"), corridor_m)
+                let zw = corridor_statement::access::parse_window("w", &z["window"]).expect("window");
+                zw.overlaps(&mw) && within(&route_geom, &Geom::from_geojson(&z["geometry"]).expect("zone"), corridor_m)
             }).map(|(p, _)| p.to_string()).collect();
             want.extend(escort_from.iter().filter(|p| **p != "agency").map(|p| p.to_string()));
             let r = ObjectRef::parse("agency/m").expect("ref");

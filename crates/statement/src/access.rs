@@ -20,12 +20,9 @@ pub const MAX_ITEMS: usize = 256;
 /// Distances beyond this (in metres) are refused: nothing on Earth is farther apart.
 pub const MAX_DISTANCE_M: f64 = 20_100_000.0;
 
-/// A half-open time window `[from, to)`, `to` absent when open-ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Window {
-    pub from_us: i64,
-    pub to_us: Option<i64>,
-}
+/// Time windows are the geometry engine's: half-open `[from, to)` in µs, with
+/// PostgreSQL `tstzrange` overlap.
+pub use corridor_geo::Window;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -35,31 +32,20 @@ struct RawWindow {
     to: Option<String>,
 }
 
-impl Window {
-    pub fn parse(field: &str, v: &Value) -> Result<Self, StatementError> {
-        let raw: RawWindow = serde_json::from_value(v.clone())
-            .map_err(|e| invalid(format!("{field}: {e} (a window is {{\"from\": time, \"to\"?: time}})")))?;
-        let time = |t: &str| {
-            parse_utc_us(t).ok_or_else(|| invalid(format!("{field}: {t:?} is not an RFC 3339 UTC time")))
-        };
-        let from_us = time(&raw.from)?;
-        let to_us = raw.to.as_deref().map(time).transpose()?;
-        if to_us.is_some_and(|to| to <= from_us) {
-            return Err(invalid(format!("{field}: to must be after from")));
-        }
-        Ok(Self { from_us, to_us })
+/// Parses a window `{"from": time, "to"?: time}`; `to`, when given, must be
+/// after `from` (an empty window would overlap nothing).
+pub fn parse_window(field: &str, v: &Value) -> Result<Window, StatementError> {
+    let raw: RawWindow = serde_json::from_value(v.clone())
+        .map_err(|e| invalid(format!("{field}: {e} (a window is {{\"from\": time, \"to\"?: time}})")))?;
+    let time = |t: &str| {
+        parse_utc_us(t).ok_or_else(|| invalid(format!("{field}: {t:?} is not an RFC 3339 UTC time")))
+    };
+    let from_us = time(&raw.from)?;
+    let to_us = raw.to.as_deref().map(time).transpose()?;
+    if to_us.is_some_and(|to| to <= from_us) {
+        return Err(invalid(format!("{field}: to must be after from")));
     }
-
-    /// PostgreSQL `tstzrange` `[)` overlap: each starts before the other ends.
-    pub fn overlaps(&self, other: &Window) -> bool {
-        let before = |from: i64, to: Option<i64>| to.is_none_or(|t| from < t);
-        before(self.from_us, other.to_us) && before(other.from_us, self.to_us)
-    }
-
-    /// Whether `at_us` falls inside the window.
-    pub fn contains(&self, at_us: i64) -> bool {
-        self.from_us <= at_us && self.to_us.is_none_or(|t| at_us < t)
-    }
+    Window::new(Some(from_us), to_us).map_err(|e| invalid(format!("{field}: {e}")))
 }
 
 fn check_distance(field: &str, d: f64) -> Result<(), StatementError> {
@@ -267,7 +253,7 @@ pub(crate) fn parse_zone(body: Value) -> Result<ZoneDeclare, StatementError> {
     let b: ZoneDeclare = typed(body)?;
     check_text("name", &b.name, MAX_NAME_LEN, true)?;
     check_geometry("geometry", &b.geometry, &[GeometryKind::Polygon, GeometryKind::MultiPolygon])?;
-    Window::parse("window", &b.window)?;
+    parse_window("window", &b.window)?;
     Ok(b)
 }
 
@@ -298,7 +284,7 @@ pub(crate) fn parse_site(body: Value) -> Result<SiteNotify, StatementError> {
     check_text("name", &b.name, MAX_NAME_LEN, true)?;
     check_geometry("geometry", &b.geometry, &[GeometryKind::Point, GeometryKind::Polygon])?;
     check_distance("buffer_m", b.buffer_m)?;
-    Window::parse("window", &b.window)?;
+    parse_window("window", &b.window)?;
     if let Some(op) = &b.operator {
         check_party("operator", op)?;
     }
@@ -309,7 +295,7 @@ pub(crate) fn parse_site(body: Value) -> Result<SiteNotify, StatementError> {
 pub fn check_plan(p: &MovementPlan) -> Result<(), StatementError> {
     check_geometry("route", &p.route, &[GeometryKind::LineString])?;
     check_distance("corridor_m", p.corridor_m)?;
-    Window::parse("window", &p.window)?;
+    parse_window("window", &p.window)?;
     check_text("origin", &p.origin, MAX_NAME_LEN, true)?;
     check_text("destination", &p.destination, MAX_NAME_LEN, true)?;
     for (field, site) in [("origin_site", &p.origin_site), ("destination_site", &p.destination_site)] {
@@ -441,7 +427,7 @@ pub(crate) fn parse_operation(body: Value) -> Result<OperationNotify, StatementE
     let b: OperationNotify = typed(body)?;
     check_text("name", &b.name, MAX_NAME_LEN, true)?;
     check_geometry("geometry", &b.geometry, &[GeometryKind::Polygon, GeometryKind::MultiPolygon])?;
-    Window::parse("window", &b.window)?;
+    parse_window("window", &b.window)?;
     check_distance("standoff_m", b.standoff_m)?;
     check_parties("notified", &b.notified, 0)?;
     Ok(b)
@@ -454,14 +440,14 @@ pub(crate) fn parse_agreement(body: Value) -> Result<AgreementDeclare, Statement
     if let Some(g) = &b.geometry {
         check_geometry("geometry", g, &[GeometryKind::Polygon, GeometryKind::MultiPolygon])?;
     }
-    Window::parse("window", &b.window)?;
+    parse_window("window", &b.window)?;
     check_texts("terms", &b.terms)?;
     check_count("corridors", b.corridors.len(), 0, MAX_ITEMS)?;
     for c in &b.corridors {
         check_text("corridor name", &c.name, MAX_NAME_LEN, true)?;
         check_geometry("corridor route", &c.route, &[GeometryKind::LineString])?;
         check_distance("corridor_m", c.corridor_m)?;
-        Window::parse("corridor window", &c.window)?;
+        parse_window("corridor window", &c.window)?;
     }
     Ok(b)
 }
@@ -481,27 +467,20 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn w(from: &str, to: Option<&str>) -> Window {
-        let v = match to {
-            Some(t) => json!({"from": from, "to": t}),
-            None => json!({"from": from}),
-        };
-        Window::parse("w", &v).expect("valid window")
-    }
-
     #[test]
-    fn windows_overlap_like_tstzrange() {
-        let a = w("2026-01-01T00:00:00Z", Some("2026-01-02T00:00:00Z"));
-        let touching = w("2026-01-02T00:00:00Z", Some("2026-01-03T00:00:00Z"));
-        assert!(!a.overlaps(&touching) && !touching.overlaps(&a), "[a, b) and [b, c) do not overlap");
-        let inside = w("2026-01-01T12:00:00Z", Some("2026-01-01T12:00:00.000001Z"));
-        assert!(a.overlaps(&inside));
-        let open = w("2025-01-01T00:00:00Z", None);
-        assert!(open.overlaps(&a) && a.overlaps(&open));
-        let later_open = w("2026-01-02T00:00:00Z", None);
-        assert!(!a.overlaps(&later_open));
-        assert!(Window::parse("w", &json!({"from": "2026-01-02T00:00:00Z", "to": "2026-01-01T00:00:00Z"}))
-            .is_err());
+    fn windows_parse_and_refuse_bad_ends() {
+        let w = parse_window("w", &json!({"from": "2026-01-01T00:00:00Z", "to": "2026-01-02T00:00:00Z"}))
+            .expect("valid");
+        assert_eq!(w.to_us().zip(w.from_us()).map(|(t, f)| t - f), Some(86_400_000_000));
+        assert!(parse_window("w", &json!({"from": "2026-01-01T00:00:00Z"})).expect("open").to_us().is_none());
+        for bad in [
+            json!({"from": "2026-01-02T00:00:00Z", "to": "2026-01-01T00:00:00Z"}),
+            json!({"from": "2026-01-02T00:00:00Z", "to": "2026-01-02T00:00:00Z"}),
+            json!({"to": "2026-01-02T00:00:00Z"}),
+            json!({"from": "yesterday"}),
+        ] {
+            assert!(parse_window("w", &bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

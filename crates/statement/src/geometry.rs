@@ -1,8 +1,10 @@
 //! Geometry fields are GeoJSON (RFC 7946). This module checks that a field holds
-//! an allowed geometry type with coordinates; the geometry itself (closed,
-//! simple rings, ranges, vertex limits) is validated by the fold's geometry
-//! engine before anything is logged, and refused as `invalid_geometry`.
+//! an allowed geometry type and that the geometry engine (`corridor-geo`)
+//! accepts it: closed, simple rings, coordinates in range, within the vertex
+//! limit. Each fault is refused with its own stable code before anything
+//! reaches the log.
 
+use corridor_geo::GeometryError;
 use serde_json::Value;
 
 use crate::error::StatementError;
@@ -43,8 +45,25 @@ pub fn check_geometry(field: &str, value: &Value, allowed: &[GeometryKind]) -> R
 }
 
 fn validate(value: &Value) -> Result<(), (&'static str, String)> {
-    if value.get("coordinates").is_none() {
-        return Err(("empty_geometry", "no coordinates".into()));
+    corridor_geo::Geometry::from_geojson(value)
+        .map(|_| ())
+        .map_err(|e| (geometry_error_code(&e), e.to_string()))
+}
+
+/// The stable code of each geometry fault.
+pub fn geometry_error_code(e: &GeometryError) -> &'static str {
+    match e {
+        GeometryError::NotAnObject | GeometryError::MissingType | GeometryError::Malformed { .. } => {
+            "malformed_geometry"
+        }
+        GeometryError::UnsupportedType(_) => "unsupported_geometry_type",
+        GeometryError::Empty => "empty_geometry",
+        GeometryError::CoordinateOutOfRange { .. } => "coordinate_out_of_range",
+        GeometryError::TooFewPositions { .. } => "too_few_positions",
+        GeometryError::UnclosedRing { .. } => "unclosed_ring",
+        GeometryError::SelfIntersectingRing { .. } => "self_intersecting_ring",
+        GeometryError::RingEnclosesPole { .. } => "ring_encloses_pole",
+        GeometryError::AntipodalEdge { .. } => "antipodal_edge",
+        GeometryError::TooManyVertices { .. } => "too_many_vertices",
     }
-    Ok(())
 }
