@@ -16,7 +16,7 @@ use std::sync::LazyLock;
 use geographiclib_rs::{Geodesic, InverseGeodesic};
 
 use crate::geometry::{Geometry, Part, Polygon, Vertex};
-use crate::sphere::{angle, crosses_north, edge_edge, point_edge, to_lon_lat, Vec3};
+use crate::sphere::{angle, crosses_north, edge_edge, foot, point_edge, precise_normal, to_lon_lat, Vec3};
 
 /// WGS84 semi-major axis.
 pub const WGS84_A_M: f64 = 6_378_137.0;
@@ -42,11 +42,19 @@ pub fn geodesic_distance_m(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
     WGS84.inverse(lat1, lon1, lat2, lon2)
 }
 
-/// One end of a closest pair: an input vertex keeps its exact degrees.
+/// One end of a closest pair: an input vertex keeps its exact degrees; a
+/// point inside an edge remembers how to recompute it precisely.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Spot {
     Vertex(f64, f64),
+    /// Where two edges cross.
     Free(Vec3),
+    /// The foot of the perpendicular from `from` onto the edge `a`-`b`.
+    Foot {
+        from: Vec3,
+        a: (f64, f64),
+        b: (f64, f64),
+    },
 }
 
 impl Spot {
@@ -54,16 +62,24 @@ impl Spot {
         match self {
             Spot::Vertex(lon, lat) => (lon, lat),
             Spot::Free(v) => to_lon_lat(v),
+            Spot::Foot { from, a, b } => match precise_normal(a, b) {
+                Some(n) => to_lon_lat(foot(from, n)),
+                None => a,
+            },
         }
     }
 
-    fn on_edge(k: Vec3, a: &Vertex, b: &Vertex) -> Spot {
+    /// The spot for `k`, found as the closest point of edge `a`-`b` to
+    /// `from`.
+    fn on_edge(k: Vec3, a: &Vertex, b: &Vertex, from: Vec3) -> Spot {
         if k == a.v {
             Spot::Vertex(a.lon, a.lat)
         } else if k == b.v {
             Spot::Vertex(b.lon, b.lat)
-        } else {
+        } else if k == from {
             Spot::Free(k)
+        } else {
+            Spot::Foot { from, a: (a.lon, a.lat), b: (b.lon, b.lat) }
         }
     }
 }
@@ -149,9 +165,13 @@ pub(crate) fn chain_chain(a: &[Vertex], b: &[Vertex], best: &mut Closest) {
                 for eb in b.windows(2) {
                     let (ang, ka, kb) = edge_edge(ea[0].v, ea[1].v, eb[0].v, eb[1].v);
                     if ang < best.angle_rad {
-                        let sa = Spot::on_edge(ka, &ea[0], &ea[1]);
-                        let sb = Spot::on_edge(kb, &eb[0], &eb[1]);
-                        best.offer(ang, sa, sb);
+                        if ang == 0.0 {
+                            best.offer(0.0, Spot::Free(ka), Spot::Free(kb));
+                        } else {
+                            let sa = Spot::on_edge(ka, &ea[0], &ea[1], kb);
+                            let sb = Spot::on_edge(kb, &eb[0], &eb[1], ka);
+                            best.offer(ang, sa, sb);
+                        }
                     }
                 }
             }
@@ -163,7 +183,7 @@ fn point_chain(p: &Vertex, edges: &[Vertex], best: &mut Closest, swapped: bool) 
     for e in edges.windows(2) {
         let (ang, k) = point_edge(p.v, e[0].v, e[1].v);
         if ang < best.angle_rad {
-            let on_edge = Spot::on_edge(k, &e[0], &e[1]);
+            let on_edge = Spot::on_edge(k, &e[0], &e[1], p.v);
             if swapped {
                 best.offer(ang, on_edge, vertex_spot(p));
             } else {

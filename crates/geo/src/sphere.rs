@@ -58,6 +58,35 @@ pub(crate) fn edge_normal(a: Vec3, b: Vec3) -> Option<Vec3> {
     (len > DEGENERATE).then(|| scale(n, 1.0 / len))
 }
 
+/// Unit normal of the great circle from `a` to `b` (degrees), computed from
+/// half-sum and half-difference angles. The plain cross product of two
+/// nearby unit vectors loses digits to cancellation (for a 1-km edge, its
+/// direction is off by ~1e-12 rad, a few micrometres on the ground); this
+/// form keeps full precision, so the final closest point is exact.
+pub(crate) fn precise_normal(a: (f64, f64), b: (f64, f64)) -> Option<Vec3> {
+    let (lon1, lat1) = (a.0.to_radians(), a.1.to_radians());
+    let (lon2, lat2) = (b.0.to_radians(), b.1.to_radians());
+    let half_sum = (lon1 + lon2) / 2.0;
+    let half_diff = (lon1 - lon2) / 2.0;
+    let (sin_s, cos_s) = half_sum.sin_cos();
+    let (sin_d, cos_d) = half_diff.sin_cos();
+    let lat_diff = (a.1 - b.1).to_radians().sin();
+    let lat_sum = (lat1 + lat2).sin();
+    let n = [
+        -sin_s * cos_d * lat_diff + cos_s * sin_d * lat_sum,
+        cos_s * cos_d * lat_diff + sin_s * sin_d * lat_sum,
+        -lat1.cos() * lat2.cos() * (2.0 * half_diff).sin(),
+    ];
+    let len = norm(n);
+    (len > 0.0).then(|| scale(n, 1.0 / len))
+}
+
+/// Foot of the perpendicular from `p` onto the great circle with unit
+/// normal `n`.
+pub(crate) fn foot(p: Vec3, n: Vec3) -> Vec3 {
+    sub(p, scale(n, dot(p, n)))
+}
+
 /// Central angle between two unit vectors, in radians.
 pub(crate) fn angle(a: Vec3, b: Vec3) -> f64 {
     norm(cross(a, b)).atan2(dot(a, b))
@@ -215,6 +244,17 @@ mod tests {
         let a = (0.0, 60.0, v(0.0, 60.0));
         let b = (90.0, 60.0, v(90.0, 60.0));
         assert!(crosses_north(p, a, b));
+    }
+
+    #[test]
+    fn precise_normal_is_the_cross_product() {
+        for (a, b) in
+            [((36.8, 30.19), (36.79, 30.18)), ((-179.5, -10.0), (179.5, 12.0)), ((0.0, 0.0), (90.0, 0.0))]
+        {
+            let n = precise_normal(a, b).expect("distinct points");
+            let m = edge_normal(v(a.0, a.1), v(b.0, b.1)).expect("distinct points");
+            assert!((0..3).all(|i| (n[i] - m[i]).abs() < 1e-10), "{n:?} vs {m:?}");
+        }
     }
 
     #[test]
