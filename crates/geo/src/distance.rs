@@ -16,7 +16,7 @@ use std::sync::LazyLock;
 use geographiclib_rs::{Geodesic, InverseGeodesic};
 
 use crate::geometry::{Geometry, Part, Polygon, Vertex};
-use crate::sphere::{angle, crosses_north, edge_edge, foot, point_edge, precise_normal, to_lon_lat, Vec3};
+use crate::sphere::{angle, edge_edge, foot, point_edge, precise_normal, to_lon_lat, MeridianRay, Vec3};
 
 /// WGS84 semi-major axis.
 pub const WGS84_A_M: f64 = 6_378_137.0;
@@ -200,10 +200,11 @@ pub(crate) fn polygon_contains(poly: &Polygon, p: &Vertex) -> bool {
     if !poly.bbox.contains(p.lon, p.lat) {
         return false;
     }
+    let ray = MeridianRay::new(p.lon, p.v);
     let mut inside = false;
     for ring in &poly.rings {
         for e in ring.windows(2) {
-            if crosses_north(p.triple(), e[0].triple(), e[1].triple()) {
+            if ray.crosses(e[0].triple(), e[1].triple()) {
                 inside = !inside;
             }
         }

@@ -159,9 +159,10 @@ pub(crate) fn edge_edge(a1: Vec3, a2: Vec3, b1: Vec3, b2: Vec3) -> (f64, Vec3, V
     best
 }
 
-/// Longitude difference `to - from` folded into (-180, 180].
+/// Longitude difference `to - from` folded into (-180, 180], for inputs in
+/// [-180, 180] (no division: this sits in the point-in-polygon loop).
 pub(crate) fn lon_delta(from_deg: f64, to_deg: f64) -> f64 {
-    let d = (to_deg - from_deg) % 360.0;
+    let d = to_deg - from_deg;
     if d > 180.0 {
         d - 360.0
     } else if d <= -180.0 {
@@ -171,33 +172,44 @@ pub(crate) fn lon_delta(from_deg: f64, to_deg: f64) -> f64 {
     }
 }
 
-/// Whether the edge `a`-`b` crosses the meridian of `p` north of `p`.
-///
-/// A vertex on the meridian counts as east of it, so that a ray through a
-/// vertex is counted exactly once. The crossing latitude is that of the
-/// great circle, not of a straight line in degrees.
-pub(crate) fn crosses_north(p: (f64, f64, Vec3), a: (f64, f64, Vec3), b: (f64, f64, Vec3)) -> bool {
-    let (p_lon, _, pv) = p;
-    let da = lon_delta(p_lon, a.0);
-    let db = lon_delta(p_lon, b.0);
-    if (da >= 0.0) == (db >= 0.0) || da.abs() + db.abs() >= 180.0 {
-        return false;
+/// A point whose northward meridian ray is tested against ring edges.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MeridianRay {
+    lon: f64,
+    z: f64,
+    normal: Vec3,
+}
+
+impl MeridianRay {
+    pub fn new(lon: f64, v: Vec3) -> Self {
+        let (sin_lon, cos_lon) = lon.to_radians().sin_cos();
+        Self { lon, z: v[2], normal: [-sin_lon, cos_lon, 0.0] }
     }
-    let Some(n) = edge_normal(a.2, b.2) else {
-        return false;
-    };
-    let (sin_lon, cos_lon) = p_lon.to_radians().sin_cos();
-    let meridian_normal = [-sin_lon, cos_lon, 0.0];
-    let mut x = cross(n, meridian_normal);
-    let len = norm(x);
-    if len <= DEGENERATE {
-        return false;
+
+    /// Whether the edge `a`-`b` crosses the ray (the meridian north of the
+    /// point). A vertex on the meridian counts as east of it, so that a ray
+    /// through a vertex is counted exactly once. The crossing latitude is
+    /// that of the great circle, not of a straight line in degrees.
+    pub fn crosses(&self, a: (f64, f64, Vec3), b: (f64, f64, Vec3)) -> bool {
+        let da = lon_delta(self.lon, a.0);
+        let db = lon_delta(self.lon, b.0);
+        if (da >= 0.0) == (db >= 0.0) || da.abs() + db.abs() >= 180.0 {
+            return false;
+        }
+        let Some(n) = edge_normal(a.2, b.2) else {
+            return false;
+        };
+        let mut x = cross(n, self.normal);
+        let len = norm(x);
+        if len <= DEGENERATE {
+            return false;
+        }
+        let mid = [a.2[0] + b.2[0], a.2[1] + b.2[1], a.2[2] + b.2[2]];
+        if dot(x, mid) < 0.0 {
+            x = neg(x);
+        }
+        x[2] / len > self.z
     }
-    let mid = [a.2[0] + b.2[0], a.2[1] + b.2[1], a.2[2] + b.2[2]];
-    if dot(x, mid) < 0.0 {
-        x = neg(x);
-    }
-    x[2] / len > pv[2]
 }
 
 #[cfg(test)]
@@ -240,10 +252,10 @@ mod tests {
     fn great_circle_bulges_poleward() {
         // The arc from (0, 60) to (90, 60) passes well north of latitude 60,
         // so a point at (45, 62) lies south of it.
-        let p = (45.0, 62.0, v(45.0, 62.0));
+        let ray = MeridianRay::new(45.0, v(45.0, 62.0));
         let a = (0.0, 60.0, v(0.0, 60.0));
         let b = (90.0, 60.0, v(90.0, 60.0));
-        assert!(crosses_north(p, a, b));
+        assert!(ray.crosses(a, b));
     }
 
     #[test]
