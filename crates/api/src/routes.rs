@@ -243,3 +243,43 @@ pub async fn state_digest(State(svc): State<Service>) -> Response {
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     Json(json!({"size": size, "digest": hex})).into_response()
 }
+
+fn object_ref(issuer: &str, id: &str) -> Result<ObjectRef, Problem> {
+    ObjectRef::parse(&format!("{issuer}/{id}")).ok_or_else(|| bad_request("not an issuer/id reference"))
+}
+
+pub async fn consignment(State(svc): State<Service>, Path(id): Path<String>, Query(q): Params) -> ApiResult {
+    let tolerance = match q.get("tolerance") {
+        Some(t) => t
+            .parse::<f64>()
+            .ok()
+            .filter(|t| (0.0..=1.0).contains(t))
+            .ok_or_else(|| bad_request("tolerance is a fraction in 0..=1"))?,
+        None => corridor_service::DEFAULT_TOLERANCE,
+    };
+    Ok(Json(svc.consignment(&id, tolerance).await?).into_response())
+}
+
+pub async fn distributions(State(svc): State<Service>, Query(q): Params) -> Response {
+    Json(svc.distributions(q.get("round").map(String::as_str)).await).into_response()
+}
+
+pub async fn incidents(State(svc): State<Service>, Query(q): Params) -> ApiResult {
+    let limit = query_u64(&q, "limit")?.map_or(100, |l| l as usize);
+    Ok(geojson(svc.incidents(q.get("party").map(String::as_str), limit).await))
+}
+
+pub async fn incident_evidence(
+    State(svc): State<Service>,
+    Path((issuer, id)): Path<(String, String)>,
+) -> ApiResult {
+    Ok(Json(svc.incident_evidence(&object_ref(&issuer, &id)?).await?).into_response())
+}
+
+pub async fn violations(State(svc): State<Service>, Path((issuer, id)): Path<(String, String)>) -> ApiResult {
+    Ok(Json(svc.violations(&object_ref(&issuer, &id)?).await?).into_response())
+}
+
+pub async fn claim(State(svc): State<Service>, Path((issuer, id)): Path<(String, String)>) -> ApiResult {
+    Ok(Json(svc.claim(&object_ref(&issuer, &id)?).await?).into_response())
+}

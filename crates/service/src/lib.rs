@@ -15,6 +15,7 @@
 //! process rather than serve a state that a restart would not reproduce.
 
 mod access_views;
+mod accountability_views;
 mod clock;
 mod error;
 mod limits;
@@ -33,6 +34,7 @@ use corridor_tlog::{leaf_hash, Checkpoint, SignedCheckpoint, Tree};
 use tokio::sync::{broadcast, mpsc, oneshot, RwLock};
 
 pub use access_views::Filter;
+pub use accountability_views::DEFAULT_TOLERANCE;
 pub use clock::{Clock, SystemClock};
 pub use error::{QueryError, StartError, SubmitError};
 pub use limits::Limits;

@@ -18,6 +18,7 @@
 //! the key to check each with), so replay can skip them and audit can redo them.
 
 pub mod access;
+pub mod accountability;
 mod party;
 mod rejection;
 
@@ -105,6 +106,7 @@ pub struct State {
     messages: Vec<Message>,
     acks: HashMap<AckTarget, Vec<Ack>>,
     access: Access,
+    accountability: accountability::Accountability,
 }
 
 /// Canonical digest of an envelope, to tell a resubmission from a reuse of an id.
@@ -140,6 +142,11 @@ impl State {
         &self.access
     }
 
+    /// Custody, distributions, incidents and claims.
+    pub fn accountability(&self) -> &accountability::Accountability {
+        &self.accountability
+    }
+
     pub fn party(&self, id: &str) -> Option<&Party> {
         self.parties.get(id)
     }
@@ -159,14 +166,18 @@ impl State {
         self.messages[start..].iter().filter(move |m| m.to.iter().any(|t| t == party))
     }
 
-    /// Acknowledgements of a message, by its reference or by its entry index.
-    pub fn acks_of(&self, m: &Message) -> Vec<&Ack> {
-        let by_ref = AckTarget::Object(ObjectRef { issuer: m.from.clone(), id: m.id.clone() });
-        let by_index = AckTarget::Entry(m.index);
-        let mut out: Vec<&Ack> =
-            [by_ref, by_index].iter().filter_map(|t| self.acks.get(t)).flatten().collect();
+    /// Acknowledgements of an object, by its reference or by the index of the
+    /// entry that created it, oldest first.
+    pub fn acknowledgements_of(&self, r: &ObjectRef, index: u64) -> Vec<&Ack> {
+        let targets = [AckTarget::Object(r.clone()), AckTarget::Entry(index)];
+        let mut out: Vec<&Ack> = targets.iter().filter_map(|t| self.acks.get(t)).flatten().collect();
         out.sort_by_key(|a| a.index);
         out
+    }
+
+    /// Acknowledgements of a message, by its reference or by its entry index.
+    pub fn acks_of(&self, m: &Message) -> Vec<&Ack> {
+        self.acknowledgements_of(&ObjectRef { issuer: m.from.clone(), id: m.id.clone() }, m.index)
     }
 
     /// The key that must have made a signature: a registered key of the named
@@ -251,7 +262,45 @@ impl State {
             Body::PartyKeyRevoke(kc) => self.check_key_revoke(&st.issuer, kc),
             Body::MessageSend(m) => self.check_message(m),
             Body::Acknowledge(a) => self.check_ack(ctx.index, a),
+            Body::CustodyTransfer(_)
+            | Body::DistributionReport(_)
+            | Body::IncidentReport(_)
+            | Body::IncidentAssess(_)
+            | Body::ClaimRecord(_)
+            | Body::ClaimLink(_) => self.check_accountability(ctx),
             _ => self.check_access(&st.issuer, &st.body),
+        }
+    }
+
+    fn check_accountability(&self, ctx: &EntryContext<'_>) -> Result<(), Rejection> {
+        let st = &ctx.signed.statement;
+        let party = |p: &str| self.parties.contains_key(p);
+        let is_monitor = |p: &str| {
+            self.parties.get(p).is_some_and(|p| p.kind == corridor_statement::body::PartyKind::Monitor)
+        };
+        let site = |r: &ObjectRef| self.access.sites().any(|s| &s.reference == r);
+        let movement = |r: &ObjectRef| self.access.movement(r).is_some();
+        let statement = |r: &ObjectRef| self.statement(&r.issuer, &r.id).is_some();
+        let known = accountability::Known {
+            party: &party,
+            is_monitor: &is_monitor,
+            site: &site,
+            movement: &movement,
+            statement: &statement,
+            next_index: ctx.index,
+        };
+        let a = &self.accountability;
+        match &st.body {
+            Body::CustodyTransfer(t) => {
+                let signers: Vec<&str> = ctx.signed.signers().map(|k| k.name.as_str()).collect();
+                a.check_custody(&st.issuer, &signers, t, &known)
+            }
+            Body::DistributionReport(d) => a.check_distribution(d, &known),
+            Body::IncidentReport(i) => a.check_incident(i, &known),
+            Body::IncidentAssess(x) => a.check_assess(&st.issuer, x, &known),
+            Body::ClaimRecord(c) => a.check_claim(c, &known),
+            Body::ClaimLink(l) => a.check_link(l, &known),
+            _ => Ok(()),
         }
     }
 
@@ -276,6 +325,12 @@ impl State {
             Body::OperationWithdraw(w) => a.check_operation_withdraw(issuer, &w.target),
             Body::AgreementDeclare(ag) => a.check_agreement(ag, &parties),
             Body::AgreementAccede(r) => a.check_accede(issuer, r),
+            Body::CustodyTransfer(_)
+            | Body::DistributionReport(_)
+            | Body::IncidentReport(_)
+            | Body::IncidentAssess(_)
+            | Body::ClaimRecord(_)
+            | Body::ClaimLink(_) => Ok(()),
             Body::PartyRegister(_)
             | Body::PartyKeyAdd(_)
             | Body::PartyKeyRevoke(_)
@@ -441,6 +496,30 @@ impl State {
                 a.accede(issuer, r, at);
                 vec![]
             }
+            Body::CustodyTransfer(t) => {
+                self.accountability.record_custody(own, t, at);
+                vec![]
+            }
+            Body::DistributionReport(d) => {
+                self.accountability.record_distribution(own, d, at);
+                vec![]
+            }
+            Body::IncidentReport(i) => {
+                self.accountability.record_incident(own, i, at);
+                vec![]
+            }
+            Body::IncidentAssess(x) => {
+                self.accountability.record_assessment(issuer, x, at);
+                vec![]
+            }
+            Body::ClaimRecord(c) => {
+                self.accountability.record_claim(own, c, at);
+                vec![]
+            }
+            Body::ClaimLink(l) => {
+                self.accountability.record_link(issuer, l, at);
+                vec![]
+            }
             _ => vec![],
         }
     }
@@ -475,6 +554,7 @@ impl State {
             feed(serde_json::json!([t, v]));
         }
         feed(self.access.digest_value());
+        feed(self.accountability.digest_value());
         h.finalize().into()
     }
 }

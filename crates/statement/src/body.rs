@@ -13,6 +13,9 @@ use crate::access::{
     self, AgreementDeclare, MovementAmend, MovementCancel, MovementPlan, MovementRespond, MovementUpdate,
     OperationNotify, SiteNotify, Withdraw, ZoneDeclare,
 };
+use crate::accountability::{
+    self, ClaimLink, ClaimRecord, CustodyTransfer, DistributionReport, IncidentAssess, IncidentReport,
+};
 use crate::error::StatementError;
 use crate::statement::{valid_party_id, ObjectRef, StatementType};
 
@@ -94,6 +97,12 @@ pub enum Body {
     OperationWithdraw(Withdraw),
     AgreementDeclare(AgreementDeclare),
     AgreementAccede(ObjectRef),
+    CustodyTransfer(CustodyTransfer),
+    DistributionReport(DistributionReport),
+    IncidentReport(IncidentReport),
+    IncidentAssess(IncidentAssess),
+    ClaimRecord(ClaimRecord),
+    ClaimLink(ClaimLink),
 }
 
 pub(crate) fn invalid(msg: impl Into<String>) -> StatementError {
@@ -159,6 +168,14 @@ impl Body {
             }
             StatementType::AgreementDeclare => Self::AgreementDeclare(access::parse_agreement(body)?),
             StatementType::AgreementAccede => Self::AgreementAccede(access::parse_accede(body)?),
+            StatementType::CustodyTransfer => Self::CustodyTransfer(accountability::parse_custody(body)?),
+            StatementType::DistributionReport => {
+                Self::DistributionReport(accountability::parse_distribution(body)?)
+            }
+            StatementType::IncidentReport => Self::IncidentReport(accountability::parse_incident(body)?),
+            StatementType::IncidentAssess => Self::IncidentAssess(accountability::parse_assess(body)?),
+            StatementType::ClaimRecord => Self::ClaimRecord(accountability::parse_claim(body)?),
+            StatementType::ClaimLink => Self::ClaimLink(accountability::parse_link(body)?),
         })
     }
 }

@@ -11,6 +11,7 @@
 //! clients agree on what is refused.
 
 pub mod access;
+pub mod accountability;
 pub mod body;
 pub mod entry;
 pub mod envelope;

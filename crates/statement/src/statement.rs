@@ -55,6 +55,12 @@ statement_types! {
     OperationWithdraw => "operation.withdraw",
     AgreementDeclare => "agreement.declare",
     AgreementAccede => "agreement.accede",
+    CustodyTransfer => "custody.transfer",
+    DistributionReport => "distribution.report",
+    IncidentReport => "incident.report",
+    IncidentAssess => "incident.assess",
+    ClaimRecord => "claim.record",
+    ClaimLink => "claim.link",
 }
 
 impl std::fmt::Display for StatementType {
