@@ -7,13 +7,13 @@
 
 use std::path::Path;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use corridor_note::SignerKey;
 use corridor_service::{Service, Submitted};
 use serde_json::{json, Value};
 
 use crate::data::{generate_key, write_new, DataDir};
-use crate::keys::sign_statement;
+use crate::keys::sign_statement_by;
 
 pub const DEMO_ORIGIN: &str = "demo.corridor.local/log";
 
@@ -47,24 +47,43 @@ async fn load(dir: &DataDir) -> Result<()> {
         keys.push(key);
     }
     let (service, _lock) = dir.open_service()?;
-    let ops = &keys[0];
     for ((id, name, kind), key) in PARTIES.iter().zip(&keys).skip(1) {
         let body = json!({"id": id, "name": name, "kind": kind, "keys": [key.verifier().to_vkey()]});
-        file(&service, ops, "party.register", &format!("register-{id}"), body).await?;
+        file(&service, &keys, &[PARTIES[0].0], "party.register", &format!("register-{id}"), body).await?;
     }
     let now_us = crate::keys::now_us();
+    let mut last_us = now_us;
     for (party, kind, id, body) in scenario(now_us) {
-        let Some(key) = keys.iter().find(|k| k.name() == party) else { bail!("no exercise party {party}") };
-        file(&service, key, kind, id, body).await?;
+        last_us = file(&service, &keys, &[party], kind, id, body).await?;
+    }
+    // Incidents happen after the notifications above were sequenced (and acknowledged).
+    for (signers, kind, id, body) in accountability_scenario(now_us, last_us) {
+        file(&service, &keys, &signers, kind, id, body).await?;
     }
     eprintln!("demo: exercise scenario loaded ({} entries)", service.log_info().await.size);
     Ok(())
 }
 
-async fn file(service: &Service, key: &SignerKey, kind: &str, id: &str, body: Value) -> Result<()> {
-    let envelope = sign_statement(key, kind, id, body)?;
+/// Signs with the named parties' keys (the first is the issuer), submits, and
+/// returns the entry's sequencing time.
+async fn file(
+    service: &Service,
+    keys: &[SignerKey],
+    signers: &[&str],
+    kind: &str,
+    id: &str,
+    body: Value,
+) -> Result<i64> {
+    let signing: Vec<&SignerKey> =
+        signers.iter().filter_map(|p| keys.iter().find(|k| k.name() == *p)).collect();
+    if signing.len() != signers.len() {
+        bail!("no exercise key for one of {signers:?}");
+    }
+    let envelope = sign_statement_by(&signing, kind, id, body)?;
     match service.submit(&serde_json::to_vec(&envelope)?).await {
-        Ok(Submitted::Created(_) | Submitted::Existing(_)) => Ok(()),
+        Ok(Submitted::Created(r) | Submitted::Existing(r)) => {
+            corridor_statement::timefmt::parse_utc_us(&r.sequenced_at).context("receipt time")
+        }
         Err(e) => bail!("scenario statement {id} refused: {e} ({})", e.code()),
     }
 }
@@ -184,6 +203,20 @@ pub fn scenario(now_us: i64) -> Vec<(&'static str, &'static str, &'static str, V
             json!({"refs": ["relief-consortium/convoy-rukban"]}),
         ),
         (
+            "southern-task-force",
+            "acknowledge",
+            "ack-clinic",
+            json!({"refs": ["health-alliance/site-rukban-clinic"]}),
+        ),
+        (
+            "relief-consortium",
+            "site.notify",
+            "site-rukban-north",
+            json!({
+                "name": "[EXERCISE] Rukban north distribution point", "category": "distribution_point",
+                "geometry": point(38.69, 33.315), "buffer_m": 250, "window": window(now_us, -7 * 24, None), "people": 20000}),
+        ),
+        (
             "health-alliance",
             "movement.request",
             "relocation-palmyra",
@@ -211,10 +244,10 @@ pub fn scenario(now_us: i64) -> Vec<(&'static str, &'static str, &'static str, V
             "name": "[EXERCISE] Rukban humanitarian pause", "kind": "humanitarian_pause",
             "parties": ["central-authority", "southern-task-force"],
             "geometry": circle(38.63, 33.45, 80.0, 24),
-            "window": window(now_us, 24, Some(10 * 24)),
+            "window": window(now_us, -24, Some(10 * 24)),
             "terms": ["[EXERCISE] No offensive operations along the agreed corridor during the pause"],
             "corridors": [{"name": "Highway to Rukban", "route": {"type": "LineString", "coordinates": [[37.95, 33.55], [38.45, 33.49], [38.62, 33.38], [38.68, 33.30]]},
-                "corridor_m": 1000, "window": window(now_us, 24, Some(10 * 24))}]}),
+                "corridor_m": 1000, "window": window(now_us, -24, Some(10 * 24))}]}),
         ),
         ("central-authority", "agreement.accede", "accede-pause", json!({"agreement": "ops/pause-rukban"})),
         ("southern-task-force", "agreement.accede", "accede-pause", json!({"agreement": "ops/pause-rukban"})),
@@ -227,6 +260,127 @@ pub fn scenario(now_us: i64) -> Vec<(&'static str, &'static str, &'static str, V
             "subject": "[EXERCISE] Convoy to Rukban: passage request pending",
             "text": "[EXERCISE DATA] Request relief-consortium/convoy-rukban awaits the Southern Task Force's answer.",
             "refs": ["relief-consortium/convoy-rukban"]}),
+        ),
+    ]
+}
+
+/// Accountability records (custody, distribution, incidents, grades, claims),
+/// filed after the access scenario: `after_us` is when its last entry was
+/// sequenced, so the incidents fall after the notifications they concern.
+pub fn accountability_scenario(
+    now_us: i64,
+    after_us: i64,
+) -> Vec<(Vec<&'static str>, &'static str, &'static str, Value)> {
+    let t = corridor_statement::timefmt::format_us;
+    let incident_window = json!({"from": t(after_us + 1_000), "to": t(after_us + 60_000_000)});
+    let parcels = |q: u32| json!([{"item": "food parcels", "unit": "parcel", "quantity": q}]);
+    vec![
+        (
+            vec!["relief-consortium", "central-authority"],
+            "custody.transfer",
+            "handoff-1",
+            json!({
+            "consignment": "EX-RUKBAN-01", "from": "relief-consortium", "to": "central-authority",
+            "items": parcels(30000), "place": {"name": "[EXERCISE] Dumayr checkpoint (inspection)", "geometry": point(36.69, 33.64)}}),
+        ),
+        (
+            vec!["central-authority", "relief-consortium"],
+            "custody.transfer",
+            "handoff-2",
+            json!({
+            "consignment": "EX-RUKBAN-01", "from": "central-authority", "to": "relief-consortium",
+            "items": parcels(29100), "place": {"name": "[EXERCISE] Dumayr checkpoint (release)"}}),
+        ),
+        (
+            vec!["relief-consortium"],
+            "distribution.report",
+            "dist-r1-main",
+            json!({
+            "site": "relief-consortium/site-rukban-distribution", "consignment": "EX-RUKBAN-01", "round": "R1",
+            "period": window(now_us, -24, Some(0)), "items": parcels(15000), "households": 4000, "people": 20000,
+            "planned_per_person": [{"item": "food parcels", "unit": "parcel", "quantity": 0.75}]}),
+        ),
+        (
+            vec!["relief-consortium"],
+            "distribution.report",
+            "dist-r1-north",
+            json!({
+            "site": "relief-consortium/site-rukban-north", "consignment": "EX-RUKBAN-01", "round": "R1",
+            "period": window(now_us, -24, Some(0)), "items": parcels(12000), "households": 4000, "people": 20000,
+            "planned_per_person": [{"item": "food parcels", "unit": "parcel", "quantity": 0.75}]}),
+        ),
+        (
+            vec!["health-alliance"],
+            "incident.report",
+            "inc-clinic-shelling",
+            json!({
+            "kind": "attack_on_site", "window": incident_window, "geometry": point(38.6812, 33.3021), "precision_m": 150,
+            "casualties": {"killed": {"min": 2, "max": 4}, "injured": {"min": 5, "max": 11}, "children_injured": {"min": 1, "max": 3}},
+            "affected_sites": ["health-alliance/site-rukban-clinic"],
+            "sources": [{"outlet": "[EXERCISE] Field Health Alliance situation report"}]}),
+        ),
+        (
+            vec!["central-authority"],
+            "incident.report",
+            "inc-pause-violation",
+            json!({
+            "kind": "ceasefire_violation", "window": incident_window, "geometry": point(38.55, 33.47), "precision_m": 2000,
+            "alleged_perpetrator": "southern-task-force",
+            "casualties": {"killed": {"min": 0, "max": 1}, "injured": {"min": 1}},
+            "sources": [{"outlet": "[EXERCISE] Central Authority liaison statement"}]}),
+        ),
+        (
+            vec!["monitoring-mission"],
+            "incident.assess",
+            "grade-clinic",
+            json!({
+            "incident": "health-alliance/inc-clinic-shelling", "occurrence": "confirmed", "attribution": "contested",
+            "attributed_to": ["central-authority", "southern-task-force"],
+            "rationale": "[EXERCISE] Damage confirmed on site; each party blames the other; no trajectory data."}),
+        ),
+        (
+            vec!["monitoring-mission"],
+            "incident.assess",
+            "grade-violation",
+            json!({
+            "incident": "central-authority/inc-pause-violation", "occurrence": "likely", "attribution": "likely",
+            "attributed_to": ["southern-task-force"], "rationale": "[EXERCISE] Two independent witnesses; no imagery."}),
+        ),
+        (
+            vec!["ops"],
+            "claim.record",
+            "claim-no-request",
+            json!({
+            "speaker": "[EXERCISE] Spokesperson, Southern Task Force", "affiliation": "southern-task-force",
+            "outlet": "[EXERCISE] Press briefing", "published": t(after_us), "stance": "denial",
+            "text": "[EXERCISE] We never received a request for the Rukban convoy.",
+            "subjects": ["relief-consortium/convoy-rukban"]}),
+        ),
+        (
+            vec!["ops"],
+            "claim.link",
+            "link-no-request",
+            json!({
+            "claim": "ops/claim-no-request", "evidence": "southern-task-force/ack-convoy", "relation": "contradicts",
+            "note": "The party acknowledged the request in the log."}),
+        ),
+        (
+            vec!["ops"],
+            "claim.record",
+            "claim-diversion",
+            json!({
+            "speaker": "[EXERCISE] Spokesperson, Central Authority", "affiliation": "central-authority",
+            "outlet": "[EXERCISE] Television interview", "published": t(after_us), "stance": "allegation",
+            "text": "[EXERCISE] Aid delivered to Rukban is being diverted.",
+            "figures": [{"what": "parcels diverted", "min": 3000, "unit": "parcel"}]}),
+        ),
+        (
+            vec!["ops"],
+            "claim.link",
+            "link-diversion",
+            json!({
+            "claim": "ops/claim-diversion", "evidence": "relief-consortium/dist-r1-north", "relation": "context",
+            "note": "Distribution reports account for 27,000 of 29,100 parcels released."}),
         ),
     ]
 }

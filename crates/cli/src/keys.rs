@@ -39,11 +39,18 @@ pub fn random_id(prefix: &str) -> String {
 
 /// Builds, validates and signs a statement; refuses locally what the server would refuse.
 pub fn sign_statement(key: &SignerKey, kind: &str, id: &str, body: Value) -> Result<Envelope> {
+    sign_statement_by(&[key], kind, id, body)
+}
+
+/// The same, signed by several keys (a custody hand-off is signed by both
+/// parties); the first key's party is the issuer.
+pub fn sign_statement_by(keys: &[&SignerKey], kind: &str, id: &str, body: Value) -> Result<Envelope> {
+    let issuer = keys.first().map(|k| k.name()).unwrap_or_default();
     let statement =
-        json!({"type": kind, "issuer": key.name(), "id": id, "issued_at": now_rfc3339(), "body": body});
+        json!({"type": kind, "issuer": issuer, "id": id, "issued_at": now_rfc3339(), "body": body});
     let bytes = serde_json::to_vec(&statement)?;
     Statement::from_json(&bytes).map_err(|e| anyhow::anyhow!("{} ({})", e, e.code()))?;
-    let envelope = sign(&bytes, &[key]);
+    let envelope = sign(&bytes, keys);
     let entry_len = envelope.entry_len();
     if entry_len > corridor_statement::MAX_ENTRY_BYTES {
         bail!("statement too large: the entry would be {entry_len} bytes (limit 65,535) (too_large)");

@@ -701,6 +701,63 @@ async fn the_demo_fills_every_view_and_replays_identically() {
             "{view}"
         );
     }
+    // Accountability views, checked against the scenario's own arithmetic.
+    let c = get_json(&format!("{url}/v1/consignments/EX-RUKBAN-01")).await;
+    let item = &c["items"][0];
+    // 30,000 dispatched; 29,100 released; 15,000 + 12,000 distributed.
+    assert_eq!((item["dispatched"].as_f64(), item["distributed"].as_f64()), (Some(30_000.0), Some(27_000.0)));
+    assert_eq!((item["in_stock"].as_f64(), item["unaccounted"].as_f64()), (Some(2_100.0), Some(900.0)));
+    assert_eq!(c["flagged"], true, "3 % unaccounted is beyond the 2 % default");
+    let c5 = get_json(&format!("{url}/v1/consignments/EX-RUKBAN-01?tolerance=0.05")).await;
+    assert_eq!(c5["flagged"], false);
+    let d = get_json(&format!("{url}/v1/distributions?round=R1")).await;
+    assert_eq!(d["rounds"][0]["items"][0]["below_plan"], json!(["relief-consortium/site-rukban-north"]));
+    let incidents = get_json(&format!("{url}/v1/incidents")).await;
+    assert_eq!(incidents["totals"]["killed"], json!({"min": 2, "max": 5}), "ranges add: 2..4 + 0..1");
+    let v = get_json(&format!("{url}/v1/agreements/ops/pause-rukban/violations")).await;
+    assert_eq!(v["by_alleged_perpetrator"]["southern-task-force"]["likely"], 1);
+    let e = get_json(&format!("{url}/v1/incidents/health-alliance/inc-clinic-shelling/evidence")).await;
+    let clinic = e["notified_sites"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|s| s["site"] == "health-alliance/site-rukban-clinic")
+        .cloned()
+        .expect("the struck clinic was notified");
+    assert_eq!(clinic["relative_to_incident"], "before");
+    assert_eq!(clinic["acknowledged_by"][0]["party"], "southern-task-force");
+    let claim = get_json(&format!("{url}/v1/claims/ops/claim-no-request")).await;
+    assert_eq!(claim["contradicts"].as_array().map(Vec::len), Some(1));
+    // A hand-off signed by one side only is refused, and changes nothing.
+    let key = |p: &str| {
+        SignerKey::parse(
+            std::fs::read_to_string(tmp.path().join(format!("d/keys/{p}.key"))).expect("key").trim(),
+        )
+        .expect("parses")
+    };
+    let client = reqwest::Client::new();
+    let one_sided = envelope(
+        &key("relief-consortium"),
+        "custody.transfer",
+        "h9",
+        json!({"consignment": "EX-RUKBAN-01",
+        "from": "relief-consortium", "to": "health-alliance", "items": [{"item": "food parcels", "unit": "parcel", "quantity": 10}]}),
+    );
+    let (status, problem, _) = post(&client, &url, serde_json::to_vec(&one_sided).expect("json")).await;
+    assert_eq!((status, problem["code"].as_str()), (403, Some("unauthorized")), "{problem}");
+    // Only monitors assess.
+    let grade = envelope(
+        &key("relief-consortium"),
+        "incident.assess",
+        "g9",
+        json!({"incident": "health-alliance/inc-clinic-shelling",
+        "occurrence": "confirmed", "attribution": "unknown", "rationale": "x"}),
+    );
+    assert_eq!(
+        post(&client, &url, serde_json::to_vec(&grade).expect("json")).await.1["code"],
+        "unauthorized"
+    );
+
     let digest = get_json(&format!("{url}/v1/state/digest")).await;
     demo.kill9();
     let again = start_with(&["serve", "--data", "d", "--listen", "127.0.0.1:0"], tmp.path());
