@@ -71,6 +71,23 @@ pub enum BenchCommand {
         #[arg(long)]
         http: bool,
     },
+    /// The geometry engine against PostGIS, same data, same queries, side by side.
+    Deconflict {
+        /// Site counts, one run each.
+        #[arg(long, value_delimiter = ',', default_values_t = [200_000usize, 1_000_000])]
+        sites: Vec<usize>,
+        #[arg(long, default_value_t = 20_000)]
+        polygons: usize,
+        #[arg(long, default_value_t = 1_000)]
+        short_queries: usize,
+        #[arg(long, default_value_t = 100)]
+        long_queries: usize,
+        /// PostgreSQL with PostGIS (scripts/ci-postgis.sh sets it up).
+        #[arg(long, default_value = corridor_geo_bench::DEFAULT_CONNINFO)]
+        postgres: String,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Audit speed: every hash, signature and checkpoint of a generated log.
     Audit {
         #[arg(long, default_value_t = 200_000)]
@@ -85,6 +102,17 @@ pub async fn run(cmd: BenchCommand) -> Result<()> {
         BenchCommand::Proof { entries, proofs } => bench_proof(entries, proofs),
         BenchCommand::Audit { entries } => bench_audit(entries).await,
         BenchCommand::Fold { entries } => bench_fold(entries),
+        BenchCommand::Deconflict { sites, polygons, short_queries, long_queries, postgres, seed } => {
+            let opts = corridor_geo_bench::DeconflictOpts {
+                sites,
+                polygons,
+                short_queries,
+                long_queries,
+                conninfo: postgres,
+                seed,
+            };
+            tokio::task::spawn_blocking(move || corridor_geo_bench::run_deconflict(&opts)).await?
+        }
         BenchCommand::Movement { sites, zones, operations, movements, http } => {
             bench_movement(sites, zones, operations, movements, http).await
         }
