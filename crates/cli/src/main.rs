@@ -6,6 +6,7 @@ mod bench;
 mod client;
 mod data;
 mod demo;
+mod evidence;
 mod keys;
 mod serve;
 mod verify;
@@ -85,7 +86,16 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
-    /// Verify the log (checkpoint, tiles, consistency) or a proof file offline.
+    /// Write a self-contained, offline-verifiable evidence bundle about an incident.
+    Evidence {
+        /// The incident, as issuer/id.
+        incident: String,
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        server: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Verify the log (checkpoint, tiles, consistency), a proof file or an evidence bundle.
     Verify(verify::VerifyArgs),
     /// Replay the whole log: every hash, signature, fold step and checkpoint.
     Audit {
@@ -151,6 +161,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Sign { key, kind, body, id } => keys::sign_cmd(&key, &kind, &body, id.as_deref()),
         Command::Submit { server, files } => client::submit_files(&server, &files).await,
         Command::Verify(args) => verify::run(args).await,
+        Command::Evidence { incident, server, out } => evidence::write_bundle(&server, &incident, &out).await,
         Command::Audit { data } => audit::run(&data).map(|_| ()),
         Command::Bench { command } => bench::run(command).await,
     }

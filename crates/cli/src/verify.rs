@@ -21,9 +21,12 @@ pub struct VerifyArgs {
     /// The server to check (its /checkpoint and /tile/... paths).
     #[arg(long)]
     server: Option<String>,
-    /// The log's verifier key.
+    /// The log's verifier key (for --bundle, defaults to the bundle's own log.vkey).
     #[arg(long)]
-    vkey: String,
+    vkey: Option<String>,
+    /// An evidence bundle directory (from `corridor evidence`) to verify offline.
+    #[arg(long)]
+    bundle: Option<PathBuf>,
     /// An earlier checkpoint (file): the current one must be consistent with it.
     #[arg(long)]
     since: Option<PathBuf>,
@@ -45,9 +48,20 @@ pub struct VerifyArgs {
 }
 
 pub async fn run(args: VerifyArgs) -> Result<()> {
-    let vkey = VerifierKey::parse(&args.vkey).context("--vkey is not a verifier key")?;
-    if args.proof.is_none() && args.server.is_none() {
-        bail!("nothing to verify: give --server URL and/or --proof FILE");
+    let vkey_text = match (&args.vkey, &args.bundle) {
+        (Some(v), _) => v.clone(),
+        (None, Some(dir)) => {
+            eprintln!("note: using the bundle's own log.vkey; pass --vkey to check against a key you trust");
+            std::fs::read_to_string(dir.join("log.vkey")).context("bundle has no log.vkey")?.trim().to_owned()
+        }
+        (None, None) => bail!("--vkey is required"),
+    };
+    let vkey = VerifierKey::parse(&vkey_text).context("--vkey is not a verifier key")?;
+    if args.proof.is_none() && args.server.is_none() && args.bundle.is_none() {
+        bail!("nothing to verify: give --server URL, --proof FILE or --bundle DIR");
+    }
+    if let Some(dir) = &args.bundle {
+        crate::evidence::verify_bundle(dir, &vkey)?;
     }
     if let Some(path) = &args.proof {
         verify_proof_file(path, &args, &vkey)?;

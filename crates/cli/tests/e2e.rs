@@ -758,8 +758,24 @@ async fn the_demo_fills_every_view_and_replays_identically() {
         "unauthorized"
     );
 
+    // An evidence bundle, verified after the server is gone; tampering is caught.
+    let log_vkey = get_json(&format!("{url}/v1/log")).await["vkey"].as_str().expect("vkey").to_owned();
+    ok(&["evidence", "health-alliance/inc-clinic-shelling", "--server", &url, "--out", "bundle"], tmp.path());
+
     let digest = get_json(&format!("{url}/v1/state/digest")).await;
     demo.kill9();
+    let verified = ok(&["verify", "--bundle", "bundle", "--vkey", &log_vkey], tmp.path());
+    assert!(verified.contains("bundle OK"), "{verified}");
+    let entries: Vec<_> = std::fs::read_dir(tmp.path().join("bundle/entries")).expect("entries").collect();
+    assert!(entries.len() >= 4, "incident, notification, acknowledgement and the keys that signed them");
+    let first = entries[0].as_ref().expect("entry").path();
+    let mut bytes = std::fs::read(&first).expect("read");
+    bytes[10] ^= 1;
+    std::fs::write(&first, bytes).expect("write");
+    assert!(
+        !corridor(&["verify", "--bundle", "bundle", "--vkey", &log_vkey], tmp.path()).0,
+        "a changed entry fails"
+    );
     let again = start_with(&["serve", "--data", "d", "--listen", "127.0.0.1:0"], tmp.path());
     assert_eq!(get_json(&format!("{}/v1/state/digest", again.url)).await, digest);
 }
