@@ -67,6 +67,7 @@ pub fn router(service: Service, limits: &HttpLimits) -> Router {
         .route("/v1/incidents/{issuer}/{id}/evidence", get(routes::incident_evidence))
         .route("/v1/agreements/{issuer}/{id}/violations", get(routes::violations))
         .route("/v1/claims/{issuer}/{id}", get(routes::claim))
+        .route("/v1/export/{file}", get(routes::export))
         .route("/healthz", get(routes::healthz))
         .route("/metrics", get(metrics::render))
         .route("/openapi.json", get(routes::openapi))

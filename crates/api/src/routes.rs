@@ -283,3 +283,22 @@ pub async fn violations(State(svc): State<Service>, Path((issuer, id)): Path<(St
 pub async fn claim(State(svc): State<Service>, Path((issuer, id)): Path<(String, String)>) -> ApiResult {
     Ok(Json(svc.claim(&object_ref(&issuer, &id)?).await?).into_response())
 }
+
+/// `/v1/export/{kind}.csv` (CSV with an HXL hashtag row) or `.geojson`.
+pub async fn export(State(svc): State<Service>, Path(file): Path<String>) -> ApiResult {
+    let not_found = || {
+        Problem::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "export sites, movements, incidents or distributions as .csv or .geojson",
+        )
+    };
+    let (kind, format) = file.rsplit_once('.').ok_or_else(not_found)?;
+    let kind = corridor_service::ExportKind::parse(kind).ok_or_else(not_found)?;
+    match format {
+        "csv" => Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], svc.export_csv(kind).await?)
+            .into_response()),
+        "geojson" => Ok(geojson(svc.export_geojson(kind).await?)),
+        _ => Err(not_found()),
+    }
+}

@@ -101,3 +101,16 @@ pub async fn submit_files(server: &str, files: &[PathBuf]) -> Result<()> {
     }
     Ok(())
 }
+
+/// `corridor export`: fetches `/v1/export/<kind>.<format>` and writes it out.
+pub async fn export(server: &str, kind: &str, format: &str, out: Option<&std::path::Path>) -> Result<()> {
+    if !["csv", "geojson"].contains(&format) {
+        bail!("--format is csv or geojson");
+    }
+    let body = get_text(&http()?, server, &format!("/v1/export/{kind}.{format}")).await?;
+    match out {
+        Some(path) => std::fs::write(path, body).with_context(|| format!("writing {}", path.display()))?,
+        None => print!("{body}"),
+    }
+    Ok(())
+}

@@ -95,6 +95,18 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Export sites, movements, incidents or distributions as CSV (with HXL hashtags) or GeoJSON.
+    Export {
+        /// sites, movements, incidents or distributions.
+        kind: String,
+        #[arg(long, default_value = "csv")]
+        format: String,
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        server: String,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Verify the log (checkpoint, tiles, consistency), a proof file or an evidence bundle.
     Verify(verify::VerifyArgs),
     /// Replay the whole log: every hash, signature, fold step and checkpoint.
@@ -162,6 +174,9 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Submit { server, files } => client::submit_files(&server, &files).await,
         Command::Verify(args) => verify::run(args).await,
         Command::Evidence { incident, server, out } => evidence::write_bundle(&server, &incident, &out).await,
+        Command::Export { kind, format, server, out } => {
+            client::export(&server, &kind, &format, out.as_deref()).await
+        }
         Command::Audit { data } => audit::run(&data).map(|_| ()),
         Command::Bench { command } => bench::run(command).await,
     }

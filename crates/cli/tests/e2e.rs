@@ -758,6 +758,27 @@ async fn the_demo_fills_every_view_and_replays_identically() {
         "unauthorized"
     );
 
+    // Exports: CSV with an HXL hashtag row, values from the records.
+    let csv = ok(&["export", "incidents", "--server", &url], tmp.path());
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].starts_with("ref,kind,from,to,lat,lon"), "{}", lines[0]);
+    assert!(
+        lines[1].starts_with("#event+code,#event+type,#date+start,#date+end,#geo+lat,#geo+lon"),
+        "{}",
+        lines[1]
+    );
+    let clinic =
+        lines.iter().find(|l| l.starts_with("health-alliance/inc-clinic-shelling,")).expect("clinic row");
+    let cells: Vec<&str> = clinic.split(',').collect();
+    assert_eq!((cells[4], cells[5], cells[7], cells[8]), ("33.3021", "38.6812", "2", "4"), "{clinic}");
+    for kind in ["sites", "movements", "distributions"] {
+        assert!(ok(&["export", kind, "--server", &url], tmp.path()).lines().count() > 2, "{kind}");
+    }
+    let gj: Value =
+        serde_json::from_str(&ok(&["export", "sites", "--format", "geojson", "--server", &url], tmp.path()))
+            .expect("geojson");
+    assert_eq!(gj["type"], "FeatureCollection");
+
     // An evidence bundle, verified after the server is gone; tampering is caught.
     let log_vkey = get_json(&format!("{url}/v1/log")).await["vkey"].as_str().expect("vkey").to_owned();
     ok(&["evidence", "health-alliance/inc-clinic-shelling", "--server", &url, "--out", "bundle"], tmp.path());
