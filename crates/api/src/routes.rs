@@ -265,8 +265,8 @@ pub async fn distributions(State(svc): State<Service>, Query(q): Params) -> Resp
 }
 
 pub async fn incidents(State(svc): State<Service>, Query(q): Params) -> ApiResult {
-    let limit = query_u64(&q, "limit")?.map_or(100, |l| l as usize);
-    Ok(geojson(svc.incidents(q.get("party").map(String::as_str), limit).await))
+    let f = filter(&svc, &q)?;
+    Ok(geojson(svc.incidents(f.party.as_deref(), f.after.as_ref(), f.limit).await))
 }
 
 pub async fn incident_evidence(

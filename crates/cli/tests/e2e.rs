@@ -745,6 +745,50 @@ async fn the_demo_fills_every_view_and_replays_identically() {
     );
     let (status, problem, _) = post(&client, &url, serde_json::to_vec(&one_sided).expect("json")).await;
     assert_eq!((status, problem["code"].as_str()), (403, Some("unauthorized")), "{problem}");
+    // Bad accountability input, each with its code.
+    let bad = [
+        (
+            envelope(
+                &key("health-alliance"),
+                "incident.report",
+                "b1",
+                json!({"kind": "shelling", "window": {"from": "2026-01-01T00:00:00Z"},
+            "geometry": {"type": "Point", "coordinates": [38.6, 33.3]}, "precision_m": 100, "casualties": {"killed": {"min": 5, "max": 2}}}),
+            ),
+            "invalid_body",
+        ),
+        (
+            envelope(
+                &key("relief-consortium"),
+                "distribution.report",
+                "b2",
+                json!({"site": "relief-consortium/nowhere", "round": "R1",
+            "period": {"from": "2026-01-01T00:00:00Z"}, "items": [{"item": "x", "unit": "kg", "quantity": 1}], "households": 1, "people": 1}),
+            ),
+            "unknown_ref",
+        ),
+        (
+            envelope(
+                &key("ops"),
+                "claim.link",
+                "b3",
+                json!({"claim": "ops/claim-no-request", "evidence": 999_999, "relation": "supports"}),
+            ),
+            "unknown_ref",
+        ),
+        (
+            envelope(
+                &key("ops"),
+                "claim.record",
+                "b4",
+                json!({"speaker": "s", "outlet": "o", "published": "yesterday", "text": "t", "stance": "denial"}),
+            ),
+            "invalid_body",
+        ),
+    ];
+    for (e, code) in bad {
+        assert_eq!(post(&client, &url, serde_json::to_vec(&e).expect("json")).await.1["code"], code);
+    }
     // Only monitors assess.
     let grade = envelope(
         &key("relief-consortium"),

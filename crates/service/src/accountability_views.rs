@@ -84,21 +84,20 @@ impl Service {
         json!({"reports": reports, "rounds": rounds})
     }
 
-    /// Incidents as GeoJSON, with range totals over what is returned.
-    pub async fn incidents(&self, party: Option<&str>, limit: usize) -> Value {
+    /// Incidents as GeoJSON, in reference order from `after`, at most `limit`,
+    /// with range totals over the page and the cursor for the next one.
+    pub async fn incidents(&self, party: Option<&str>, after: Option<&ObjectRef>, limit: usize) -> Value {
         let limit = limit.clamp(1, self.inner.limits.max_page);
         let p = self.inner.published.read().await;
-        let list: Vec<&Incident> = p
-            .state
-            .accountability()
-            .incidents()
-            .filter(|i| {
-                party.is_none_or(|q| i.reporter == q || i.report.alleged_perpetrator.as_deref() == Some(q))
-            })
-            .take(limit)
-            .collect();
+        let mut matching = p.state.accountability().incidents().filter(|i| {
+            after.is_none_or(|a| &i.reference > a)
+                && party.is_none_or(|q| i.reporter == q || i.report.alleged_perpetrator.as_deref() == Some(q))
+        });
+        let list: Vec<&Incident> = matching.by_ref().take(limit).collect();
+        let next = matching.next().and(list.last()).map(|i| i.reference.to_string());
         let totals = list.iter().fold(CasualtyTotals::default(), |t, i| t.plus(&i.report));
-        json!({"type": "FeatureCollection", "features": list.iter().map(|i| incident_json(i)).collect::<Vec<_>>(), "totals": totals})
+        json!({"type": "FeatureCollection", "features": list.iter().map(|i| incident_json(i)).collect::<Vec<_>>(),
+            "totals": totals, "next_after": next})
     }
 
     /// Incidents inside an agreement's area and window, tallied by alleged

@@ -384,7 +384,7 @@ impl Service {
         Ok(match kind {
             ExportKind::Sites => self.sites(&filter).await,
             ExportKind::Movements => self.movements(&filter).await,
-            ExportKind::Incidents => self.incidents(None, max).await,
+            ExportKind::Incidents => self.incidents(None, None, max).await,
             ExportKind::Distributions => json!({"distributions": self.distributions(None).await["reports"]}),
         })
     }
