@@ -361,7 +361,7 @@ pub struct ItemReconciliation {
     pub distributed: f64,
     /// Last quantity received minus what was distributed (never below zero).
     pub in_stock: f64,
-    /// No statement type reports losses yet; always 0.
+    /// Losses recorded in hand-offs (`lost`).
     pub reported_lost: f64,
     /// Dispatched minus distributed, in stock and reported lost.
     pub unaccounted: f64,
@@ -391,6 +391,11 @@ pub fn reconcile(
                 flagged: false,
             });
             e.received.push((c.transfer.from.clone(), c.transfer.to.clone(), q.quantity, c.at.index));
+        }
+        for q in &c.transfer.lost {
+            if let Some(e) = items.get_mut(&(q.item.clone(), q.unit.clone())) {
+                e.reported_lost += q.quantity;
+            }
         }
     }
     for d in distributions {
@@ -463,6 +468,7 @@ mod tests {
                 to: to.into(),
                 items: vec![ItemQuantity { item: "flour".into(), unit: "kg".into(), quantity: qty }],
                 place: None,
+                lost: vec![],
             },
             at: Stamp { index, at_us: 0 },
         }
@@ -495,6 +501,12 @@ mod tests {
         );
         assert!(r[0].flagged);
         assert!(!reconcile(&chain, &[&d], 0.05)[0].flagged, "4 % is within a 5 % tolerance");
+        // Recording 30 kg as lost at the second hand-off leaves 10 kg unaccounted (1 %).
+        let mut with_loss = chain.clone();
+        with_loss[1].transfer.lost =
+            vec![ItemQuantity { item: "flour".into(), unit: "kg".into(), quantity: 30.0 }];
+        let r = reconcile(&with_loss, &[&d], 0.02);
+        assert_eq!((r[0].reported_lost, r[0].unaccounted, r[0].flagged), (30.0, 10.0, false));
     }
 
     #[test]

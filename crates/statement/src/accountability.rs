@@ -56,6 +56,10 @@ pub struct CustodyTransfer {
     pub items: Vec<ItemQuantity>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub place: Option<Place>,
+    /// Quantities both parties record as lost before this hand-off (an
+    /// extension of the brief's body; optional).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lost: Vec<ItemQuantity>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -237,6 +241,7 @@ pub(crate) fn parse_custody(body: Value) -> Result<CustodyTransfer, StatementErr
         return Err(invalid("a hand-off is between two different parties"));
     }
     check_items("items", &b.items, 1)?;
+    check_items("lost", &b.lost, 0)?;
     if let Some(p) = &b.place {
         check_text("place name", &p.name, MAX_NAME_LEN, true)?;
         if let Some(g) = &p.geometry {
