@@ -305,6 +305,17 @@ fn parse_geom(v: &Value) -> Result<Geom, Rejection> {
         .map_err(|e| Rejection::InvalidGeometry { code: geometry_error_code(&e), detail: e.to_string() })
 }
 
+/// Refuses the first of `ids` that is not a registered party.
+fn all_registered<'a>(
+    parties: &Parties<'_>,
+    ids: impl IntoIterator<Item = &'a String>,
+) -> Result<(), Rejection> {
+    match ids.into_iter().find(|p| (parties.kind_of)(p).is_none()) {
+        Some(p) => Err(Rejection::UnknownParty(p.clone())),
+        None => Ok(()),
+    }
+}
+
 /// Read-only checks that need the parties (from the rest of the state).
 pub(crate) struct Parties<'a> {
     pub kind_of: &'a dyn Fn(&str) -> Option<PartyKind>,
@@ -398,11 +409,7 @@ impl Access {
     }
 
     pub(crate) fn check_site(&self, s: &SiteNotify, parties: &Parties<'_>) -> Result<(), Rejection> {
-        if let Some(op) = &s.operator {
-            if (parties.kind_of)(op).is_none() {
-                return Err(Rejection::UnknownParty(op.clone()));
-            }
-        }
+        all_registered(parties, &s.operator)?;
         Self::check_room(&self.sites)?;
         parse_geom(&s.geometry)?;
         parse_window(&s.window).map(|_| ())
@@ -418,9 +425,7 @@ impl Access {
         plan: &MovementPlan,
         parties: &Parties<'_>,
     ) -> Result<(), Rejection> {
-        if let Some(p) = plan.escort_from.iter().find(|p| (parties.kind_of)(p).is_none()) {
-            return Err(Rejection::UnknownParty(p.clone()));
-        }
+        all_registered(parties, &plan.escort_from)?;
         for site in [&plan.origin_site, &plan.destination_site].into_iter().flatten() {
             if ObjectRef::parse(site).is_none_or(|r| !self.sites.contains_key(&r)) {
                 return Err(Rejection::UnknownRef(site.clone()));
@@ -496,9 +501,7 @@ impl Access {
                 "only armed forces and authorities notify areas of operation".into(),
             ));
         }
-        if let Some(p) = o.notified.iter().find(|p| (parties.kind_of)(p).is_none()) {
-            return Err(Rejection::UnknownParty(p.clone()));
-        }
+        all_registered(parties, &o.notified)?;
         Self::check_room(&self.operations)?;
         parse_geom(&o.geometry)?;
         parse_window(&o.window).map(|_| ())
@@ -514,9 +517,7 @@ impl Access {
         a: &AgreementDeclare,
         parties: &Parties<'_>,
     ) -> Result<(), Rejection> {
-        if let Some(p) = a.parties.iter().find(|p| (parties.kind_of)(p).is_none()) {
-            return Err(Rejection::UnknownParty(p.clone()));
-        }
+        all_registered(parties, &a.parties)?;
         Self::check_room(&self.agreements)?;
         if let Some(g) = &a.geometry {
             parse_geom(g)?;

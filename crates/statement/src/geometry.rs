@@ -9,45 +9,21 @@ use serde_json::Value;
 
 use crate::error::StatementError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GeometryKind {
-    Point,
-    LineString,
-    Polygon,
-    MultiPolygon,
-}
-
-impl GeometryKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Point => "Point",
-            Self::LineString => "LineString",
-            Self::Polygon => "Polygon",
-            Self::MultiPolygon => "MultiPolygon",
-        }
-    }
-}
+pub use corridor_geo::GeometryKind;
 
 /// Checks that `value` is a valid GeoJSON geometry of one of the `allowed` types.
 pub fn check_geometry(field: &str, value: &Value, allowed: &[GeometryKind]) -> Result<(), StatementError> {
-    let kind = value.get("type").and_then(Value::as_str).unwrap_or_default();
-    if !allowed.iter().any(|k| k.as_str() == kind) {
+    let geometry = corridor_geo::Geometry::from_geojson(value).map_err(|e| {
+        StatementError::InvalidGeometry { code: geometry_error_code(&e), detail: format!("{field}: {e}") }
+    })?;
+    if !allowed.contains(&geometry.kind()) {
         let names: Vec<_> = allowed.iter().map(|k| k.as_str()).collect();
         return Err(StatementError::InvalidGeometry {
             code: "wrong_geometry_type",
             detail: format!("{field} must be a GeoJSON {}", names.join(" or ")),
         });
     }
-    validate(value).map_err(|(code, detail)| StatementError::InvalidGeometry {
-        code,
-        detail: format!("{field}: {detail}"),
-    })
-}
-
-fn validate(value: &Value) -> Result<(), (&'static str, String)> {
-    corridor_geo::Geometry::from_geojson(value)
-        .map(|_| ())
-        .map_err(|e| (geometry_error_code(&e), e.to_string()))
+    Ok(())
 }
 
 /// The stable code of each geometry fault.
