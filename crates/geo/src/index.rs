@@ -15,20 +15,35 @@
 //! whole geometries. Within a query, an object is settled as soon as one
 //! pair proves it within; only objects whose closest pair falls in the
 //! narrow band around the threshold are measured on the ellipsoid.
+//!
+//! The pieces live in two trees: a packed, read-only tree ([`packed`]) built
+//! in one pass, and a small dynamic R-tree for what was inserted since. A
+//! removed object's packed pieces stay in place but lead to an empty slot,
+//! which is not reused until the next repack. When either the dynamic tree
+//! or the dead pieces grow past half the packed tree, everything is
+//! repacked: amortised over the inserts and removals that caused it, a
+//! repack costs a constant per piece.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use rstar::{RStarInsertionStrategy, RTree, RTreeObject, RTreeParams, AABB};
 
+mod packed;
+
 use crate::bbox::LatLonBox;
 use crate::distance::{chain_chain, contained_vertex, decide, search_angle, sure_angle, Closest};
 use crate::geometry::{Geometry, Part, Vertex};
 use crate::window::Window;
+use packed::{Box32, PackedTree};
 
 /// Edges per indexed piece of an object's line or ring: fewer boxes to store
 /// against looser boxes to test.
 pub const CHUNK_EDGES: usize = 4;
+
+/// Below this many pieces, the dynamic tree and the dead pieces never cause a
+/// repack: small indexes are cheap to search either way.
+const REPACK_MIN_PIECES: usize = 4_096;
 
 /// Marks the piece that stands for a polygon's interior.
 const INTERIOR: u32 = u32::MAX;
@@ -127,6 +142,15 @@ impl RTreeObject for Entry {
     fn envelope(&self) -> Self::Envelope {
         AABB::from_corners(self.min, self.max)
     }
+}
+
+/// A piece in the packed tree carries its object's window, so that a query
+/// drops pieces of objects outside its window without looking them up.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct PackedPiece {
+    slot: u32,
+    piece: Piece,
+    window: Window,
 }
 
 /// Names a piece of a geometry: part, chain (ring) and first edge, or
@@ -244,15 +268,25 @@ struct Candidate {
 struct Slot<K> {
     key: K,
     object: IndexedObject,
+    /// Whether the object's pieces are in the packed tree (else the dynamic one).
+    packed: bool,
 }
 
 /// The index, keyed by the caller's object references.
 #[derive(Debug, Clone)]
 pub struct SpatioTemporalIndex<K> {
-    tree: RTree<Entry, Params>,
+    packed: PackedTree<PackedPiece>,
+    /// Pieces inserted since the last repack.
+    dynamic: RTree<Entry, Params>,
+    /// Packed pieces whose object was removed.
+    dead_pieces: usize,
     slots: Vec<Option<Slot<K>>>,
+    /// Slots free for reuse.
     free: Vec<u32>,
+    /// Emptied slots that packed pieces still name; free after a repack.
+    retired: Vec<u32>,
     by_key: HashMap<K, u32>,
+    repack_min_pieces: usize,
 }
 
 impl<K: Clone + Eq + Hash> Default for SpatioTemporalIndex<K> {
@@ -263,7 +297,16 @@ impl<K: Clone + Eq + Hash> Default for SpatioTemporalIndex<K> {
 
 impl<K: Clone + Eq + Hash> SpatioTemporalIndex<K> {
     pub fn new() -> Self {
-        Self { tree: RTree::new_with_params(), slots: Vec::new(), free: Vec::new(), by_key: HashMap::new() }
+        Self {
+            packed: PackedTree::default(),
+            dynamic: RTree::new_with_params(),
+            dead_pieces: 0,
+            slots: Vec::new(),
+            free: Vec::new(),
+            retired: Vec::new(),
+            by_key: HashMap::new(),
+            repack_min_pieces: REPACK_MIN_PIECES,
+        }
     }
 
     /// Builds the index in one pass (much faster than repeated inserts). A
@@ -272,21 +315,50 @@ impl<K: Clone + Eq + Hash> SpatioTemporalIndex<K> {
         let mut index = Self::new();
         for (key, object) in objects {
             match index.by_key.get(&key) {
-                Some(&slot) => index.slots[slot as usize] = Some(Slot { key, object }),
+                Some(&slot) => index.slots[slot as usize] = Some(Slot { key, object, packed: true }),
                 None => {
                     index.by_key.insert(key.clone(), index.slots.len() as u32);
-                    index.slots.push(Some(Slot { key, object }));
+                    index.slots.push(Some(Slot { key, object, packed: true }));
                 }
             }
         }
-        let mut entries = Vec::with_capacity(index.slots.len());
-        for (slot, s) in index.slots.iter().enumerate() {
-            if let Some(s) = s {
-                object_entries(slot as u32, &s.object, &mut entries);
-            }
-        }
-        index.tree = RTree::bulk_load_with_params(entries);
+        index.repack();
         index
+    }
+
+    /// Rebuilds the packed tree from every live object and empties the
+    /// dynamic tree; retired slots become free.
+    fn repack(&mut self) {
+        let mut packed = Vec::with_capacity(self.slots.len());
+        let mut entries = Vec::new();
+        for (slot, s) in self.slots.iter_mut().enumerate() {
+            let Some(s) = s else { continue };
+            s.packed = true;
+            entries.clear();
+            object_entries(slot as u32, &s.object, &mut entries);
+            packed.extend(entries.iter().map(|e| {
+                let piece = PackedPiece { slot: e.slot, piece: e.piece, window: s.object.window };
+                (Box32::enclosing(e.min, e.max), piece)
+            }));
+        }
+        self.packed = PackedTree::pack(packed);
+        self.dynamic = RTree::new_with_params();
+        self.dead_pieces = 0;
+        self.free.append(&mut self.retired);
+    }
+
+    /// Repacks sooner, so that tests reach every state with few objects.
+    #[cfg(test)]
+    fn with_repack_min(mut self, pieces: usize) -> Self {
+        self.repack_min_pieces = pieces;
+        self
+    }
+
+    fn repack_if_worthwhile(&mut self) {
+        let limit = self.repack_min_pieces.max(self.packed.len() / 2);
+        if self.dynamic.size() > limit || self.dead_pieces > limit {
+            self.repack();
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -315,10 +387,11 @@ impl<K: Clone + Eq + Hash> SpatioTemporalIndex<K> {
         let mut entries = Vec::new();
         object_entries(slot, &object, &mut entries);
         for e in entries {
-            self.tree.insert(e);
+            self.dynamic.insert(e);
         }
         self.by_key.insert(key.clone(), slot);
-        self.slots[slot as usize] = Some(Slot { key, object });
+        self.slots[slot as usize] = Some(Slot { key, object, packed: false });
+        self.repack_if_worthwhile();
         previous
     }
 
@@ -327,10 +400,16 @@ impl<K: Clone + Eq + Hash> SpatioTemporalIndex<K> {
         let removed = self.slots[slot as usize].take()?;
         let mut entries = Vec::new();
         object_entries(slot, &removed.object, &mut entries);
-        for e in &entries {
-            self.tree.remove(e);
+        if removed.packed {
+            self.dead_pieces += entries.len();
+            self.retired.push(slot);
+        } else {
+            for e in &entries {
+                self.dynamic.remove(e);
+            }
+            self.free.push(slot);
         }
-        self.free.push(slot);
+        self.repack_if_worthwhile();
         Some(removed.object)
     }
 
@@ -343,12 +422,26 @@ impl<K: Clone + Eq + Hash> SpatioTemporalIndex<K> {
         }
         let mut seen: SlotMap<Candidate> = SlotMap::default();
         let grow = search_angle(q.distance_m);
-        for_each_piece(q.geometry, 1, grow, |qpiece, b| {
-            let env = AABB::from_corners([b.min_lon, b.min_lat], [b.max_lon, b.max_lat]);
-            for entry in self.tree.locate_in_envelope_intersecting(&env) {
-                self.examine(q, (qpiece, &b), entry, &mut seen);
+        let mut pieces: Vec<(Piece, LatLonBox)> = Vec::new();
+        for_each_piece(q.geometry, 1, grow, |piece, b| pieces.push((piece, b)));
+        let boxes: Vec<Box32> = pieces
+            .iter()
+            .map(|(_, b)| Box32::enclosing([b.min_lon, b.min_lat], [b.max_lon, b.max_lat]))
+            .collect();
+        self.packed.search(&boxes, &mut |qi, p: &PackedPiece| {
+            if p.window.overlaps(&q.window) {
+                let (qpiece, qbox) = &pieces[qi];
+                self.examine(q, (*qpiece, qbox), p.slot, p.piece, &mut seen);
             }
         });
+        if self.dynamic.size() > 0 {
+            for (qpiece, b) in &pieces {
+                let env = AABB::from_corners([b.min_lon, b.min_lat], [b.max_lon, b.max_lat]);
+                for entry in self.dynamic.locate_in_envelope_intersecting(&env) {
+                    self.examine(q, (*qpiece, b), entry.slot, entry.piece, &mut seen);
+                }
+            }
+        }
         let mut hits: Vec<u32> = seen
             .into_iter()
             .filter(|(_, c)| match c.verdict {
@@ -380,14 +473,15 @@ impl<K: Clone + Eq + Hash> SpatioTemporalIndex<K> {
         &self,
         q: &Query<'_>,
         (qpiece, qbox): (Piece, &LatLonBox),
-        entry: &Entry,
+        slot_no: u32,
+        piece: Piece,
         seen: &mut SlotMap<Candidate>,
     ) {
-        let Some(slot) = self.slots[entry.slot as usize].as_ref() else {
+        let Some(slot) = self.slots[slot_no as usize].as_ref() else {
             return;
         };
         let object = &slot.object;
-        let c = seen.entry(entry.slot).or_insert_with(|| {
+        let c = seen.entry(slot_no).or_insert_with(|| {
             let eligible = q.kinds.contains(object.kind) && object.window.overlaps(&q.window);
             Candidate {
                 verdict: if eligible { Verdict::Open } else { Verdict::Excluded },
@@ -399,7 +493,7 @@ impl<K: Clone + Eq + Hash> SpatioTemporalIndex<K> {
         if c.verdict != Verdict::Open {
             return;
         }
-        if qpiece.is_interior() || entry.piece.is_interior() {
+        if qpiece.is_interior() || piece.is_interior() {
             if !c.containment_tested {
                 c.containment_tested = true;
                 if contained_vertex(q.geometry, &object.geometry).is_some() {
@@ -409,7 +503,7 @@ impl<K: Clone + Eq + Hash> SpatioTemporalIndex<K> {
             return;
         }
         let qv = qpiece.vertices(q.geometry, 1);
-        let ov = entry.piece.vertices(&object.geometry, CHUNK_EDGES);
+        let ov = piece.vertices(&object.geometry, CHUNK_EDGES);
         if ov.len() <= 2 || object.reach() > 0.0 {
             chain_chain(qv, ov, &mut c.best);
         } else {

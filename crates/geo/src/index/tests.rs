@@ -120,6 +120,39 @@ proptest! {
         let q = Query { geometry: &query.0, distance_m: query.1, window: Window::always(), kinds: KindSet::ALL };
         prop_assert_eq!(sorted(index.query(&q)), sorted(scan(&live, &q)));
     }
+
+    #[test]
+    fn packed_and_dynamic_pieces_agree_through_repacks(
+        initial in prop::collection::vec(object(), 0..30),
+        steps in prop::collection::vec((0..3u8, any::<prop::sample::Index>(), object()), 1..40),
+        repack_min in 0..64usize,
+        query in (geometry(), 0.0..20_000.0f64, window()),
+    ) {
+        let mut live: Vec<(u32, IndexedObject)> =
+            initial.into_iter().enumerate().map(|(i, o)| (i as u32, o)).collect();
+        let mut index = SpatioTemporalIndex::from_objects(live.clone()).with_repack_min(repack_min);
+        let mut next_key = live.len() as u32;
+        let q = Query { geometry: &query.0, distance_m: query.1, window: query.2, kinds: KindSet::ALL };
+        for (step, which, object) in steps {
+            match step {
+                // Add under a new key, or replace the object under an existing one.
+                0 | 1 => {
+                    let key = if step == 1 && !live.is_empty() { live[which.index(live.len())].0 } else { next_key };
+                    next_key += 1;
+                    let previous = live.iter().position(|(k, _)| *k == key).map(|i| live.remove(i).1);
+                    prop_assert_eq!(index.insert(key, object.clone()), previous);
+                    live.push((key, object));
+                }
+                _ if !live.is_empty() => {
+                    let (key, o) = live.remove(which.index(live.len()));
+                    prop_assert_eq!(index.remove(&key), Some(o));
+                }
+                _ => {}
+            }
+            prop_assert_eq!(index.len(), live.len());
+            prop_assert_eq!(sorted(index.query(&q)), sorted(scan(&live, &q)));
+        }
+    }
 }
 
 #[test]
