@@ -1,0 +1,504 @@
+// The console's entry point: loads the record, keeps every view fresh from
+// server-sent events (debounced, refreshing only the views an entry can
+// change), and wires sign-in, the time control, tabs and actions together.
+
+import { CorridorMap, renderLegend } from './map.js';
+import * as api from './api.js';
+import * as panels from './panels.js';
+import { Activity, readKeyFile, siteForm, operationForm, incidentForm, localInput } from './actions.js';
+import { newStatement, signStatement, parseVerifierKey } from './crypto.js';
+import { verifyCheckpointWithTiles } from './verify.js';
+import { LogScanner } from './logscan.js';
+import { h, byId, replace, humanize } from './dom.js';
+
+const SPATIAL = ['zones', 'sites', 'movements', 'operations', 'agreements'];
+const ALL = ['log', 'parties', ...SPATIAL, 'conflicts', 'incidents', 'violations', 'custody', 'claims'];
+
+// Which views an entry of each statement type can change.
+const AFFECTS = [
+  ['party.', ['parties']],
+  ['zone.', ['zones', 'movements']],
+  ['site.', ['sites', 'conflicts']],
+  ['movement.', ['movements', 'conflicts', 'custody']],
+  ['acknowledge', ['movements']],
+  ['operation.', ['operations', 'conflicts']],
+  ['agreement.', ['agreements', 'conflicts', 'violations']],
+  ['incident.', ['incidents', 'violations']],
+  ['custody.', ['custody']],
+  ['distribution.', ['custody']],
+  ['claim.', ['claims']],
+];
+
+const affected = (type) => ['log', ...AFFECTS.filter(([p]) => type?.startsWith(p)).flatMap(([, v]) => v)];
+
+const state = {
+  key: null,
+  parties: [],
+  vkey: null,
+  at: null,
+  data: { movements: [], agreements: [] },
+  fetchedAt: Date.now(),
+  respondForms: new Map(),
+  evidence: new Map(),
+  violations: new Map(),
+};
+
+let cmap;
+let activity;
+const scanner = new LogScanner(api.getBytes);
+const generation = new Map();
+
+// ---- refreshing ----
+
+let pending = new Set();
+let timer = null;
+let running = null;
+
+/** Refreshes the given views soon, coalescing bursts of events into one pass. */
+function schedule(views, delay = 150) {
+  for (const v of views) pending.add(v);
+  clearTimeout(timer);
+  timer = setTimeout(flush, delay);
+}
+
+async function flush() {
+  if (running) {
+    await running;
+  }
+  const views = pending;
+  pending = new Set();
+  if (!views.size) return;
+  running = refresh(views).finally(() => { running = null; });
+}
+
+async function refresh(views) {
+  const first = [...views].filter((v) => !['violations', 'custody', 'claims'].includes(v));
+  await Promise.all(first.map(load));
+  // These depend on agreements, movements and the log scan loaded above.
+  await Promise.all(['violations', 'custody', 'claims'].filter((v) => views.has(v)).map(load));
+}
+
+/** Loads one view; a newer load of the same view makes an older answer stale. */
+async function load(view) {
+  const gen = (generation.get(view) || 0) + 1;
+  generation.set(view, gen);
+  const fresh = () => generation.get(view) === gen;
+  try {
+    await LOADERS[view](fresh);
+  } catch (e) {
+    if (fresh()) viewError(view, e);
+  }
+}
+
+function viewError(view, e) {
+  const { detail, code } = api.describeError(e);
+  const el = byId(`err-${view}`) || byId('view-errors');
+  replace(el, h('p', { class: 'error' }, `${humanize(view)} could not be loaded: ${detail} (${code})`));
+}
+
+const atParam = () => (state.at ? { at: state.at } : {});
+
+const LOADERS = {
+  async log(fresh) {
+    const log = await api.getJson('/v1/log');
+    if (!fresh()) return;
+    renderLogStatus(log, null);
+    let check;
+    let tiles = 0;
+    try {
+      if (log.vkey !== state.vkey.text) throw new Error('the log key differs from the one this page started with');
+      const r = await verifyCheckpointWithTiles(log.checkpoint, state.vkey, (path) => { tiles++; return api.getBytes(`/${path}`); });
+      check = { ...r, tiles };
+    } catch (e) {
+      check = { error: api.describeError(e).detail };
+    }
+    if (!fresh()) return;
+    renderLogStatus(log, check);
+    if (await scanner.scan(log.size)) schedule(['claims', 'custody']);
+  },
+  async parties(fresh) {
+    const { parties } = await api.getJson('/v1/parties');
+    if (!fresh()) return;
+    state.parties = [...parties].sort((a, b) => a.id.localeCompare(b.id));
+    cmap.setParties(state.parties);
+    renderLegend(byId('layers-body'), cmap, state.parties);
+  },
+  zones: spatial('zones', (fc) => cmap.setZones(fc)),
+  sites: spatial('sites', (fc) => cmap.setSites(fc)),
+  movements: spatial('movements', (fc) => {
+    cmap.setMovements(fc);
+    state.data.movements = fc.features;
+    state.fetchedAt = Date.now();
+    renderBoard();
+  }),
+  operations: spatial('operations', (fc) => cmap.setOperations(fc)),
+  agreements: spatial('agreements', (fc) => {
+    cmap.setAgreements(fc);
+    state.data.agreements = fc.features;
+    renderAgreements();
+  }),
+  async conflicts(fresh) {
+    const party = state.key?.party;
+    const { conflicts } = await api.getAll('/v1/conflicts', { party }, 'conflicts');
+    if (!fresh()) return;
+    panels.renderConflicts(byId('conflicts-body'), conflicts, party);
+    count('conflicts', conflicts.length);
+  },
+  async incidents(fresh) {
+    const fc = await api.getAll('/v1/incidents', {});
+    if (!fresh()) return;
+    cmap.setIncidents(fc);
+    panels.renderIncidents(byId('incidents-body'), fc, showEvidence);
+    for (const [ref, slot] of state.evidence) {
+      const el = byId('incidents-body').querySelector(`article[data-ref="${CSS.escape(ref)}"] .evidence-slot`);
+      if (el) el.replaceWith(slot);
+    }
+    count('incidents', fc.features.length);
+  },
+  async violations(fresh) {
+    const results = await Promise.all(state.data.agreements.map((f) =>
+      api.getJson(`/v1/agreements/${api.refPath(f.id)}/violations`).catch((e) => new Error(api.describeError(e).detail))));
+    if (!fresh()) return;
+    state.violations = new Map(state.data.agreements.map((f, i) => [f.id, results[i]]));
+    renderAgreements();
+  },
+  async custody(fresh) {
+    const ids = [...new Set([...state.data.movements.map((m) => m.properties.consignment).filter(Boolean), ...scanner.consignments])].sort();
+    const list = await Promise.all(ids.map((id) => api.getJson(`/v1/consignments/${encodeURIComponent(id)}`)
+      .then((data) => ({ id, data }), (e) => ({ id, error: api.describeError(e).detail }))));
+    if (!fresh()) return;
+    panels.renderCustody(byId('custody-body'), list);
+    count('custody', list.length);
+  },
+  async claims(fresh) {
+    const list = await Promise.all(scanner.claims.map((ref) => api.getJson(`/v1/claims/${api.refPath(ref)}`)
+      .then((data) => ({ ref, data }), (e) => ({ ref, error: api.describeError(e).detail }))));
+    if (!fresh()) return;
+    panels.renderClaims(byId('claims-body'), list);
+    count('claims', list.length);
+  },
+};
+
+function spatial(kind, apply) {
+  return async (fresh) => {
+    const fc = await api.getAll(`/v1/${kind}`, atParam());
+    if (!fresh()) return;
+    replace(byId('view-errors'));
+    apply(fc);
+    cmap.fitOnce();
+  };
+}
+
+function count(tab, n) {
+  const el = byId(`count-${tab}`);
+  if (el) el.textContent = String(n);
+}
+
+function renderLogStatus(log, check) {
+  panels.renderLog(byId('log-body'), log, check);
+  const badge = byId('log-badge');
+  const verdict = !check ? 'checking' : check.error ? 'failed' : 'verified';
+  badge.dataset.verdict = verdict;
+  badge.textContent = `Log: ${log.size} entries · ${verdict === 'verified' ? '✔ verified' : verdict === 'failed' ? '✘ verification failed' : 'verifying…'}`;
+}
+
+// ---- board ----
+
+function renderBoard() {
+  const el = byId('board-body');
+  panels.renderBoard(el, state.data.movements, {
+    party: state.key?.party,
+    fetchedAt: state.fetchedAt,
+    onAcknowledge: (ref) => submit('acknowledge', { refs: [ref] }),
+    onRespondForm: toggleRespond,
+  });
+  // Open response forms survive a refresh, with whatever was typed in them.
+  for (const [ref, form] of state.respondForms) {
+    const art = el.querySelector(`article[data-ref="${CSS.escape(ref)}"]`);
+    if (!art) continue;
+    art.querySelector('.respond-slot').append(form);
+    art.querySelector('button.respond')?.setAttribute('aria-expanded', 'true');
+  }
+  count('board', state.data.movements.length);
+}
+
+function toggleRespond(ref, button) {
+  if (state.respondForms.has(ref)) {
+    state.respondForms.get(ref).remove();
+    state.respondForms.delete(ref);
+    button.setAttribute('aria-expanded', 'false');
+    return;
+  }
+  const close = () => {
+    state.respondForms.get(ref)?.remove();
+    state.respondForms.delete(ref);
+    renderBoard();
+  };
+  const form = panels.respondForm(ref, async ({ decision, conditions, reason }) => {
+    const body = { movement: ref, decision };
+    if (decision === 'approve_with_conditions') {
+      if (!conditions.length) {
+        activity.problem('Response not sent', new Error('approving with conditions needs at least one condition'));
+        return;
+      }
+      body.conditions = conditions;
+    }
+    if (reason) body.reason = reason;
+    const receipt = await submit('movement.respond', body);
+    if (receipt) close();
+  }, close);
+  state.respondForms.set(ref, form);
+  button.closest('article').querySelector('.respond-slot').append(form);
+  button.setAttribute('aria-expanded', 'true');
+  form.querySelector('input')?.focus();
+}
+
+function renderAgreements() {
+  panels.renderAgreements(byId('agreements-body'), state.data.agreements, state.violations);
+  count('agreements', state.data.agreements.length);
+}
+
+async function showEvidence(ref, button) {
+  if (state.evidence.has(ref)) {
+    state.evidence.get(ref).replaceChildren();
+    state.evidence.delete(ref);
+    button.textContent = 'Show notification evidence';
+    return;
+  }
+  const slot = button.closest('article').querySelector('.evidence-slot');
+  state.evidence.set(ref, slot);
+  button.textContent = 'Hide notification evidence';
+  replace(slot, h('p', null, 'Loading…'));
+  try {
+    replace(slot, panels.renderEvidence(await api.getJson(`/v1/incidents/${api.refPath(ref)}/evidence`)));
+  } catch (e) {
+    const { detail, code } = api.describeError(e);
+    replace(slot, h('p', { class: 'error' }, `${detail} (${code})`));
+  }
+}
+
+// ---- signing and submitting ----
+
+async function submit(type, body) {
+  const key = state.key;
+  if (!key) {
+    activity.problem('Not signed in', new Error('Sign in with your key file first.'));
+    return null;
+  }
+  const statement = newStatement(type, key.party, body);
+  const envelope = signStatement(statement, key);
+  try {
+    const { status, receipt } = await api.submitEnvelope(envelope);
+    const card = activity.receipt(receipt, statement, envelope, status === 200);
+    card.scrollIntoView({ block: 'nearest' });
+    schedule(affected(type), 0);
+    return receipt;
+  } catch (e) {
+    activity.problem(`The server refused this ${humanize(type)}`, e);
+    byId('problem').scrollIntoView({ block: 'nearest' });
+    return null;
+  }
+}
+
+async function signIn(file) {
+  const err = byId('signin-error');
+  replace(err);
+  try {
+    if (!state.parties.length) await load('parties');
+    state.key = await readKeyFile(file, state.parties);
+  } catch (e) {
+    state.key = null;
+    replace(err, `This key file cannot be used: ${api.describeError(e).detail}.`);
+    return;
+  } finally {
+    byId('keyfile').value = '';
+  }
+  onIdentity();
+}
+
+function signOut() {
+  state.key = null;
+  onIdentity();
+}
+
+function onIdentity() {
+  const key = state.key;
+  byId('signin-form').hidden = !!key;
+  byId('whoami').hidden = !key;
+  replace(byId('whoami-name'), key ? `${key.party}` : '');
+  replace(byId('whoami-kind'), key ? humanize(key.kind) : '');
+  document.body.dataset.party = key?.party || '';
+  for (const form of state.respondForms.values()) form.remove();
+  state.respondForms.clear();
+  renderBoard();
+  renderForms();
+  connectPartyEvents();
+  schedule(['conflicts'], 0);
+  if (key) byId('signout').focus();
+  else byId('keyfile').focus();
+}
+
+// ---- forms and map picking ----
+
+let pickingButton = null;
+
+const formCtx = {
+  get cmap() { return cmap; },
+  getKey: () => state.key,
+  parties: () => state.parties,
+  submit,
+  startPicking(button, onPick) {
+    formCtx.stopPicking();
+    pickingButton = button;
+    button.setAttribute('aria-pressed', 'true');
+    cmap.startPicking(onPick);
+    byId('pick-hint').hidden = false;
+  },
+  stopPicking() {
+    pickingButton?.setAttribute('aria-pressed', 'false');
+    pickingButton = null;
+    cmap.stopPicking();
+    byId('pick-hint').hidden = true;
+  },
+};
+
+function renderForms() {
+  formCtx.stopPicking();
+  cmap.clearDraft();
+  const el = byId('file-body');
+  if (!state.key) {
+    replace(el, h('p', { class: 'empty' }, 'Sign in with your key file to notify sites and operations or report incidents.'));
+    return;
+  }
+  replace(el, siteForm(formCtx), operationForm(formCtx), incidentForm(formCtx));
+}
+
+// ---- live events ----
+
+let closeAll = null;
+let closeParty = null;
+
+function setLive(open) {
+  const el = byId('live');
+  el.dataset.live = open ? 'open' : 'closed';
+  el.textContent = open ? '● Live' : '○ Reconnecting…';
+}
+
+function connectEvents() {
+  closeAll = api.subscribe(undefined, (name, data) => {
+    if (name === 'entry') schedule(affected(data?.type));
+  }, setLive);
+}
+
+// Notices (conflict, clearance) come only on the party's own stream.
+function connectPartyEvents() {
+  closeParty?.();
+  closeParty = null;
+  if (!state.key) return;
+  closeParty = api.subscribe(state.key.party, (name, data) => {
+    if (name === 'entry') return;
+    schedule(name === 'conflict' ? ['conflicts', 'movements'] : ['movements']);
+    const list = byId('notices');
+    list.prepend(h('li', null, h('strong', null, `${humanize(name)}: `), `${data?.subject ?? ''} ${data?.detail ?? ''} (entry ${data?.index})`));
+    while (list.children.length > 5) list.lastElementChild.remove();
+  });
+}
+
+// ---- time control ----
+
+function setAt(date) {
+  state.at = date ? date.toISOString() : null;
+  byId('at').value = date ? localInput(date) : '';
+  byId('at-status').textContent = date
+    ? `Showing the state at ${state.at.slice(0, 16).replace('T', ' ')} UTC`
+    : 'Current record (no time filter)';
+  schedule(SPATIAL, 0);
+}
+
+function wireTime() {
+  const input = byId('at');
+  byId('timebar').addEventListener('submit', (e) => e.preventDefault());
+  input.addEventListener('change', () => {
+    const d = new Date(input.value);
+    setAt(input.value && !Number.isNaN(d.getTime()) ? d : null);
+  });
+  const shift = (days) => setAt(new Date((state.at ? new Date(state.at) : new Date()).getTime() + days * 86400000));
+  byId('at-back').addEventListener('click', () => shift(-1));
+  byId('at-fwd').addEventListener('click', () => shift(1));
+  byId('at-now').addEventListener('click', () => setAt(new Date()));
+  byId('at-clear').addEventListener('click', () => setAt(null));
+}
+
+// ---- tabs ----
+
+function wireTabs() {
+  const tabs = [...document.querySelectorAll('[role=tab]')];
+  const select = (tab, focus) => {
+    for (const t of tabs) {
+      const on = t === tab;
+      t.setAttribute('aria-selected', String(on));
+      t.tabIndex = on ? 0 : -1;
+      byId(t.getAttribute('aria-controls')).hidden = !on;
+    }
+    if (focus) tab.focus();
+  };
+  for (const [i, tab] of tabs.entries()) {
+    tab.addEventListener('click', () => select(tab, false));
+    tab.addEventListener('keydown', (e) => {
+      const to = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: tabs.length - 1 }[e.key];
+      if (to === undefined) return;
+      e.preventDefault();
+      select(tabs[(to + tabs.length) % tabs.length], true);
+    });
+  }
+}
+
+function wireSignIn() {
+  byId('keyfile').addEventListener('change', (e) => {
+    const f = e.target.files?.[0];
+    if (f) signIn(f);
+  });
+  byId('signout').addEventListener('click', signOut);
+  // A key file dropped anywhere on the page signs in; other drops are ignored.
+  document.addEventListener('dragover', (e) => {
+    if ([...(e.dataTransfer?.types || [])].includes('Files')) {
+      e.preventDefault();
+      document.body.classList.add('dropping');
+    }
+  });
+  document.addEventListener('dragleave', (e) => {
+    if (!e.relatedTarget) document.body.classList.remove('dropping');
+  });
+  document.addEventListener('drop', (e) => {
+    const f = e.dataTransfer?.files?.[0];
+    document.body.classList.remove('dropping');
+    if (!f) return;
+    e.preventDefault();
+    if (!state.key) signIn(f);
+  });
+}
+
+async function start() {
+  wireTabs();
+  wireTime();
+  wireSignIn();
+  // On a phone the legend starts folded so the panels are near the map.
+  if (window.matchMedia('(max-width: 800px)').matches) document.querySelector('details.layers').open = false;
+  cmap = new CorridorMap(byId('map'));
+  new ResizeObserver(() => cmap.invalidate()).observe(byId('map'));
+  cmap.loadBasemap().catch((e) => viewError('base map', e));
+  const log = await api.getJson('/v1/log');
+  state.vkey = parseVerifierKey(log.vkey);
+  activity = new Activity(byId('activity'), state.vkey);
+  setInterval(() => panels.tickClocks(byId('board-body')), 1000);
+  await load('parties');
+  renderForms();
+  connectEvents();
+  await refresh(new Set(ALL));
+  document.body.dataset.ready = 'true';
+}
+
+start().catch((e) => {
+  const { detail, code } = api.describeError(e);
+  replace(byId('view-errors'), h('p', { class: 'error' }, `The console could not start: ${detail} (${code})`));
+});

@@ -1,0 +1,192 @@
+// The verifier: checkpoints (C2SP signed notes) against the log's verifier
+// key, RFC 6962 / RFC 9162 inclusion proofs, and tree roots recomputed from
+// C2SP tiles. Everything runs in the browser so that a receipt or a checkpoint
+// is believed because it checks out, not because the server says so. Built as
+// its own module (verify.js) so that anyone can import it from the console.
+
+import { sha256, parseVerifierKey, verifySignature } from './crypto.js';
+import { utf8, fromBase64, toBase64, concat, equal } from './bytes.js';
+import { tilePath, tileWidth, TILE_WIDTH } from './tiles.js';
+
+export class VerifyError extends Error {}
+
+const fail = (msg) => {
+  throw new VerifyError(msg);
+};
+
+export const leafHash = (entry) => sha256(concat(Uint8Array.of(0), entry));
+export const nodeHash = (left, right) => sha256(concat(Uint8Array.of(1), left, right));
+
+function hash32(b64, what) {
+  let h;
+  try {
+    h = fromBase64(b64);
+  } catch {
+    fail(`${what} is not base64`);
+  }
+  if (h.length !== 32) fail(`${what} is not a 32-byte hash`);
+  return h;
+}
+
+/** RFC 9162 §2.1.3.2: the root that `proof` leads to from `leaf` at `index` in a tree of `size`. */
+export function rootFromInclusionProof(index, size, leaf, proof) {
+  if (!Number.isSafeInteger(index) || !Number.isSafeInteger(size) || index < 0 || index >= size) {
+    fail(`index ${index} is not inside a tree of size ${size}`);
+  }
+  let fn = index;
+  let sn = size - 1;
+  let r = leaf;
+  const odd = (n) => n % 2 === 1;
+  for (const p of proof) {
+    if (sn === 0) fail('the inclusion proof is longer than the tree allows');
+    if (odd(fn) || fn === sn) {
+      r = nodeHash(p, r);
+      while (!odd(fn) && fn !== 0) {
+        fn = Math.floor(fn / 2);
+        sn = Math.floor(sn / 2);
+      }
+    } else {
+      r = nodeHash(r, p);
+    }
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  if (sn !== 0) fail('the inclusion proof is shorter than the tree needs');
+  return r;
+}
+
+/** Splits a checkpoint note into its signed body, parsed fields and signature lines. */
+export function parseCheckpoint(text) {
+  if (typeof text !== 'string') fail('the checkpoint is not text');
+  const sep = text.indexOf('\n\n');
+  if (sep < 0) fail('the checkpoint has no signature block');
+  const body = text.slice(0, sep + 1);
+  const lines = body.slice(0, -1).split('\n');
+  if (lines.length < 3) fail('the checkpoint body needs origin, size and root hash');
+  const [origin, sizeText, rootText] = lines;
+  if (!origin) fail('the checkpoint has no origin');
+  if (!/^(0|[1-9][0-9]*)$/.test(sizeText) || !Number.isSafeInteger(Number(sizeText))) {
+    fail('the checkpoint size is not a decimal number');
+  }
+  const root = hash32(rootText, 'the checkpoint root');
+  const sigText = text.slice(sep + 2);
+  if (!sigText.endsWith('\n')) fail('the checkpoint does not end with a newline');
+  const signatures = sigText.slice(0, -1).split('\n').map((line) => {
+    const m = /^\u2014 (\S+) (\S+)$/.exec(line);
+    if (!m) fail('a checkpoint signature line is malformed');
+    let raw;
+    try {
+      raw = fromBase64(m[2]);
+    } catch {
+      fail('a checkpoint signature is not base64');
+    }
+    if (raw.length < 5) fail('a checkpoint signature is too short');
+    return { name: m[1], keyId: raw.slice(0, 4), sig: raw.slice(4) };
+  });
+  return { body, origin, size: Number(sizeText), root, signatures };
+}
+
+/**
+ * Checks the log's signature on a checkpoint with the log's verifier key and
+ * returns its origin, size and root. The origin must be the key's name.
+ */
+export function verifyCheckpoint(text, vkey) {
+  const key = typeof vkey === 'string' ? parseVerifierKey(vkey) : vkey;
+  const cp = parseCheckpoint(text);
+  if (cp.origin !== key.name) fail(`the checkpoint is for origin ${cp.origin}, not ${key.name}`);
+  const mine = cp.signatures.filter((s) => s.name === key.name && equal(s.keyId, key.keyId));
+  if (!mine.length) fail('the checkpoint carries no signature by the log key');
+  if (!mine.some((s) => verifySignature(s.sig, utf8(cp.body), key.publicKey))) {
+    fail('the checkpoint signature does not verify with the log key');
+  }
+  return cp;
+}
+
+/**
+ * The root of the tree of `size` leaves, recomputed from hash tiles:
+ * the maximal perfect subtrees from the left, each hashed up from the
+ * lowest tile level that holds its nodes, folded right to left.
+ * `fetchTile(path)` returns the tile's bytes (a Uint8Array).
+ */
+export async function rootFromTiles(size, fetchTile) {
+  if (!Number.isSafeInteger(size) || size < 0) fail(`bad tree size ${size}`);
+  if (size === 0) return sha256(new Uint8Array(0));
+  const tiles = new Map();
+  const tile = (level, n) => {
+    const width = tileWidth(level, n, size);
+    const path = tilePath(level, n, width);
+    if (!tiles.has(path)) {
+      tiles.set(path, Promise.resolve(fetchTile(path)).then((data) => {
+        if (!(data instanceof Uint8Array) || data.length !== width * 32) {
+          fail(`tile ${path} holds ${data?.length} bytes, not ${width * 32}`);
+        }
+        return data;
+      }));
+    }
+    return tiles.get(path).then((data) => ({ data, n }));
+  };
+
+  const subtree = async (offset, height) => {
+    const level = Math.floor(height / 8);
+    const span = TILE_WIDTH ** level;
+    const from = offset / span;
+    const to = (offset + 2 ** height) / span;
+    const wanted = [];
+    for (let n = Math.floor(from / TILE_WIDTH); n * TILE_WIDTH < to; n++) wanted.push(tile(level, n));
+    let nodes = [];
+    for (const { data, n } of await Promise.all(wanted)) {
+      for (let i = Math.max(from, n * TILE_WIDTH); i < Math.min(to, (n + 1) * TILE_WIDTH); i++) {
+        const at = (i - n * TILE_WIDTH) * 32;
+        nodes.push(data.subarray(at, at + 32));
+      }
+    }
+    if (nodes.length !== to - from) fail('the tiles do not cover the tree');
+    while (nodes.length > 1) {
+      const up = [];
+      for (let i = 0; i < nodes.length; i += 2) up.push(nodeHash(nodes[i], nodes[i + 1]));
+      nodes = up;
+    }
+    return nodes[0];
+  };
+
+  const parts = [];
+  let offset = 0;
+  for (let h = 52; h >= 0; h--) {
+    if (Math.floor(size / 2 ** h) % 2 === 1) {
+      parts.push(subtree(offset, h));
+      offset += 2 ** h;
+    }
+  }
+  const hashes = await Promise.all(parts);
+  let root = hashes[hashes.length - 1];
+  for (let i = hashes.length - 2; i >= 0; i--) root = nodeHash(hashes[i], root);
+  return root;
+}
+
+/**
+ * Verifies a checkpoint end to end: the log's signature, then the root
+ * recomputed from the tiles. Returns { origin, size, root (base64) }.
+ */
+export async function verifyCheckpointWithTiles(text, vkey, fetchTile) {
+  const cp = verifyCheckpoint(text, vkey);
+  const root = await rootFromTiles(cp.size, fetchTile);
+  if (!equal(root, cp.root)) fail('the root recomputed from the tiles differs from the checkpoint root');
+  return { origin: cp.origin, size: cp.size, root: toBase64(cp.root) };
+}
+
+/**
+ * Verifies a receipt: the checkpoint's signature by the log key, and the
+ * inclusion proof from the leaf hash to the checkpoint's root. When the
+ * entry's bytes are given, the leaf hash must be theirs.
+ */
+export function verifyReceipt(receipt, vkey, entryBytes) {
+  if (!receipt || typeof receipt !== 'object') fail('no receipt');
+  const cp = verifyCheckpoint(receipt.checkpoint, vkey);
+  const leaf = hash32(receipt.leaf_hash, 'the leaf hash');
+  if (!Array.isArray(receipt.inclusion_proof)) fail('the receipt has no inclusion proof');
+  const proof = receipt.inclusion_proof.map((p, i) => hash32(p, `proof hash ${i}`));
+  if (entryBytes && !equal(leafHash(entryBytes), leaf)) fail('the entry does not hash to the leaf hash');
+  const root = rootFromInclusionProof(receipt.index, cp.size, leaf, proof);
+  if (!equal(root, cp.root)) fail('the inclusion proof does not lead to the checkpoint root');
+  return { index: receipt.index, size: cp.size, origin: cp.origin, root: toBase64(cp.root) };
+}

@@ -1,0 +1,414 @@
+// Drives the console in a real browser (Debian's chromium through
+// playwright-core) against the real corridor binary running its demo
+// scenario. Every wait is on an event or a condition, never a fixed sleep.
+//
+//   CORRIDOR_BIN=/path/to/corridor npm test
+//
+// CORRIDOR_CONSOLE_DIR, when set, is passed through so that the binary
+// serves a freshly built console (node build.mjs) instead of its embedded one.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, writeFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { parsePrivateKey, newStatement, signStatement } from '../src/crypto.js';
+
+const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BIN = process.env.CORRIDOR_BIN || path.resolve(webDir, '../target/debug/corridor');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const WAIT = { timeout: 20000 };
+const CONVOY = 'relief-consortium/convoy-rukban';
+const APPROVER = 'southern-task-force';
+
+let server;
+let base;
+let dataDir;
+let browser;
+let approvalIndex;
+
+function startServer(dir) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(BIN, ['demo', '--data', dir, '--listen', '127.0.0.1:0'], {
+      env: process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`no "listening on" line from ${BIN} within 120 s:\n${out}\n${err}`)), 120000);
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, url: m[1].replace(/\/$/, '') });
+      }
+    });
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk) => { err += chunk; });
+    child.on('error', (e) => { clearTimeout(timer); reject(new Error(`cannot start ${BIN}: ${e.message}`)); });
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`${BIN} exited with ${code}:\n${out}\n${err}`)); });
+  });
+}
+
+async function api(p, init) {
+  const res = await fetch(`${base}${p}`, init);
+  return { status: res.status, body: await res.json() };
+}
+
+/** A page that records console errors and warnings and uncaught exceptions. */
+async function openPage(context) {
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  await page.goto(`${base}/`);
+  await page.waitForSelector('body[data-ready="true"]', WAIT);
+  return { page, problems };
+}
+
+const keyPath = (party) => path.join(dataDir, 'keys', `${party}.key`);
+
+async function signIn(page, party) {
+  await page.setInputFiles('#keyfile', keyPath(party));
+  await page.waitForFunction((p) => document.getElementById('whoami-name')?.textContent === p
+    && !document.getElementById('whoami').hidden, party, WAIT);
+}
+
+before(async () => {
+  dataDir = await mkdtemp(path.join(tmpdir(), 'corridor-console-'));
+  ({ child: server, url: base } = await startServer(path.join(dataDir, 'data')));
+  dataDir = path.join(dataDir, 'data');
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  if (server && server.exitCode === null) {
+    const gone = new Promise((r) => server.once('exit', r));
+    server.kill('SIGTERM');
+    await gone;
+  }
+  if (dataDir) await rm(path.dirname(dataDir), { recursive: true, force: true });
+});
+
+test('the demo loads: the map draws every layer, the log verifies, no console errors', { timeout: 90000 }, async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const { page, problems } = await openPage(context);
+
+  // One drawn path per feature (agreements: their area plus each corridor), as the API reports them.
+  const expected = {};
+  for (const kind of ['zones', 'sites', 'movements', 'operations', 'incidents']) {
+    expected[kind] = (await api(`/v1/${kind}`)).body.features.length;
+  }
+  expected.agreements = (await api('/v1/agreements')).body.features
+    .reduce((n, f) => n + (f.geometry ? 1 : 0) + (f.properties.corridors || []).length, 0);
+  for (const [kind, n] of Object.entries(expected)) assert.ok(n > 0, `the demo has ${kind}`);
+  await page.waitForFunction((exp) => Object.entries(exp).every(([k, n]) =>
+    document.querySelectorAll(`.leaflet-overlay-pane path[data-layer="${k}"]`).length === n), expected, WAIT);
+  const total = await page.locator('.leaflet-overlay-pane path[data-layer]').count();
+  assert.ok(total >= 10, `${total} record paths drawn`);
+  assert.equal(await page.locator(`.leaflet-overlay-pane path[data-ref="${CONVOY}"]`).count(), 1);
+  assert.ok(await page.locator('.leaflet-base-pane path').count() > 5, 'base map countries drawn');
+  assert.match(await page.locator('.leaflet-control-attribution').textContent(), /GeoNames \(CC BY 4\.0\).*Natural Earth/);
+
+  // The checkpoint was verified in the browser (signature + root from tiles).
+  await page.waitForSelector('#log-badge[data-verdict="verified"]', WAIT);
+  await page.click('#tab-log');
+  await page.waitForSelector('#log-body [data-verdict="verified"]', WAIT);
+  const log = (await api('/v1/log')).body;
+  assert.equal(await page.locator('#log-root').textContent(), log.root_hash);
+
+  // Layers can be switched off and on with their labelled checkboxes.
+  await page.getByRole('checkbox', { name: 'Zones of control' }).uncheck();
+  await page.waitForFunction(() => !document.querySelector('.leaflet-overlay-pane path[data-layer="zones"]'), null, WAIT);
+  await page.getByRole('checkbox', { name: 'Zones of control' }).check();
+  await page.waitForSelector('.leaflet-overlay-pane path[data-layer="zones"]', WAIT);
+
+  // The time control shows the state at a chosen moment, as the API computes it.
+  const op = (await api('/v1/operations')).body.features[0];
+  const setAt = (iso) => page.evaluate((t) => {
+    const el = document.getElementById('at');
+    const d = new Date(t);
+    el.value = new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+    el.dispatchEvent(new Event('change'));
+    return new Date(el.value).toISOString();
+  }, iso);
+  for (const when of [new Date(Date.parse(op.properties.window.from) + 3600000).toISOString(), '2020-01-01T00:00:00Z']) {
+    const at = await setAt(when);
+    const atCounts = {};
+    for (const kind of ['zones', 'sites', 'movements', 'operations']) {
+      atCounts[kind] = (await api(`/v1/${kind}?at=${encodeURIComponent(at)}`)).body.features.length;
+    }
+    if (when.startsWith('2020')) assert.equal(atCounts.zones, 0, 'nothing existed in 2020');
+    else assert.equal(atCounts.operations, 1, 'the operation is active inside its window');
+    await page.waitForFunction((exp) => Object.entries(exp).every(([k, n]) =>
+      document.querySelectorAll(`.leaflet-overlay-pane path[data-layer="${k}"]`).length === n), atCounts, WAIT);
+    assert.match(await page.locator('#at-status').textContent(), new RegExp(at.slice(0, 16).replace('T', ' ')));
+  }
+  await page.getByRole('button', { name: 'Clear' }).click();
+  await page.waitForFunction((exp) => Object.entries(exp).every(([k, n]) =>
+    document.querySelectorAll(`.leaflet-overlay-pane path[data-layer="${k}"]`).length === n), expected, WAIT);
+
+  // Panels show the scenario's incidents, agreement tallies, custody and claims.
+  await page.click('#tab-incidents');
+  await page.waitForSelector('#incidents-body article.incident', WAIT);
+  assert.match(await page.locator('#incidents-body').textContent(), /Occurrence:.*Attribution:/s);
+  await page.click('#tab-agreements');
+  await page.waitForSelector('#agreements-body table.tally tr[data-perpetrator]', WAIT);
+  await page.click('#tab-custody');
+  await page.waitForSelector('#custody-body article.consignment[data-flagged="true"]', WAIT);
+  await page.click('#tab-claims');
+  await page.waitForSelector('#claims-body article.claim .links', WAIT);
+
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('an approver signs in, approves the convoy, and both browsers see it cleared without reload', { timeout: 90000 }, async () => {
+  const before = (await api(`/v1/movements/${CONVOY}`)).body;
+  assert.equal(before.status, 'pending');
+  assert.equal(before.required_approvers.find((a) => a.party === APPROVER)?.response, null);
+
+  const ctxA = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const ctxB = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const a = await openPage(ctxA);
+  const b = await openPage(ctxB);
+  for (const { page } of [a, b]) {
+    await page.waitForSelector(`#board-body article[data-ref="${CONVOY}"][data-status="pending"] tr[data-party="${APPROVER}"][data-state="waiting"]`, WAIT);
+    await page.evaluate(() => { window.notReloaded = true; });
+  }
+  await b.page.waitForSelector('#live[data-live="open"]', WAIT);
+
+  await signIn(a.page, APPROVER);
+  const row = a.page.locator(`#board-body article[data-ref="${CONVOY}"]`);
+  await row.locator('button.respond').click();
+  await row.getByLabel('Approve', { exact: true }).check();
+  await row.getByRole('button', { name: 'Sign and submit response' }).click();
+  const receipt = a.page.locator('#activity .receipt').first();
+  await receipt.waitFor(WAIT);
+  approvalIndex = Number(await receipt.getAttribute('data-index'));
+  assert.ok(Number.isInteger(approvalIndex) && approvalIndex > 0);
+
+  const now = (await api(`/v1/movements/${CONVOY}`)).body;
+  assert.ok(['cleared', 'cleared_with_conditions'].includes(now.status), `status after approval: ${now.status}`);
+  assert.equal(now.required_approvers.find((x) => x.party === APPROVER).response.decision, 'approve');
+  for (const { page } of [a, b]) {
+    await page.waitForSelector(`#board-body article[data-ref="${CONVOY}"][data-status="${now.status}"] tr[data-party="${APPROVER}"][data-state="approve"]`, WAIT);
+    await page.waitForSelector(`.leaflet-overlay-pane path[data-ref="${CONVOY}"][aria-label$="${now.status.replace(/_/g, ' ')}"]`, WAIT);
+    assert.equal(await page.evaluate(() => window.notReloaded), true, 'the page was not reloaded');
+  }
+  assert.deepEqual(a.problems, []);
+  assert.deepEqual(b.problems, []);
+
+  // The receipt verifies in the browser.
+  await receipt.getByRole('button', { name: 'Verify receipt' }).click();
+  await a.page.waitForSelector('#activity .receipt output.verdict[data-verdict="verified"]', WAIT);
+  assert.match(await receipt.locator('output.verdict').textContent(), /verified/);
+  await ctxA.close();
+  await ctxB.close();
+});
+
+test('the browser verifier refuses tampered receipts, checkpoints and tiles', { timeout: 60000 }, async () => {
+  assert.ok(approvalIndex > 0, 'the approval test produced a receipt');
+  const context = await browser.newContext();
+  const { page, problems } = await openPage(context);
+  const results = await page.evaluate(async (index) => {
+    const v = await import('/verify.js');
+    const get = async (p) => (await fetch(p)).json();
+    const { vkey, checkpoint } = await get('/v1/log');
+    const receipt = await get(`/v1/receipts/${index}`);
+    const flip = (b64) => { const b = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)); b[0] ^= 1; return btoa(String.fromCharCode(...b)); };
+    const outcome = (f) => { try { f(); return 'ok'; } catch (e) { return `refused: ${e.message}`; } };
+    const lines = receipt.checkpoint.split('\n');
+    const fetchTile = async (p) => new Uint8Array(await (await fetch(`/${p}`)).arrayBuffer());
+    const badTile = async (p) => { const t = await fetchTile(p); t[t.length - 1] ^= 1; return t; };
+    const asyncOutcome = async (f) => { try { await f(); return 'ok'; } catch (e) { return `refused: ${e.message}`; } };
+    return {
+      genuine: outcome(() => v.verifyReceipt(receipt, vkey)),
+      proof: outcome(() => v.verifyReceipt({ ...receipt, inclusion_proof: [flip(receipt.inclusion_proof[0]), ...receipt.inclusion_proof.slice(1)] }, vkey)),
+      leaf: outcome(() => v.verifyReceipt({ ...receipt, leaf_hash: flip(receipt.leaf_hash) }, vkey)),
+      index: outcome(() => v.verifyReceipt({ ...receipt, index: receipt.index - 1 }, vkey)),
+      root: outcome(() => v.verifyReceipt({ ...receipt, checkpoint: [lines[0], lines[1], flip(lines[2]), ...lines.slice(3)].join('\n') }, vkey)),
+      signature: outcome(() => v.verifyReceipt({ ...receipt, checkpoint: receipt.checkpoint.replace(/ (\S+)\n$/, (_, s) => ` ${flip(s.slice(0, 8)) + s.slice(8)}\n`) }, vkey)),
+      otherKey: outcome(() => v.verifyReceipt(receipt, 'demo.corridor.local/log+00000000+AUuJOu5bIVoMT7EHb6CLb6kaF/FfzIWzW9QoKCB6Fl92')),
+      tiles: await asyncOutcome(() => v.verifyCheckpointWithTiles(checkpoint, vkey, fetchTile)),
+      badTiles: await asyncOutcome(() => v.verifyCheckpointWithTiles(checkpoint, vkey, badTile)),
+    };
+  }, approvalIndex);
+  assert.equal(results.genuine, 'ok');
+  assert.equal(results.tiles, 'ok');
+  for (const k of ['proof', 'leaf', 'index', 'root', 'signature', 'otherKey', 'badTiles']) {
+    assert.match(results[k], /^refused: /, `${k}: ${results[k]}`);
+  }
+  assert.match(results.signature, /signature/);
+  assert.match(results.badTiles, /tiles/);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('bad input: a malformed key file and a statement the server refuses are explained', { timeout: 90000 }, async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const { page, problems } = await openPage(context);
+  const scratch = await mkdtemp(path.join(tmpdir(), 'corridor-keys-'));
+  try {
+    const garbage = path.join(scratch, 'garbage.key');
+    await writeFile(garbage, 'this is not a key\n');
+    await page.setInputFiles('#keyfile', garbage);
+    await page.waitForFunction(() => /not a Corridor private key/.test(document.getElementById('signin-error').textContent), null, WAIT);
+
+    // A real key file with one character of its key changed: the key ID no longer matches.
+    const real = await readFile(keyPath('relief-consortium'), 'utf8');
+    const damaged = path.join(scratch, 'damaged.key');
+    const tail = real.trimEnd();
+    await writeFile(damaged, `${tail.slice(0, -2)}${tail.at(-2) === 'A' ? 'B' : 'A'}${tail.at(-1)}\n`);
+    await page.setInputFiles('#keyfile', damaged);
+    await page.waitForFunction(() => /key ID in the file does not match/.test(document.getElementById('signin-error').textContent), null, WAIT);
+    assert.equal(await page.locator('#whoami').isHidden(), true, 'not signed in');
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+
+  // An aid agency may not notify an area of operation: what does the server say?
+  const key = parsePrivateKey(await readFile(keyPath('relief-consortium'), 'utf8'));
+  const ring = [[38.1, 33.1], [38.3, 33.1], [38.2, 33.3], [38.1, 33.1]];
+  const probe = signStatement(newStatement('operation.notify', key.party, {
+    name: 'probe', geometry: { type: 'Polygon', coordinates: [ring] }, window: { from: new Date().toISOString() }, standoff_m: 100, notified: [],
+  }), key);
+  const refusal = await api('/v1/statements', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(probe) });
+  assert.ok(refusal.status >= 400 && refusal.body.code, 'the server refuses it with a problem');
+
+  await signIn(page, 'relief-consortium');
+  await page.click('#tab-file');
+  const form = page.locator('#form-operation');
+  await form.getByLabel('Name').fill('Console test operation');
+  await form.getByRole('button', { name: 'Draw on map' }).click();
+  const box = await page.locator('#map').boundingBox();
+  for (const [fx, fy] of [[0.45, 0.45], [0.6, 0.45], [0.55, 0.6]]) {
+    await page.mouse.click(box.x + box.width * fx, box.y + box.height * fy);
+  }
+  await page.waitForFunction(() => document.querySelector('#form-operation textarea').value.trim().split('\n').length === 3, null, WAIT);
+  await form.getByRole('button', { name: 'Close polygon' }).click();
+  assert.ok(await page.locator('.leaflet-draft-pane path').count() >= 1, 'the drawn polygon is shown');
+
+  // Every control of the forms has a label.
+  const unlabelled = await page.evaluate(() => [...document.querySelectorAll('input, select, textarea')]
+    .filter((el) => el.type !== 'hidden' && !el.labels?.length && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
+    .map((el) => el.outerHTML));
+  assert.deepEqual(unlabelled, []);
+
+  await form.getByRole('button', { name: 'Sign and notify operation' }).click();
+  await page.waitForSelector('#problem.shown', WAIT);
+  assert.equal(await page.locator('#problem .code code').textContent(), refusal.body.code);
+  assert.equal(await page.locator('#problem .detail').textContent(), refusal.body.detail);
+  assert.doesNotMatch(await page.locator('#problem').textContent(), /at \S+\.js|Error:/, 'no stack trace');
+
+  // The browser itself reports the refused request; nothing else may appear.
+  const own = problems.filter((p) => !/Failed to load resource: the server responded with a status of 4\d\d/.test(p));
+  assert.deepEqual(own, []);
+  await context.close();
+});
+
+test('a party files a site, an area of operation and an incident from the map', { timeout: 90000 }, async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const { page, problems } = await openPage(context);
+  await signIn(page, APPROVER);
+  await page.click('#tab-file');
+  const box = await page.locator('#map').boundingBox();
+  const click = (fx, fy) => page.mouse.click(box.x + box.width * fx, box.y + box.height * fy);
+
+  /** Submits a form and returns the statement reference on its receipt. */
+  const fileIt = async (form, button) => {
+    const receipts = await page.locator('#activity .receipt').count();
+    await form.getByRole('button', { name: button }).click();
+    await page.waitForFunction((n) => document.querySelectorAll('#activity .receipt').length === n + 1, receipts, WAIT);
+    return page.locator('#activity .receipt').first().getAttribute('data-ref');
+  };
+
+  const site = page.locator('#form-site');
+  await site.getByLabel('Name').fill('Console test clinic');
+  await site.getByLabel('Category').selectOption('clinic');
+  await site.getByRole('button', { name: 'Pick on map' }).click();
+  await click(0.3, 0.3);
+  await page.waitForFunction(() => document.querySelector('#form-site input[name="site-lon"]').value !== '', null, WAIT);
+  const siteRef = await fileIt(site, 'Sign and notify site');
+
+  const op = page.locator('#form-operation');
+  await op.getByLabel('Name').fill('Console test patrol');
+  await op.getByRole('button', { name: 'Draw on map' }).click();
+  for (const [fx, fy] of [[0.2, 0.6], [0.3, 0.6], [0.25, 0.7]]) await click(fx, fy);
+  await page.waitForFunction(() => document.querySelector('#form-operation textarea').value.trim().split('\n').length === 3, null, WAIT);
+  await op.getByRole('button', { name: 'Close polygon' }).click();
+  const opRef = await fileIt(op, 'Sign and notify operation');
+
+  const inc = page.locator('#form-incident');
+  await inc.getByLabel('Kind').selectOption('shelling');
+  await inc.getByRole('button', { name: 'Pick on map' }).click();
+  await click(0.35, 0.35);
+  await page.waitForFunction(() => document.querySelector('#form-incident input[name="incident-lon"]').value !== '', null, WAIT);
+  await inc.getByLabel('Killed: at least').fill('1');
+  await inc.getByLabel('Killed: at most').fill('3');
+  await inc.getByLabel('Source (outlet)').fill('Console test');
+  const incRef = await fileIt(inc, 'Sign and report incident');
+
+  // Each appears on the map and in the API as filed.
+  for (const [kind, ref] of [['sites', siteRef], ['operations', opRef], ['incidents', incRef]]) {
+    assert.match(ref, new RegExp(`^${APPROVER}/`));
+    await page.waitForSelector(`.leaflet-overlay-pane path[data-layer="${kind}"][data-ref="${ref}"]`, WAIT);
+    const listed = (await api(`/v1/${kind}`)).body.features.find((f) => f.id === ref);
+    assert.ok(listed, `${ref} is listed in /v1/${kind}`);
+  }
+  const incident = (await api('/v1/incidents')).body.features.find((f) => f.id === incRef);
+  assert.deepEqual(incident.properties.casualties.killed, { min: 1, max: 3 });
+  await page.click('#tab-incidents');
+  await page.waitForSelector(`#incidents-body article[data-ref="${incRef}"]`, WAIT);
+  assert.match(await page.locator(`#incidents-body article[data-ref="${incRef}"]`).textContent(), /1\.\.3/);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('layout at 1280x800 and 390x844: screenshots, map above panels on a phone, no horizontal scroll', { timeout: 90000 }, async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'corridor-screens-'));
+  for (const [width, height] of [[1280, 800], [390, 844]]) {
+    const context = await browser.newContext({ viewport: { width, height } });
+    const { page, problems } = await openPage(context);
+    await page.waitForSelector('#log-badge[data-verdict="verified"]', WAIT);
+    await page.waitForSelector('.leaflet-overlay-pane path[data-layer="movements"]', WAIT);
+    const file = path.join(dir, `console-${width}x${height}.png`);
+    await page.screenshot({ path: file, fullPage: width < 800 });
+    console.log(`screenshot: ${file}`);
+    const layout = await page.evaluate(() => {
+      const map = document.getElementById('map').getBoundingClientRect();
+      const tabs = document.querySelector('[role=tablist]').getBoundingClientRect();
+      return {
+        scrollWidth: document.documentElement.scrollWidth,
+        bodyScrollWidth: document.body.scrollWidth,
+        innerWidth: window.innerWidth,
+        mapBottom: map.bottom,
+        mapRight: map.right,
+        mapHeight: map.height,
+        tabsTop: tabs.top,
+        tabsLeft: tabs.left,
+      };
+    });
+    assert.ok(layout.scrollWidth <= layout.innerWidth, `no horizontal scroll at ${width}: ${JSON.stringify(layout)}`);
+    assert.ok(layout.bodyScrollWidth <= layout.innerWidth, `body fits at ${width}`);
+    assert.ok(layout.mapHeight >= 250, `the map is usable at ${width}: ${layout.mapHeight}px`);
+    if (width < 800) assert.ok(layout.mapBottom <= layout.tabsTop, 'on a phone the map is above the panels');
+    else assert.ok(layout.mapRight <= layout.tabsLeft, 'on a wide screen the panels are beside the map');
+    // Keyboard: the first Tab stops reach the skip link and the key file input.
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement.className), 'skip');
+    assert.deepEqual(problems, []);
+    await context.close();
+  }
+});
