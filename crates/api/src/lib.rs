@@ -1,6 +1,9 @@
 //! The HTTP API (brief §7): JSON under `/v1`, the C2SP tlog-tiles read API at the
 //! root, problem+json errors, Prometheus metrics, health, OpenAPI.
 //!
+//! The browser console is served from every GET path no route claims, so it can
+//! never shadow an API path; an unknown path under `/v1` stays problem+json.
+//!
 //! Handlers are thin: they parse the request, call the [`Service`], and map the
 //! result. Limits on body size, page size, in-flight requests and connections are
 //! enforced here or in the service, never left to defaults.
@@ -14,6 +17,7 @@ use std::sync::Arc;
 
 use axum::routing::{get, post};
 use axum::Router;
+use corridor_console::Console;
 use corridor_service::Service;
 use tokio::sync::Semaphore;
 
@@ -38,8 +42,8 @@ impl Default for HttpLimits {
 /// The OpenAPI document, served at `/openapi.json`.
 pub const OPENAPI_JSON: &str = include_str!("../openapi.json");
 
-/// Builds the router.
-pub fn router(service: Service, limits: &HttpLimits) -> Router {
+/// Builds the router; `console` serves the browser console's files.
+pub fn router(service: Service, limits: &HttpLimits, console: Console) -> Router {
     let in_flight = Arc::new(Semaphore::new(limits.max_in_flight));
     Router::new()
         .route("/v1/statements", post(routes::submit))
@@ -71,7 +75,7 @@ pub fn router(service: Service, limits: &HttpLimits) -> Router {
         .route("/healthz", get(routes::healthz))
         .route("/metrics", get(metrics::render))
         .route("/openapi.json", get(routes::openapi))
-        .fallback(routes::not_found)
+        .fallback(move |method, uri| routes::console_or_not_found(console.clone(), method, uri))
         .layer(axum::middleware::from_fn_with_state(in_flight, limit::shed_load))
         .with_state(service)
 }

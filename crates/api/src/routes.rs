@@ -175,6 +175,30 @@ pub async fn not_found() -> Problem {
     Problem::new(StatusCode::NOT_FOUND, "not_found", "no such resource")
 }
 
+/// The console holds the private key of whoever signs in, so its pages may load
+/// and talk to nothing but this origin.
+const CONSOLE_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
+    connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+/// Serves a console file for a GET no route claimed; anything else is 404.
+pub async fn console_or_not_found(
+    console: corridor_console::Console,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+) -> Response {
+    let is_read = method == axum::http::Method::GET || method == axum::http::Method::HEAD;
+    let asset = is_read.then(|| console.get(uri.path())).flatten();
+    let Some(asset) = asset else { return not_found().await.into_response() };
+    let mut resp = Response::new(Body::from(asset.bytes));
+    let headers = resp.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONSOLE_CSP));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    resp
+}
+
 /// Parses the listing filters shared by every spatial collection.
 fn filter(svc: &Service, q: &std::collections::HashMap<String, String>) -> Result<Filter, Problem> {
     let bbox = q

@@ -41,7 +41,7 @@ pub async fn serve(data: &Path, listen: &str) -> Result<()> {
     let config = dir.config()?;
     let (service, _lock) = dir.open_service().context("recovering the log")?;
     let limits = corridor_api::HttpLimits::default();
-    let router = corridor_api::router(service.clone(), &limits);
+    let router = corridor_api::router(service.clone(), &limits, console());
     let listener =
         tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
     let addr = listener.local_addr()?;
@@ -50,6 +50,18 @@ pub async fn serve(data: &Path, listen: &str) -> Result<()> {
     println!("listening on http://{addr}");
     corridor_api::serve(listener, router, &limits, shutdown_signal()).await?;
     Ok(())
+}
+
+/// The console's files: built into the binary, or read from
+/// `CORRIDOR_CONSOLE_DIR` at request time while working on the console.
+fn console() -> corridor_console::Console {
+    match std::env::var_os("CORRIDOR_CONSOLE_DIR") {
+        Some(dir) => {
+            eprintln!("corridor: serving the console from {}", std::path::Path::new(&dir).display());
+            corridor_console::Console::Dir(std::sync::Arc::new(dir.into()))
+        }
+        None => corridor_console::Console::Embedded,
+    }
 }
 
 async fn shutdown_signal() {

@@ -844,3 +844,50 @@ async fn the_demo_fills_every_view_and_replays_identically() {
     let again = start_with(&["serve", "--data", "d", "--listen", "127.0.0.1:0"], tmp.path());
     assert_eq!(get_json(&format!("{}/v1/state/digest", again.url)).await, digest);
 }
+
+/// The console is served at `/` with its scripts and styles, under a policy
+/// that lets it talk to this origin only; API paths keep their answers.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_console_is_served_beside_the_api() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let demo = start_with(&["demo", "--data", "d", "--listen", "127.0.0.1:0"], tmp.path());
+    let url = demo.url.clone();
+    let client = reqwest::Client::new();
+    let index = client.get(format!("{url}/")).send().await.expect("GET /");
+    assert_eq!(index.status(), 200);
+    let header = |r: &reqwest::Response, name: &str| {
+        r.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
+    };
+    assert!(header(&index, "content-type").starts_with("text/html"));
+    assert!(header(&index, "content-security-policy").contains("default-src 'self'"));
+    let html = index.text().await.expect("body");
+    // Every file the page loads is served, with a type the browser will run.
+    let linked: Vec<&str> = html
+        .split(['"', '\''])
+        .filter(|s| s.ends_with(".js") || s.ends_with(".css"))
+        .map(|s| s.trim_start_matches("./").trim_start_matches('/'))
+        .collect();
+    assert!(linked.iter().any(|l| l.ends_with(".js")), "the page loads a script: {html}");
+    for file in linked {
+        let r = client.get(format!("{url}/{file}")).send().await.expect("GET asset");
+        assert_eq!(r.status(), 200, "{file}");
+        let expected = if file.ends_with(".js") { "text/javascript" } else { "text/css" };
+        assert!(header(&r, "content-type").starts_with(expected), "{file}");
+    }
+    // API paths are never shadowed; unknown ones stay problem+json.
+    assert!(get_text(&format!("{url}/checkpoint"))
+        .await
+        .lines()
+        .nth(1)
+        .is_some_and(|l| l.parse::<u64>().is_ok()));
+    for (method, path) in [("GET", "/v1/nope"), ("GET", "/../Cargo.toml"), ("GET", "/nope.js"), ("POST", "/")]
+    {
+        let r = client
+            .request(method.parse().expect("method"), format!("{url}{path}"))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(r.status(), 404, "{method} {path}");
+        assert_eq!(header(&r, "content-type"), "application/problem+json", "{method} {path}");
+    }
+}
