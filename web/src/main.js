@@ -8,6 +8,7 @@ import * as panels from './panels.js';
 import { Activity, readKeyFile, siteForm, operationForm, incidentForm, localInput } from './actions.js';
 import { newStatement, signStatement, parseVerifierKey } from './crypto.js';
 import { verifyCheckpointWithTiles } from './verify.js';
+import { witness } from './witness.js';
 import { LogScanner } from './logscan.js';
 import { h, byId, replace, humanize } from './dom.js';
 
@@ -108,7 +109,8 @@ const LOADERS = {
     try {
       if (log.vkey !== state.vkey.text) throw new Error('the log key differs from the one this page started with');
       const r = await verifyCheckpointWithTiles(log.checkpoint, state.vkey, (path) => { tiles++; return api.getBytes(`/${path}`); });
-      check = { ...r, tiles };
+      const consistency = (from, to) => api.getJson('/v1/proofs/consistency', { from, to }).then((p) => p.proof);
+      check = { ...r, tiles, ...(await witness(log.vkey, r, consistency)) };
     } catch (e) {
       check = { error: api.describeError(e).detail };
     }

@@ -270,6 +270,11 @@ export function renderLog(el, log, check) {
     verdict = h('p', { class: 'verdict verified', dataset: { verdict: 'verified' } },
       `Verified in this browser: checkpoint signature by the log key, and root hash recomputed from ${check.tiles} tile${check.tiles === 1 ? '' : 's'} (size ${fmtNumber(check.size)}).`);
   }
+  const witnessed = !check || check.error ? null : h('p', { id: 'log-witness', dataset: { since: check.since ?? '' } },
+    check.since === null
+      ? 'First checkpoint this browser has seen from this log key; later ones will be held to it with consistency proofs.'
+      : `Consistent with the checkpoint this browser verified before (size ${fmtNumber(check.since)}): nothing it saw has been rewritten.`,
+    check.remembered ? null : ' (This browser cannot store checkpoints, so it will not remember this one.)');
   replace(el,
     h('dl', { class: 'log-facts' },
       h('dt', null, 'Origin'), h('dd', null, log.origin),
@@ -277,5 +282,6 @@ export function renderLog(el, log, check) {
       h('dt', null, 'Root hash'), h('dd', null, h('code', { id: 'log-root' }, log.root_hash)),
       h('dt', null, 'Log verifier key'), h('dd', null, h('code', null, log.vkey))),
     verdict,
+    witnessed,
     h('h4', null, 'Checkpoint'), h('pre', { class: 'note' }, log.checkpoint));
 }

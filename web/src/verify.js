@@ -55,6 +55,61 @@ export function rootFromInclusionProof(index, size, leaf, proof) {
   return r;
 }
 
+/**
+ * RFC 9162 §2.1.4.2: whether `proof` shows that the tree of `size1` leaves
+ * with root `root1` is a prefix of the tree of `size2` leaves with root
+ * `root2`. Sizes may exceed 2^32, so halving is arithmetic, not bitwise.
+ */
+export function verifyConsistency(size1, root1, size2, root2, proof) {
+  if (!Number.isSafeInteger(size1) || !Number.isSafeInteger(size2) || size1 < 0 || size1 > size2) {
+    fail(`no consistency between sizes ${size1} and ${size2}`);
+  }
+  if (size1 === size2) {
+    if (proof.length || !equal(root1, root2)) fail('two checkpoints of the same size disagree on the root');
+    return;
+  }
+  if (size1 === 0) {
+    if (proof.length) fail('a consistency proof from the empty tree must be empty');
+    return;
+  }
+  const odd = (n) => n % 2 === 1;
+  const half = (n) => Math.floor(n / 2);
+  // A power-of-two first tree is itself a node of the second: its root starts the path.
+  const path = isPowerOfTwo(size1) ? [root1, ...proof] : proof;
+  if (!path.length) fail('the consistency proof is empty');
+  let fn = size1 - 1;
+  let sn = size2 - 1;
+  while (odd(fn)) {
+    fn = half(fn);
+    sn = half(sn);
+  }
+  let fr = path[0];
+  let sr = path[0];
+  for (const c of path.slice(1)) {
+    if (sn === 0) fail('the consistency proof is longer than the trees allow');
+    if (odd(fn) || fn === sn) {
+      fr = nodeHash(c, fr);
+      sr = nodeHash(c, sr);
+      while (!odd(fn) && fn !== 0) {
+        fn = half(fn);
+        sn = half(sn);
+      }
+    } else {
+      sr = nodeHash(sr, c);
+    }
+    fn = half(fn);
+    sn = half(sn);
+  }
+  if (sn !== 0) fail('the consistency proof is shorter than the trees need');
+  if (!equal(fr, root1)) fail('the consistency proof does not lead to the earlier root: history was rewritten');
+  if (!equal(sr, root2)) fail('the consistency proof does not lead to the later root');
+}
+
+function isPowerOfTwo(n) {
+  while (n > 1 && n % 2 === 0) n /= 2;
+  return n === 1;
+}
+
 /** Splits a checkpoint note into its signed body, parsed fields and signature lines. */
 export function parseCheckpoint(text) {
   if (typeof text !== 'string') fail('the checkpoint is not text');

@@ -256,6 +256,80 @@ test('the browser verifier refuses tampered receipts, checkpoints and tiles', { 
   await context.close();
 });
 
+test('consistency proofs between every pair of receipt checkpoints verify in the browser, and tampered ones fail', { timeout: 60000 }, async () => {
+  const context = await browser.newContext();
+  const { page, problems } = await openPage(context);
+  const results = await page.evaluate(async () => {
+    const v = await import('/verify.js');
+    const get = async (p) => (await fetch(p)).json();
+    const b64 = (t) => Uint8Array.from(atob(t), (c) => c.charCodeAt(0));
+    const { size } = await get('/v1/log');
+    // Each receipt carries the checkpoint of its batch: a root at each of several sizes.
+    const roots = new Map();
+    for (let i = 0; i < size; i++) {
+      const lines = (await get(`/v1/receipts/${i}`)).checkpoint.split('\n');
+      roots.set(Number(lines[1]), b64(lines[2]));
+    }
+    const sizes = [...roots.keys()].sort((a, b) => a - b);
+    let pairs = 0;
+    const failures = [];
+    for (const m of sizes) {
+      for (const n of sizes.filter((x) => x >= m)) {
+        const proof = (await get(`/v1/proofs/consistency?from=${m}&to=${n}`)).proof.map(b64);
+        try { v.verifyConsistency(m, roots.get(m), n, roots.get(n), proof); pairs++; } catch (e) { failures.push(`${m}->${n}: ${e.message}`); }
+      }
+    }
+    // Tampering: a flipped proof hash, a root from another size, a truncated proof.
+    const [m, n] = [sizes[1], sizes[sizes.length - 1]];
+    const proof = (await get(`/v1/proofs/consistency?from=${m}&to=${n}`)).proof.map(b64);
+    const refused = (f) => { try { f(); return false; } catch (e) { return e instanceof v.VerifyError; } };
+    const flipped = proof.map((h, i) => (i === 0 ? h.map((x, j) => (j === 0 ? x ^ 1 : x)) : h));
+    return {
+      sizes: sizes.length,
+      pairs,
+      failures,
+      flipped: refused(() => v.verifyConsistency(m, roots.get(m), n, roots.get(n), flipped)),
+      wrongRoot: refused(() => v.verifyConsistency(m, roots.get(sizes[0]), n, roots.get(n), proof)),
+      truncated: refused(() => v.verifyConsistency(m, roots.get(m), n, roots.get(n), proof.slice(1))),
+    };
+  });
+  assert.deepEqual(results.failures, []);
+  assert.ok(results.sizes >= 3 && results.pairs >= results.sizes, `${results.pairs} pairs over ${results.sizes} sizes`);
+  assert.deepEqual([results.flipped, results.wrongRoot, results.truncated], [true, true, true]);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('the browser holds the log to the checkpoint it verified before', { timeout: 90000 }, async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const first = await openPage(context);
+  await first.page.click('#tab-log');
+  await first.page.waitForSelector('#log-witness[data-since=""]', WAIT);
+  const vkey = (await api('/v1/log')).body.vkey;
+  const remembered = await first.page.evaluate((k) => JSON.parse(localStorage.getItem(`corridor.checkpoint.${k}`)), vkey);
+  assert.ok(remembered.size > 0, 'the verified checkpoint is remembered');
+
+  // The log grows; the open page checks the new checkpoint against the one it remembered.
+  const key = parsePrivateKey(await readFile(keyPath('ops'), 'utf8'));
+  const msg = signStatement(newStatement('message.send', 'ops', { to: ['relief-consortium'], subject: 'witness', text: '[EXERCISE] witness test' }), key);
+  const filed = await api('/v1/statements', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(msg) });
+  assert.equal(filed.status, 201);
+  await first.page.waitForSelector(`#log-witness[data-since="${remembered.size}"]`, WAIT);
+  assert.match(await first.page.locator('#log-witness').textContent(), /Consistent with the checkpoint this browser verified before/);
+  await first.page.close();
+
+  // A history that differs from what this browser saw at an earlier size cannot verify.
+  const forged = { size: remembered.size - 1, root: btoa(String.fromCharCode(...new Uint8Array(32).fill(7))) };
+  const second = await context.newPage();
+  await second.addInitScript(([k, v]) => localStorage.setItem(`corridor.checkpoint.${k}`, JSON.stringify(v)), [vkey, forged]);
+  await second.goto(`${base}/`);
+  await second.waitForSelector('#log-badge[data-verdict="failed"]', WAIT);
+  await second.click('#tab-log');
+  assert.match(await second.locator('#log-body .verdict').textContent(), /history was rewritten/);
+  assert.deepEqual(first.problems, []);
+  await context.close();
+});
+
 test('bad input: a malformed key file and a statement the server refuses are explained', { timeout: 90000 }, async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const { page, problems } = await openPage(context);
