@@ -76,8 +76,18 @@ pub fn router(service: Service, limits: &HttpLimits, console: Console) -> Router
         .route("/metrics", get(metrics::render))
         .route("/openapi.json", get(routes::openapi))
         .fallback(move |method, uri| routes::console_or_not_found(console.clone(), method, uri))
+        .layer(compression())
         .layer(axum::middleware::from_fn_with_state(in_flight, limit::shed_load))
         .with_state(service)
+}
+
+/// Gzip for clients that ask for it: GeoJSON collections and the console shrink
+/// to a quarter or less, which matters on field links. Tiles are hashes and do
+/// not compress; event streams must not be buffered; tiny bodies are not worth it.
+fn compression() -> tower_http::compression::CompressionLayer<impl tower_http::compression::Predicate> {
+    use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate as _};
+    let predicate = DefaultPredicate::new().and(NotForContentType::const_new("application/octet-stream"));
+    tower_http::compression::CompressionLayer::new().compress_when(predicate)
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves.

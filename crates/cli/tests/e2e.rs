@@ -874,6 +874,12 @@ async fn the_console_is_served_beside_the_api() {
         let expected = if file.ends_with(".js") { "text/javascript" } else { "text/css" };
         assert!(header(&r, "content-type").starts_with(expected), "{file}");
     }
+    // Clients that ask get gzip, except for tiles (hashes do not compress).
+    let gzip = |path: String| client.get(path).header("accept-encoding", "gzip").send();
+    let script = gzip(format!("{url}/app.js")).await.expect("GET app.js");
+    assert_eq!(header(&script, "content-encoding"), "gzip");
+    let tile = gzip(format!("{url}/tile/0/000.p/3")).await.expect("GET tile");
+    assert_eq!((tile.status().as_u16(), header(&tile, "content-encoding")), (200, String::new()));
     // API paths are never shadowed; unknown ones stay problem+json.
     assert!(get_text(&format!("{url}/checkpoint"))
         .await
