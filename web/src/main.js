@@ -9,7 +9,6 @@ import { Activity, readKeyFile, siteForm, operationForm, incidentForm, localInpu
 import { newStatement, signStatement, parseVerifierKey } from './crypto.js';
 import { verifyCheckpointWithTiles } from './verify.js';
 import { witness } from './witness.js';
-import { LogScanner } from './logscan.js';
 import { h, byId, replace, humanize } from './dom.js';
 
 const SPATIAL = ['zones', 'sites', 'movements', 'operations', 'agreements'];
@@ -46,7 +45,6 @@ const state = {
 
 let cmap;
 let activity;
-const scanner = new LogScanner(api.getBytes);
 const generation = new Map();
 
 // ---- refreshing ----
@@ -97,6 +95,10 @@ function viewError(view, e) {
   replace(el, h('p', { class: 'error' }, `${humanize(view)} could not be loaded: ${detail} (${code})`));
 }
 
+// Custody and claims panels show the first page of each list: a console is
+// for reading, and a log of millions of records would not fit one screen anyway.
+const PANEL_PAGE = 200;
+
 const atParam = () => (state.at ? { at: state.at } : {});
 
 const LOADERS = {
@@ -116,7 +118,6 @@ const LOADERS = {
     }
     if (!fresh()) return;
     renderLogStatus(log, check);
-    if (await scanner.scan(log.size)) schedule(['claims', 'custody']);
   },
   async parties(fresh) {
     const { parties } = await api.getJson('/v1/parties');
@@ -165,7 +166,9 @@ const LOADERS = {
     renderAgreements();
   },
   async custody(fresh) {
-    const ids = [...new Set([...state.data.movements.map((m) => m.properties.consignment).filter(Boolean), ...scanner.consignments])].sort();
+    const page = await api.getJson('/v1/consignments', { limit: PANEL_PAGE });
+    const handedOver = page.consignments.map((c) => c.consignment);
+    const ids = [...new Set([...state.data.movements.map((m) => m.properties.consignment).filter(Boolean), ...handedOver])].sort();
     const list = await Promise.all(ids.map((id) => api.getJson(`/v1/consignments/${encodeURIComponent(id)}`)
       .then((data) => ({ id, data }), (e) => ({ id, error: api.describeError(e).detail }))));
     if (!fresh()) return;
@@ -173,8 +176,8 @@ const LOADERS = {
     count('custody', list.length);
   },
   async claims(fresh) {
-    const list = await Promise.all(scanner.claims.map((ref) => api.getJson(`/v1/claims/${api.refPath(ref)}`)
-      .then((data) => ({ ref, data }), (e) => ({ ref, error: api.describeError(e).detail }))));
+    const page = await api.getJson('/v1/claims', { limit: PANEL_PAGE });
+    const list = page.claims.map((data) => ({ ref: data.claim.ref, data }));
     if (!fresh()) return;
     panels.renderClaims(byId('claims-body'), list);
     count('claims', list.length);

@@ -1,5 +1,5 @@
-// C2SP tlog-tiles v0.1 arithmetic: tile paths and entry bundles. Pure, so the
-// verifier and the log scanner share one reading of the format.
+// C2SP tlog-tiles v0.1 arithmetic: tile paths and widths. Pure, so that the
+// verifier's reading of the format can be tested on its own.
 
 export const TILE_WIDTH = 256;
 
@@ -25,19 +25,4 @@ export function tilePath(level, n, width = TILE_WIDTH) {
 export function tileWidth(level, n, size) {
   const count = Math.floor(size / TILE_WIDTH ** level);
   return Math.max(0, Math.min(TILE_WIDTH, count - n * TILE_WIDTH));
-}
-
-/** Entry bundle: each entry is a 2-byte big-endian length and that many bytes. */
-export function parseEntryBundle(bytes) {
-  const entries = [];
-  let at = 0;
-  while (at < bytes.length) {
-    if (at + 2 > bytes.length) throw new Error('entry bundle is truncated');
-    const len = (bytes[at] << 8) | bytes[at + 1];
-    at += 2;
-    if (at + len > bytes.length) throw new Error('entry bundle is truncated');
-    entries.push(bytes.subarray(at, at + len));
-    at += len;
-  }
-  return entries;
 }

@@ -167,8 +167,13 @@ test('the demo loads: the map draws every layer, the log verifies, no console er
   await page.waitForSelector('#agreements-body table.tally tr[data-perpetrator]', WAIT);
   await page.click('#tab-custody');
   await page.waitForSelector('#custody-body article.consignment[data-flagged="true"]', WAIT);
+  const consignments = (await api('/v1/consignments')).body.consignments.length;
+  assert.equal(await page.locator('#custody-body article.consignment').count(), consignments);
   await page.click('#tab-claims');
   await page.waitForSelector('#claims-body article.claim .links', WAIT);
+  const claims = (await api('/v1/claims')).body.claims.length;
+  assert.ok(claims >= 2, `the demo records ${claims} claims`);
+  assert.equal(await page.locator('#claims-body article.claim').count(), claims);
 
   assert.deepEqual(problems, []);
   await context.close();

@@ -199,6 +199,16 @@ pub async fn console_or_not_found(
     resp
 }
 
+/// `limit=`: 100 unless given, never above the service's page limit.
+fn page_limit(svc: &Service, q: &std::collections::HashMap<String, String>) -> Result<usize, Problem> {
+    let max = svc.limits().max_page;
+    let limit = query_u64(q, "limit")?.map_or(100, |l| l as usize);
+    if limit == 0 || limit > max {
+        return Err(bad_request(format!("limit must be 1..={max}")));
+    }
+    Ok(limit)
+}
+
 /// Parses the listing filters shared by every spatial collection.
 fn filter(svc: &Service, q: &std::collections::HashMap<String, String>) -> Result<Filter, Problem> {
     let bbox = q
@@ -216,11 +226,7 @@ fn filter(svc: &Service, q: &std::collections::HashMap<String, String>) -> Resul
         .get("after")
         .map(|a| ObjectRef::parse(a).ok_or_else(|| bad_request(format!("after={a:?} is not issuer/id"))))
         .transpose()?;
-    let max = svc.limits().max_page;
-    let limit = query_u64(q, "limit")?.map_or(100, |l| l as usize);
-    if limit == 0 || limit > max {
-        return Err(bad_request(format!("limit must be 1..={max}")));
-    }
+    let limit = page_limit(svc, q)?;
     Ok(Filter { bbox, at_us, party: q.get("party").cloned(), status: q.get("status").cloned(), after, limit })
 }
 
@@ -302,6 +308,17 @@ pub async fn incident_evidence(
 
 pub async fn violations(State(svc): State<Service>, Path((issuer, id)): Path<(String, String)>) -> ApiResult {
     Ok(Json(svc.violations(&object_ref(&issuer, &id)?).await?).into_response())
+}
+
+pub async fn claims(State(svc): State<Service>, Query(q): Params) -> ApiResult {
+    let f = filter(&svc, &q)?;
+    Ok(Json(svc.claims(f.after.as_ref(), f.limit).await).into_response())
+}
+
+/// Consignment ids are free text, so the cursor is the id itself.
+pub async fn consignments(State(svc): State<Service>, Query(q): Params) -> ApiResult {
+    let limit = page_limit(&svc, &q)?;
+    Ok(Json(svc.consignments(q.get("after").map(String::as_str), limit).await).into_response())
 }
 
 pub async fn claim(State(svc): State<Service>, Path((issuer, id)): Path<(String, String)>) -> ApiResult {

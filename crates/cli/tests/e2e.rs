@@ -708,6 +708,21 @@ async fn the_demo_fills_every_view_and_replays_identically() {
     assert_eq!((item["dispatched"].as_f64(), item["distributed"].as_f64()), (Some(30_000.0), Some(27_000.0)));
     assert_eq!((item["in_stock"].as_f64(), item["unaccounted"].as_f64()), (Some(2_100.0), Some(900.0)));
     assert_eq!(c["flagged"], true, "3 % unaccounted is beyond the 2 % default");
+    let listed = get_json(&format!("{url}/v1/consignments")).await;
+    assert_eq!(listed["consignments"][0]["consignment"], "EX-RUKBAN-01");
+    assert_eq!(listed["consignments"][0]["hand_offs"], c["hand_offs"].as_array().map(Vec::len).unwrap_or(0));
+    // Claims page by reference: one at a time reaches the same list as one page.
+    let all = get_json(&format!("{url}/v1/claims")).await["claims"].clone();
+    let mut paged = Vec::new();
+    let mut next = format!("{url}/v1/claims?limit=1");
+    loop {
+        let page = get_json(&next).await;
+        paged.extend(page["claims"].as_array().expect("claims").iter().cloned());
+        let Some(after) = page["next_after"].as_str() else { break };
+        next = format!("{url}/v1/claims?limit=1&after={after}");
+    }
+    assert!(paged.len() >= 2, "the demo records contradicting claims");
+    assert_eq!(Value::Array(paged), all);
     let c5 = get_json(&format!("{url}/v1/consignments/EX-RUKBAN-01?tolerance=0.05")).await;
     assert_eq!(c5["flagged"], false);
     let d = get_json(&format!("{url}/v1/distributions?round=R1")).await;

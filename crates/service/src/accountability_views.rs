@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use corridor_state::accountability::{fair_shares, reconcile, CasualtyTotals, Incident};
+use corridor_state::accountability::{fair_shares, reconcile, CasualtyTotals, Claim, Incident};
 use corridor_state::window_json;
 use corridor_statement::accountability::ItemQuantity;
 use corridor_statement::timefmt::format_ms;
@@ -147,18 +147,32 @@ impl Service {
     pub async fn claim(&self, r: &ObjectRef) -> Result<Value, QueryError> {
         let p = self.inner.published.read().await;
         let c = p.state.accountability().claim(r).ok_or_else(|| not_found("claim", r))?;
-        let of = |rel: &str| {
-            c.links
-                .iter()
-                .filter(|l| {
-                    serde_json::to_value(l.relation).ok().and_then(|v| v.as_str().map(|s| s == rel))
-                        == Some(true)
-                })
-                .collect::<Vec<_>>()
-        };
-        Ok(
-            json!({"claim": c, "supports": of("supports"), "contradicts": of("contradicts"), "context": of("context")}),
-        )
+        Ok(claim_json(c))
+    }
+
+    /// Claims with their evidence in reference order, a page at a time.
+    pub async fn claims(&self, after: Option<&ObjectRef>, limit: usize) -> Value {
+        let limit = limit.clamp(1, self.inner.limits.max_page);
+        let p = self.inner.published.read().await;
+        let mut matching = p.state.accountability().claims_after(after);
+        let page: Vec<&Claim> = matching.by_ref().take(limit).collect();
+        let next = matching.next().and(page.last()).map(|c| c.reference.to_string());
+        json!({"claims": page.iter().map(|c| claim_json(c)).collect::<Vec<_>>(), "next_after": next})
+    }
+
+    /// Consignment ids with their hand-off count and latest hand-off, in id
+    /// order, a page at a time; `/v1/consignments/{id}` reconciles one.
+    pub async fn consignments(&self, after: Option<&str>, limit: usize) -> Value {
+        let limit = limit.clamp(1, self.inner.limits.max_page);
+        let p = self.inner.published.read().await;
+        let mut matching = p.state.accountability().consignments_after(after);
+        let page: Vec<Value> = matching
+            .by_ref()
+            .take(limit)
+            .map(|(id, chain)| json!({"consignment": id, "hand_offs": chain.len(), "last": chain.last()}))
+            .collect();
+        let next = matching.next().and(page.last()).map(|c| c["consignment"].clone());
+        json!({"consignments": page, "next_after": next})
     }
 
     /// Every notified site and movement within reach of an incident (its
@@ -198,4 +212,17 @@ impl Service {
         Ok(json!({"incident": incident_json(incident), "incident_entry": incident.reported.index,
             "notified_sites": sites, "notified_movements": movements}))
     }
+}
+
+/// A claim with its linked evidence sorted by relation.
+fn claim_json(c: &Claim) -> Value {
+    let of = |rel: &str| {
+        c.links
+            .iter()
+            .filter(|l| {
+                serde_json::to_value(l.relation).ok().and_then(|v| v.as_str().map(|s| s == rel)) == Some(true)
+            })
+            .collect::<Vec<_>>()
+    };
+    json!({"claim": c, "supports": of("supports"), "contradicts": of("contradicts"), "context": of("context")})
 }

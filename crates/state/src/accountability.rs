@@ -140,6 +140,20 @@ impl Accountability {
         self.claims.get(r)
     }
 
+    /// Claims in reference order, from just after `after`.
+    pub fn claims_after(&self, after: Option<&ObjectRef>) -> impl Iterator<Item = &Claim> {
+        use std::ops::Bound::{Excluded, Unbounded};
+        let start = after.map_or(Unbounded, Excluded);
+        self.claims.range((start, Unbounded)).map(|(_, c)| c)
+    }
+
+    /// Consignments and their hand-offs in id order, from just after `after`.
+    pub fn consignments_after(&self, after: Option<&str>) -> impl Iterator<Item = (&String, &[Custody])> {
+        use std::ops::Bound::{Excluded, Unbounded};
+        let start = after.map_or(Unbounded, |a| Excluded(a.to_owned()));
+        self.custody.range((start, Unbounded)).map(|(id, chain)| (id, chain.as_slice()))
+    }
+
     // ---- checks ----
 
     /// A hand-off needs both parties' signatures, and the issuer is one of them.
