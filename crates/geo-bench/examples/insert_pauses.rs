@@ -1,0 +1,39 @@
+//! Inserts objects one at a time, as the fold does, and reports the longest
+//! pauses: the cost of keeping the packed index up to date.
+//! `cargo run --release -p corridor-geo-bench --example insert_pauses -- [sites]`
+use corridor_geo::{IndexedObject, ObjectKind, SpatioTemporalIndex};
+use corridor_geo_bench::data::{sites_and_polygons, Generator};
+use std::time::Instant;
+
+fn main() -> anyhow::Result<()> {
+    let sites: usize = std::env::args().nth(1).map_or(Ok(1_000_000), |a| a.parse())?;
+    let mut gen = Generator::new(7);
+    let items = sites_and_polygons(&mut gen, sites, 20_000);
+    let mut index = SpatioTemporalIndex::new();
+    let mut pauses_us: Vec<u128> = Vec::with_capacity(items.len());
+    let started = Instant::now();
+    for item in &items {
+        let kind = if item.geometry.kind() == corridor_geo::GeometryKind::Point {
+            ObjectKind::Site
+        } else {
+            ObjectKind::Zone
+        };
+        let object =
+            IndexedObject { kind, geometry: item.geometry.clone(), window: item.window, reach_m: 0.0 };
+        let t = Instant::now();
+        index.insert(item.id, object);
+        pauses_us.push(t.elapsed().as_micros());
+    }
+    let total = started.elapsed();
+    pauses_us.sort_unstable();
+    let n = pauses_us.len();
+    let over_10ms = pauses_us.iter().filter(|&&p| p > 10_000).count();
+    println!(
+        "{n} inserts in {:.2} s; per insert p50 {} us, p99 {} us, max {:.1} ms; {over_10ms} inserts over 10 ms",
+        total.as_secs_f64(),
+        pauses_us[n / 2],
+        pauses_us[n * 99 / 100],
+        pauses_us[n - 1] as f64 / 1e3
+    );
+    Ok(())
+}
