@@ -130,14 +130,22 @@ export class CorridorMap {
   }
 
   // Marks each drawn path with its layer and reference, for people using
-  // assistive technology and for tests.
-  tag(layer, kind, ref, label) {
+  // assistive technology and for tests, and makes it a keyboard stop that
+  // opens the same details a click does.
+  tag(layer, kind, ref, label, open) {
     layer.on('add', () => {
       const el = layer.getElement?.();
       if (!el) return;
       el.dataset.layer = kind;
       el.dataset.ref = ref;
       el.setAttribute('aria-label', label);
+      el.setAttribute('role', 'button');
+      el.setAttribute('tabindex', '0');
+      el.addEventListener('keydown', (ev) => {
+        if (ev.key !== 'Enter' && ev.key !== ' ') return;
+        ev.preventDefault();
+        open(layer.getLatLng ? layer.getLatLng() : layer.getBounds().getCenter());
+      });
     });
     return layer;
   }
@@ -150,11 +158,12 @@ export class CorridorMap {
         style: () => style(f),
         pointToLayer: (_, latlng) => L.circleMarker(latlng, style(f)),
       });
+      const open = (latlng) => L.popup().setLatLng(latlng).setContent(popup(f)).openOn(this.map);
       geo.eachLayer((layer) => {
-        this.tag(layer, key, f.id, label(f));
+        this.tag(layer, key, f.id, label(f), open);
         // While a form is picking points, a click on a feature places a point instead.
         layer.on('click', (e) => {
-          if (!this.picker) L.popup().setLatLng(e.latlng).setContent(popup(f)).openOn(this.map);
+          if (!this.picker) open(e.latlng);
         });
         group.addLayer(layer);
       });

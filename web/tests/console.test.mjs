@@ -128,6 +128,12 @@ test('the demo loads: the map draws every layer, the log verifies, no console er
   const log = (await api('/v1/log')).body;
   assert.equal(await page.locator('#log-root').textContent(), log.root_hash);
 
+  // A map feature is a keyboard stop: Enter opens the details a click would.
+  await page.focus(`.leaflet-overlay-pane path[data-ref="${CONVOY}"]`);
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('.leaflet-popup-content', WAIT);
+  assert.match(await page.locator('.leaflet-popup-content').textContent(), /Rukban/);
+
   // Layers can be switched off and on with their labelled checkboxes.
   await page.getByRole('checkbox', { name: 'Zones of control' }).uncheck();
   await page.waitForFunction(() => !document.querySelector('.leaflet-overlay-pane path[data-layer="zones"]'), null, WAIT);
