@@ -69,15 +69,19 @@ fn feature(r: &ObjectRef, geometry: &Value, properties: Value) -> Value {
 }
 
 /// A page of features: at most `limit`, with the cursor for the next page.
+/// A page of `limit` features. The cursor is the last feature returned, so that
+/// `after=` (strictly after) resumes with the first one not yet seen.
 fn page(items: impl Iterator<Item = (ObjectRef, Value)>, limit: usize) -> Value {
     let mut features = Vec::new();
+    let mut last = None;
     let mut next = None;
     for (r, f) in items {
         if features.len() == limit {
-            next = Some(r.to_string());
+            next = last.map(|l: ObjectRef| l.to_string());
             break;
         }
         features.push(f);
+        last = Some(r);
     }
     json!({"type": "FeatureCollection", "features": features, "next_after": next})
 }
@@ -210,6 +214,11 @@ impl Service {
     }
 
     pub async fn sites(&self, f: &Filter) -> Value {
+        self.sites_upto(f, self.limit(f)).await
+    }
+
+    /// Sites matching `f`, at most `limit` of them (exports pass more than a page).
+    pub(crate) async fn sites_upto(&self, f: &Filter, limit: usize) -> Value {
         let p = self.inner.published.read().await;
         let items = p.state.access().sites().filter(|s| {
             after_ok(f, &s.reference)
@@ -218,7 +227,7 @@ impl Service {
                 && in_bbox(&s.geometry, f)
                 && at_time(f, s.notified.at_us, &s.window, s.withdrawn.as_ref().map(|e| e.at.at_us))
         });
-        page(items.map(|s| (s.reference.clone(), site_feature(s))), self.limit(f))
+        page(items.map(|s| (s.reference.clone(), site_feature(s))), limit)
     }
 
     pub async fn operations(&self, f: &Filter) -> Value {
@@ -250,6 +259,11 @@ impl Service {
     }
 
     pub async fn movements(&self, f: &Filter) -> Value {
+        self.movements_upto(f, self.limit(f)).await
+    }
+
+    /// Movements matching `f`, at most `limit` of them (exports pass more than a page).
+    pub(crate) async fn movements_upto(&self, f: &Filter, limit: usize) -> Value {
         let now = f.at_us.unwrap_or_else(|| self.now_us());
         let p = self.inner.published.read().await;
         let items = p.state.access().movements().filter(|m| {
@@ -263,7 +277,7 @@ impl Service {
         });
         let features =
             items.map(|m| (m.reference.clone(), feature(&m.reference, &m.plan.route, movement_json(m, now))));
-        page(features, self.limit(f))
+        page(features, limit)
     }
 
     pub async fn movement(&self, r: &ObjectRef) -> Result<Value, QueryError> {

@@ -87,7 +87,16 @@ impl Service {
     /// Incidents as GeoJSON, in reference order from `after`, at most `limit`,
     /// with range totals over the page and the cursor for the next one.
     pub async fn incidents(&self, party: Option<&str>, after: Option<&ObjectRef>, limit: usize) -> Value {
-        let limit = limit.clamp(1, self.inner.limits.max_page);
+        self.incidents_upto(party, after, limit.clamp(1, self.inner.limits.max_page)).await
+    }
+
+    /// Incidents as [`Service::incidents`], at most `limit` of them (exports pass more than a page).
+    pub(crate) async fn incidents_upto(
+        &self,
+        party: Option<&str>,
+        after: Option<&ObjectRef>,
+        limit: usize,
+    ) -> Value {
         let p = self.inner.published.read().await;
         let mut matching = p.state.accountability().incidents().filter(|i| {
             after.is_none_or(|a| &i.reference > a)

@@ -366,9 +366,7 @@ impl Service {
             ExportKind::Distributions => distributions_csv(&p.state),
         };
         if rows.len() > MAX_EXPORT_ROWS {
-            return Err(QueryError::BadRequest(format!(
-                "more than {MAX_EXPORT_ROWS} rows; page through the /v1 views"
-            )));
+            return Err(too_many_rows());
         }
         let mut out = row(&header) + &row(&hxl);
         for r in rows {
@@ -377,17 +375,32 @@ impl Service {
         Ok(out)
     }
 
-    /// GeoJSON of everything of a kind (distributions: the report records).
+    /// GeoJSON of everything of a kind (distributions: the report records),
+    /// refused like the CSV beyond [`MAX_EXPORT_ROWS`].
     pub async fn export_geojson(&self, kind: ExportKind) -> Result<Value, QueryError> {
         let max = MAX_EXPORT_ROWS;
-        let filter = crate::Filter { limit: max, ..Default::default() };
-        Ok(match kind {
-            ExportKind::Sites => self.sites(&filter).await,
-            ExportKind::Movements => self.movements(&filter).await,
-            ExportKind::Incidents => self.incidents(None, None, max).await,
-            ExportKind::Distributions => json!({"distributions": self.distributions(None).await["reports"]}),
-        })
+        let filter = crate::Filter::default();
+        let collection = match kind {
+            ExportKind::Sites => self.sites_upto(&filter, max).await,
+            ExportKind::Movements => self.movements_upto(&filter, max).await,
+            ExportKind::Incidents => self.incidents_upto(None, None, max).await,
+            ExportKind::Distributions => {
+                let reports = self.distributions(None).await["reports"].take();
+                if reports.as_array().is_some_and(|r| r.len() > max) {
+                    return Err(too_many_rows());
+                }
+                return Ok(json!({"distributions": reports}));
+            }
+        };
+        if !collection["next_after"].is_null() {
+            return Err(too_many_rows());
+        }
+        Ok(collection)
     }
+}
+
+fn too_many_rows() -> QueryError {
+    QueryError::BadRequest(format!("more than {MAX_EXPORT_ROWS} rows; page through the /v1 views"))
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use corridor_note::SignerKey;
-use corridor_statement::sign;
+use corridor_statement::{sign, ObjectRef};
 use corridor_tlog::{parse_tlog_proof, verify_consistency, SignedCheckpoint};
 use serde_json::json;
 
@@ -179,4 +179,34 @@ fn genesis_variant(i: usize) -> Vec<u8> {
         &format!("g{i}"),
         json!({"id": "ops", "name": "Ops", "kind": "coordination", "keys": [ops().verifier().to_vkey()]}),
     )
+}
+
+/// Pages of a collection chain without gaps, and an export holds every row
+/// however small a page is.
+#[tokio::test]
+async fn pages_chain_without_gaps_and_exports_are_not_cut_to_a_page() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let svc = open(dir.path(), Limits { max_page: 2, ..Limits::default() });
+    created(svc.submit(&genesis()).await.expect("genesis"));
+    for i in 0..5 {
+        let body = json!({"name": format!("site {i}"), "category": "clinic", "buffer_m": 100,
+            "geometry": {"type": "Point", "coordinates": [36.0 + f64::from(i) / 10.0, 33.0]},
+            "window": {"from": "2026-11-22T00:00:00Z"}});
+        created(svc.submit(&envelope("site.notify", &format!("s{i}"), body)).await.expect("site"));
+    }
+    let mut seen = Vec::new();
+    let mut filter = Filter { limit: 2, ..Filter::default() };
+    loop {
+        let page = svc.sites(&filter).await;
+        let features = page["features"].as_array().expect("features");
+        assert!(features.len() <= 2, "a page never exceeds the limit");
+        seen.extend(features.iter().map(|f| f["id"].as_str().expect("id").to_owned()));
+        let Some(after) = page["next_after"].as_str() else { break };
+        filter.after = Some(ObjectRef::parse(after).expect("cursor is a reference"));
+    }
+    let expected: Vec<String> = (0..5).map(|i| format!("ops/s{i}")).collect();
+    assert_eq!(seen, expected);
+    let export = svc.export_geojson(ExportKind::Sites).await.expect("export");
+    assert_eq!(export["features"].as_array().map(Vec::len), Some(5));
+    assert!(export["next_after"].is_null());
 }
