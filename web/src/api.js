@@ -57,19 +57,23 @@ export async function getBytes(path) {
   return new Uint8Array(await (await request(path)).arrayBuffer());
 }
 
-/** A whole collection: follows `next_after` until the server has no more. */
-export async function getAll(path, params, listKey = 'features') {
+/**
+ * A collection, following `next_after` for at most `maxPages` pages of `pageSize`:
+ * a page must stay responsive however large the record grows, so beyond that
+ * the result says `truncated: true` instead of loading everything.
+ */
+export async function getAll(path, params, listKey = 'features', maxPages = 10, pageSize = 1000) {
   const items = [];
   let after;
   let extra = {};
-  for (let pages = 0; pages < 1000; pages++) {
-    const page = await getJson(path, { ...params, limit: 1000, after });
+  for (let pages = 0; pages < maxPages; pages++) {
+    const page = await getJson(path, { ...params, limit: pageSize, after });
     items.push(...(page[listKey] || []));
     extra = page;
-    if (page.next_after === null || page.next_after === undefined) break;
+    if (page.next_after === null || page.next_after === undefined) return { ...extra, [listKey]: items, truncated: false };
     after = page.next_after;
   }
-  return { ...extra, [listKey]: items };
+  return { ...extra, [listKey]: items, truncated: true };
 }
 
 /** POSTs a DSSE envelope; resolves to { status, receipt } (201 new, 200 resubmission). */

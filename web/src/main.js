@@ -184,11 +184,16 @@ const LOADERS = {
   },
 };
 
+// Collections cut short by getAll's page cap, and how many of each were loaded.
+const truncated = new Map();
+
 function spatial(kind, apply) {
   return async (fresh) => {
     const fc = await api.getAll(`/v1/${kind}`, atParam());
     if (!fresh()) return;
-    replace(byId('view-errors'));
+    truncated.set(kind, fc.truncated ? fc.features.length : 0);
+    replace(byId('view-errors'), ...[...truncated].filter(([, n]) => n).map(([k, n]) => h('p', { class: 'error' },
+      `Showing the first ${n.toLocaleString('en')} ${k}; the rest are not loaded into this page.`)));
     apply(fc);
     cmap.fitOnce();
   };

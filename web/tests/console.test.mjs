@@ -16,6 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { parsePrivateKey, newStatement, signStatement } from '../src/crypto.js';
+import { getAll } from '../src/api.js';
 
 const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = process.env.CORRIDOR_BIN || path.resolve(webDir, '../target/debug/corridor');
@@ -99,6 +100,22 @@ after(async () => {
     await gone;
   }
   if (dataDir) await rm(path.dirname(dataDir), { recursive: true, force: true });
+});
+
+test('collections load page by page up to a cap, and say when they were cut short', { timeout: 30000 }, async () => {
+  const all = (await api('/v1/sites')).body.features.map((f) => f.id);
+  assert.ok(all.length >= 3, `the demo has ${all.length} sites`);
+  // The page's own loader, run here against the real server: same-origin paths get its address.
+  const pageFetch = globalThis.fetch;
+  globalThis.fetch = (p, init) => pageFetch(`${base}${p}`, init);
+  try {
+    const whole = await getAll('/v1/sites', {}, 'features', 10, 1);
+    assert.deepEqual([whole.features.map((f) => f.id), whole.truncated], [all, false]);
+    const cut = await getAll('/v1/sites', {}, 'features', 2, 1);
+    assert.deepEqual([cut.features.map((f) => f.id), cut.truncated], [all.slice(0, 2), true]);
+  } finally {
+    globalThis.fetch = pageFetch;
+  }
 });
 
 test('the demo loads: the map draws every layer, the log verifies, no console errors', { timeout: 90000 }, async () => {
