@@ -290,8 +290,11 @@ pub async fn consignment(State(svc): State<Service>, Path(id): Path<String>, Que
     Ok(Json(svc.consignment(&id, tolerance).await?).into_response())
 }
 
-pub async fn distributions(State(svc): State<Service>, Query(q): Params) -> Response {
-    Json(svc.distributions(q.get("round").map(String::as_str)).await).into_response()
+/// Rounds are free text, so the cursor is the round itself.
+pub async fn distributions(State(svc): State<Service>, Query(q): Params) -> ApiResult {
+    let limit = page_limit(&svc, &q)?;
+    let (round, after) = (q.get("round").map(String::as_str), q.get("after").map(String::as_str));
+    Ok(Json(svc.distributions(round, after, limit).await).into_response())
 }
 
 pub async fn incidents(State(svc): State<Service>, Query(q): Params) -> ApiResult {

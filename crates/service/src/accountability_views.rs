@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use corridor_state::accountability::{fair_shares, reconcile, CasualtyTotals, Claim, Incident};
+use corridor_state::accountability::{fair_shares, reconcile, CasualtyTotals, Claim, Distribution, Incident};
 use corridor_state::window_json;
 use corridor_statement::accountability::ItemQuantity;
 use corridor_statement::timefmt::format_ms;
@@ -51,37 +51,23 @@ impl Service {
             "flagged": items.iter().any(|i| i.flagged)}))
     }
 
-    /// Distribution reports, and per round and item the per-person shares by site.
-    pub async fn distributions(&self, round: Option<&str>) -> Value {
+    /// Distribution reports, and per round and item the per-person shares by
+    /// site: `limit` rounds in round order from just after `after` (or only
+    /// `round`), with the cursor of the next page.
+    pub async fn distributions(&self, round: Option<&str>, after: Option<&str>, limit: usize) -> Value {
+        let limit = limit.clamp(1, self.inner.limits.max_page);
         let p = self.inner.published.read().await;
-        let acc = p.state.accountability();
-        let reports: Vec<_> =
-            acc.distributions().filter(|d| round.is_none_or(|r| d.report.round == r)).collect();
-        let mut by_round: BTreeMap<&str, Vec<_>> = BTreeMap::new();
-        for d in &reports {
-            by_round.entry(d.report.round.as_str()).or_default().push(*d);
+        let mut by_round: BTreeMap<&str, Vec<&Distribution>> = BTreeMap::new();
+        let wanted = |r: &str| round.is_none_or(|x| r == x) && after.is_none_or(|a| r > a);
+        for d in p.state.accountability().distributions().filter(|d| wanted(&d.report.round)) {
+            by_round.entry(d.report.round.as_str()).or_default().push(d);
         }
-        let rounds: Vec<Value> = by_round
-            .iter()
-            .map(|(round, ds)| {
-                let mut items: BTreeMap<(String, String), ItemQuantity> = BTreeMap::new();
-                for d in ds {
-                    for q in &d.report.items {
-                        items.entry((q.item.clone(), q.unit.clone())).or_insert_with(|| q.clone());
-                    }
-                }
-                let shares: Vec<Value> = items
-                    .values()
-                    .map(|item| {
-                        let (sites, spread) = fair_shares(ds, item);
-                        json!({"item": item.item, "unit": item.unit, "sites": sites, "spread_per_person": spread,
-                            "below_plan": sites.iter().filter(|s| s.below_plan).map(|s| s.site.clone()).collect::<Vec<_>>()})
-                    })
-                    .collect();
-                json!({"round": round, "items": shares})
-            })
-            .collect();
-        json!({"reports": reports, "rounds": rounds})
+        let next =
+            (by_round.len() > limit).then(|| by_round.keys().nth(limit - 1).map(|r| r.to_string())).flatten();
+        let page: Vec<(&str, Vec<&Distribution>)> = by_round.into_iter().take(limit).collect();
+        let rounds: Vec<Value> = page.iter().map(|(round, ds)| round_json(round, ds)).collect();
+        let reports: Vec<&Distribution> = page.into_iter().flat_map(|(_, ds)| ds).collect();
+        json!({"reports": reports, "rounds": rounds, "next_after": next})
     }
 
     /// Incidents as GeoJSON, in reference order from `after`, at most `limit`,
@@ -234,4 +220,24 @@ fn claim_json(c: &Claim) -> Value {
             .collect::<Vec<_>>()
     };
     json!({"claim": c, "supports": of("supports"), "contradicts": of("contradicts"), "context": of("context")})
+}
+
+/// One round: per item, the per-person shares by site, their spread, and the
+/// sites below plan.
+fn round_json(round: &str, ds: &[&Distribution]) -> Value {
+    let mut items: BTreeMap<(String, String), ItemQuantity> = BTreeMap::new();
+    for d in ds {
+        for q in &d.report.items {
+            items.entry((q.item.clone(), q.unit.clone())).or_insert_with(|| q.clone());
+        }
+    }
+    let shares: Vec<Value> = items
+        .values()
+        .map(|item| {
+            let (sites, spread) = fair_shares(ds, item);
+            json!({"item": item.item, "unit": item.unit, "sites": sites, "spread_per_person": spread,
+                "below_plan": sites.iter().filter(|s| s.below_plan).map(|s| s.site.clone()).collect::<Vec<_>>()})
+        })
+        .collect();
+    json!({"round": round, "items": shares})
 }

@@ -385,8 +385,9 @@ impl Service {
             ExportKind::Movements => self.movements_upto(&filter, max).await,
             ExportKind::Incidents => self.incidents_upto(None, None, max).await,
             ExportKind::Distributions => {
-                let reports = self.distributions(None).await["reports"].take();
-                if reports.as_array().is_some_and(|r| r.len() > max) {
+                let p = self.inner.published.read().await;
+                let reports: Vec<_> = p.state.accountability().distributions().take(max + 1).collect();
+                if reports.len() > max {
                     return Err(too_many_rows());
                 }
                 return Ok(json!({"distributions": reports}));

@@ -209,4 +209,34 @@ async fn pages_chain_without_gaps_and_exports_are_not_cut_to_a_page() {
     let export = svc.export_geojson(ExportKind::Sites).await.expect("export");
     assert_eq!(export["features"].as_array().map(Vec::len), Some(5));
     assert!(export["next_after"].is_null());
+
+    // Distribution rounds page the same way, each page carrying its rounds' reports.
+    for (i, round) in ["R1", "R2", "R2", "R3"].iter().enumerate() {
+        let body = json!({"site": format!("ops/s{i}"), "round": round, "households": 10, "people": 50,
+            "period": {"from": "2026-11-22T00:00:00Z", "to": "2026-11-23T00:00:00Z"},
+            "items": [{"item": "flour", "unit": "kg", "quantity": 100}]});
+        created(svc.submit(&envelope("distribution.report", &format!("d{i}"), body)).await.expect("report"));
+    }
+    let mut rounds = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = svc.distributions(None, after.as_deref(), 1).await;
+        let page_rounds: Vec<&str> =
+            page["rounds"].as_array().expect("rounds").iter().filter_map(|r| r["round"].as_str()).collect();
+        assert_eq!(page_rounds.len(), 1, "one round per page");
+        for report in page["reports"].as_array().expect("reports") {
+            assert_eq!(
+                report["report"]["round"].as_str(),
+                Some(page_rounds[0]),
+                "a page holds its rounds' reports only"
+            );
+        }
+        rounds.extend(
+            page_rounds.iter().map(|r| (r.to_string(), page["reports"].as_array().map_or(0, Vec::len))),
+        );
+        let Some(next) = page["next_after"].as_str() else { break };
+        after = Some(next.to_owned());
+    }
+    let expected: Vec<(String, usize)> = vec![("R1".into(), 1), ("R2".into(), 2), ("R3".into(), 1)];
+    assert_eq!(rounds, expected);
 }
