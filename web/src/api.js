@@ -49,10 +49,6 @@ export async function getJson(path, params) {
   return (await request(`${path}${query(params)}`, { headers: { accept: 'application/json' } })).json();
 }
 
-export async function getText(path) {
-  return (await request(path)).text();
-}
-
 export async function getBytes(path) {
   return new Uint8Array(await (await request(path)).arrayBuffer());
 }

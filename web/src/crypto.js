@@ -5,7 +5,7 @@
 
 import * as ed from '@noble/ed25519';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
-import { utf8, toBase64, fromBase64, toHex, concat, equal } from './bytes.js';
+import { utf8, toBase64, fromBase64, toHex, concat } from './bytes.js';
 
 // Synchronous SHA-512 works on plain-http origins too, where WebCrypto is absent.
 ed.hashes.sha512 = sha512;
@@ -105,4 +105,4 @@ export function verifySignature(sig, message, publicKey) {
   }
 }
 
-export { sha256, equal };
+export { sha256 };

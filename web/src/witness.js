@@ -11,7 +11,7 @@ import { fromBase64 } from './bytes.js';
 const storageKey = (vkey) => `corridor.checkpoint.${vkey}`;
 
 /** The checkpoint remembered for `vkey`, as { size, root (base64) }, or null. */
-export function recall(vkey) {
+function recall(vkey) {
   try {
     const v = JSON.parse(localStorage.getItem(storageKey(vkey)) || 'null');
     return v && Number.isSafeInteger(v.size) && v.size >= 0 && typeof v.root === 'string' ? v : null;

@@ -10,6 +10,7 @@ use corridor_statement::ObjectRef;
 use serde_json::{json, Value};
 
 use crate::error::QueryError;
+use crate::paging::take_page;
 use crate::Service;
 
 /// Which objects a listing returns.
@@ -68,21 +69,10 @@ fn feature(r: &ObjectRef, geometry: &Value, properties: Value) -> Value {
     json!({"type": "Feature", "id": r.to_string(), "geometry": geometry, "properties": properties})
 }
 
-/// A page of features: at most `limit`, with the cursor for the next page.
-/// A page of `limit` features. The cursor is the last feature returned, so that
-/// `after=` (strictly after) resumes with the first one not yet seen.
+/// A page of at most `limit` features, with the cursor of the next page.
 fn page(items: impl Iterator<Item = (ObjectRef, Value)>, limit: usize) -> Value {
-    let mut features = Vec::new();
-    let mut last = None;
-    let mut next = None;
-    for (r, f) in items {
-        if features.len() == limit {
-            next = last.map(|l: ObjectRef| l.to_string());
-            break;
-        }
-        features.push(f);
-        last = Some(r);
-    }
+    let (items, next) = take_page(items, limit, |(r, _)| r.to_string());
+    let features: Vec<Value> = items.into_iter().map(|(_, f)| f).collect();
     json!({"type": "FeatureCollection", "features": features, "next_after": next})
 }
 

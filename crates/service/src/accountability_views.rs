@@ -11,6 +11,7 @@ use corridor_statement::ObjectRef;
 use serde_json::{json, Value};
 
 use crate::error::QueryError;
+use crate::paging::take_page;
 use crate::Service;
 
 /// Default tolerance for flagging a consignment item: 2 % unaccounted.
@@ -62,9 +63,7 @@ impl Service {
         for d in p.state.accountability().distributions().filter(|d| wanted(&d.report.round)) {
             by_round.entry(d.report.round.as_str()).or_default().push(d);
         }
-        let next =
-            (by_round.len() > limit).then(|| by_round.keys().nth(limit - 1).map(|r| r.to_string())).flatten();
-        let page: Vec<(&str, Vec<&Distribution>)> = by_round.into_iter().take(limit).collect();
+        let (page, next) = take_page(by_round.into_iter(), limit, |(round, _)| round.to_string());
         let rounds: Vec<Value> = page.iter().map(|(round, ds)| round_json(round, ds)).collect();
         let reports: Vec<&Distribution> = page.into_iter().flat_map(|(_, ds)| ds).collect();
         json!({"reports": reports, "rounds": rounds, "next_after": next})
@@ -84,12 +83,11 @@ impl Service {
         limit: usize,
     ) -> Value {
         let p = self.inner.published.read().await;
-        let mut matching = p.state.accountability().incidents().filter(|i| {
+        let matching = p.state.accountability().incidents().filter(|i| {
             after.is_none_or(|a| &i.reference > a)
                 && party.is_none_or(|q| i.reporter == q || i.report.alleged_perpetrator.as_deref() == Some(q))
         });
-        let list: Vec<&Incident> = matching.by_ref().take(limit).collect();
-        let next = matching.next().and(list.last()).map(|i| i.reference.to_string());
+        let (list, next) = take_page(matching, limit, |i| i.reference.to_string());
         let totals = list.iter().fold(CasualtyTotals::default(), |t, i| t.plus(&i.report));
         json!({"type": "FeatureCollection", "features": list.iter().map(|i| incident_json(i)).collect::<Vec<_>>(),
             "totals": totals, "next_after": next})
@@ -149,9 +147,8 @@ impl Service {
     pub async fn claims(&self, after: Option<&ObjectRef>, limit: usize) -> Value {
         let limit = limit.clamp(1, self.inner.limits.max_page);
         let p = self.inner.published.read().await;
-        let mut matching = p.state.accountability().claims_after(after);
-        let page: Vec<&Claim> = matching.by_ref().take(limit).collect();
-        let next = matching.next().and(page.last()).map(|c| c.reference.to_string());
+        let matching = p.state.accountability().claims_after(after);
+        let (page, next) = take_page(matching, limit, |c| c.reference.to_string());
         json!({"claims": page.iter().map(|c| claim_json(c)).collect::<Vec<_>>(), "next_after": next})
     }
 
@@ -160,13 +157,12 @@ impl Service {
     pub async fn consignments(&self, after: Option<&str>, limit: usize) -> Value {
         let limit = limit.clamp(1, self.inner.limits.max_page);
         let p = self.inner.published.read().await;
-        let mut matching = p.state.accountability().consignments_after(after);
-        let page: Vec<Value> = matching
-            .by_ref()
-            .take(limit)
+        let matching = p.state.accountability().consignments_after(after);
+        let (page, next) = take_page(matching, limit, |(id, _)| id.to_string());
+        let page: Vec<Value> = page
+            .into_iter()
             .map(|(id, chain)| json!({"consignment": id, "hand_offs": chain.len(), "last": chain.last()}))
             .collect();
-        let next = matching.next().and(page.last()).map(|c| c["consignment"].clone());
         json!({"consignments": page, "next_after": next})
     }
 

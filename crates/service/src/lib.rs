@@ -21,6 +21,7 @@ mod error;
 mod export;
 mod limits;
 mod metrics;
+mod paging;
 mod queries;
 mod receipt;
 mod sequencer;
