@@ -7,6 +7,7 @@
 //! - `proof`: inclusion and consistency proofs in a large tree.
 //! - `audit`: a full audit of a generated log.
 //! - `deconflict`: the geometry engine side by side with PostGIS.
+//! - `views`: the incident-evidence and ceasefire-violation views over HTTP.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -88,6 +89,16 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// The incident-evidence and ceasefire-violation views, over HTTP, with
+    /// many sites and incidents loaded.
+    Views {
+        /// Sites, and as many incidents.
+        #[arg(long, default_value_t = 100_000)]
+        objects: usize,
+        /// Evidence queries, spread over the incidents.
+        #[arg(long, default_value_t = 200)]
+        queries: usize,
+    },
     /// Audit speed: every hash, signature and checkpoint of a generated log.
     Audit {
         #[arg(long, default_value_t = 200_000)]
@@ -102,6 +113,7 @@ pub async fn run(cmd: BenchCommand) -> Result<()> {
         BenchCommand::Proof { entries, proofs } => bench_proof(entries, proofs),
         BenchCommand::Audit { entries } => bench_audit(entries).await,
         BenchCommand::Fold { entries } => bench_fold(entries),
+        BenchCommand::Views { objects, queries } => bench_views(objects, queries).await,
         BenchCommand::Deconflict { sites, polygons, short_queries, long_queries, postgres, seed } => {
             let opts = corridor_geo_bench::DeconflictOpts {
                 sites,
@@ -640,4 +652,92 @@ async fn movement_http(data: Synthetic) -> Result<()> {
 
 fn rng_angle(i: usize) -> f64 {
     (i as f64 * 2.399_963) % std::f64::consts::TAU
+}
+
+/// Incidents and sites for the view benchmark: random points over lon 35-48,
+/// lat 29-37, an incident and a site at each of `n` places; one ceasefire
+/// whose area is a 1-degree square in the middle, and one with no area.
+fn views_data(n: usize) -> Vec<(usize, &'static str, String, Value)> {
+    let mut rng = Lcg(11);
+    let mut place = || (35.0 + rng.unit() * 13.0, 29.0 + rng.unit() * 8.0);
+    let window = json!({"from": "2026-01-01T00:00:00Z"});
+    let mut out = Vec::with_capacity(2 * n + 2);
+    for i in 0..n {
+        let (lon, lat) = place();
+        let body = json!({"name": "s", "category": "clinic", "geometry": {"type": "Point", "coordinates": [lon, lat]}, "buffer_m": 100, "window": window});
+        out.push((2, "site.notify", format!("s{i}"), body));
+    }
+    for i in 0..n {
+        let (lon, lat) = place();
+        let body = json!({"kind": "shelling", "window": {"from": "2026-06-01T00:00:00Z", "to": "2026-06-01T01:00:00Z"},
+            "geometry": {"type": "Point", "coordinates": [lon, lat]}, "precision_m": 1000,
+            "alleged_perpetrator": "force", "casualties": {"killed": {"min": 1, "max": 3}}, "sources": []});
+        out.push((2, "incident.report", format!("i{i}"), body));
+    }
+    let terms = json!(["no fire"]);
+    out.push((
+        0,
+        "agreement.declare",
+        "area".into(),
+        json!({"name": "a", "kind": "ceasefire", "parties": ["force", "agency"],
+        "geometry": square(41.5, 33.0, 0.5), "window": {"from": "2026-01-01T00:00:00Z"}, "terms": terms}),
+    ));
+    out.push((
+        0,
+        "agreement.declare",
+        "everywhere".into(),
+        json!({"name": "e", "kind": "ceasefire", "parties": ["force", "agency"],
+        "window": {"from": "2026-05-01T00:00:00Z", "to": "2026-07-01T00:00:00Z"}, "terms": terms}),
+    ));
+    out
+}
+
+/// The incident-evidence and ceasefire-violation views over HTTP, on a log
+/// of `n` sites and `n` incidents loaded through the service.
+async fn bench_views(n: usize, queries: usize) -> Result<()> {
+    println!("bench views: {n} sites and {n} incidents loaded; machine: {}", machine());
+    let (_tmp, dir) = temp_log().await?;
+    let ops = dir.operator_key()?;
+    let (force, force_body) = party("force", "armed_force", 2)?;
+    let (agency, agency_body) = party("agency", "agency", 3)?;
+    let keys = [ops.clone(), force, agency];
+    {
+        let (service, _lock) = dir.open_service()?;
+        for (id, body) in [("r-force", force_body), ("r-agency", agency_body)] {
+            service.submit(&signed_bytes(&ops, "party.register", id, &body)).await?;
+        }
+        let data = views_data(n);
+        let bodies: Vec<Vec<u8>> =
+            data.par_iter().map(|(k, kind, id, body)| signed_bytes(&keys[*k], kind, id, body)).collect();
+        append_all(&service, bodies).await?;
+    }
+    let (mut child, url) = spawn_server(&dir.root).await?;
+    let client = reqwest::Client::new();
+    let mut lat = Vec::with_capacity(queries);
+    for q in 0..queries {
+        let i = q * n.max(1) / queries.max(1);
+        let t = Instant::now();
+        let resp = client.get(format!("{url}/v1/incidents/agency/i{i}/evidence")).send().await?;
+        let body = resp.error_for_status()?.bytes().await?;
+        lat.push(t.elapsed());
+        std::hint::black_box(body);
+    }
+    report_latencies("GET incident evidence (sites and movements within reach)", lat);
+    for agreement in ["area", "everywhere"] {
+        let mut lat = Vec::with_capacity(20);
+        let mut inside = 0;
+        for _ in 0..20 {
+            let t = Instant::now();
+            let resp = client.get(format!("{url}/v1/agreements/ops/{agreement}/violations")).send().await?;
+            let v: Value = resp.error_for_status()?.json().await?;
+            lat.push(t.elapsed());
+            inside = v["incidents"].as_array().map_or(0, Vec::len);
+        }
+        report_latencies(
+            &format!("GET violations of agreement {agreement:?} ({inside} incidents inside)"),
+            lat,
+        );
+    }
+    child.kill().await.ok();
+    Ok(())
 }
