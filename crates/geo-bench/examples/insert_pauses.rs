@@ -1,8 +1,8 @@
 //! Inserts objects one at a time, as the fold does, and reports the longest
 //! pauses: the cost of keeping the packed index up to date.
 //! `cargo run --release -p corridor-geo-bench --example insert_pauses -- [sites]`
-use corridor_geo::{IndexedObject, ObjectKind, SpatioTemporalIndex};
-use corridor_geo_bench::data::{sites_and_polygons, Generator};
+use corridor_geo::SpatioTemporalIndex;
+use corridor_geo_bench::data::{indexed, sites_and_polygons, Generator};
 use std::time::Instant;
 
 fn main() -> anyhow::Result<()> {
@@ -13,15 +13,9 @@ fn main() -> anyhow::Result<()> {
     let mut pauses_us: Vec<u128> = Vec::with_capacity(items.len());
     let started = Instant::now();
     for item in &items {
-        let kind = if item.geometry.kind() == corridor_geo::GeometryKind::Point {
-            ObjectKind::Site
-        } else {
-            ObjectKind::Zone
-        };
-        let object =
-            IndexedObject { kind, geometry: item.geometry.clone(), window: item.window, reach_m: 0.0 };
+        let (id, object) = indexed(item);
         let t = Instant::now();
-        index.insert(item.id, object);
+        index.insert(id, object);
         pauses_us.push(t.elapsed().as_micros());
     }
     let total = started.elapsed();

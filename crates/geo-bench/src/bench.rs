@@ -5,9 +5,9 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
-use corridor_geo::{Geometry, IndexedObject, ObjectKind, SpatioTemporalIndex, Window};
+use corridor_geo::{Geometry, SpatioTemporalIndex, Window};
 
-use crate::data::{sites_and_polygons, Generator, Item, HOUR_US};
+use crate::data::{sites_and_polygons, Generator, HOUR_US};
 use crate::oracle::THRESHOLD_SLACK_M;
 use crate::pg::{PostGis, DEFAULT_CONNINFO};
 
@@ -64,7 +64,7 @@ fn run_scenario(opts: &DeconflictOpts, sites: usize) -> Result<()> {
 
     let rss_before = resident_bytes();
     let started = Instant::now();
-    let index = SpatioTemporalIndex::from_objects(items.iter().map(to_indexed));
+    let index = SpatioTemporalIndex::from_objects(items.iter().map(crate::data::indexed));
     let build = started.elapsed();
     let index_bytes = resident_bytes().saturating_sub(rss_before);
     let per_million = index_bytes as f64 / items.len() as f64 * 1e6 / (1 << 20) as f64;
@@ -98,18 +98,8 @@ fn run_scenario(opts: &DeconflictOpts, sites: usize) -> Result<()> {
     dropped
 }
 
-fn to_indexed(item: &Item) -> (u32, IndexedObject) {
-    let kind = if item.geometry.kind() == corridor_geo::GeometryKind::Point {
-        ObjectKind::Site
-    } else {
-        ObjectKind::Zone
-    };
-    let object = IndexedObject { kind, geometry: item.geometry.clone(), window: item.window, reach_m: 0.0 };
-    (item.id, object)
-}
-
 fn measure(
-    index: &SpatioTemporalIndex<u32>,
+    index: &SpatioTemporalIndex<u32, crate::data::Layer>,
     pg: &mut PostGis,
     routes: &[Geometry],
     windows: &[Window],

@@ -25,6 +25,27 @@ pub struct Item {
     pub window: Window,
 }
 
+/// The benchmark's two kinds of object: points (sites) and areas (polygons).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layer {
+    Point,
+    Area,
+}
+
+impl corridor_geo::Kind for Layer {
+    fn ordinal(self) -> u8 {
+        self as u8
+    }
+}
+
+/// An item as the index holds it.
+pub fn indexed(item: &Item) -> (u32, corridor_geo::IndexedObject<Layer>) {
+    let kind =
+        if item.geometry.kind() == corridor_geo::GeometryKind::Point { Layer::Point } else { Layer::Area };
+    let geometry = std::sync::Arc::new(item.geometry.clone());
+    (item.id, corridor_geo::IndexedObject { kind, geometry, window: item.window, reach_m: 0.0 })
+}
+
 /// Deterministic generator of geometries and windows.
 #[derive(Debug)]
 pub struct Generator {

@@ -9,7 +9,7 @@
 //! either end, where a wrong comparison would show.
 
 use anyhow::Result;
-use corridor_geo::{distance_m, Geometry, IndexedObject, ObjectKind, Position, SpatioTemporalIndex, Window};
+use corridor_geo::{distance_m, Geometry, Position, SpatioTemporalIndex, Window};
 use rand::Rng;
 
 use crate::data::{Generator, Item, HOUR_US};
@@ -58,15 +58,7 @@ struct Case {
 pub fn run_oracle(opts: &OracleOpts, schema: &str) -> Result<OracleReport> {
     let mut gen = Generator::new(opts.seed);
     let items = objects(&mut gen, opts);
-    let index = SpatioTemporalIndex::from_objects(items.iter().map(|i| {
-        let o = IndexedObject {
-            kind: ObjectKind::Site,
-            geometry: i.geometry.clone(),
-            window: i.window,
-            reach_m: 0.0,
-        };
-        (i.id, o)
-    }));
+    let index = SpatioTemporalIndex::from_objects(items.iter().map(crate::data::indexed));
     let (mut pg, _) = PostGis::load(&opts.conninfo, schema, &items)?;
     let outcome = compare_all(&mut gen, opts, &items, &index, &mut pg);
     let dropped = pg.drop();
@@ -79,7 +71,7 @@ fn compare_all(
     gen: &mut Generator,
     opts: &OracleOpts,
     items: &[Item],
-    index: &SpatioTemporalIndex<u32>,
+    index: &SpatioTemporalIndex<u32, crate::data::Layer>,
     pg: &mut PostGis,
 ) -> Result<OracleReport> {
     let mut report = OracleReport::default();

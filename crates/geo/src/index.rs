@@ -1,4 +1,5 @@
-//! The spatio-temporal index over sites, zones, operations and movements.
+//! The spatio-temporal index: "every object within `d` of a geometry during a
+//! window", for objects keyed and classified by the caller.
 //!
 //! Objects are broken into small pieces before they enter the R-tree: each
 //! point, each run of [`CHUNK_EDGES`] edges of a line or ring, and one
@@ -26,6 +27,8 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::marker::PhantomData;
+use std::sync::Arc;
 
 use rstar::{RStarInsertionStrategy, RTree, RTreeObject, RTreeParams, AABB};
 
@@ -48,54 +51,77 @@ const REPACK_MIN_PIECES: usize = 4_096;
 /// Marks the piece that stands for a polygon's interior.
 const INTERIOR: u32 = u32::MAX;
 
-/// What an indexed object is; queries may select kinds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ObjectKind {
-    Site,
-    Zone,
-    Operation,
-    Movement,
+/// The caller's classification of its objects (the index gives kinds no
+/// meaning of its own): a query selects the kinds it wants, and objects of
+/// other kinds are never measured.
+pub trait Kind: Copy + Eq + std::fmt::Debug {
+    /// A number below 32, distinct for each kind.
+    fn ordinal(self) -> u8;
 }
 
-impl ObjectKind {
-    fn bit(self) -> u8 {
-        1 << self as u8
-    }
+fn kind_bit<C: Kind>(kind: C) -> u32 {
+    debug_assert!(kind.ordinal() < 32, "kind ordinals are below 32");
+    1 << (kind.ordinal() & 31)
 }
 
-/// A set of object kinds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct KindSet(u8);
+/// A set of the caller's kinds.
+pub struct KindSet<C> {
+    bits: u32,
+    kind: PhantomData<fn() -> C>,
+}
 
-impl KindSet {
-    pub const ALL: KindSet = KindSet(0b1111);
-
-    pub fn only(kind: ObjectKind) -> Self {
-        KindSet(kind.bit())
-    }
-
-    pub fn with(self, kind: ObjectKind) -> Self {
-        KindSet(self.0 | kind.bit())
-    }
-
-    pub fn contains(self, kind: ObjectKind) -> bool {
-        self.0 & kind.bit() != 0
+impl<C> Clone for KindSet<C> {
+    fn clone(&self) -> Self {
+        *self
     }
 }
 
-/// An object as the index keeps it.
+impl<C> Copy for KindSet<C> {}
+
+impl<C> PartialEq for KindSet<C> {
+    fn eq(&self, other: &Self) -> bool {
+        self.bits == other.bits
+    }
+}
+
+impl<C> Eq for KindSet<C> {}
+
+impl<C> std::fmt::Debug for KindSet<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "KindSet({:#b})", self.bits)
+    }
+}
+
+impl<C: Kind> KindSet<C> {
+    /// Every kind.
+    pub const ALL: Self = KindSet { bits: u32::MAX, kind: PhantomData };
+
+    pub fn only(kind: C) -> Self {
+        KindSet { bits: kind_bit(kind), kind: PhantomData }
+    }
+
+    pub fn with(self, kind: C) -> Self {
+        KindSet { bits: self.bits | kind_bit(kind), kind: PhantomData }
+    }
+
+    pub fn contains(self, kind: C) -> bool {
+        self.bits & kind_bit(kind) != 0
+    }
+}
+
+/// An object as the index keeps it. The geometry is shared with the caller,
+/// which need not hold a second copy.
 #[derive(Debug, Clone, PartialEq)]
-pub struct IndexedObject {
-    pub kind: ObjectKind,
-    pub geometry: Geometry,
+pub struct IndexedObject<C> {
+    pub kind: C,
+    pub geometry: Arc<Geometry>,
     pub window: Window,
-    /// Distance the object adds to every query distance (a site's buffer,
-    /// an operation's standoff, a movement's corridor); negative or
-    /// non-finite values count as zero.
+    /// Distance the object adds to every query distance (for example a
+    /// buffer around it); negative or non-finite values count as zero.
     pub reach_m: f64,
 }
 
-impl IndexedObject {
+impl<C> IndexedObject<C> {
     fn reach(&self) -> f64 {
         if self.reach_m.is_finite() && self.reach_m > 0.0 {
             self.reach_m
@@ -108,11 +134,11 @@ impl IndexedObject {
 /// "Every object of these kinds within `distance_m` (plus the object's
 /// reach) of `geometry` whose window overlaps `window`."
 #[derive(Debug, Clone, Copy)]
-pub struct Query<'a> {
+pub struct Query<'a, C> {
     pub geometry: &'a Geometry,
     pub distance_m: f64,
     pub window: Window,
-    pub kinds: KindSet,
+    pub kinds: KindSet<C>,
 }
 
 /// Wider nodes than rstar's default (6): a bulk-loaded tree of small boxes
@@ -218,7 +244,7 @@ fn for_each_piece(geometry: &Geometry, chunk: usize, grow_rad: f64, mut f: impl 
     }
 }
 
-fn object_entries(slot: u32, object: &IndexedObject, out: &mut Vec<Entry>) {
+fn object_entries<C>(slot: u32, object: &IndexedObject<C>, out: &mut Vec<Entry>) {
     let grow = if object.reach() > 0.0 { search_angle(object.reach()) } else { 0.0 };
     for_each_piece(&object.geometry, CHUNK_EDGES, grow, |piece, b| {
         out.push(Entry { min: [b.min_lon, b.min_lat], max: [b.max_lon, b.max_lat], slot, piece });
@@ -265,22 +291,23 @@ struct Candidate {
 }
 
 #[derive(Debug, Clone)]
-struct Slot<K> {
+struct Slot<K, C> {
     key: K,
-    object: IndexedObject,
+    object: IndexedObject<C>,
     /// Whether the object's pieces are in the packed tree (else the dynamic one).
     packed: bool,
 }
 
-/// The index, keyed by the caller's object references.
+/// The index, keyed by the caller's keys `K`, its objects classified by the
+/// caller's kinds `C`.
 #[derive(Debug, Clone)]
-pub struct SpatioTemporalIndex<K> {
+pub struct SpatioTemporalIndex<K, C> {
     packed: PackedTree<PackedPiece>,
     /// Pieces inserted since the last repack.
     dynamic: RTree<Entry, Params>,
     /// Packed pieces whose object was removed.
     dead_pieces: usize,
-    slots: Vec<Option<Slot<K>>>,
+    slots: Vec<Option<Slot<K, C>>>,
     /// Slots free for reuse.
     free: Vec<u32>,
     /// Emptied slots that packed pieces still name; free after a repack.
@@ -289,13 +316,13 @@ pub struct SpatioTemporalIndex<K> {
     repack_min_pieces: usize,
 }
 
-impl<K: Clone + Eq + Hash> Default for SpatioTemporalIndex<K> {
+impl<K: Clone + Eq + Hash, C: Kind> Default for SpatioTemporalIndex<K, C> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<K: Clone + Eq + Hash> SpatioTemporalIndex<K> {
+impl<K: Clone + Eq + Hash, C: Kind> SpatioTemporalIndex<K, C> {
     pub fn new() -> Self {
         Self {
             packed: PackedTree::default(),
@@ -311,7 +338,7 @@ impl<K: Clone + Eq + Hash> SpatioTemporalIndex<K> {
 
     /// Builds the index in one pass (much faster than repeated inserts). A
     /// repeated key keeps its last object.
-    pub fn from_objects(objects: impl IntoIterator<Item = (K, IndexedObject)>) -> Self {
+    pub fn from_objects(objects: impl IntoIterator<Item = (K, IndexedObject<C>)>) -> Self {
         let mut index = Self::new();
         for (key, object) in objects {
             match index.by_key.get(&key) {
@@ -369,13 +396,13 @@ impl<K: Clone + Eq + Hash> SpatioTemporalIndex<K> {
         self.by_key.is_empty()
     }
 
-    pub fn get(&self, key: &K) -> Option<&IndexedObject> {
+    pub fn get(&self, key: &K) -> Option<&IndexedObject<C>> {
         let slot = *self.by_key.get(key)?;
         self.slots[slot as usize].as_ref().map(|s| &s.object)
     }
 
     /// Adds an object, replacing (and returning) any under the same key.
-    pub fn insert(&mut self, key: K, object: IndexedObject) -> Option<IndexedObject> {
+    pub fn insert(&mut self, key: K, object: IndexedObject<C>) -> Option<IndexedObject<C>> {
         let previous = self.remove(&key);
         let slot = match self.free.pop() {
             Some(slot) => slot,
@@ -395,7 +422,7 @@ impl<K: Clone + Eq + Hash> SpatioTemporalIndex<K> {
         previous
     }
 
-    pub fn remove(&mut self, key: &K) -> Option<IndexedObject> {
+    pub fn remove(&mut self, key: &K) -> Option<IndexedObject<C>> {
         let slot = self.by_key.remove(key)?;
         let removed = self.slots[slot as usize].take()?;
         let mut entries = Vec::new();
@@ -416,7 +443,7 @@ impl<K: Clone + Eq + Hash> SpatioTemporalIndex<K> {
     /// Every object of the selected kinds whose window overlaps the query
     /// window and that lies within the query distance plus its own reach,
     /// in insertion-slot order.
-    pub fn query(&self, q: &Query<'_>) -> Vec<&K> {
+    pub fn query(&self, q: &Query<'_, C>) -> Vec<&K> {
         if !(q.distance_m >= 0.0 && q.distance_m.is_finite()) {
             return Vec::new();
         }
@@ -461,17 +488,11 @@ impl<K: Clone + Eq + Hash> SpatioTemporalIndex<K> {
         self.query(&Query { geometry, distance_m, window, kinds: KindSet::ALL })
     }
 
-    /// Every zone that a route's corridor crosses during `window`.
-    pub fn zones_crossed(&self, route: &Geometry, corridor_m: f64, window: Window) -> Vec<&K> {
-        let kinds = KindSet::only(ObjectKind::Zone);
-        self.query(&Query { geometry: route, distance_m: corridor_m, window, kinds })
-    }
-
     /// Learns what the pair (query piece, object piece) tells about the
     /// object; `qbox` is the query piece's grown box.
     fn examine(
         &self,
-        q: &Query<'_>,
+        q: &Query<'_, C>,
         (qpiece, qbox): (Piece, &LatLonBox),
         slot_no: u32,
         piece: Piece,

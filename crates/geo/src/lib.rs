@@ -41,5 +41,5 @@ pub use distance::{
 };
 pub use error::{GeometryError, WindowError};
 pub use geometry::{Geometry, GeometryKind, Position, MAX_VERTICES};
-pub use index::{IndexedObject, KindSet, ObjectKind, Query, SpatioTemporalIndex, CHUNK_EDGES};
+pub use index::{IndexedObject, Kind, KindSet, Query, SpatioTemporalIndex, CHUNK_EDGES};
 pub use window::Window;

@@ -19,7 +19,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::{Rejection, Stamp};
-use corridor_geo::{Geometry as Geom, IndexedObject, KindSet, ObjectKind, Query, SpatioTemporalIndex};
+use corridor_geo::{Geometry as Geom, IndexedObject, KindSet, Query, SpatioTemporalIndex};
 use corridor_statement::geometry::geometry_error_code;
 
 /// Most live objects of each kind; a bound on memory and on every scan.
@@ -30,11 +30,27 @@ pub const MAX_OBJECTS_PER_KIND: usize = 2_000_000;
 /// buffer, a movement's corridor, an operation's standoff), which the index adds
 /// to every query distance.
 #[derive(Debug, Clone, Default)]
-struct Index(SpatioTemporalIndex<ObjectRef>);
+struct Index(SpatioTemporalIndex<ObjectRef, ObjectKind>);
+
+/// The kinds of object the fold indexes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ObjectKind {
+    Site,
+    Zone,
+    Operation,
+    Movement,
+}
+
+impl corridor_geo::Kind for ObjectKind {
+    fn ordinal(self) -> u8 {
+        self as u8
+    }
+}
 
 impl Index {
     fn insert(&mut self, kind: ObjectKind, r: &ObjectRef, geometry: &Geom, window: Window, reach_m: f64) {
-        self.0.insert(r.clone(), IndexedObject { kind, geometry: geometry.clone(), window, reach_m });
+        let geometry = std::sync::Arc::new(geometry.clone());
+        self.0.insert(r.clone(), IndexedObject { kind, geometry, window, reach_m });
     }
 
     fn remove(&mut self, r: &ObjectRef) {

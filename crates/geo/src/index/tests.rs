@@ -47,21 +47,39 @@ fn window() -> impl Strategy<Value = Window> {
         .prop_filter_map("ordered", |(a, b)| Window::new(a, b).ok())
 }
 
-fn kind() -> impl Strategy<Value = ObjectKind> {
-    prop_oneof![
-        Just(ObjectKind::Site),
-        Just(ObjectKind::Zone),
-        Just(ObjectKind::Operation),
-        Just(ObjectKind::Movement)
-    ]
+/// The tests' own kinds: the index knows none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layer {
+    Point,
+    Area,
+    Path,
+    Other,
 }
 
-fn object() -> impl Strategy<Value = IndexedObject> {
-    (kind(), geometry(), window(), prop_oneof![3 => Just(0.0), 1 => 0.0..3000.0f64])
-        .prop_map(|(kind, geometry, window, reach_m)| IndexedObject { kind, geometry, window, reach_m })
+impl Kind for Layer {
+    fn ordinal(self) -> u8 {
+        self as u8
+    }
 }
 
-fn scan<'a>(objects: &'a [(u32, IndexedObject)], q: &Query<'_>) -> Vec<&'a u32> {
+type Object = IndexedObject<Layer>;
+
+fn kind() -> impl Strategy<Value = Layer> {
+    prop_oneof![Just(Layer::Point), Just(Layer::Area), Just(Layer::Path), Just(Layer::Other)]
+}
+
+fn object() -> impl Strategy<Value = Object> {
+    (kind(), geometry(), window(), prop_oneof![3 => Just(0.0), 1 => 0.0..3000.0f64]).prop_map(
+        |(kind, geometry, window, reach_m)| IndexedObject {
+            kind,
+            geometry: Arc::new(geometry),
+            window,
+            reach_m,
+        },
+    )
+}
+
+fn scan<'a>(objects: &'a [(u32, Object)], q: &Query<'_, Layer>) -> Vec<&'a u32> {
     objects
         .iter()
         .filter(|(_, o)| {
@@ -85,12 +103,12 @@ proptest! {
     fn index_agrees_with_scan(
         objects in prop::collection::vec(object(), 1..60),
         queries in prop::collection::vec((geometry(), 0.0..20_000.0f64, window()), 1..6),
-        zones_only in any::<bool>(),
+        areas_only in any::<bool>(),
     ) {
-        let objects: Vec<(u32, IndexedObject)> =
+        let objects: Vec<(u32, Object)> =
             objects.into_iter().enumerate().map(|(i, o)| (i as u32, o)).collect();
         let index = SpatioTemporalIndex::from_objects(objects.clone());
-        let kinds = if zones_only { KindSet::only(ObjectKind::Zone) } else { KindSet::ALL };
+        let kinds = if areas_only { KindSet::only(Layer::Area) } else { KindSet::ALL };
         for (g, d, w) in &queries {
             let q = Query { geometry: g, distance_m: *d, window: *w, kinds };
             prop_assert_eq!(sorted(index.query(&q)), sorted(scan(&objects, &q)));
@@ -104,7 +122,7 @@ proptest! {
         query in (geometry(), 0.0..20_000.0f64),
     ) {
         let mut index = SpatioTemporalIndex::new();
-        let mut live: Vec<(u32, IndexedObject)> = Vec::new();
+        let mut live: Vec<(u32, Object)> = Vec::new();
         for (i, o) in objects.into_iter().enumerate() {
             index.insert(i as u32, o.clone());
             live.push((i as u32, o));
@@ -128,7 +146,7 @@ proptest! {
         repack_min in 0..64usize,
         query in (geometry(), 0.0..20_000.0f64, window()),
     ) {
-        let mut live: Vec<(u32, IndexedObject)> =
+        let mut live: Vec<(u32, Object)> =
             initial.into_iter().enumerate().map(|(i, o)| (i as u32, o)).collect();
         let mut index = SpatioTemporalIndex::from_objects(live.clone()).with_repack_min(repack_min);
         let mut next_key = live.len() as u32;
@@ -156,23 +174,25 @@ proptest! {
 }
 
 #[test]
-fn route_through_zone_crosses_it() {
-    let zone = star(36.2, 33.2, 0.05, &[0.5; 8]).expect("valid zone");
+fn route_through_an_area_crosses_it_only_during_its_window_and_only_for_its_kind() {
+    let area = Arc::new(star(36.2, 33.2, 0.05, &[0.5; 8]).expect("valid area"));
     let route =
         Geometry::line_string(&[Position::new(36.0, 33.2), Position::new(36.4, 33.2)]).expect("valid route");
     let mut index = SpatioTemporalIndex::new();
     let obj = |kind| IndexedObject {
         kind,
-        geometry: zone.clone(),
+        geometry: area.clone(),
         window: Window::between(0, 10).expect("ordered"),
         reach_m: 0.0,
     };
-    index.insert("zone", obj(ObjectKind::Zone));
-    index.insert("op", obj(ObjectKind::Operation));
+    index.insert("area", obj(Layer::Area));
+    index.insert("other", obj(Layer::Other));
     let during = Window::between(5, 20).expect("ordered");
     let after = Window::between(10, 20).expect("ordered");
-    assert_eq!(index.zones_crossed(&route, 0.0, during), vec![&"zone"]);
-    assert!(index.zones_crossed(&route, 0.0, after).is_empty());
+    let areas =
+        |window| Query { geometry: &route, distance_m: 0.0, window, kinds: KindSet::only(Layer::Area) };
+    assert_eq!(index.query(&areas(during)), vec![&"area"]);
+    assert!(index.query(&areas(after)).is_empty());
     assert_eq!(index.within(&route, 0.0, during).len(), 2);
 }
 
@@ -184,8 +204,12 @@ fn long_diagonal_route_examines_only_its_strip() {
         for j in 0..100 {
             let g =
                 Geometry::point(36.0 + f64::from(i) * 0.01, 33.0 + f64::from(j) * 0.01).expect("valid point");
-            let o =
-                IndexedObject { kind: ObjectKind::Site, geometry: g, window: Window::always(), reach_m: 0.0 };
+            let o = IndexedObject {
+                kind: Layer::Point,
+                geometry: Arc::new(g),
+                window: Window::always(),
+                reach_m: 0.0,
+            };
             objects.push((i * 100 + j, o));
         }
     }
