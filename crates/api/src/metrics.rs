@@ -7,9 +7,15 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use corridor_service::{Service, COMMIT_BUCKETS_US};
 
+/// Prometheus metrics (text exposition format 0.0.4).
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Metrics", body = String, content_type = "text/plain")))]
 pub async fn render(State(svc): State<Service>) -> Response {
     let m = svc.metrics();
-    let size = svc.log_info().await.size;
+    let size = match svc.log_info().await {
+        Ok(info) => info.size,
+        Err(e) => return crate::problem::Problem::from(e).into_response(),
+    };
     let mut out = String::new();
     let _ = writeln!(out, "# HELP corridor_submissions_total Submissions by outcome.");
     let _ = writeln!(out, "# TYPE corridor_submissions_total counter");

@@ -5,17 +5,23 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use corridor_service::{QueryError, SubmitError};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 /// Seconds a client should wait before retrying after pushback.
 pub const RETRY_AFTER_S: u32 = 1;
 
-#[derive(Debug, Clone, Serialize)]
+/// An RFC 9457 problem detail (`application/problem+json`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Problem {
+    /// `/problems/<code>`.
     #[serde(rename = "type")]
     pub kind: String,
+    /// The HTTP status's reason phrase.
     pub title: String,
     pub status: u16,
+    /// For people.
     pub detail: String,
+    /// Stable and machine-readable: clients switch on it.
     pub code: String,
 }
 

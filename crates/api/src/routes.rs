@@ -1,5 +1,8 @@
-//! Request handlers.
+//! Request handlers. Each parses its request, asks the [`Service`], and
+//! presents the answer through the DTOs of [`crate::dto`]; each carries its
+//! part of the OpenAPI document (`#[utoipa::path]`).
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::time::Duration;
 
@@ -15,13 +18,30 @@ use corridor_statement::ObjectRef;
 use corridor_tlog::TilePath;
 use futures_util::Stream;
 use futures_util::StreamExt as _;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use tokio_stream::wrappers::BroadcastStream;
+use utoipa::IntoParams;
 
+use crate::dto::access::{
+    AgreementCollection, AgreementFeature, ConflictView, ConflictsPage, MovementCollection, MovementFeature,
+    MovementView, OperationCollection, OperationFeature, SiteCollection, SiteFeature, ZoneCollection,
+    ZoneFeature,
+};
+use crate::dto::accountability::{
+    ClaimView, ClaimsPage, ConsignmentReconciliation, ConsignmentsPage, DistributionsPage, EvidenceView,
+    IncidentCollection, ViolationsView,
+};
+use crate::dto::events::{EntryEvent, NoticeEvent};
+use crate::dto::log::{
+    ConsistencyProof, EntryView, InclusionProof, LogInfo, MessageView, MessagesPage, Parties, PartyView,
+    Receipt, StateDigest,
+};
+use crate::dto::statement::Envelope;
+use crate::dto::{b64, Health};
 use crate::problem::Problem;
 
 type ApiResult = Result<Response, Problem>;
+type Params = Query<HashMap<String, String>>;
 
 /// Full tiles and bundles never change: cache them for a year.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -29,7 +49,7 @@ const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 const SHORT: &str = "public, max-age=5";
 const NO_STORE: &str = "no-store";
 
-fn bad_request(detail: impl Into<String>) -> Problem {
+pub(crate) fn bad_request(detail: impl Into<String>) -> Problem {
     Problem::new(StatusCode::BAD_REQUEST, "bad_request", detail)
 }
 
@@ -38,6 +58,27 @@ fn with_cache(mut resp: Response, policy: &'static str) -> Response {
     resp
 }
 
+fn json<T: Serialize>(body: &T) -> Response {
+    Json(body).into_response()
+}
+
+pub(crate) fn geojson<T: Serialize>(body: &T) -> Response {
+    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    ([(header::CONTENT_TYPE, "application/geo+json")], bytes).into_response()
+}
+
+/// Submit one signed statement: a DSSE envelope (brief §4).
+#[utoipa::path(post, path = "/v1/statements", tag = "log",
+    request_body(content = Envelope, description = "A DSSE envelope whose payload is a statement"),
+    responses(
+        (status = 201, description = "Logged: the receipt", body = Receipt),
+        (status = 200, description = "Already logged (the same envelope): the original receipt", body = Receipt),
+        (status = 400, description = "Malformed or invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Unknown or revoked key, bad signature, not authorized", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Conflicts with the log (duplicate id, already ended, exists)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Too large", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Refers to something unknown, or a limit is reached", body = Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn submit(State(svc): State<Service>, body: Body) -> ApiResult {
     let limit = svc.limits().max_body_bytes;
     let bytes = to_bytes(body, limit).await.map_err(|_| {
@@ -51,15 +92,26 @@ pub async fn submit(State(svc): State<Service>, body: Body) -> ApiResult {
         Submitted::Created(r) => (StatusCode::CREATED, r),
         Submitted::Existing(r) => (StatusCode::OK, r),
     };
-    Ok(with_cache((status, Json(receipt)).into_response(), NO_STORE))
+    Ok(with_cache((status, Json(Receipt::from(&receipt))).into_response(), NO_STORE))
 }
 
-pub async fn checkpoint(State(svc): State<Service>) -> Response {
-    let note = svc.checkpoint_note().await;
+/// The latest signed checkpoint (C2SP tlog-checkpoint, a signed note).
+#[utoipa::path(get, path = "/checkpoint", tag = "c2sp",
+    responses((status = 200, description = "The checkpoint note", body = String, content_type = "text/plain")))]
+pub async fn checkpoint(State(svc): State<Service>) -> ApiResult {
+    let note = svc.checkpoint_note().await?;
     let resp = ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], note).into_response();
-    with_cache(resp, NO_STORE)
+    Ok(with_cache(resp, NO_STORE))
 }
 
+/// A hash tile or entry bundle (C2SP tlog-tiles v0.1): `tile/<L>/<N>[.p/<W>]`
+/// and `tile/entries/<N>[.p/<W>]`.
+#[utoipa::path(get, path = "/tile/{path}", tag = "c2sp",
+    params(("path" = String, Path, description = "The tile path after /tile/")),
+    responses(
+        (status = 200, description = "Tile bytes", body = Vec<u8>, content_type = "application/octet-stream"),
+        (status = 404, description = "No such tile at the current size", body = Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn tile(State(svc): State<Service>, Path(path): Path<String>) -> ApiResult {
     let tile = TilePath::parse(&path)
         .map_err(|_| Problem::new(StatusCode::NOT_FOUND, "not_found", "not a tile path"))?;
@@ -69,76 +121,149 @@ pub async fn tile(State(svc): State<Service>, Path(path): Path<String>) -> ApiRe
     Ok(with_cache(resp, if tile.width.is_none() { IMMUTABLE } else { SHORT }))
 }
 
-pub async fn log_info(State(svc): State<Service>) -> Response {
-    with_cache(Json(svc.log_info().await).into_response(), NO_STORE)
+/// The log's origin, verifier key, size and checkpoint.
+#[utoipa::path(get, path = "/v1/log", tag = "log", responses((status = 200, body = LogInfo)))]
+pub async fn log_info(State(svc): State<Service>) -> ApiResult {
+    Ok(with_cache(json(&LogInfo::from(svc.log_info().await?)), NO_STORE))
 }
 
 fn parse_index(text: &str) -> Result<u64, Problem> {
     text.parse().map_err(|_| bad_request(format!("{text:?} is not an entry index")))
 }
 
+/// One entry: its bytes, leaf hash, envelope and statement.
+#[utoipa::path(get, path = "/v1/entries/{index}", tag = "log",
+    params(("index" = u64, Path, description = "The entry's index")),
+    responses(
+        (status = 200, body = EntryView),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn entry(State(svc): State<Service>, Path(index): Path<String>) -> ApiResult {
-    let view = svc.entry(parse_index(&index)?).await?;
-    Ok(with_cache(Json(view).into_response(), IMMUTABLE))
+    let stored = svc.entry(parse_index(&index)?).await?;
+    let view = EntryView::new(&stored).ok_or_else(|| {
+        Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "storage_error", "unreadable entry")
+    })?;
+    Ok(with_cache(json(&view), IMMUTABLE))
 }
 
+/// The receipt an entry was given, reproduced exactly.
+#[utoipa::path(get, path = "/v1/receipts/{index}", tag = "log",
+    params(("index" = u64, Path, description = "The entry's index")),
+    responses(
+        (status = 200, body = Receipt),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn receipt(State(svc): State<Service>, Path(index): Path<String>) -> ApiResult {
     let r = svc.receipt(parse_index(&index)?).await?;
-    Ok(with_cache(Json(r).into_response(), IMMUTABLE))
+    Ok(with_cache(json(&Receipt::from(&r)), IMMUTABLE))
 }
 
 /// Query strings are parsed by hand so that a bad value gets problem+json.
-fn query_u64(params: &std::collections::HashMap<String, String>, name: &str) -> Result<Option<u64>, Problem> {
+fn query_u64(params: &HashMap<String, String>, name: &str) -> Result<Option<u64>, Problem> {
     params
         .get(name)
         .map(|v| v.parse().map_err(|_| bad_request(format!("{name}={v:?} is not a non-negative integer"))))
         .transpose()
 }
 
-type Params = Query<std::collections::HashMap<String, String>>;
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct InclusionQuery {
+    /// The entry's index.
+    index: u64,
+    /// The tree size (default: the current one).
+    size: Option<u64>,
+}
 
+/// An RFC 6962 inclusion proof.
+#[utoipa::path(get, path = "/v1/proofs/inclusion", tag = "log", params(InclusionQuery),
+    responses((status = 200, body = InclusionProof), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn inclusion(State(svc): State<Service>, Query(q): Params) -> ApiResult {
     let index = query_u64(&q, "index")?.ok_or_else(|| bad_request("index is required"))?;
     let (size, proof) = svc.inclusion_proof(index, query_u64(&q, "size")?).await?;
-    Ok(Json(json!({"index": index, "size": size, "proof": proof})).into_response())
+    Ok(json(&InclusionProof { index, size, proof: proof.iter().map(|h| b64(h)).collect() }))
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct ConsistencyQuery {
+    /// The older tree size.
+    from: u64,
+    /// The newer tree size (default: the current one).
+    to: Option<u64>,
+}
+
+/// An RFC 6962 consistency proof.
+#[utoipa::path(get, path = "/v1/proofs/consistency", tag = "log", params(ConsistencyQuery),
+    responses((status = 200, body = ConsistencyProof), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn consistency(State(svc): State<Service>, Query(q): Params) -> ApiResult {
     let from = query_u64(&q, "from")?.ok_or_else(|| bad_request("from is required"))?;
     let (to, proof) = svc.consistency_proof(from, query_u64(&q, "to")?).await?;
-    Ok(Json(json!({"from": from, "to": to, "proof": proof})).into_response())
+    Ok(json(&ConsistencyProof { from, to, proof: proof.iter().map(|h| b64(h)).collect() }))
 }
 
-pub async fn parties(State(svc): State<Service>) -> Response {
-    Json(json!({"parties": svc.parties().await})).into_response()
+/// Registered parties and their keys.
+#[utoipa::path(get, path = "/v1/parties", tag = "log", responses((status = 200, body = Parties)))]
+pub async fn parties(State(svc): State<Service>) -> ApiResult {
+    let parties = svc.read(|v| v.parties().map(PartyView::from).collect()).await?;
+    Ok(json(&Parties { parties }))
 }
 
+/// `limit=` as every listing reads it ([`corridor_service::Limits::page_limit`]).
+fn page_limit(svc: &Service, q: &HashMap<String, String>) -> Result<usize, Problem> {
+    Ok(svc.limits().page_limit(query_u64(q, "limit")?)?)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct MessagesQuery {
+    /// The addressee's party id.
+    to: String,
+    /// Messages after this entry index (a page's `next_after`).
+    after: Option<u64>,
+    /// 1 to the page limit (1,000); 100 when not given.
+    limit: Option<u64>,
+}
+
+/// Messages addressed to a party, oldest first, with acknowledgements.
+#[utoipa::path(get, path = "/v1/messages", tag = "access", params(MessagesQuery),
+    responses((status = 200, body = MessagesPage), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn messages(State(svc): State<Service>, Query(q): Params) -> ApiResult {
     let to = q.get("to").ok_or_else(|| bad_request("to=PARTY is required"))?;
-    let after = query_u64(&q, "after")?;
-    let max = svc.limits().max_page;
-    let limit = query_u64(&q, "limit")?.map_or(100, |l| l as usize);
-    if limit == 0 || limit > max {
-        return Err(bad_request(format!("limit must be 1..={max}")));
-    }
-    let items = svc.messages_to(to, after, limit).await;
-    let next = (items.len() == limit).then(|| items.last().map(|m| m.index)).flatten();
-    Ok(Json(json!({"messages": items, "next_after": next})).into_response())
+    let (after, limit) = (query_u64(&q, "after")?, page_limit(&svc, &q)?);
+    let page = svc
+        .read(|v| {
+            let page = v.messages_to(to, after, limit);
+            let messages = page.items.iter().map(|(m, acks)| MessageView::new(m, acks)).collect();
+            MessagesPage { messages, next_after: page.next_after }
+        })
+        .await?;
+    Ok(json(&page))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct EventsQuery {
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct EventsQuery {
+    /// Only this party's filings, and the notices addressed to it.
     party: Option<String>,
 }
 
-/// Server-sent events, after each entry is durable: `entry` for every accepted
-/// entry (or, with `party=`, those the party filed), and `conflict` / `clearance`
-/// notices addressed to that party.
+/// Server-sent events after each durable entry: `entry` (the party's filings,
+/// or all without `party=`), and `conflict` / `clearance` notices addressed to
+/// the party. Each event's data is JSON: `EntryEvent` or `NoticeEvent`.
+#[utoipa::path(get, path = "/v1/events", tag = "log", params(EventsQuery),
+    responses((status = 200, description = "An event stream", content_type = "text/event-stream", body = String)))]
 pub async fn events(
     State(svc): State<Service>,
-    Query(q): Query<EventsQuery>,
+    Query(q): Query<HashMap<String, String>>,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
-    let party = q.party;
+    let party = q.get("party").cloned();
     // A subscriber that falls behind the event buffer misses events (it can
     // re-read state); it never makes the server buffer without bound.
     let stream = BroadcastStream::new(svc.subscribe())
@@ -152,23 +277,31 @@ pub async fn events(
 
 fn sse_events(ev: &corridor_service::Event, party: Option<&str>) -> Vec<Result<SseEvent, Infallible>> {
     let mut out = Vec::new();
+    fn data<T: Serialize>(v: &T) -> String {
+        serde_json::to_string(v).unwrap_or_default()
+    }
     if party.is_none_or(|p| p == ev.issuer) {
-        let data = json!({"index": ev.index, "type": ev.kind, "issuer": ev.issuer, "id": ev.id});
-        out.push(Ok(SseEvent::default().event("entry").id(ev.index.to_string()).data(data.to_string())));
+        let entry = EntryEvent::from(ev);
+        out.push(Ok(SseEvent::default().event("entry").id(ev.index.to_string()).data(data(&entry))));
     }
     for n in ev.notices.iter().filter(|n| party.is_some_and(|p| p == n.party)) {
-        let data = json!({"index": ev.index, "subject": n.subject, "detail": n.detail});
-        out.push(Ok(SseEvent::default().event(n.kind).id(ev.index.to_string()).data(data.to_string())));
+        let (name, notice) = NoticeEvent::new(ev.index, n);
+        out.push(Ok(SseEvent::default().event(name).id(ev.index.to_string()).data(data(&notice))));
     }
     out
 }
 
+/// Liveness.
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = Health)))]
 pub async fn healthz() -> Response {
-    Json(json!({"status": "ok"})).into_response()
+    json(&Health { status: "ok".into() })
 }
 
+/// This document.
+#[utoipa::path(get, path = "/openapi.json", tag = "operations",
+    responses((status = 200, description = "The OpenAPI 3.1 document", body = Object)))]
 pub async fn openapi() -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], crate::OPENAPI_JSON).into_response()
+    ([(header::CONTENT_TYPE, "application/json")], crate::openapi::document()).into_response()
 }
 
 pub async fn not_found() -> Problem {
@@ -199,18 +332,26 @@ pub async fn console_or_not_found(
     resp
 }
 
-/// `limit=`: 100 unless given, never above the service's page limit.
-fn page_limit(svc: &Service, q: &std::collections::HashMap<String, String>) -> Result<usize, Problem> {
-    let max = svc.limits().max_page;
-    let limit = query_u64(q, "limit")?.map_or(100, |l| l as usize);
-    if limit == 0 || limit > max {
-        return Err(bad_request(format!("limit must be 1..={max}")));
-    }
-    Ok(limit)
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct ListQuery {
+    /// `min_lon,min_lat,max_lon,max_lat`: objects whose positions' box meets it.
+    bbox: Option<String>,
+    /// RFC 3339 UTC: the record as it was then (filed by then, valid then, not yet withdrawn).
+    at: Option<String>,
+    /// Objects that concern this party.
+    party: Option<String>,
+    /// `active` or `withdrawn` (zones, sites, operations); a clearance status (movements).
+    status: Option<String>,
+    /// Objects after this reference (a page's `next_after`).
+    after: Option<String>,
+    /// 1 to the page limit (1,000); 100 when not given.
+    limit: Option<u64>,
 }
 
 /// Parses the listing filters shared by every spatial collection.
-fn filter(svc: &Service, q: &std::collections::HashMap<String, String>) -> Result<Filter, Problem> {
+fn filter(svc: &Service, q: &HashMap<String, String>) -> Result<Filter, Problem> {
     let bbox = q
         .get("bbox")
         .map(|b| {
@@ -222,62 +363,134 @@ fn filter(svc: &Service, q: &std::collections::HashMap<String, String>) -> Resul
         .get("at")
         .map(|t| parse_utc_us(t).ok_or_else(|| bad_request(format!("at={t:?} is not an RFC 3339 UTC time"))))
         .transpose()?;
-    let after = q
-        .get("after")
-        .map(|a| ObjectRef::parse(a).ok_or_else(|| bad_request(format!("after={a:?} is not issuer/id"))))
-        .transpose()?;
+    let after = q.get("after").map(|a| parse_ref("after", a)).transpose()?;
     let limit = page_limit(svc, q)?;
     Ok(Filter { bbox, at_us, party: q.get("party").cloned(), status: q.get("status").cloned(), after, limit })
 }
 
-fn geojson(v: Value) -> Response {
-    ([(header::CONTENT_TYPE, "application/geo+json")], v.to_string()).into_response()
+fn parse_ref(name: &str, text: &str) -> Result<ObjectRef, Problem> {
+    ObjectRef::parse(text).ok_or_else(|| bad_request(format!("{name}={text:?} is not issuer/id")))
 }
 
+/// Zones of control as a GeoJSON FeatureCollection.
+#[utoipa::path(get, path = "/v1/zones", tag = "access", params(ListQuery),
+    responses((status = 200, body = ZoneCollection, content_type = "application/geo+json"), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn zones(State(svc): State<Service>, Query(q): Params) -> ApiResult {
-    Ok(geojson(svc.zones(&filter(&svc, &q)?).await))
+    let f = filter(&svc, &q)?;
+    Ok(geojson(&svc.read(|v| ZoneCollection::new(v.zones(&f), ZoneFeature::from)).await?))
 }
 
+/// Notified sites as a GeoJSON FeatureCollection.
+#[utoipa::path(get, path = "/v1/sites", tag = "access", params(ListQuery),
+    responses((status = 200, body = SiteCollection, content_type = "application/geo+json"), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn sites(State(svc): State<Service>, Query(q): Params) -> ApiResult {
-    Ok(geojson(svc.sites(&filter(&svc, &q)?).await))
+    let f = filter(&svc, &q)?;
+    Ok(geojson(&svc.read(|v| SiteCollection::new(v.sites(&f), SiteFeature::from)).await?))
 }
 
+/// Movements with their clearance, as a GeoJSON FeatureCollection.
+#[utoipa::path(get, path = "/v1/movements", tag = "access", params(ListQuery),
+    responses((status = 200, body = MovementCollection, content_type = "application/geo+json"), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn movements(State(svc): State<Service>, Query(q): Params) -> ApiResult {
-    Ok(geojson(svc.movements(&filter(&svc, &q)?).await))
+    let f = filter(&svc, &q)?;
+    let body = svc
+        .read(|v| {
+            let now = v.movements_now_us(&f);
+            MovementCollection::new(v.movements(&f), |m| MovementFeature::new(m, now))
+        })
+        .await?;
+    Ok(geojson(&body))
 }
 
+/// Areas of operation as a GeoJSON FeatureCollection.
+#[utoipa::path(get, path = "/v1/operations", tag = "access", params(ListQuery),
+    responses((status = 200, body = OperationCollection, content_type = "application/geo+json"), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn operations(State(svc): State<Service>, Query(q): Params) -> ApiResult {
-    Ok(geojson(svc.operations(&filter(&svc, &q)?).await))
+    let f = filter(&svc, &q)?;
+    Ok(geojson(&svc.read(|v| OperationCollection::new(v.operations(&f), OperationFeature::from)).await?))
 }
 
+/// Agreements as a GeoJSON FeatureCollection (an agreement without an area has `null` geometry).
+#[utoipa::path(get, path = "/v1/agreements", tag = "access", params(ListQuery),
+    responses((status = 200, body = AgreementCollection, content_type = "application/geo+json"), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn agreements(State(svc): State<Service>, Query(q): Params) -> ApiResult {
-    Ok(geojson(svc.agreements(&filter(&svc, &q)?).await))
-}
-
-pub async fn movement(State(svc): State<Service>, Path((issuer, id)): Path<(String, String)>) -> ApiResult {
-    let r =
-        ObjectRef::parse(&format!("{issuer}/{id}")).ok_or_else(|| bad_request("not a movement reference"))?;
-    Ok(Json(svc.movement(&r).await?).into_response())
-}
-
-pub async fn conflicts(State(svc): State<Service>, Query(q): Params) -> ApiResult {
-    let after = query_u64(&q, "after")?.unwrap_or(0) as usize;
-    let limit = query_u64(&q, "limit")?.map_or(100, |l| l as usize);
-    Ok(Json(svc.conflicts(q.get("party").map(String::as_str), after, limit).await).into_response())
-}
-
-/// The state digest: equal on every replica that folded the same log. It walks
-/// the whole state, so it is for verification, not for polling.
-pub async fn state_digest(State(svc): State<Service>) -> Response {
-    let (size, digest) = svc.state_digest_at().await;
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    Json(json!({"size": size, "digest": hex})).into_response()
+    let f = filter(&svc, &q)?;
+    Ok(geojson(&svc.read(|v| AgreementCollection::new(v.agreements(&f), AgreementFeature::from)).await?))
 }
 
 fn object_ref(issuer: &str, id: &str) -> Result<ObjectRef, Problem> {
     ObjectRef::parse(&format!("{issuer}/{id}")).ok_or_else(|| bad_request("not an issuer/id reference"))
 }
 
+/// One movement with its clearance: status and required approvers with their clocks.
+#[utoipa::path(get, path = "/v1/movements/{issuer}/{id}", tag = "access",
+    params(("issuer" = String, Path), ("id" = String, Path)),
+    responses(
+        (status = 200, body = MovementView),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn movement(State(svc): State<Service>, Path((issuer, id)): Path<(String, String)>) -> ApiResult {
+    let r = object_ref(&issuer, &id).map_err(|_| bad_request("not a movement reference"))?;
+    let view = svc.read(|v| v.movement(&r).map(|m| MovementView::new(m, v.now_us))).await??;
+    Ok(json(&view))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct ConflictsQuery {
+    /// Conflicts shown to this party.
+    party: Option<String>,
+    /// Conflicts after this one (a page's `next_after`).
+    after: Option<u64>,
+    /// 1 to the page limit (1,000); 100 when not given.
+    limit: Option<u64>,
+}
+
+/// Conflicts of operations with sites, movements and agreed corridors, oldest first.
+#[utoipa::path(get, path = "/v1/conflicts", tag = "access", params(ConflictsQuery),
+    responses((status = 200, body = ConflictsPage), (status = 400, body = Problem, content_type = "application/problem+json")))]
+pub async fn conflicts(State(svc): State<Service>, Query(q): Params) -> ApiResult {
+    let (after, limit) = (query_u64(&q, "after")?, page_limit(&svc, &q)?);
+    let party = q.get("party").map(String::as_str);
+    let page = svc
+        .read(|v| {
+            let page = v.conflicts(party, after, limit);
+            ConflictsPage {
+                conflicts: page.items.into_iter().map(ConflictView::from).collect(),
+                next_after: page.next_after,
+            }
+        })
+        .await?;
+    Ok(json(&page))
+}
+
+/// The state digest and the log size it is for: equal on every replica that
+/// folded the same log. It walks the whole state: for verification, not polling.
+#[utoipa::path(get, path = "/v1/state/digest", tag = "log", responses((status = 200, body = StateDigest)))]
+pub async fn state_digest(State(svc): State<Service>) -> ApiResult {
+    let (size, digest) = svc.state_digest_at().await?;
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    Ok(json(&StateDigest { size, digest: hex }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct ToleranceQuery {
+    /// The unaccounted fraction beyond which an item is flagged, 0 to 1 (default 0.02).
+    tolerance: Option<f64>,
+}
+
+/// Custody reconciliation of a consignment per item.
+#[utoipa::path(get, path = "/v1/consignments/{id}", tag = "accountability",
+    params(("id" = String, Path, description = "The consignment id"), ToleranceQuery),
+    responses(
+        (status = 200, body = ConsignmentReconciliation),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn consignment(State(svc): State<Service>, Path(id): Path<String>, Query(q): Params) -> ApiResult {
     let tolerance = match q.get("tolerance") {
         Some(t) => t
@@ -287,62 +500,120 @@ pub async fn consignment(State(svc): State<Service>, Path(id): Path<String>, Que
             .ok_or_else(|| bad_request("tolerance is a fraction in 0..=1"))?,
         None => corridor_service::DEFAULT_TOLERANCE,
     };
-    Ok(Json(svc.consignment(&id, tolerance).await?).into_response())
+    let view =
+        svc.read(|v| v.consignment(&id, tolerance).map(|c| ConsignmentReconciliation::from(&c))).await??;
+    Ok(json(&view))
 }
 
-/// Rounds are free text, so the cursor is the round itself.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct DistributionsQuery {
+    /// Only this round.
+    round: Option<String>,
+    /// Rounds after this one (a page's `next_after`).
+    after: Option<String>,
+    /// Rounds per page: 1 to the page limit (1,000); 100 when not given.
+    limit: Option<u64>,
+}
+
+/// Distribution reports and, per round and item, per-person quantities by
+/// site against plan, a page of rounds at a time.
+#[utoipa::path(get, path = "/v1/distributions", tag = "accountability", params(DistributionsQuery),
+    responses((status = 200, body = DistributionsPage), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn distributions(State(svc): State<Service>, Query(q): Params) -> ApiResult {
     let limit = page_limit(&svc, &q)?;
     let (round, after) = (q.get("round").map(String::as_str), q.get("after").map(String::as_str));
-    Ok(Json(svc.distributions(round, after, limit).await).into_response())
+    Ok(json(&svc.read(|v| DistributionsPage::new(v.distributions(round, after, limit))).await?))
 }
 
+/// Incidents as GeoJSON with casualty ranges, the latest grade, and range totals over the page.
+#[utoipa::path(get, path = "/v1/incidents", tag = "accountability", params(ListQuery),
+    responses((status = 200, body = IncidentCollection, content_type = "application/geo+json"), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn incidents(State(svc): State<Service>, Query(q): Params) -> ApiResult {
     let f = filter(&svc, &q)?;
-    Ok(geojson(svc.incidents(f.party.as_deref(), f.after.as_ref(), f.limit).await))
+    let body = svc
+        .read(|v| IncidentCollection::from(&v.incidents(f.party.as_deref(), f.after.as_ref(), f.limit)))
+        .await?;
+    Ok(geojson(&body))
 }
 
+/// Notified sites and movements within reach of an incident, with when they
+/// were notified and who acknowledged them.
+#[utoipa::path(get, path = "/v1/incidents/{issuer}/{id}/evidence", tag = "accountability",
+    params(("issuer" = String, Path), ("id" = String, Path)),
+    responses(
+        (status = 200, body = EvidenceView),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn incident_evidence(
     State(svc): State<Service>,
     Path((issuer, id)): Path<(String, String)>,
 ) -> ApiResult {
-    Ok(Json(svc.incident_evidence(&object_ref(&issuer, &id)?).await?).into_response())
+    let r = object_ref(&issuer, &id)?;
+    Ok(json(&svc.read(|v| v.incident_evidence(&r).map(|e| EvidenceView::from(&e))).await??))
 }
 
+/// Incidents inside an agreement's area and window, tallied by alleged
+/// perpetrator × occurrence grade and by reporting party.
+#[utoipa::path(get, path = "/v1/agreements/{issuer}/{id}/violations", tag = "accountability",
+    params(("issuer" = String, Path), ("id" = String, Path)),
+    responses(
+        (status = 200, body = ViolationsView),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn violations(State(svc): State<Service>, Path((issuer, id)): Path<(String, String)>) -> ApiResult {
-    Ok(Json(svc.violations(&object_ref(&issuer, &id)?).await?).into_response())
+    let r = object_ref(&issuer, &id)?;
+    Ok(json(&svc.read(|v| v.violations(&r).map(|x| ViolationsView::from(&x))).await??))
 }
 
+/// Claims with their linked evidence, in reference order, a page at a time.
+#[utoipa::path(get, path = "/v1/claims", tag = "accountability", params(ListQuery),
+    responses((status = 200, body = ClaimsPage), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn claims(State(svc): State<Service>, Query(q): Params) -> ApiResult {
     let f = filter(&svc, &q)?;
-    Ok(Json(svc.claims(f.after.as_ref(), f.limit).await).into_response())
+    let page = svc
+        .read(|v| {
+            let page = v.claims(f.after.as_ref(), f.limit);
+            ClaimsPage {
+                claims: page.items.into_iter().map(ClaimView::from).collect(),
+                next_after: page.next_after,
+            }
+        })
+        .await?;
+    Ok(json(&page))
 }
 
-/// Consignment ids are free text, so the cursor is the id itself.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct ConsignmentsQuery {
+    /// Consignments after this id (a page's `next_after`).
+    after: Option<String>,
+    /// 1 to the page limit (1,000); 100 when not given.
+    limit: Option<u64>,
+}
+
+/// Consignments with their number of hand-offs and the latest one, in id order.
+#[utoipa::path(get, path = "/v1/consignments", tag = "accountability", params(ConsignmentsQuery),
+    responses((status = 200, body = ConsignmentsPage), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn consignments(State(svc): State<Service>, Query(q): Params) -> ApiResult {
     let limit = page_limit(&svc, &q)?;
-    Ok(Json(svc.consignments(q.get("after").map(String::as_str), limit).await).into_response())
+    let after = q.get("after").map(String::as_str);
+    Ok(json(&svc.read(|v| ConsignmentsPage::new(v.consignments(after, limit))).await?))
 }
 
+/// A public claim with its linked evidence: supports, contradicts, context.
+#[utoipa::path(get, path = "/v1/claims/{issuer}/{id}", tag = "accountability",
+    params(("issuer" = String, Path), ("id" = String, Path)),
+    responses(
+        (status = 200, body = ClaimView),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn claim(State(svc): State<Service>, Path((issuer, id)): Path<(String, String)>) -> ApiResult {
-    Ok(Json(svc.claim(&object_ref(&issuer, &id)?).await?).into_response())
-}
-
-/// `/v1/export/{kind}.csv` (CSV with an HXL hashtag row) or `.geojson`.
-pub async fn export(State(svc): State<Service>, Path(file): Path<String>) -> ApiResult {
-    let not_found = || {
-        Problem::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            "export sites, movements, incidents or distributions as .csv or .geojson",
-        )
-    };
-    let (kind, format) = file.rsplit_once('.').ok_or_else(not_found)?;
-    let kind = corridor_service::ExportKind::parse(kind).ok_or_else(not_found)?;
-    match format {
-        "csv" => Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], svc.export_csv(kind).await?)
-            .into_response()),
-        "geojson" => Ok(geojson(svc.export_geojson(kind).await?)),
-        _ => Err(not_found()),
-    }
+    let r = object_ref(&issuer, &id)?;
+    Ok(json(&svc.read(|v| v.claim(&r).map(ClaimView::from)).await??))
 }

@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use corridor_note::SignerKey;
 use corridor_service::{Service, Submitted};
 use serde_json::{json, Value};
@@ -60,7 +60,7 @@ async fn load(dir: &DataDir) -> Result<()> {
     for (signers, kind, id, body) in accountability_scenario(now_us, last_us) {
         file(&service, &keys, &signers, kind, id, body).await?;
     }
-    eprintln!("demo: exercise scenario loaded ({} entries)", service.log_info().await.size);
+    eprintln!("demo: exercise scenario loaded ({} entries)", service.log_info().await?.size);
     Ok(())
 }
 
@@ -81,9 +81,7 @@ async fn file(
     }
     let envelope = sign_statement_by(&signing, kind, id, body)?;
     match service.submit(&serde_json::to_vec(&envelope)?).await {
-        Ok(Submitted::Created(r) | Submitted::Existing(r)) => {
-            corridor_statement::timefmt::parse_utc_us(&r.sequenced_at).context("receipt time")
-        }
+        Ok(Submitted::Created(r) | Submitted::Existing(r)) => Ok(r.sequenced_at_us),
         Err(e) => bail!("scenario statement {id} refused: {e} ({})", e.code()),
     }
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use corridor_note::SignerKey;
-use corridor_statement::{sign, Envelope, SignedEnvelope, Statement};
+use corridor_statement::{sign, CanonicalEnvelope, Envelope, SignedEnvelope, Statement};
 use serde_json::{json, Value};
 
 use crate::client;
@@ -51,7 +51,7 @@ pub fn sign_statement_by(keys: &[&SignerKey], kind: &str, id: &str, body: Value)
     let bytes = serde_json::to_vec(&statement)?;
     Statement::from_json(&bytes).map_err(|e| anyhow::anyhow!("{} ({})", e, e.code()))?;
     let envelope = sign(&bytes, keys);
-    let entry_len = envelope.entry_len();
+    let entry_len = CanonicalEnvelope::of(&envelope).entry_len();
     if entry_len > corridor_statement::MAX_ENTRY_BYTES {
         bail!("statement too large: the entry would be {entry_len} bytes (limit 65,535) (too_large)");
     }
@@ -103,5 +103,5 @@ pub async fn submit_direct(dir: &DataDir, envelope: &Envelope) -> Result<Value> 
         Ok(corridor_service::Submitted::Created(r) | corridor_service::Submitted::Existing(r)) => r,
         Err(e) => bail!("refused: {e} ({})", e.code()),
     };
-    Ok(serde_json::to_value(receipt)?)
+    Ok(serde_json::to_value(corridor_api::dto::log::Receipt::from(&receipt))?)
 }

@@ -45,12 +45,22 @@ pub async fn serve(data: &Path, listen: &str) -> Result<()> {
     let listener =
         tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
     let addr = listener.local_addr()?;
-    let info = service.log_info().await;
+    let info = service.log_info().await?;
     eprintln!("corridor: log {} ({} entries), vkey {}", config.origin, info.size, info.vkey);
     println!("listening on http://{addr}");
-    corridor_api::serve(listener, router, &limits, shutdown_signal()).await?;
-    Ok(())
+    tokio::select! {
+        served = corridor_api::serve(listener, router, &limits, shutdown_signal()) => Ok(served?),
+        fatal = service.failed() => {
+            // Memory may be ahead of disk: exit now, and let the restart
+            // recover exactly what is durable (see ARCHITECTURE.md, Durability).
+            eprintln!("corridor: {fatal}; exiting so that a restart recovers the durable log");
+            std::process::exit(EXIT_FATAL)
+        }
+    }
 }
+
+/// The exit code after the sequencer stopped on a failed commit (EX_SOFTWARE).
+pub const EXIT_FATAL: i32 = 70;
 
 /// The console's files: built into the binary, or read from
 /// `CORRIDOR_CONSOLE_DIR` at request time while working on the console.

@@ -14,7 +14,7 @@ pub enum SubmitError {
     Rejected(#[from] Rejection),
     #[error("the submission pool is full; retry shortly")]
     Busy,
-    #[error("the sequencer has stopped")]
+    #[error("the sequencer has stopped; retry shortly")]
     Stopped,
     #[error(transparent)]
     Query(#[from] QueryError),
@@ -43,6 +43,8 @@ pub enum QueryError {
     Busy,
     #[error("storage failed: {0}")]
     Store(String),
+    #[error("the service has stopped after a failed commit; retry shortly")]
+    Unavailable,
 }
 
 impl QueryError {
@@ -52,6 +54,7 @@ impl QueryError {
             Self::BadRequest(_) => "bad_request",
             Self::Busy => "busy",
             Self::Store(_) => "storage_error",
+            Self::Unavailable => "unavailable",
         }
     }
 }
@@ -69,8 +72,20 @@ impl From<StoreError> for QueryError {
 pub enum StartError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("the stored log does not replay: {0}")]
+    Replay(#[from] crate::replay::ReplayError),
     #[error("checkpoint check failed: {0}")]
     Checkpoint(String),
     #[error("could not start the sequencer thread: {0}")]
     Thread(#[from] std::io::Error),
+}
+
+/// Why the sequencer stopped. Memory may be ahead of disk: the process must
+/// restart, and recovery then reads exactly what is durable.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum FatalError {
+    #[error("the durable commit failed (the batch may or may not be on disk): {0}")]
+    Commit(StoreError),
+    #[error("the checkpoint could not be signed: {0}")]
+    Checkpoint(String),
 }

@@ -1,8 +1,9 @@
 //! The service: everything between an HTTP request and the store.
 //!
 //! Life of a statement (see ARCHITECTURE.md):
-//! 1. [`Service::submit`] parses the envelope, checks sizes, looks up the signers'
-//!    keys under a brief read lock, verifies the signatures outside it, and puts
+//! 1. [`Service::submit`] parses the envelope once (statement, geometry,
+//!    references, canonical JSON), checks sizes, looks up the signers' keys
+//!    under a brief read lock, verifies the signatures outside it, and puts
 //!    the submission in the bounded pool — or answers `Busy` when the pool is full.
 //! 2. The sequencer thread ([`sequencer`]) takes everything waiting (up to a batch
 //!    limit), stamps one `sequenced_at`, folds each entry into the state (which may
@@ -11,38 +12,45 @@
 //!    lock, so no reader ever sees an entry that is not yet durable.
 //! 3. Only then are receipts sent and events published.
 //!
-//! If the durable write fails, memory is ahead of disk; the sequencer stops the
-//! process rather than serve a state that a restart would not reproduce.
+//! If the durable write fails, memory is ahead of disk: the sequencer marks
+//! the service failed (every later request is refused as unavailable, so no
+//! reader sees what a restart would not reproduce), stops, and reports the
+//! failure through [`Service::failed`]; the binary then exits, and a restart
+//! recovers exactly the durable log.
+//!
+//! Reads go through [`Service::read`], which lends the published state to a
+//! closure under the read lock; the views ([`View`]) answer with borrowed
+//! domain records, and the API presents them.
 
 mod access_views;
 mod accountability_views;
 mod clock;
 mod error;
-mod export;
 mod limits;
 mod metrics;
 mod paging;
 mod queries;
 mod receipt;
+pub mod replay;
 mod sequencer;
 
 use std::sync::Arc;
 
 use corridor_note::{SignerKey, VerifierKey};
-use corridor_state::{EntryContext, State};
-use corridor_statement::{parse_entry, Envelope, SignedEnvelope, MAX_ENTRY_BYTES};
-use corridor_store::{LogReader, LogWriter, StoreError};
-use corridor_tlog::{leaf_hash, Checkpoint, SignedCheckpoint, Tree};
-use tokio::sync::{broadcast, mpsc, oneshot, RwLock};
+use corridor_state::State;
+use corridor_statement::{CanonicalEnvelope, SignedEnvelope};
+use corridor_store::{LogReader, LogWriter};
+use corridor_tlog::{Checkpoint, SignedCheckpoint, Tree};
+use tokio::sync::{broadcast, mpsc, oneshot, watch, RwLock};
 
-pub use access_views::Filter;
-pub use accountability_views::DEFAULT_TOLERANCE;
-pub use clock::{Clock, SystemClock};
-pub use error::{QueryError, StartError, SubmitError};
-pub use export::{ExportKind, MAX_EXPORT_ROWS};
+pub use access_views::{Filter, MAX_EXPORT_ROWS};
+pub use accountability_views::{ConsignmentView, IncidentPage, ItemShares, RoundShares, DEFAULT_TOLERANCE};
+pub use clock::{Clock, Stopwatch, SystemClock};
+pub use error::{FatalError, QueryError, StartError, SubmitError};
 pub use limits::Limits;
 pub use metrics::{Metrics, MetricsSnapshot, COMMIT_BUCKETS_US};
-pub use queries::{EntryView, LogInfo, MessageView};
+pub use paging::Page;
+pub use queries::{EntryView, LogInfo};
 pub use receipt::Receipt;
 
 /// What readers see: only ever durable data.
@@ -51,6 +59,19 @@ pub(crate) struct Published {
     pub state: State,
     pub tree: Tree,
     pub checkpoint: SignedCheckpoint,
+    /// Set when a durable commit failed: memory may be ahead of disk, so
+    /// nothing here may be shown again.
+    pub failed: bool,
+}
+
+/// A read of the published state, lent to a closure by [`Service::read`].
+#[derive(Debug, Clone, Copy)]
+pub struct View<'a> {
+    pub state: &'a State,
+    /// "Now", from the service's clock, for views that depend on it (waiting
+    /// clocks, expiry).
+    pub now_us: i64,
+    pub limits: &'a Limits,
 }
 
 /// An accepted entry, as pushed to subscribers after its batch is durable, with
@@ -58,15 +79,16 @@ pub(crate) struct Published {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     pub index: u64,
-    pub kind: String,
+    pub kind: corridor_statement::StatementType,
     pub issuer: String,
     pub id: String,
     pub notices: Vec<corridor_state::Notice>,
 }
 
-/// A submission waiting in the pool.
+/// A submission waiting in the pool: parsed, signatures verified.
 pub(crate) struct Submission {
     signed: SignedEnvelope,
+    canonical: CanonicalEnvelope,
     reply: oneshot::Sender<Result<Outcome, SubmitError>>,
 }
 
@@ -94,6 +116,8 @@ pub(crate) struct Inner {
     events: broadcast::Sender<Event>,
     /// "Now" for views (waiting clocks, expiry); the sequencer has its own handle.
     clock: Arc<dyn Clock>,
+    /// The sequencer's fatal error, once it has stopped.
+    fatal: watch::Sender<Option<FatalError>>,
 }
 
 /// A handle on the running service; cheap to clone.
@@ -109,12 +133,7 @@ impl std::fmt::Debug for Service {
 }
 
 impl Service {
-    /// Recovers the log from the store and starts the sequencer.
-    ///
-    /// Recovery replays every committed entry: it recomputes each leaf hash, folds
-    /// the state, rebuilds the tree, and checks that the latest stored checkpoint
-    /// is signed by `log_key` and commits to exactly the recomputed tree. So the
-    /// first checkpoint after a restart extends every checkpoint published before.
+    /// Recovers the log from the store ([`replay::recover`]) and starts the sequencer.
     pub fn start(
         writer: Box<dyn LogWriter>,
         reader: Arc<dyn LogReader>,
@@ -135,7 +154,12 @@ impl Service {
         clock: Arc<dyn Clock>,
         limits: Limits,
     ) -> Result<(Self, sequencer::Sequencer), StartError> {
-        let published = recover(reader.as_ref(), &log_key)?;
+        let recovered = replay::recover(reader.as_ref(), &log_key.verifier())?;
+        let checkpoint = match recovered.checkpoint {
+            Some(cp) => cp,
+            None => empty_checkpoint(&log_key)?,
+        };
+        let published = Published { state: recovered.state, tree: recovered.tree, checkpoint, failed: false };
         let last_at_us = published.state.last_sequenced_at_us();
         let (pool_tx, rx) = mpsc::channel(limits.pool_capacity);
         let (events, _) = broadcast::channel(limits.event_buffer);
@@ -148,6 +172,7 @@ impl Service {
             metrics: Metrics::default(),
             events,
             clock: clock.clone(),
+            fatal: watch::channel(None).0,
         });
         let inner_weak = Arc::downgrade(&inner);
         let sequencer = sequencer::Sequencer { inner: inner_weak, rx, writer, log_key, clock, last_at_us };
@@ -171,6 +196,38 @@ impl Service {
         self.inner.events.subscribe()
     }
 
+    /// Resolves when the sequencer has stopped on a fatal error (a durable
+    /// commit failed): the process should then exit, and its restart recover
+    /// the durable log. Never resolves otherwise.
+    pub async fn failed(&self) -> FatalError {
+        let mut rx = self.inner.fatal.subscribe();
+        loop {
+            if let Some(e) = rx.borrow_and_update().clone() {
+                return e;
+            }
+            if rx.changed().await.is_err() {
+                return std::future::pending().await;
+            }
+        }
+    }
+
+    /// Lends the published state to `f`, under the read lock; refused once
+    /// the service has failed.
+    pub async fn read<T>(&self, f: impl FnOnce(View<'_>) -> T) -> Result<T, QueryError> {
+        let now_us = self.inner.clock.now_us();
+        let published = self.published().await?;
+        Ok(f(View { state: &published.state, now_us, limits: &self.inner.limits }))
+    }
+
+    /// The published data, unless the service has failed.
+    async fn published(&self) -> Result<tokio::sync::RwLockReadGuard<'_, Published>, QueryError> {
+        let published = self.inner.published.read().await;
+        if published.failed {
+            return Err(QueryError::Unavailable);
+        }
+        Ok(published)
+    }
+
     /// Submits one DSSE envelope (JSON bytes).
     pub async fn submit(&self, body: &[u8]) -> Result<Submitted, SubmitError> {
         let result = self.submit_inner(body).await;
@@ -182,16 +239,10 @@ impl Service {
         if body.len() > self.inner.limits.max_body_bytes {
             return Err(SubmitError::TooLarge(body.len()));
         }
-        let envelope = Envelope::from_json(body)?;
-        let entry_len = envelope.entry_len();
-        if entry_len > MAX_ENTRY_BYTES {
-            return Err(SubmitError::TooLarge(entry_len));
-        }
-        let signed = SignedEnvelope::from_envelope(envelope)?;
+        let (signed, canonical) = SignedEnvelope::from_json(body)?;
         let keys = {
-            let published = self.inner.published.read().await;
-            let st = &signed.statement;
-            if let Some(rec) = published.state.statement(&st.issuer, &st.id) {
+            let published = self.published().await?;
+            if let Some(rec) = published.state.statement(&signed.statement.reference) {
                 return self.existing(&published, rec, &signed);
             }
             signed.signers().map(|k| published.state.key_for(k, &signed)).collect::<Vec<_>>()
@@ -199,7 +250,7 @@ impl Service {
         let mut keys = keys.into_iter();
         signed.verify(|_| keys.next().flatten())?;
         let (reply, rx) = oneshot::channel();
-        self.inner.pool.try_send(Submission { signed, reply }).map_err(|e| match e {
+        self.inner.pool.try_send(Submission { signed, canonical, reply }).map_err(|e| match e {
             mpsc::error::TrySendError::Full(_) => SubmitError::Busy,
             mpsc::error::TrySendError::Closed(_) => SubmitError::Stopped,
         })?;
@@ -216,7 +267,7 @@ impl Service {
         rec: corridor_state::StatementRecord,
         signed: &SignedEnvelope,
     ) -> Result<Submitted, SubmitError> {
-        if rec.envelope_digest != corridor_state::envelope_digest(signed) {
+        if rec.envelope_digest != signed.digest {
             return Err(SubmitError::Rejected(corridor_state::Rejection::DuplicateId { index: rec.index }));
         }
         Ok(Submitted::Existing(receipt::original(self.inner.reader.as_ref(), &published.tree, rec.index)?))
@@ -224,45 +275,9 @@ impl Service {
 
     /// The receipt an entry was given when it was logged, reproduced exactly.
     pub async fn receipt(&self, index: u64) -> Result<Receipt, QueryError> {
-        let published = self.inner.published.read().await;
+        let published = self.published().await?;
         receipt::original(self.inner.reader.as_ref(), &published.tree, index)
     }
-}
-
-/// Rebuilds the tree and the state from the store (see [`Service::start`]).
-fn recover(reader: &dyn LogReader, log_key: &SignerKey) -> Result<Published, StartError> {
-    let mut state = State::new();
-    let mut tree = Tree::new();
-    reader.scan(0, &mut |e| {
-        let corrupt = |why: String| StoreError::Corrupt(format!("entry {}: {why}", e.index));
-        if leaf_hash(&e.bytes) != e.leaf_hash {
-            return Err(corrupt("stored leaf hash does not match the entry".into()));
-        }
-        let entry = parse_entry(&e.bytes).map_err(|err| corrupt(err.to_string()))?;
-        let signed = SignedEnvelope::from_envelope(entry.envelope).map_err(|err| corrupt(err.to_string()))?;
-        let ctx = EntryContext { index: e.index, sequenced_at_us: entry.sequenced_at_us, signed: &signed };
-        state.apply(ctx).map_err(|err| corrupt(format!("the fold rejects it: {err}")))?;
-        tree.push(e.leaf_hash);
-        Ok(())
-    })?;
-    let checkpoint = match reader.latest_checkpoint()? {
-        Some(stored) => {
-            let signed = SignedCheckpoint::open(&stored.note, &log_key.verifier())
-                .map_err(|e| StartError::Checkpoint(e.to_string()))?;
-            let cp = &signed.checkpoint;
-            if cp.size != tree.size() || Some(cp.root) != tree.root(cp.size).ok() {
-                return Err(StartError::Checkpoint(format!(
-                    "latest checkpoint (size {}) does not commit to the {} stored entries",
-                    cp.size,
-                    tree.size()
-                )));
-            }
-            signed
-        }
-        None if tree.size() == 0 => empty_checkpoint(log_key)?,
-        None => return Err(StartError::Checkpoint("entries are stored without a checkpoint".into())),
-    };
-    Ok(Published { state, tree, checkpoint })
 }
 
 fn empty_checkpoint(log_key: &SignerKey) -> Result<SignedCheckpoint, StartError> {

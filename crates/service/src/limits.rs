@@ -32,3 +32,15 @@ impl Default for Limits {
         }
     }
 }
+
+impl Limits {
+    /// The page size a listing uses: `requested`, or the default page when
+    /// not given; refused unless it is 1..=`max_page` (see [`crate::paging`]).
+    pub fn page_limit(&self, requested: Option<u64>) -> Result<usize, crate::QueryError> {
+        let limit = requested.unwrap_or(crate::paging::DEFAULT_PAGE as u64);
+        if limit == 0 || limit > self.max_page as u64 {
+            return Err(crate::QueryError::BadRequest(format!("limit must be 1..={}", self.max_page)));
+        }
+        Ok(limit as usize)
+    }
+}

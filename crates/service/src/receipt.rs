@@ -4,22 +4,22 @@
 //! A receipt is a function of (index, the checkpoint of the entry's batch), both
 //! durable, so the receipt for a resubmission is the original one, byte for byte.
 
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine as _;
-use corridor_statement::{parse_entry, timefmt::format_ms};
+use corridor_statement::parse_entry;
 use corridor_store::LogReader;
 use corridor_tlog::{format_tlog_proof, Hash, Tree};
-use serde::{Deserialize, Serialize};
 
 use crate::error::QueryError;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Receipt {
     pub index: u64,
-    pub leaf_hash: String,
-    pub sequenced_at: String,
+    pub leaf_hash: Hash,
+    /// Microseconds, whole milliseconds as the entry records them.
+    pub sequenced_at_us: i64,
+    /// The signed checkpoint note the proof is against.
     pub checkpoint: String,
-    pub inclusion_proof: Vec<String>,
+    pub inclusion_proof: Vec<Hash>,
+    /// The same proof as C2SP tlog-proof text, with the checkpoint.
     pub tlog_proof: String,
 }
 
@@ -31,15 +31,15 @@ pub(crate) fn build(
     size: u64,
     note: &str,
 ) -> Result<Receipt, QueryError> {
-    let leaf: Hash = tree.leaf(index).ok_or_else(|| QueryError::NotFound(format!("no entry {index}")))?;
+    let leaf_hash = tree.leaf(index).ok_or_else(|| QueryError::NotFound(format!("no entry {index}")))?;
     let proof = tree.inclusion_proof(index, size).map_err(|e| QueryError::BadRequest(e.to_string()))?;
     Ok(Receipt {
         index,
-        leaf_hash: B64.encode(leaf),
-        sequenced_at: format_ms(sequenced_at_us),
+        leaf_hash,
+        sequenced_at_us: sequenced_at_us.div_euclid(1_000) * 1_000,
         checkpoint: note.to_owned(),
-        inclusion_proof: proof.iter().map(|h| B64.encode(h)).collect(),
         tlog_proof: format_tlog_proof(index, &proof, note),
+        inclusion_proof: proof,
     })
 }
 

@@ -14,20 +14,26 @@
 //!    the batch on disk at restart, and recovery re-derives the same tree, state
 //!    and checkpoint from it.
 //!
-//! If step 2 fails without a crash, memory is ahead of disk: the process exits
-//! so that a restart recovers exactly the durable state.
+//! If step 2 fails without a crash, memory is ahead of disk, and whether the
+//! batch reached the disk is unknown (the store may have committed and then
+//! failed to say so). The sequencer then marks the published data failed
+//! before releasing the lock, so no reader sees it; answers the batch's
+//! submitters `unavailable` (no receipt: they retry, and a retry after the
+//! restart gets the original receipt if the batch was durable after all);
+//! stops taking submissions; and reports a [`FatalError`] that the binary
+//! turns into an exit. It never exits the process itself.
 
 use std::sync::{Arc, Weak};
-use std::time::Instant;
 
 use corridor_note::SignerKey;
-use corridor_state::{EntryContext, Notice, Rejection};
+use corridor_state::{LoggedEntry, Notice, Rejection};
 use corridor_statement::build_entry;
 use corridor_store::{LogWriter, NewEntry, StoredCheckpoint};
 use corridor_tlog::{leaf_hash, Checkpoint, SignedCheckpoint};
 use tokio::sync::mpsc;
 
-use crate::error::SubmitError;
+use crate::clock::Stopwatch;
+use crate::error::{FatalError, SubmitError};
 use crate::receipt;
 use crate::{Clock, Event, Inner, Outcome, Published, Submission};
 
@@ -67,7 +73,16 @@ impl Sequencer {
                 }
             }
             let Some(inner) = self.inner.upgrade() else { return };
-            self.commit_batch(&inner, std::mem::take(&mut batch));
+            if let Err(fatal) = self.commit_batch(&inner, std::mem::take(&mut batch)) {
+                tracing::error!(%fatal, "the sequencer stops; a restart recovers the durable log");
+                // Whoever is still waiting in the pool is told to retry.
+                self.rx.close();
+                while let Ok(s) = self.rx.try_recv() {
+                    let _ = s.reply.send(Err(SubmitError::Stopped));
+                }
+                inner.fatal.send_replace(Some(fatal));
+                return;
+            }
         }
     }
 
@@ -79,7 +94,7 @@ impl Sequencer {
         self.last_at_us
     }
 
-    fn commit_batch(&mut self, inner: &Inner, batch: Vec<Submission>) {
+    fn commit_batch(&mut self, inner: &Inner, batch: Vec<Submission>) -> Result<(), FatalError> {
         let at_us = self.next_time();
         let mut published = inner.published.blocking_write();
         let start = published.tree.size();
@@ -87,18 +102,17 @@ impl Sequencer {
         let mut accepted = Vec::with_capacity(batch.len());
         for sub in batch {
             let index = start + entries.len() as u64;
-            match fold_one(&mut published, &sub, index, at_us) {
+            let event = Event {
+                index,
+                kind: sub.signed.statement.kind,
+                issuer: sub.signed.statement.issuer().to_owned(),
+                id: sub.signed.statement.id().to_owned(),
+                notices: vec![],
+            };
+            match fold_one(&mut published, sub.signed, &sub.canonical, index, at_us) {
                 Ok((entry, notices)) => {
                     entries.push(entry);
-                    let st = &sub.signed.statement;
-                    let event = Event {
-                        index,
-                        kind: st.kind.to_string(),
-                        issuer: st.issuer.clone(),
-                        id: st.id.clone(),
-                        notices,
-                    };
-                    accepted.push(Accepted { reply: sub.reply, index, event });
+                    accepted.push(Accepted { reply: sub.reply, index, event: Event { notices, ..event } });
                 }
                 Err(Rejection::Resubmission { index }) => {
                     let _ = sub.reply.send(Ok(Outcome::AlreadyLogged(index)));
@@ -109,17 +123,21 @@ impl Sequencer {
             }
         }
         if entries.is_empty() {
-            return;
+            return Ok(());
         }
-        let started = Instant::now();
+        let stopwatch = Stopwatch::start();
         let stored = match self.durable_commit(&mut published, &entries) {
             Ok(stored) => stored,
-            Err(why) => {
-                tracing::error!(%why, "durable commit failed; exiting so that restart recovers the durable log");
-                std::process::exit(70);
+            Err(fatal) => {
+                published.failed = true;
+                drop(published);
+                for a in accepted {
+                    let _ = a.reply.send(Err(SubmitError::Stopped));
+                }
+                return Err(fatal);
             }
         };
-        inner.metrics.record_batch(entries.len(), started.elapsed().as_micros() as u64);
+        inner.metrics.record_batch(entries.len(), stopwatch.elapsed_us());
         let receipts: Vec<_> = accepted
             .iter()
             .map(|a| receipt::build(&published.tree, a.index, at_us, stored.size, &stored.note))
@@ -129,6 +147,7 @@ impl Sequencer {
             let _ = a.reply.send(r.map(Outcome::Logged).map_err(SubmitError::from));
             let _ = inner.events.send(a.event);
         }
+        Ok(())
     }
 
     /// Signs the checkpoint for the extended tree and makes the batch durable.
@@ -136,13 +155,14 @@ impl Sequencer {
         &mut self,
         published: &mut Published,
         entries: &[NewEntry],
-    ) -> Result<StoredCheckpoint, String> {
+    ) -> Result<StoredCheckpoint, FatalError> {
         let size = published.tree.size();
-        let root = published.tree.root(size).map_err(|e| e.to_string())?;
+        let root = published.tree.root(size).map_err(|e| FatalError::Checkpoint(e.to_string()))?;
         let cp = Checkpoint { origin: self.log_key.name().to_owned(), size, root };
-        let signed = SignedCheckpoint::sign(cp, &self.log_key).map_err(|e| e.to_string())?;
+        let signed =
+            SignedCheckpoint::sign(cp, &self.log_key).map_err(|e| FatalError::Checkpoint(e.to_string()))?;
         let stored = StoredCheckpoint { size, note: signed.note.clone() };
-        self.writer.append(entries, &stored).map_err(|e| e.to_string())?;
+        self.writer.append(entries, &stored).map_err(FatalError::Commit)?;
         published.checkpoint = signed;
         Ok(stored)
     }
@@ -151,14 +171,13 @@ impl Sequencer {
 /// Folds one submission and extends the tree; on rejection nothing changed.
 fn fold_one(
     published: &mut Published,
-    sub: &Submission,
+    signed: corridor_statement::SignedEnvelope,
+    canonical: &corridor_statement::CanonicalEnvelope,
     index: u64,
     at_us: i64,
 ) -> Result<(NewEntry, Vec<Notice>), Rejection> {
-    let bytes =
-        build_entry(at_us, &sub.signed.envelope).map_err(|e| Rejection::InvalidBody(e.to_string()))?;
-    let ctx = EntryContext { index, sequenced_at_us: at_us, signed: &sub.signed };
-    let notices = published.state.apply(ctx)?;
+    let bytes = build_entry(at_us, canonical).map_err(|e| Rejection::InvalidBody(e.to_string()))?;
+    let notices = published.state.apply(LoggedEntry { index, sequenced_at_us: at_us, signed })?;
     let leaf = leaf_hash(&bytes);
     published.tree.push(leaf);
     Ok((NewEntry { index, leaf_hash: leaf, bytes }, notices))

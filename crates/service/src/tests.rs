@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use corridor_note::SignerKey;
-use corridor_statement::{sign, ObjectRef};
+use corridor_statement::sign;
 use corridor_tlog::{parse_tlog_proof, verify_consistency, SignedCheckpoint};
 use serde_json::json;
 
@@ -62,9 +62,9 @@ fn created(s: Submitted) -> Receipt {
 
 fn verify_receipt(r: &Receipt) {
     let proof = parse_tlog_proof(&r.tlog_proof).expect("tlog-proof parses");
-    let leaf: [u8; 32] = B64.decode(&r.leaf_hash).expect("b64").try_into().expect("32 bytes");
-    proof.verify(&leaf, &log_key().verifier()).expect("receipt verifies");
+    proof.verify(&r.leaf_hash, &log_key().verifier()).expect("receipt verifies");
     assert_eq!(proof.checkpoint, r.checkpoint);
+    assert_eq!(proof.proof, r.inclusion_proof);
 }
 
 use base64::engine::general_purpose::STANDARD as B64;
@@ -84,7 +84,7 @@ async fn receipts_verify_and_resubmissions_get_the_original() {
     }
     let reuse = envelope("message.send", "m1", json!({"to": ["ops"], "subject": "other", "text": ""}));
     assert_eq!(svc.submit(&reuse).await.unwrap_err().code(), "duplicate_id");
-    assert_eq!(svc.log_info().await.size, 3, "refusals changed nothing");
+    assert_eq!(svc.log_info().await.expect("log").size, 3, "refusals changed nothing");
 }
 
 #[tokio::test]
@@ -92,7 +92,7 @@ async fn bad_input_changes_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
     let svc = open(dir.path(), Limits::default());
     created(svc.submit(&genesis()).await.expect("genesis"));
-    let before = (svc.log_info().await.checkpoint, svc.state_digest().await);
+    let before = (svc.log_info().await.expect("log").checkpoint, svc.state_digest().await.expect("digest"));
     let impostor = SignerKey::from_seed("ops", [2; 32]).expect("name");
     let st = json!({"type": "message.send", "issuer": "ops", "id": "x", "issued_at": "2026-11-22T10:00:00Z", "body": {"to": ["ops"], "subject": "s", "text": ""}});
     let forged = serde_json::to_vec(&sign(st.to_string().as_bytes(), &[&impostor])).expect("json");
@@ -119,7 +119,10 @@ async fn bad_input_changes_nothing() {
     for (body, code) in cases {
         assert_eq!(svc.submit(&body).await.unwrap_err().code(), code);
     }
-    assert_eq!((svc.log_info().await.checkpoint, svc.state_digest().await), before);
+    assert_eq!(
+        (svc.log_info().await.expect("log").checkpoint, svc.state_digest().await.expect("digest")),
+        before
+    );
 }
 
 #[tokio::test]
@@ -131,18 +134,16 @@ async fn restart_recovers_the_same_log_and_stays_consistent() {
         for i in 0..20 {
             created(svc.submit(&message(&format!("m{i}"))).await.expect("message"));
         }
-        (svc.log_info().await.checkpoint, svc.state_digest().await)
+        (svc.log_info().await.expect("log").checkpoint, svc.state_digest().await.expect("digest"))
     };
     let svc = open(dir.path(), Limits::default());
-    assert_eq!(svc.log_info().await.checkpoint, old_note, "same checkpoint after restart");
-    assert_eq!(svc.state_digest().await, old_digest, "same state after restart");
+    assert_eq!(svc.log_info().await.expect("log").checkpoint, old_note, "same checkpoint after restart");
+    assert_eq!(svc.state_digest().await.expect("digest"), old_digest, "same state after restart");
     let r = created(svc.submit(&message("after")).await.expect("message"));
     let old = SignedCheckpoint::open(&old_note, &log_key().verifier()).expect("old checkpoint");
     let new = SignedCheckpoint::open(&r.checkpoint, &log_key().verifier()).expect("new checkpoint");
     let (_, proof) =
         svc.consistency_proof(old.checkpoint.size, Some(new.checkpoint.size)).await.expect("proof");
-    let proof: Vec<[u8; 32]> =
-        proof.iter().map(|p| B64.decode(p).expect("b64").try_into().expect("32")).collect();
     verify_consistency(
         old.checkpoint.size,
         new.checkpoint.size,
@@ -181,62 +182,88 @@ fn genesis_variant(i: usize) -> Vec<u8> {
     )
 }
 
-/// Pages of a collection chain without gaps, and an export holds every row
-/// however small a page is.
-#[tokio::test]
-async fn pages_chain_without_gaps_and_exports_are_not_cut_to_a_page() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let svc = open(dir.path(), Limits { max_page: 2, ..Limits::default() });
-    created(svc.submit(&genesis()).await.expect("genesis"));
-    for i in 0..5 {
-        let body = json!({"name": format!("site {i}"), "category": "clinic", "buffer_m": 100,
-            "geometry": {"type": "Point", "coordinates": [36.0 + f64::from(i) / 10.0, 33.0]},
-            "window": {"from": "2026-11-22T00:00:00Z"}});
-        created(svc.submit(&envelope("site.notify", &format!("s{i}"), body)).await.expect("site"));
-    }
-    let mut seen = Vec::new();
-    let mut filter = Filter { limit: 2, ..Filter::default() };
-    loop {
-        let page = svc.sites(&filter).await;
-        let features = page["features"].as_array().expect("features");
-        assert!(features.len() <= 2, "a page never exceeds the limit");
-        seen.extend(features.iter().map(|f| f["id"].as_str().expect("id").to_owned()));
-        let Some(after) = page["next_after"].as_str() else { break };
-        filter.after = Some(ObjectRef::parse(after).expect("cursor is a reference"));
-    }
-    let expected: Vec<String> = (0..5).map(|i| format!("ops/s{i}")).collect();
-    assert_eq!(seen, expected);
-    let export = svc.export_geojson(ExportKind::Sites).await.expect("export");
-    assert_eq!(export["features"].as_array().map(Vec::len), Some(5));
-    assert!(export["next_after"].is_null());
-
-    // Distribution rounds page the same way, each page carrying its rounds' reports.
-    for (i, round) in ["R1", "R2", "R2", "R3"].iter().enumerate() {
-        let body = json!({"site": format!("ops/s{i}"), "round": round, "households": 10, "people": 50,
-            "period": {"from": "2026-11-22T00:00:00Z", "to": "2026-11-23T00:00:00Z"},
-            "items": [{"item": "flour", "unit": "kg", "quantity": 100}]});
-        created(svc.submit(&envelope("distribution.report", &format!("d{i}"), body)).await.expect("report"));
-    }
-    let mut rounds = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let page = svc.distributions(None, after.as_deref(), 1).await;
-        let page_rounds: Vec<&str> =
-            page["rounds"].as_array().expect("rounds").iter().filter_map(|r| r["round"].as_str()).collect();
-        assert_eq!(page_rounds.len(), 1, "one round per page");
-        for report in page["reports"].as_array().expect("reports") {
-            assert_eq!(
-                report["report"]["round"].as_str(),
-                Some(page_rounds[0]),
-                "a page holds its rounds' reports only"
-            );
-        }
-        rounds.extend(
-            page_rounds.iter().map(|r| (r.to_string(), page["reports"].as_array().map_or(0, Vec::len))),
-        );
-        let Some(next) = page["next_after"].as_str() else { break };
-        after = Some(next.to_owned());
-    }
-    let expected: Vec<(String, usize)> = vec![("R1".into(), 1), ("R2".into(), 2), ("R3".into(), 1)];
-    assert_eq!(rounds, expected);
+/// A service over an in-memory store whose faults the test controls.
+fn open_faulty(store: &MemoryStore, faults: &Faults) -> Service {
+    let (w, r) = faults::wrap(faults, store.open());
+    Service::start(Box::new(w), Arc::new(r), log_key(), clock(), Limits::default()).expect("starts")
 }
+
+/// What the service does when storage fails, case by case: whether it goes
+/// on, whether the failure is fatal, which receipts are sent, and what a
+/// restart finds.
+#[tokio::test]
+async fn storage_faults_table() {
+    struct Case {
+        name: &'static str,
+        fault: fn(&Faults),
+        /// The failed submission gets a receipt.
+        receipt: bool,
+        /// The sequencer stops (and the binary exits).
+        fatal: bool,
+        /// After a restart, the failed submission is in the log.
+        durable: bool,
+    }
+    let cases = [
+        Case {
+            name: "append fails before commit",
+            fault: |f| f.fail_next_append(AppendFault::BeforeCommit),
+            receipt: false,
+            fatal: true,
+            durable: false,
+        },
+        Case {
+            name: "append commits, then reports failure (ambiguous)",
+            fault: |f| f.fail_next_append(AppendFault::AfterCommit),
+            receipt: false,
+            fatal: true,
+            durable: true,
+        },
+        Case {
+            name: "a read fails",
+            fault: |f| f.fail_next_reads(1),
+            receipt: true,
+            fatal: false,
+            durable: true,
+        },
+    ];
+    for case in cases {
+        let (store, faults) = (MemoryStore::new(), Faults::new());
+        let svc = open_faulty(&store, &faults);
+        created(svc.submit(&genesis()).await.expect("genesis"));
+        // The armed read fault hits the receipt lookup of a resubmission,
+        // which reads the store; a new submission reads nothing.
+        (case.fault)(&faults);
+        let read = svc.receipt(0).await;
+        let submitted = svc.submit(&message("m1")).await;
+        assert_eq!(submitted.is_ok(), case.receipt, "{}: receipt sent", case.name);
+        if case.fatal {
+            assert_eq!(submitted.unwrap_err().code(), "unavailable", "{}: retry later", case.name);
+            let fatal = tokio::time::timeout(std::time::Duration::from_secs(10), svc.failed()).await;
+            assert!(fatal.is_ok(), "{}: the failure is reported as fatal", case.name);
+            assert_eq!(
+                svc.log_info().await.unwrap_err().code(),
+                "unavailable",
+                "{}: reads refused",
+                case.name
+            );
+            assert_eq!(svc.submit(&message("m2")).await.unwrap_err().code(), "unavailable", "{}", case.name);
+        } else {
+            assert_eq!(read.unwrap_err().code(), "storage_error", "{}: the read fails", case.name);
+            assert_eq!(svc.receipt(0).await.expect("the next read").index, 0, "{}", case.name);
+            created(svc.submit(&message("m2")).await.expect("progress"));
+        }
+        drop(svc);
+        let restarted = open_faulty(&store, &Faults::new());
+        let size = restarted.log_info().await.expect("log").size;
+        assert_eq!(size >= 2, case.durable, "{}: durable after restart", case.name);
+        // A client retrying gets the original receipt if the entry was
+        // durable, a new one if it was not.
+        match restarted.submit(&message("m1")).await.expect("retry") {
+            Submitted::Existing(r) => assert!(case.durable, "{}: {r:?}", case.name),
+            Submitted::Created(r) => assert!(!case.durable, "{}: {r:?}", case.name),
+        }
+    }
+}
+
+use corridor_store::faults::{self, AppendFault, Faults};
+use corridor_store::memory::MemoryStore;

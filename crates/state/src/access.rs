@@ -3,166 +3,107 @@
 //! they raise, agreements and their corridors.
 //!
 //! Every decision is a pure function of the log so far. Spatial questions go to
-//! the `corridor-geo` index, whose answers are sorted so that the fold stays
-//! deterministic.
+//! the state's index ([`crate::spatial`]), whose answers are sorted by
+//! reference so that the fold stays deterministic.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
+use corridor_geo::Geometry;
 use corridor_statement::access::{
-    check_plan, parse_window as parse_statement_window, AgreementDeclare, Decision, MovementAmend,
-    MovementPlan, MovementRespond, MovementUpdate, OperationNotify, SiteCategory, SiteNotify, UpdateStatus,
-    Window, ZoneDeclare,
+    AgreementDeclare, AgreementKind, Decision, MovementAmend, MovementCancel, MovementPlan, MovementRespond,
+    MovementUpdate, OperationNotify, SiteCategory, SiteNotify, UpdateStatus, Window, Withdraw, ZoneDeclare,
 };
 use corridor_statement::body::PartyKind;
-use corridor_statement::{ObjectRef, StatementError};
-use serde::Serialize;
-use serde_json::Value;
+use corridor_statement::ObjectRef;
 
-use crate::{Rejection, Stamp};
-use corridor_geo::{Geometry as Geom, IndexedObject, KindSet, Query, SpatioTemporalIndex};
-use corridor_statement::geometry::geometry_error_code;
+use crate::notice::{ClearanceEvent, Notice, NoticeKind};
+use crate::spatial::Kind;
+use crate::{Rejection, Stamp, State};
 
 /// Most live objects of each kind; a bound on memory and on every scan.
 pub const MAX_OBJECTS_PER_KIND: usize = 2_000_000;
 
-/// One spatio-temporal index over zones, sites, movements and operations, keyed
-/// by reference (unique across kinds). Each object carries its reach (a site's
-/// buffer, a movement's corridor, an operation's standoff), which the index adds
-/// to every query distance.
-#[derive(Debug, Clone, Default)]
-struct Index(SpatioTemporalIndex<ObjectRef, ObjectKind>);
-
-/// The kinds of object the fold indexes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ObjectKind {
-    Site,
-    Zone,
-    Operation,
-    Movement,
-}
-
-impl corridor_geo::Kind for ObjectKind {
-    fn ordinal(self) -> u8 {
-        self as u8
-    }
-}
-
-impl Index {
-    fn insert(&mut self, kind: ObjectKind, r: &ObjectRef, geometry: &Geom, window: Window, reach_m: f64) {
-        let geometry = std::sync::Arc::new(geometry.clone());
-        self.0.insert(r.clone(), IndexedObject { kind, geometry, window, reach_m });
-    }
-
-    fn remove(&mut self, r: &ObjectRef) {
-        self.0.remove(r);
-    }
-
-    /// Objects of `kind` within `d_m` (plus their reach) of `g` during `w`, sorted.
-    fn query(&self, kind: ObjectKind, g: &Geom, d_m: f64, w: Window) -> Vec<ObjectRef> {
-        let q = Query { geometry: g, distance_m: d_m, window: w, kinds: KindSet::only(kind) };
-        let mut out: Vec<ObjectRef> = self.0.query(&q).into_iter().cloned().collect();
-        out.sort();
-        out
-    }
-}
-
 /// When and why an object stopped applying.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Ended {
     pub at: Stamp,
     pub reason: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Zone {
-    #[serde(rename = "ref")]
     pub reference: ObjectRef,
     pub party: String,
     pub name: String,
-    pub geometry: Value,
-    #[serde(serialize_with = "crate::ser_window")]
+    pub geometry: Arc<Geometry>,
     pub window: Window,
     pub declared: Stamp,
     pub withdrawn: Option<Ended>,
-    #[serde(skip)]
-    pub geom: Geom,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Site {
-    #[serde(rename = "ref")]
     pub reference: ObjectRef,
     pub issuer: String,
     pub operator: String,
     pub name: String,
     pub category: SiteCategory,
-    pub geometry: Value,
+    pub geometry: Arc<Geometry>,
     pub buffer_m: f64,
-    #[serde(serialize_with = "crate::ser_window")]
     pub window: Window,
     pub people: Option<u64>,
     pub notified: Stamp,
     pub withdrawn: Option<Ended>,
-    #[serde(skip)]
-    pub geom: Geom,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Operation {
-    #[serde(rename = "ref")]
     pub reference: ObjectRef,
     pub party: String,
     pub name: String,
-    pub geometry: Value,
-    #[serde(serialize_with = "crate::ser_window")]
+    pub geometry: Arc<Geometry>,
     pub window: Window,
     pub standoff_m: f64,
     pub notified_parties: Vec<String>,
     pub notified: Stamp,
     pub withdrawn: Option<Ended>,
-    #[serde(skip)]
-    pub geom: Geom,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Corridor {
     pub name: String,
-    pub route: Value,
+    pub route: Arc<Geometry>,
     pub corridor_m: f64,
-    #[serde(serialize_with = "crate::ser_window")]
     pub window: Window,
-    #[serde(skip)]
-    pub geom: Geom,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Agreement {
-    #[serde(rename = "ref")]
     pub reference: ObjectRef,
     pub issuer: String,
     pub name: String,
-    pub kind: corridor_statement::access::AgreementKind,
+    pub kind: AgreementKind,
     pub parties: Vec<String>,
     pub acceded: BTreeMap<String, Stamp>,
-    pub geometry: Option<Value>,
-    #[serde(serialize_with = "crate::ser_window")]
+    /// The area; everywhere when absent.
+    pub geometry: Option<Arc<Geometry>>,
     pub window: Window,
     pub terms: Vec<String>,
     pub corridors: Vec<Corridor>,
     pub declared: Stamp,
-    #[serde(skip)]
-    pub geom: Option<Geom>,
 }
 
 /// Why a party must clear a movement.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Reason {
-    Zone { zone: String },
+    /// The route's corridor crosses this zone of the party's.
+    Zone { zone: ObjectRef },
+    /// The requester asked the party for an escort.
     Escort,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Response {
     pub decision: Decision,
     pub conditions: Vec<String>,
@@ -170,7 +111,7 @@ pub struct Response {
     pub at: Stamp,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Approver {
     pub reasons: Vec<Reason>,
     pub asked: Stamp,
@@ -178,29 +119,31 @@ pub struct Approver {
     pub response: Option<Response>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+impl Approver {
+    fn asked(reasons: Vec<Reason>, at: Stamp) -> Self {
+        Self { reasons, asked: at, acknowledged: None, response: None }
+    }
+}
+
+#[derive(Debug, Clone)]
 pub struct Movement {
-    #[serde(rename = "ref")]
     pub reference: ObjectRef,
     pub requester: String,
+    /// The plan as last requested or amended.
     pub plan: MovementPlan,
-    #[serde(serialize_with = "crate::ser_window")]
-    pub window: Window,
     pub requested: Stamp,
     /// The last request or amendment: responses before it no longer count.
     pub asked: Stamp,
     pub amendments: u32,
     pub approvers: BTreeMap<String, Approver>,
     pub progress: Option<(UpdateStatus, Stamp)>,
-    pub last_position: Option<Value>,
+    /// The last reported position (a Point).
+    pub last_position: Option<Arc<Geometry>>,
     pub cancelled: Option<Ended>,
-    #[serde(skip)]
-    pub geom: Geom,
 }
 
 /// Clearance status of a movement (brief §6), plus `cancelled`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MovementStatus {
     Pending,
     Cleared,
@@ -214,6 +157,18 @@ pub enum MovementStatus {
 }
 
 impl MovementStatus {
+    pub const ALL: &'static [Self] = &[
+        Self::Pending,
+        Self::Cleared,
+        Self::ClearedWithConditions,
+        Self::Denied,
+        Self::Underway,
+        Self::Arrived,
+        Self::Aborted,
+        Self::Expired,
+        Self::Cancelled,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "pending",
@@ -250,49 +205,40 @@ impl Movement {
                 responses.iter().flatten().any(|r| r.decision == Decision::ApproveWithConditions);
             return if conditional { MovementStatus::ClearedWithConditions } else { MovementStatus::Cleared };
         }
-        if self.window.to_us().is_some_and(|to| now_us >= to) {
+        if self.plan.window.to_us().is_some_and(|to| now_us >= to) {
             return MovementStatus::Expired;
         }
         MovementStatus::Pending
     }
 
     /// Whether the movement can still change clearance (not cancelled, not ended).
-    fn open(&self) -> bool {
+    pub fn open(&self) -> bool {
         self.cancelled.is_none()
             && !matches!(self.progress.map(|p| p.0), Some(UpdateStatus::Arrived | UpdateStatus::Aborted))
     }
 }
 
 /// What an operation conflicts with.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ConflictTarget {
-    Site { site: String },
-    Movement { movement: String },
-    Corridor { agreement: String, corridor: String },
+    Site { site: ObjectRef },
+    Movement { movement: ObjectRef },
+    Corridor { agreement: ObjectRef, corridor: String },
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Conflict {
-    pub operation: String,
+    /// Increases with every conflict found; the paging cursor of the listing.
+    pub seq: u64,
+    pub operation: ObjectRef,
     pub with: ConflictTarget,
     pub distance_m: f64,
     /// The distance at or under which they conflict (corridor/buffer + standoff).
     pub threshold_m: f64,
-    #[serde(serialize_with = "crate::ser_window")]
     pub overlap: Window,
     pub found: Stamp,
     /// Who is told: the operation's issuer and the site operator or movement requester.
     pub parties: Vec<String>,
-}
-
-/// A notice for a party, pushed as an event after the batch is durable.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Notice {
-    pub party: String,
-    pub kind: &'static str,
-    pub subject: String,
-    pub detail: Value,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -302,39 +248,33 @@ pub struct Access {
     pub(crate) movements: BTreeMap<ObjectRef, Movement>,
     pub(crate) operations: BTreeMap<ObjectRef, Operation>,
     pub(crate) agreements: BTreeMap<ObjectRef, Agreement>,
+    /// In the order found (and so by `seq`).
     pub(crate) conflicts: Vec<Conflict>,
-    index: Index,
+    pub(crate) next_conflict_seq: u64,
     /// Movements by the index of the entry that requested them (acknowledgements may name either).
-    movement_by_index: BTreeMap<u64, ObjectRef>,
+    pub(crate) movement_by_index: BTreeMap<u64, ObjectRef>,
 }
 
-fn geometry_rejection(e: StatementError) -> Rejection {
-    Rejection::InvalidBody(e.to_string())
-}
-
-fn parse_window(v: &Value) -> Result<Window, Rejection> {
-    parse_statement_window("window", v).map_err(geometry_rejection)
-}
-
-fn parse_geom(v: &Value) -> Result<Geom, Rejection> {
-    Geom::from_geojson(v)
-        .map_err(|e| Rejection::InvalidGeometry { code: geometry_error_code(&e), detail: e.to_string() })
-}
-
-/// Refuses the first of `ids` that is not a registered party.
-fn all_registered<'a>(
-    parties: &Parties<'_>,
-    ids: impl IntoIterator<Item = &'a String>,
-) -> Result<(), Rejection> {
-    match ids.into_iter().find(|p| (parties.kind_of)(p).is_none()) {
-        Some(p) => Err(Rejection::UnknownParty(p.clone())),
-        None => Ok(()),
-    }
-}
-
-/// Read-only checks that need the parties (from the rest of the state).
-pub(crate) struct Parties<'a> {
-    pub kind_of: &'a dyn Fn(&str) -> Option<PartyKind>,
+/// A checked access statement, for the commit.
+#[derive(Debug, Clone)]
+pub(crate) enum Action {
+    Zone(ZoneDeclare),
+    ZoneWithdraw(Withdraw),
+    Site(SiteNotify),
+    SiteWithdraw(Withdraw),
+    Request(MovementPlan),
+    /// The movement, and its plan with the amendment made.
+    Amend {
+        movement: ObjectRef,
+        plan: MovementPlan,
+    },
+    Cancel(MovementCancel),
+    Respond(MovementRespond),
+    Update(MovementUpdate),
+    Operation(OperationNotify),
+    OperationWithdraw(Withdraw),
+    Agreement(AgreementDeclare),
+    Accede(ObjectRef),
 }
 
 impl Access {
@@ -344,6 +284,10 @@ impl Access {
 
     pub fn sites(&self) -> impl Iterator<Item = &Site> {
         self.sites.values()
+    }
+
+    pub fn site(&self, r: &ObjectRef) -> Option<&Site> {
+        self.sites.get(r)
     }
 
     pub fn movements(&self) -> impl Iterator<Item = &Movement> {
@@ -362,98 +306,30 @@ impl Access {
         self.agreements.values()
     }
 
+    pub fn agreement(&self, r: &ObjectRef) -> Option<&Agreement> {
+        self.agreements.get(r)
+    }
+
+    /// Every conflict, in the order found (increasing `seq`).
     pub fn conflicts(&self) -> &[Conflict] {
         &self.conflicts
+    }
+
+    /// Conflicts found after the one numbered `after_seq` (all when `None`).
+    pub fn conflicts_after(&self, after_seq: Option<u64>) -> &[Conflict] {
+        let start = after_seq.map_or(0, |s| self.conflicts.partition_point(|c| c.seq <= s));
+        &self.conflicts[start..]
     }
 
     pub(crate) fn movement_at_index(&self, index: u64) -> Option<ObjectRef> {
         self.movement_by_index.get(&index).cloned()
     }
 
-    /// Everything, in a canonical JSON form, for the state digest.
-    pub(crate) fn digest_value(&self) -> Value {
-        serde_json::json!({
-            "zones": self.zones.values().collect::<Vec<_>>(),
-            "sites": self.sites.values().collect::<Vec<_>>(),
-            "movements": self.movements.values().collect::<Vec<_>>(),
-            "operations": self.operations.values().collect::<Vec<_>>(),
-            "agreements": self.agreements.values().collect::<Vec<_>>(),
-            "conflicts": self.conflicts,
-        })
-    }
-
-    fn check_room<T>(map: &BTreeMap<ObjectRef, T>) -> Result<(), Rejection> {
-        if map.len() >= MAX_OBJECTS_PER_KIND {
-            return Err(Rejection::LimitReached("objects of this kind"));
+    /// Records a party's acknowledgement of a movement, if it is one of its approvers.
+    pub(crate) fn acknowledge(&mut self, party: &str, target: &ObjectRef, at: Stamp) {
+        if let Some(a) = self.movements.get_mut(target).and_then(|m| m.approvers.get_mut(party)) {
+            a.acknowledged.get_or_insert(at);
         }
-        Ok(())
-    }
-
-    // ---- checks (no mutation) ----
-
-    pub(crate) fn check_zone(
-        &self,
-        issuer: &str,
-        z: &ZoneDeclare,
-        parties: &Parties<'_>,
-    ) -> Result<(), Rejection> {
-        if !matches!((parties.kind_of)(issuer), Some(PartyKind::Authority | PartyKind::ArmedForce)) {
-            return Err(Rejection::Unauthorized(
-                "only authorities and armed forces declare zones of control".into(),
-            ));
-        }
-        Self::check_room(&self.zones)?;
-        parse_geom(&z.geometry)?;
-        parse_window(&z.window).map(|_| ())
-    }
-
-    /// An object may be withdrawn once, by its issuer.
-    fn check_withdraw(issuer: &str, owner: Option<(&str, bool)>, r: &ObjectRef) -> Result<(), Rejection> {
-        match owner {
-            None => Err(Rejection::UnknownRef(r.to_string())),
-            Some((owner, _)) if owner != issuer => {
-                Err(Rejection::Unauthorized(format!("only {owner} withdraws or changes {r}")))
-            }
-            Some((_, true)) => Err(Rejection::AlreadyEnded(r.to_string())),
-            Some(_) => Ok(()),
-        }
-    }
-
-    pub(crate) fn check_zone_withdraw(&self, issuer: &str, r: &ObjectRef) -> Result<(), Rejection> {
-        let owner = self.zones.get(r).map(|z| (z.party.as_str(), z.withdrawn.is_some()));
-        Self::check_withdraw(issuer, owner, r)
-    }
-
-    pub(crate) fn check_site(&self, s: &SiteNotify, parties: &Parties<'_>) -> Result<(), Rejection> {
-        all_registered(parties, &s.operator)?;
-        Self::check_room(&self.sites)?;
-        parse_geom(&s.geometry)?;
-        parse_window(&s.window).map(|_| ())
-    }
-
-    pub(crate) fn check_site_withdraw(&self, issuer: &str, r: &ObjectRef) -> Result<(), Rejection> {
-        let owner = self.sites.get(r).map(|s| (s.issuer.as_str(), s.withdrawn.is_some()));
-        Self::check_withdraw(issuer, owner, r)
-    }
-
-    pub(crate) fn check_plan_refs(
-        &self,
-        plan: &MovementPlan,
-        parties: &Parties<'_>,
-    ) -> Result<(), Rejection> {
-        all_registered(parties, &plan.escort_from)?;
-        for site in [&plan.origin_site, &plan.destination_site].into_iter().flatten() {
-            if ObjectRef::parse(site).is_none_or(|r| !self.sites.contains_key(&r)) {
-                return Err(Rejection::UnknownRef(site.clone()));
-            }
-        }
-        parse_geom(&plan.route)?;
-        parse_window(&plan.window).map(|_| ())
-    }
-
-    pub(crate) fn check_request(&self, plan: &MovementPlan, parties: &Parties<'_>) -> Result<(), Rejection> {
-        Self::check_room(&self.movements)?;
-        self.check_plan_refs(plan, parties)
     }
 
     /// The movement `r`, which `issuer` filed and which is still open.
@@ -468,32 +344,124 @@ impl Access {
         Ok(m)
     }
 
-    /// The plan after an amendment, validated as a whole.
-    pub(crate) fn amended_plan(&self, issuer: &str, a: &MovementAmend) -> Result<MovementPlan, Rejection> {
-        let m = self.own_open_movement(issuer, &a.movement)?;
-        let mut plan = serde_json::to_value(&m.plan).map_err(|e| Rejection::InvalidBody(e.to_string()))?;
-        if let Value::Object(map) = &mut plan {
-            for (k, v) in &a.changes {
-                map.insert(k.clone(), v.clone());
+    /// Records conflicts found, numbering them, and the notices they raise.
+    fn record(&mut self, found: Vec<Conflict>) -> Vec<Notice> {
+        let mut notices = vec![];
+        for mut c in found {
+            c.seq = self.next_conflict_seq;
+            self.next_conflict_seq += 1;
+            for p in &c.parties {
+                notices.push(Notice {
+                    party: p.clone(),
+                    subject: c.operation.to_string(),
+                    kind: NoticeKind::Conflict(c.clone()),
+                });
+            }
+            self.conflicts.push(c);
+        }
+        notices
+    }
+}
+
+fn check_room<T>(map: &BTreeMap<ObjectRef, T>) -> Result<(), Rejection> {
+    if map.len() >= MAX_OBJECTS_PER_KIND {
+        return Err(Rejection::LimitReached("objects of this kind"));
+    }
+    Ok(())
+}
+
+/// An object may be withdrawn once, by its issuer.
+fn check_withdraw(issuer: &str, owner: Option<(&str, bool)>, r: &ObjectRef) -> Result<(), Rejection> {
+    match owner {
+        None => Err(Rejection::UnknownRef(r.to_string())),
+        Some((owner, _)) if owner != issuer => {
+            Err(Rejection::Unauthorized(format!("only {owner} withdraws or changes {r}")))
+        }
+        Some((_, true)) => Err(Rejection::AlreadyEnded(r.to_string())),
+        Some(_) => Ok(()),
+    }
+}
+
+/// Checks (no mutation).
+impl State {
+    fn holds_territory(&self, party: &str) -> bool {
+        self.parties
+            .get(party)
+            .is_some_and(|p| matches!(p.kind, PartyKind::Authority | PartyKind::ArmedForce))
+    }
+
+    pub(crate) fn check_zone(&self, issuer: &str, z: ZoneDeclare) -> Result<ZoneDeclare, Rejection> {
+        if !self.holds_territory(issuer) {
+            return Err(Rejection::Unauthorized(
+                "only authorities and armed forces declare zones of control".into(),
+            ));
+        }
+        check_room(&self.access.zones)?;
+        Ok(z)
+    }
+
+    pub(crate) fn check_zone_withdraw(&self, issuer: &str, w: Withdraw) -> Result<Withdraw, Rejection> {
+        let owner = self.access.zones.get(&w.target).map(|z| (z.party.as_str(), z.withdrawn.is_some()));
+        check_withdraw(issuer, owner, &w.target)?;
+        Ok(w)
+    }
+
+    pub(crate) fn check_site(&self, s: SiteNotify) -> Result<SiteNotify, Rejection> {
+        self.all_registered(&s.operator)?;
+        check_room(&self.access.sites)?;
+        Ok(s)
+    }
+
+    pub(crate) fn check_site_withdraw(&self, issuer: &str, w: Withdraw) -> Result<Withdraw, Rejection> {
+        let owner = self.access.sites.get(&w.target).map(|s| (s.issuer.as_str(), s.withdrawn.is_some()));
+        check_withdraw(issuer, owner, &w.target)?;
+        Ok(w)
+    }
+
+    fn check_plan_refs(&self, plan: &MovementPlan) -> Result<(), Rejection> {
+        self.all_registered(&plan.escort_from)?;
+        for site in [&plan.origin_site, &plan.destination_site].into_iter().flatten() {
+            if !self.access.sites.contains_key(site) {
+                return Err(Rejection::UnknownRef(site.to_string()));
             }
         }
-        let plan: MovementPlan =
-            serde_json::from_value(plan).map_err(|e| Rejection::InvalidBody(e.to_string()))?;
-        check_plan(&plan).map_err(geometry_rejection)?;
+        Ok(())
+    }
+
+    pub(crate) fn check_request(&self, plan: MovementPlan) -> Result<MovementPlan, Rejection> {
+        check_room(&self.access.movements)?;
+        self.check_plan_refs(&plan)?;
         Ok(plan)
     }
 
-    pub(crate) fn check_cancel(&self, issuer: &str, r: &ObjectRef) -> Result<(), Rejection> {
-        self.own_open_movement(issuer, r).map(|_| ())
+    /// The plan after an amendment, its references checked as a whole.
+    pub(crate) fn check_amend(&self, issuer: &str, a: &MovementAmend) -> Result<MovementPlan, Rejection> {
+        let m = self.access.own_open_movement(issuer, &a.movement)?;
+        let plan = a.changes.apply_to(&m.plan);
+        self.check_plan_refs(&plan)?;
+        Ok(plan)
     }
 
-    pub(crate) fn check_update(&self, issuer: &str, u: &MovementUpdate) -> Result<(), Rejection> {
-        self.own_open_movement(issuer, &u.movement).map(|_| ())
+    pub(crate) fn check_cancel(&self, issuer: &str, c: MovementCancel) -> Result<MovementCancel, Rejection> {
+        self.access.own_open_movement(issuer, &c.movement)?;
+        Ok(c)
     }
 
-    pub(crate) fn check_respond(&self, issuer: &str, r: &MovementRespond) -> Result<(), Rejection> {
-        let m =
-            self.movements.get(&r.movement).ok_or_else(|| Rejection::UnknownRef(r.movement.to_string()))?;
+    pub(crate) fn check_update(&self, issuer: &str, u: MovementUpdate) -> Result<MovementUpdate, Rejection> {
+        self.access.own_open_movement(issuer, &u.movement)?;
+        Ok(u)
+    }
+
+    pub(crate) fn check_respond(
+        &self,
+        issuer: &str,
+        r: MovementRespond,
+    ) -> Result<MovementRespond, Rejection> {
+        let m = self
+            .access
+            .movements
+            .get(&r.movement)
+            .ok_or_else(|| Rejection::UnknownRef(r.movement.to_string()))?;
         if !m.approvers.contains_key(issuer) {
             return Err(Rejection::Unauthorized(format!(
                 "{issuer} is not a required approver of {}",
@@ -503,134 +471,145 @@ impl Access {
         if !m.open() {
             return Err(Rejection::AlreadyEnded(r.movement.to_string()));
         }
-        Ok(())
+        Ok(r)
     }
 
     pub(crate) fn check_operation(
         &self,
         issuer: &str,
-        o: &OperationNotify,
-        parties: &Parties<'_>,
-    ) -> Result<(), Rejection> {
-        if !matches!((parties.kind_of)(issuer), Some(PartyKind::Authority | PartyKind::ArmedForce)) {
+        o: OperationNotify,
+    ) -> Result<OperationNotify, Rejection> {
+        if !self.holds_territory(issuer) {
             return Err(Rejection::Unauthorized(
                 "only armed forces and authorities notify areas of operation".into(),
             ));
         }
-        all_registered(parties, &o.notified)?;
-        Self::check_room(&self.operations)?;
-        parse_geom(&o.geometry)?;
-        parse_window(&o.window).map(|_| ())
+        self.all_registered(&o.notified)?;
+        check_room(&self.access.operations)?;
+        Ok(o)
     }
 
-    pub(crate) fn check_operation_withdraw(&self, issuer: &str, r: &ObjectRef) -> Result<(), Rejection> {
-        let owner = self.operations.get(r).map(|o| (o.party.as_str(), o.withdrawn.is_some()));
-        Self::check_withdraw(issuer, owner, r)
+    pub(crate) fn check_operation_withdraw(&self, issuer: &str, w: Withdraw) -> Result<Withdraw, Rejection> {
+        let owner = self.access.operations.get(&w.target).map(|o| (o.party.as_str(), o.withdrawn.is_some()));
+        check_withdraw(issuer, owner, &w.target)?;
+        Ok(w)
     }
 
-    pub(crate) fn check_agreement(
-        &self,
-        a: &AgreementDeclare,
-        parties: &Parties<'_>,
-    ) -> Result<(), Rejection> {
-        all_registered(parties, &a.parties)?;
-        Self::check_room(&self.agreements)?;
-        if let Some(g) = &a.geometry {
-            parse_geom(g)?;
-        }
-        for c in &a.corridors {
-            parse_geom(&c.route)?;
-        }
-        parse_window(&a.window).map(|_| ())
+    pub(crate) fn check_agreement(&self, a: AgreementDeclare) -> Result<AgreementDeclare, Rejection> {
+        self.all_registered(&a.parties)?;
+        check_room(&self.access.agreements)?;
+        Ok(a)
     }
 
-    pub(crate) fn check_accede(&self, issuer: &str, r: &ObjectRef) -> Result<(), Rejection> {
-        let a = self.agreements.get(r).ok_or_else(|| Rejection::UnknownRef(r.to_string()))?;
+    pub(crate) fn check_accede(&self, issuer: &str, r: ObjectRef) -> Result<ObjectRef, Rejection> {
+        let a = self.access.agreements.get(&r).ok_or_else(|| Rejection::UnknownRef(r.to_string()))?;
         if !a.parties.iter().any(|p| p == issuer) {
             return Err(Rejection::Unauthorized(format!("{issuer} is not a party to {r}")));
         }
         if a.acceded.contains_key(issuer) {
             return Err(Rejection::AlreadyEnded(format!("{issuer} already acceded to {r}")));
         }
-        Ok(())
+        Ok(r)
+    }
+}
+
+/// Commits (after the checks passed; cannot fail).
+impl State {
+    pub(crate) fn commit_access(&mut self, own: &ObjectRef, action: Action, at: Stamp) -> Vec<Notice> {
+        let issuer = own.issuer.as_str();
+        match action {
+            Action::Zone(z) => self.declare_zone(own.clone(), z, at),
+            Action::ZoneWithdraw(w) => self.withdraw_zone(w, at),
+            Action::Site(s) => self.notify_site(own.clone(), s, at),
+            Action::SiteWithdraw(w) => {
+                self.withdraw_site(w, at);
+                vec![]
+            }
+            Action::Request(p) => self.request_movement(own.clone(), p, at),
+            Action::Amend { movement, plan } => self.amend_movement(&movement, plan, at),
+            Action::Cancel(c) => self.cancel_movement(c, at),
+            Action::Respond(r) => self.respond(issuer, r, at),
+            Action::Update(u) => self.update_movement(u, at),
+            Action::Operation(o) => self.notify_operation(own.clone(), o, at),
+            Action::OperationWithdraw(w) => {
+                self.withdraw_operation(w, at);
+                vec![]
+            }
+            Action::Agreement(a) => self.declare_agreement(own.clone(), a, at),
+            Action::Accede(r) => {
+                if let Some(a) = self.access.agreements.get_mut(&r) {
+                    a.acceded.insert(issuer.to_owned(), at);
+                }
+                vec![]
+            }
+        }
     }
 
-    // ---- commits (after the checks passed; cannot fail) ----
-
-    pub(crate) fn declare_zone(&mut self, r: ObjectRef, z: &ZoneDeclare, at: Stamp) -> Vec<Notice> {
-        let (Ok(geom), Ok(window)) = (parse_geom(&z.geometry), parse_window(&z.window)) else {
-            return vec![];
-        };
-        self.index.insert(ObjectKind::Zone, &r, &geom, window, 0.0);
+    fn declare_zone(&mut self, r: ObjectRef, z: ZoneDeclare, at: Stamp) -> Vec<Notice> {
+        self.index.insert(Kind::Zone, &r, &z.geometry, z.window, 0.0);
         let zone = Zone {
             reference: r.clone(),
             party: r.issuer.clone(),
-            name: z.name.clone(),
-            geometry: z.geometry.clone(),
-            window,
+            name: z.name,
+            geometry: z.geometry,
+            window: z.window,
             declared: at,
             withdrawn: None,
-            geom,
         };
-        self.zones.insert(r, zone);
+        self.access.zones.insert(r, zone);
         self.recompute_pending(at)
     }
 
-    pub(crate) fn withdraw_zone(&mut self, r: &ObjectRef, reason: Option<String>, at: Stamp) -> Vec<Notice> {
-        if let Some(z) = self.zones.get_mut(r) {
-            z.withdrawn = Some(Ended { at, reason });
-            self.index.remove(r);
+    fn withdraw_zone(&mut self, w: Withdraw, at: Stamp) -> Vec<Notice> {
+        if let Some(z) = self.access.zones.get_mut(&w.target) {
+            z.withdrawn = Some(Ended { at, reason: w.reason });
         }
         self.recompute_pending(at)
     }
 
-    pub(crate) fn notify_site(&mut self, r: ObjectRef, s: &SiteNotify, at: Stamp) -> Vec<Notice> {
-        let (Ok(geom), Ok(window)) = (parse_geom(&s.geometry), parse_window(&s.window)) else {
-            return vec![];
-        };
-        self.index.insert(ObjectKind::Site, &r, &geom, window, s.buffer_m);
+    fn notify_site(&mut self, r: ObjectRef, s: SiteNotify, at: Stamp) -> Vec<Notice> {
+        self.index.insert(Kind::Site, &r, &s.geometry, s.window, s.buffer_m);
         let site = Site {
             reference: r.clone(),
             issuer: r.issuer.clone(),
-            operator: s.operator.clone().unwrap_or_else(|| r.issuer.clone()),
-            name: s.name.clone(),
+            operator: s.operator.unwrap_or_else(|| r.issuer.clone()),
+            name: s.name,
             category: s.category,
-            geometry: s.geometry.clone(),
+            geometry: s.geometry,
             buffer_m: s.buffer_m,
-            window,
+            window: s.window,
             people: s.people,
             notified: at,
             withdrawn: None,
-            geom,
         };
-        let target = ConflictTarget::Site { site: r.to_string() };
-        let (geom, window, reach_m, owner) =
-            (site.geom.clone(), site.window, site.buffer_m, site.operator.clone());
-        self.sites.insert(r, site);
-        self.conflicts_against_operations(&target, &geom, &window, reach_m, &owner, at)
+        let target = ConflictTarget::Site { site: r.clone() };
+        let found = self.find_against_operations(
+            &target,
+            &site.geometry,
+            &site.window,
+            site.buffer_m,
+            &site.operator,
+            at,
+        );
+        self.access.sites.insert(r, site);
+        self.access.record(found)
     }
 
-    pub(crate) fn withdraw_site(&mut self, r: &ObjectRef, reason: Option<String>, at: Stamp) {
-        if let Some(s) = self.sites.get_mut(r) {
-            s.withdrawn = Some(Ended { at, reason });
-            self.index.remove(r);
+    fn withdraw_site(&mut self, w: Withdraw, at: Stamp) {
+        if let Some(s) = self.access.sites.get_mut(&w.target) {
+            s.withdrawn = Some(Ended { at, reason: w.reason });
         }
-        let target = ConflictTarget::Site { site: r.to_string() };
-        self.conflicts.retain(|c| c.with != target);
+        let target = ConflictTarget::Site { site: w.target };
+        self.access.conflicts.retain(|c| c.with != target);
     }
 
     /// The parties that must clear `plan` for `requester`, with their reasons.
-    fn approvers_for(
-        &self,
-        requester: &str,
-        plan: &MovementPlan,
-        geom: &Geom,
-        window: &Window,
-    ) -> BTreeMap<String, Vec<Reason>> {
+    fn approvers_for(&self, requester: &str, plan: &MovementPlan) -> BTreeMap<String, Vec<Reason>> {
         let mut out: BTreeMap<String, Vec<Reason>> = BTreeMap::new();
-        for zr in self.index.query(ObjectKind::Zone, geom, plan.corridor_m, *window) {
-            if let Some(z) = self.zones.get(&zr).filter(|z| z.party != requester && z.withdrawn.is_none()) {
-                out.entry(z.party.clone()).or_default().push(Reason::Zone { zone: zr.to_string() });
+        for zr in self.index.query(Kind::Zone, &plan.route, plan.corridor_m, plan.window) {
+            let live = self.access.zones.get(&zr).filter(|z| z.party != requester && z.withdrawn.is_none());
+            if let Some(z) = live {
+                out.entry(z.party.clone()).or_default().push(Reason::Zone { zone: zr });
             }
         }
         for p in plan.escort_from.iter().filter(|p| p.as_str() != requester) {
@@ -639,21 +618,17 @@ impl Access {
         out
     }
 
-    pub(crate) fn request_movement(&mut self, r: ObjectRef, plan: &MovementPlan, at: Stamp) -> Vec<Notice> {
-        let (Ok(geom), Ok(window)) = (parse_geom(&plan.route), parse_window(&plan.window)) else {
-            return vec![];
-        };
+    fn request_movement(&mut self, r: ObjectRef, plan: MovementPlan, at: Stamp) -> Vec<Notice> {
         let approvers = self
-            .approvers_for(&r.issuer, plan, &geom, &window)
+            .approvers_for(&r.issuer, &plan)
             .into_iter()
-            .map(|(p, reasons)| (p, Approver { reasons, asked: at, acknowledged: None, response: None }))
+            .map(|(p, reasons)| (p, Approver::asked(reasons, at)))
             .collect();
-        self.index.insert(ObjectKind::Movement, &r, &geom, window, plan.corridor_m);
+        self.index.insert(Kind::Movement, &r, &plan.route, plan.window, plan.corridor_m);
         let m = Movement {
             reference: r.clone(),
             requester: r.issuer.clone(),
-            plan: plan.clone(),
-            window,
+            plan,
             requested: at,
             asked: at,
             amendments: 0,
@@ -661,211 +636,151 @@ impl Access {
             progress: None,
             last_position: None,
             cancelled: None,
-            geom,
         };
-        let mut notices = clearance_notices(&m, "movement requested");
-        let target = ConflictTarget::Movement { movement: m.reference.to_string() };
-        notices.extend(self.conflicts_against_operations(
-            &target,
-            &m.geom,
-            &m.window,
-            m.plan.corridor_m,
-            &m.requester,
-            at,
-        ));
-        self.movement_by_index.insert(at.index, r.clone());
-        self.movements.insert(r, m);
+        let mut notices = clearance_notices(&m, ClearanceEvent::Requested);
+        let (p, target) = (&m.plan, ConflictTarget::Movement { movement: r.clone() });
+        let found =
+            self.find_against_operations(&target, &p.route, &p.window, p.corridor_m, &m.requester, at);
+        notices.extend(self.access.record(found));
+        self.access.movement_by_index.insert(at.index, r.clone());
+        self.access.movements.insert(r, m);
         notices
     }
 
-    /// Replaces an amended movement's conflicts (a scan of all conflicts: amendments are rare).
+    /// Replaces an amended movement's conflicts with operations (a scan of all
+    /// conflicts: amendments are rare).
     fn movement_conflicts(&mut self, m: &Movement, at: Stamp) -> Vec<Notice> {
-        let target = ConflictTarget::Movement { movement: m.reference.to_string() };
-        self.conflicts.retain(|c| c.with != target);
-        self.conflicts_against_operations(&target, &m.geom, &m.window, m.plan.corridor_m, &m.requester, at)
+        let target = ConflictTarget::Movement { movement: m.reference.clone() };
+        self.access.conflicts.retain(|c| c.with != target);
+        let p = &m.plan;
+        let found =
+            self.find_against_operations(&target, &p.route, &p.window, p.corridor_m, &m.requester, at);
+        self.access.record(found)
     }
 
-    pub(crate) fn amend_movement(&mut self, r: &ObjectRef, plan: MovementPlan, at: Stamp) -> Vec<Notice> {
-        let (Ok(geom), Ok(window)) = (parse_geom(&plan.route), parse_window(&plan.window)) else {
-            return vec![];
-        };
-        let approvers = self.approvers_for(&r.issuer, &plan, &geom, &window);
-        let Some(mut m) = self.movements.remove(r) else { return vec![] };
+    fn amend_movement(&mut self, r: &ObjectRef, plan: MovementPlan, at: Stamp) -> Vec<Notice> {
+        let approvers = self.approvers_for(&r.issuer, &plan);
+        let Some(mut m) = self.access.movements.remove(r) else { return vec![] };
         // An amendment resets every response: approvers are asked again.
-        m.approvers = approvers
-            .into_iter()
-            .map(|(p, reasons)| (p, Approver { reasons, asked: at, acknowledged: None, response: None }))
-            .collect();
-        self.index.insert(ObjectKind::Movement, r, &geom, window, plan.corridor_m);
-        (m.plan, m.geom, m.window, m.asked) = (plan, geom, window, at);
+        m.approvers = approvers.into_iter().map(|(p, reasons)| (p, Approver::asked(reasons, at))).collect();
+        self.index.insert(Kind::Movement, r, &plan.route, plan.window, plan.corridor_m);
+        (m.plan, m.asked) = (plan, at);
         m.amendments += 1;
-        let mut notices = clearance_notices(&m, "movement amended");
+        let mut notices = clearance_notices(&m, ClearanceEvent::Amended);
         notices.extend(self.movement_conflicts(&m, at));
-        self.movements.insert(r.clone(), m);
+        self.access.movements.insert(r.clone(), m);
         notices
     }
 
-    pub(crate) fn cancel_movement(&mut self, r: &ObjectRef, reason: String, at: Stamp) -> Vec<Notice> {
-        let Some(m) = self.movements.get_mut(r) else { return vec![] };
-        m.cancelled = Some(Ended { at, reason: Some(reason) });
-        self.index.remove(r);
-        let target = ConflictTarget::Movement { movement: r.to_string() };
-        self.conflicts.retain(|c| c.with != target);
-        let m = &self.movements[r];
-        clearance_notices(m, "movement cancelled")
+    fn cancel_movement(&mut self, c: MovementCancel, at: Stamp) -> Vec<Notice> {
+        let Some(m) = self.access.movements.get_mut(&c.movement) else { return vec![] };
+        m.cancelled = Some(Ended { at, reason: Some(c.reason) });
+        let notices = clearance_notices(m, ClearanceEvent::Cancelled);
+        let target = ConflictTarget::Movement { movement: c.movement };
+        self.access.conflicts.retain(|c| c.with != target);
+        notices
     }
 
-    pub(crate) fn respond(&mut self, issuer: &str, resp: &MovementRespond, at: Stamp) -> Vec<Notice> {
-        let Some(m) = self.movements.get_mut(&resp.movement) else { return vec![] };
+    fn respond(&mut self, issuer: &str, resp: MovementRespond, at: Stamp) -> Vec<Notice> {
+        let Some(m) = self.access.movements.get_mut(&resp.movement) else { return vec![] };
+        let decision = resp.decision;
         if let Some(a) = m.approvers.get_mut(issuer) {
             a.acknowledged.get_or_insert(at);
-            a.response = Some(Response {
-                decision: resp.decision,
-                conditions: resp.conditions.clone(),
-                reason: resp.reason.clone(),
-                at,
-            });
+            a.response = Some(Response { decision, conditions: resp.conditions, reason: resp.reason, at });
         }
-        let m = &self.movements[&resp.movement];
-        vec![notice(
-            &m.requester,
-            "clearance",
-            &m.reference,
-            serde_json::json!({"from": issuer, "decision": resp.decision}),
-        )]
+        vec![Notice {
+            party: m.requester.clone(),
+            subject: m.reference.to_string(),
+            kind: NoticeKind::Response { from: issuer.to_owned(), decision },
+        }]
     }
 
-    pub(crate) fn update_movement(&mut self, u: &MovementUpdate, at: Stamp) -> Vec<Notice> {
-        let Some(m) = self.movements.get_mut(&u.movement) else { return vec![] };
+    fn update_movement(&mut self, u: MovementUpdate, at: Stamp) -> Vec<Notice> {
+        let Some(m) = self.access.movements.get_mut(&u.movement) else { return vec![] };
         m.progress = Some((u.status, at));
-        if let Some(g) = &u.geometry {
-            m.last_position = Some(g.clone());
+        if let Some(g) = u.geometry {
+            m.last_position = Some(g);
         }
-        let m = &self.movements[&u.movement];
-        clearance_notices(m, "movement update")
+        clearance_notices(m, ClearanceEvent::Update)
     }
 
-    /// Records a party's acknowledgement of a movement, if it is one of its approvers.
-    pub(crate) fn acknowledge(&mut self, party: &str, target: &ObjectRef, at: Stamp) {
-        if let Some(a) = self.movements.get_mut(target).and_then(|m| m.approvers.get_mut(party)) {
-            a.acknowledged.get_or_insert(at);
-        }
-    }
-
-    pub(crate) fn notify_operation(&mut self, r: ObjectRef, o: &OperationNotify, at: Stamp) -> Vec<Notice> {
-        let (Ok(geom), Ok(window)) = (parse_geom(&o.geometry), parse_window(&o.window)) else {
-            return vec![];
-        };
-        self.index.insert(ObjectKind::Operation, &r, &geom, window, o.standoff_m);
+    fn notify_operation(&mut self, r: ObjectRef, o: OperationNotify, at: Stamp) -> Vec<Notice> {
+        self.index.insert(Kind::Operation, &r, &o.geometry, o.window, o.standoff_m);
         let op = Operation {
             reference: r.clone(),
             party: r.issuer.clone(),
-            name: o.name.clone(),
-            geometry: o.geometry.clone(),
-            window,
+            name: o.name,
+            geometry: o.geometry,
+            window: o.window,
             standoff_m: o.standoff_m,
-            notified_parties: o.notified.clone(),
+            notified_parties: o.notified,
             notified: at,
             withdrawn: None,
-            geom,
         };
         let found = self.conflicts_of_operation(&op, at);
-        self.operations.insert(r, op);
-        self.record(found)
+        self.access.operations.insert(r, op);
+        self.access.record(found)
     }
 
-    pub(crate) fn withdraw_operation(&mut self, r: &ObjectRef, reason: Option<String>, at: Stamp) {
-        if let Some(o) = self.operations.get_mut(r) {
-            o.withdrawn = Some(Ended { at, reason });
-            self.index.remove(r);
+    fn withdraw_operation(&mut self, w: Withdraw, at: Stamp) {
+        if let Some(o) = self.access.operations.get_mut(&w.target) {
+            o.withdrawn = Some(Ended { at, reason: w.reason });
         }
-        let op = r.to_string();
-        self.conflicts.retain(|c| c.operation != op);
+        self.access.conflicts.retain(|c| c.operation != w.target);
     }
 
-    pub(crate) fn declare_agreement(&mut self, r: ObjectRef, a: &AgreementDeclare, at: Stamp) -> Vec<Notice> {
-        let Ok(window) = parse_window(&a.window) else { return vec![] };
+    fn declare_agreement(&mut self, r: ObjectRef, a: AgreementDeclare, at: Stamp) -> Vec<Notice> {
         let corridors: Vec<Corridor> = a
             .corridors
-            .iter()
-            .filter_map(|c| {
-                let (geom, window) = (parse_geom(&c.route).ok()?, parse_window(&c.window).ok()?);
-                Some(Corridor {
-                    name: c.name.clone(),
-                    route: c.route.clone(),
-                    corridor_m: c.corridor_m,
-                    window,
-                    geom,
-                })
-            })
+            .into_iter()
+            .map(|c| Corridor { name: c.name, route: c.route, corridor_m: c.corridor_m, window: c.window })
             .collect();
         let agreement = Agreement {
             reference: r.clone(),
             issuer: r.issuer.clone(),
-            name: a.name.clone(),
+            name: a.name,
             kind: a.kind,
-            parties: a.parties.clone(),
+            parties: a.parties,
             acceded: BTreeMap::new(),
-            geometry: a.geometry.clone(),
-            window,
-            terms: a.terms.clone(),
+            geometry: a.geometry,
+            window: a.window,
+            terms: a.terms,
             corridors,
             declared: at,
-            geom: a.geometry.as_ref().and_then(|g| parse_geom(g).ok()),
         };
         let mut found = vec![];
         for c in &agreement.corridors {
-            let target = ConflictTarget::Corridor { agreement: r.to_string(), corridor: c.name.clone() };
+            let target = ConflictTarget::Corridor { agreement: r.clone(), corridor: c.name.clone() };
             found.extend(self.find_against_operations(
                 &target,
-                &c.geom,
+                &c.route,
                 &c.window,
                 c.corridor_m,
                 &agreement.issuer,
                 at,
             ));
         }
-        self.agreements.insert(r, agreement);
-        self.record(found)
+        self.access.agreements.insert(r, agreement);
+        self.access.record(found)
     }
-
-    pub(crate) fn accede(&mut self, party: &str, r: &ObjectRef, at: Stamp) {
-        if let Some(a) = self.agreements.get_mut(r) {
-            a.acceded.insert(party.to_owned(), at);
-        }
-    }
-
-    // ---- conflicts ----
 
     /// Conflicts between a new object (site, movement or corridor) and live operations.
-    fn conflicts_against_operations(
-        &mut self,
-        target: &ConflictTarget,
-        geom: &Geom,
-        window: &Window,
-        reach_m: f64,
-        owner: &str,
-        at: Stamp,
-    ) -> Vec<Notice> {
-        let found = self.find_against_operations(target, geom, window, reach_m, owner, at);
-        self.record(found)
-    }
-
     fn find_against_operations(
         &self,
         target: &ConflictTarget,
-        geom: &Geom,
+        geometry: &Geometry,
         window: &Window,
         reach_m: f64,
         owner: &str,
         at: Stamp,
     ) -> Vec<Conflict> {
         let mut out = vec![];
-        for or in self.index.query(ObjectKind::Operation, geom, reach_m, *window) {
-            let Some(op) = self.operations.get(&or).filter(|o| o.withdrawn.is_none()) else { continue };
-            if let Some(c) = conflict(op, target.clone(), geom, window, reach_m + op.standoff_m, owner, at) {
-                out.push(c);
-            }
+        for or in self.index.query(Kind::Operation, geometry, reach_m, *window) {
+            let Some(op) = self.access.operations.get(&or).filter(|o| o.withdrawn.is_none()) else {
+                continue;
+            };
+            let threshold_m = reach_m + op.standoff_m;
+            out.extend(conflict(op, target.clone(), geometry, window, threshold_m, owner, at));
         }
         out
     }
@@ -873,56 +788,34 @@ impl Access {
     /// Conflicts of a new operation with live sites, open movements and agreed corridors.
     fn conflicts_of_operation(&self, op: &Operation, at: Stamp) -> Vec<Conflict> {
         let mut out = vec![];
-        for sr in self.index.query(ObjectKind::Site, &op.geom, op.standoff_m, op.window) {
-            let Some(s) = self.sites.get(&sr).filter(|s| s.withdrawn.is_none()) else { continue };
-            let target = ConflictTarget::Site { site: sr.to_string() };
-            out.extend(conflict(op, target, &s.geom, &s.window, s.buffer_m + op.standoff_m, &s.operator, at));
+        for sr in self.index.query(Kind::Site, &op.geometry, op.standoff_m, op.window) {
+            let Some(s) = self.access.sites.get(&sr).filter(|s| s.withdrawn.is_none()) else { continue };
+            let target = ConflictTarget::Site { site: sr };
+            let threshold_m = s.buffer_m + op.standoff_m;
+            out.extend(conflict(op, target, &s.geometry, &s.window, threshold_m, &s.operator, at));
         }
-        for mr in self.index.query(ObjectKind::Movement, &op.geom, op.standoff_m, op.window) {
-            let Some(m) = self.movements.get(&mr).filter(|m| m.open()) else { continue };
-            let target = ConflictTarget::Movement { movement: mr.to_string() };
-            let reach = m.plan.corridor_m + op.standoff_m;
-            out.extend(conflict(op, target, &m.geom, &m.window, reach, &m.requester, at));
+        for mr in self.index.query(Kind::Movement, &op.geometry, op.standoff_m, op.window) {
+            let Some(m) = self.access.movements.get(&mr).filter(|m| m.open()) else { continue };
+            let target = ConflictTarget::Movement { movement: mr };
+            let (p, threshold_m) = (&m.plan, m.plan.corridor_m + op.standoff_m);
+            out.extend(conflict(op, target, &p.route, &p.window, threshold_m, &m.requester, at));
         }
-        for a in self.agreements.values() {
+        for a in self.access.agreements.values() {
             for c in &a.corridors {
                 let target =
-                    ConflictTarget::Corridor { agreement: a.reference.to_string(), corridor: c.name.clone() };
-                out.extend(conflict(
-                    op,
-                    target,
-                    &c.geom,
-                    &c.window,
-                    c.corridor_m + op.standoff_m,
-                    &a.issuer,
-                    at,
-                ));
+                    ConflictTarget::Corridor { agreement: a.reference.clone(), corridor: c.name.clone() };
+                let threshold_m = c.corridor_m + op.standoff_m;
+                out.extend(conflict(op, target, &c.route, &c.window, threshold_m, &a.issuer, at));
             }
         }
         out
-    }
-
-    fn record(&mut self, found: Vec<Conflict>) -> Vec<Notice> {
-        let mut notices = vec![];
-        for c in found {
-            let detail = serde_json::to_value(&c).unwrap_or_default();
-            for p in &c.parties {
-                notices.push(Notice {
-                    party: p.clone(),
-                    kind: "conflict",
-                    subject: c.operation.clone(),
-                    detail: detail.clone(),
-                });
-            }
-            self.conflicts.push(c);
-        }
-        notices
     }
 
     /// Recomputes the approvers of every pending movement after a zone changed.
     /// Responses of approvers who remain required are kept; new approvers are asked now.
     fn recompute_pending(&mut self, at: Stamp) -> Vec<Notice> {
         let pending: Vec<ObjectRef> = self
+            .access
             .movements
             .values()
             .filter(|m| m.status(at.at_us) == MovementStatus::Pending)
@@ -930,8 +823,8 @@ impl Access {
             .collect();
         let mut notices = vec![];
         for r in pending {
-            let m = &self.movements[&r];
-            let needed = self.approvers_for(&m.requester, &m.plan, &m.geom, &m.window);
+            let m = &self.access.movements[&r];
+            let needed = self.approvers_for(&m.requester, &m.plan);
             let old = &m.approvers;
             if needed.keys().eq(old.keys()) && needed.iter().all(|(p, rs)| old[p].reasons == *rs) {
                 continue;
@@ -939,17 +832,16 @@ impl Access {
             let approvers = needed
                 .into_iter()
                 .map(|(p, reasons)| {
-                    let kept = old.get(&p).cloned();
-                    let a = kept.map_or(
-                        Approver { reasons: reasons.clone(), asked: at, acknowledged: None, response: None },
-                        |a| Approver { reasons: reasons.clone(), ..a },
-                    );
+                    let a = match old.get(&p) {
+                        Some(kept) => Approver { reasons, ..kept.clone() },
+                        None => Approver::asked(reasons, at),
+                    };
                     (p, a)
                 })
                 .collect();
-            if let Some(m) = self.movements.get_mut(&r) {
+            if let Some(m) = self.access.movements.get_mut(&r) {
                 m.approvers = approvers;
-                notices.extend(clearance_notices(m, "approvers recomputed after a zone changed"));
+                notices.extend(clearance_notices(m, ClearanceEvent::ApproversRecomputed));
             }
         }
         notices
@@ -957,24 +849,25 @@ impl Access {
 }
 
 /// A conflict between `op` and a target, if they are within `threshold_m` and
-/// their windows overlap.
+/// their windows overlap. Its `seq` is set when it is recorded.
 fn conflict(
     op: &Operation,
     with: ConflictTarget,
-    geom: &Geom,
+    geometry: &Geometry,
     window: &Window,
     threshold_m: f64,
     owner: &str,
     at: Stamp,
 ) -> Option<Conflict> {
-    if !op.window.overlaps(window) || !corridor_geo::within(&op.geom, geom, threshold_m) {
+    if !op.window.overlaps(window) || !corridor_geo::within(&op.geometry, geometry, threshold_m) {
         return None;
     }
     let parties: BTreeSet<String> = [op.party.clone(), owner.to_owned()].into_iter().collect();
     Some(Conflict {
-        operation: op.reference.to_string(),
+        seq: 0,
+        operation: op.reference.clone(),
         with,
-        distance_m: corridor_geo::distance_m(&op.geom, geom),
+        distance_m: corridor_geo::distance_m(&op.geometry, geometry),
         threshold_m,
         overlap: op.window.intersection(window).unwrap_or(*window),
         found: at,
@@ -982,15 +875,15 @@ fn conflict(
     })
 }
 
-fn notice(party: &str, kind: &'static str, subject: &ObjectRef, detail: Value) -> Notice {
-    Notice { party: party.to_owned(), kind, subject: subject.to_string(), detail }
-}
-
 /// Tells the requester and every approver that a movement's clearance changed.
-fn clearance_notices(m: &Movement, what: &str) -> Vec<Notice> {
-    let detail = serde_json::json!({"event": what, "approvers": m.approvers.keys().collect::<Vec<_>>()});
+fn clearance_notices(m: &Movement, event: ClearanceEvent) -> Vec<Notice> {
+    let approvers: Vec<String> = m.approvers.keys().cloned().collect();
     std::iter::once(m.requester.as_str())
         .chain(m.approvers.keys().map(String::as_str))
-        .map(|p| notice(p, "clearance", &m.reference, detail.clone()))
+        .map(|p| Notice {
+            party: p.to_owned(),
+            subject: m.reference.to_string(),
+            kind: NoticeKind::Clearance { event, approvers: approvers.clone() },
+        })
         .collect()
 }

@@ -7,35 +7,31 @@
 
 use std::collections::BTreeMap;
 
-use corridor_geo::Geometry;
-use corridor_statement::access::{parse_window, Window};
 use corridor_statement::accountability::{
     Attribution, ClaimLink, ClaimRecord, CustodyTransfer, DistributionReport, IncidentAssess, IncidentReport,
-    ItemQuantity, Occurrence, Range,
+    ItemQuantity, Occurrence, Range, Relation,
 };
-use corridor_statement::ObjectRef;
-use serde::Serialize;
-use serde_json::Value;
+use corridor_statement::body::PartyKind;
+use corridor_statement::{ObjectRef, Target};
 
-use crate::{Rejection, Stamp};
+use crate::spatial::Kind;
+use crate::{Rejection, Stamp, State};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Custody {
-    #[serde(rename = "ref")]
     pub reference: ObjectRef,
     pub transfer: CustodyTransfer,
     pub at: Stamp,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Distribution {
-    #[serde(rename = "ref")]
     pub reference: ObjectRef,
     pub report: DistributionReport,
     pub at: Stamp,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Assessment {
     pub by: String,
     pub occurrence: Occurrence,
@@ -45,18 +41,13 @@ pub struct Assessment {
     pub at: Stamp,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Incident {
-    #[serde(rename = "ref")]
     pub reference: ObjectRef,
     pub reporter: String,
     pub report: IncidentReport,
-    #[serde(serialize_with = "crate::ser_window")]
-    pub window: Window,
     pub reported: Stamp,
     pub assessments: Vec<Assessment>,
-    #[serde(skip)]
-    pub geom: Option<Geometry>,
 }
 
 impl Incident {
@@ -66,18 +57,17 @@ impl Incident {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Link {
     pub by: String,
-    pub evidence: Value,
-    pub relation: corridor_statement::accountability::Relation,
+    pub evidence: Target,
+    pub relation: Relation,
     pub note: Option<String>,
     pub at: Stamp,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Claim {
-    #[serde(rename = "ref")]
     pub reference: ObjectRef,
     pub recorder: String,
     pub record: ClaimRecord,
@@ -93,26 +83,15 @@ pub struct Accountability {
     pub(crate) claims: BTreeMap<ObjectRef, Claim>,
 }
 
-/// Lookups into the rest of the state that accountability checks need.
-pub(crate) struct Known<'a> {
-    pub party: &'a dyn Fn(&str) -> bool,
-    pub is_monitor: &'a dyn Fn(&str) -> bool,
-    pub site: &'a dyn Fn(&ObjectRef) -> bool,
-    pub movement: &'a dyn Fn(&ObjectRef) -> bool,
-    pub statement: &'a dyn Fn(&ObjectRef) -> bool,
-    pub next_index: u64,
-}
-
-fn unknown_party(p: &str, known: &Known<'_>) -> Result<(), Rejection> {
-    if (known.party)(p) {
-        Ok(())
-    } else {
-        Err(Rejection::UnknownParty(p.to_owned()))
-    }
-}
-
-fn parse_ref(r: &str) -> Result<ObjectRef, Rejection> {
-    ObjectRef::parse(r).ok_or_else(|| Rejection::UnknownRef(r.to_owned()))
+/// A checked accountability statement, for the commit.
+#[derive(Debug, Clone)]
+pub(crate) enum Action {
+    Custody(CustodyTransfer),
+    Distribution(DistributionReport),
+    Incident(IncidentReport),
+    Assess(IncidentAssess),
+    Claim(ClaimRecord),
+    Link(ClaimLink),
 }
 
 impl Accountability {
@@ -136,6 +115,13 @@ impl Accountability {
         self.incidents.get(r)
     }
 
+    /// Incidents in reference order, from just after `after`.
+    pub fn incidents_after(&self, after: Option<&ObjectRef>) -> impl Iterator<Item = &Incident> {
+        use std::ops::Bound::{Excluded, Unbounded};
+        let start = after.map_or(Unbounded, Excluded);
+        self.incidents.range((start, Unbounded)).map(|(_, i)| i)
+    }
+
     pub fn claim(&self, r: &ObjectRef) -> Option<&Claim> {
         self.claims.get(r)
     }
@@ -153,176 +139,147 @@ impl Accountability {
         let start = after.map_or(Unbounded, |a| Excluded(a.to_owned()));
         self.custody.range((start, Unbounded)).map(|(id, chain)| (id, chain.as_slice()))
     }
+}
 
-    // ---- checks ----
+/// Checks (no mutation).
+impl State {
+    fn known_party(&self, p: &str) -> Result<(), Rejection> {
+        if self.parties.contains_key(p) {
+            Ok(())
+        } else {
+            Err(Rejection::UnknownParty(p.to_owned()))
+        }
+    }
 
     /// A hand-off needs both parties' signatures, and the issuer is one of them.
     pub(crate) fn check_custody(
         &self,
         issuer: &str,
-        signers: &[&str],
-        t: &CustodyTransfer,
-        known: &Known<'_>,
-    ) -> Result<(), Rejection> {
-        unknown_party(&t.from, known)?;
-        unknown_party(&t.to, known)?;
+        signers: &[String],
+        t: CustodyTransfer,
+    ) -> Result<CustodyTransfer, Rejection> {
+        self.known_party(&t.from)?;
+        self.known_party(&t.to)?;
         if issuer != t.from && issuer != t.to {
             return Err(Rejection::Unauthorized("the issuer of a hand-off is its sender or receiver".into()));
         }
         for p in [&t.from, &t.to] {
-            if !signers.contains(&p.as_str()) {
+            if !signers.contains(p) {
                 return Err(Rejection::Unauthorized(format!("a hand-off needs {p}'s signature too")));
             }
         }
-        Ok(())
+        Ok(t)
     }
 
-    pub(crate) fn check_distribution(
-        &self,
-        d: &DistributionReport,
-        known: &Known<'_>,
-    ) -> Result<(), Rejection> {
-        let site = parse_ref(&d.site)?;
-        if !(known.site)(&site) {
-            return Err(Rejection::UnknownRef(d.site.clone()));
+    pub(crate) fn check_distribution(&self, d: DistributionReport) -> Result<DistributionReport, Rejection> {
+        if !self.access.sites.contains_key(&d.site) {
+            return Err(Rejection::UnknownRef(d.site.to_string()));
         }
-        Ok(())
+        Ok(d)
     }
 
-    pub(crate) fn check_incident(&self, i: &IncidentReport, known: &Known<'_>) -> Result<(), Rejection> {
+    pub(crate) fn check_incident(&self, i: IncidentReport) -> Result<IncidentReport, Rejection> {
         if let Some(p) = &i.alleged_perpetrator {
-            unknown_party(p, known)?;
+            self.known_party(p)?;
         }
-        for s in &i.affected_sites {
-            if !(known.site)(&parse_ref(s)?) {
-                return Err(Rejection::UnknownRef(s.clone()));
-            }
+        if let Some(s) = i.affected_sites.iter().find(|s| !self.access.sites.contains_key(*s)) {
+            return Err(Rejection::UnknownRef(s.to_string()));
         }
-        for m in &i.affected_movements {
-            if !(known.movement)(&parse_ref(m)?) {
-                return Err(Rejection::UnknownRef(m.clone()));
-            }
+        if let Some(m) = i.affected_movements.iter().find(|m| !self.access.movements.contains_key(*m)) {
+            return Err(Rejection::UnknownRef(m.to_string()));
         }
-        Ok(())
+        Ok(i)
     }
 
-    pub(crate) fn check_assess(
-        &self,
-        issuer: &str,
-        a: &IncidentAssess,
-        known: &Known<'_>,
-    ) -> Result<(), Rejection> {
-        if !(known.is_monitor)(issuer) {
+    pub(crate) fn check_assess(&self, issuer: &str, a: IncidentAssess) -> Result<IncidentAssess, Rejection> {
+        if self.parties.get(issuer).is_none_or(|p| p.kind != PartyKind::Monitor) {
             return Err(Rejection::Unauthorized("only monitors assess incidents".into()));
         }
-        if !self.incidents.contains_key(&parse_ref(&a.incident)?) {
-            return Err(Rejection::UnknownRef(a.incident.clone()));
+        if !self.accountability.incidents.contains_key(&a.incident) {
+            return Err(Rejection::UnknownRef(a.incident.to_string()));
         }
-        a.attributed_to.iter().try_for_each(|p| unknown_party(p, known))
+        a.attributed_to.iter().try_for_each(|p| self.known_party(p))?;
+        Ok(a)
     }
 
-    pub(crate) fn check_claim(&self, c: &ClaimRecord, known: &Known<'_>) -> Result<(), Rejection> {
-        for s in &c.subjects {
-            if !(known.statement)(&parse_ref(s)?) {
-                return Err(Rejection::UnknownRef(s.clone()));
-            }
+    pub(crate) fn check_claim(&self, c: ClaimRecord) -> Result<ClaimRecord, Rejection> {
+        if let Some(s) = c.subjects.iter().find(|s| !self.statements.contains_key(*s)) {
+            return Err(Rejection::UnknownRef(s.to_string()));
         }
-        Ok(())
+        Ok(c)
     }
 
-    pub(crate) fn check_link(&self, l: &ClaimLink, known: &Known<'_>) -> Result<(), Rejection> {
-        if !self.claims.contains_key(&parse_ref(&l.claim)?) {
-            return Err(Rejection::UnknownRef(l.claim.clone()));
+    pub(crate) fn check_link(&self, l: ClaimLink, next_index: u64) -> Result<ClaimLink, Rejection> {
+        if !self.accountability.claims.contains_key(&l.claim) {
+            return Err(Rejection::UnknownRef(l.claim.to_string()));
         }
         let exists = match &l.evidence {
-            Value::String(s) => (known.statement)(&parse_ref(s)?),
-            v => v.as_u64().is_some_and(|i| i < known.next_index),
+            Target::Object(r) => self.statements.contains_key(r),
+            Target::Entry(i) => *i < next_index,
         };
         if !exists {
             return Err(Rejection::UnknownRef(l.evidence.to_string()));
         }
-        Ok(())
+        Ok(l)
     }
+}
 
-    // ---- commits ----
-
-    pub(crate) fn record_custody(&mut self, r: ObjectRef, t: &CustodyTransfer, at: Stamp) {
-        let c = Custody { reference: r, transfer: t.clone(), at };
-        self.custody.entry(t.consignment.clone()).or_default().push(c);
-    }
-
-    pub(crate) fn record_distribution(&mut self, r: ObjectRef, d: &DistributionReport, at: Stamp) {
-        self.distributions.insert(r.clone(), Distribution { reference: r, report: d.clone(), at });
-    }
-
-    pub(crate) fn record_incident(&mut self, r: ObjectRef, i: &IncidentReport, at: Stamp) {
-        let window = parse_window("window", &i.window).unwrap_or_else(|_| Window::always());
-        let geom = Geometry::from_geojson(&i.geometry).ok();
-        let incident = Incident {
-            reference: r.clone(),
-            reporter: r.issuer.clone(),
-            report: i.clone(),
-            window,
-            reported: at,
-            assessments: vec![],
-            geom,
-        };
-        self.incidents.insert(r, incident);
-    }
-
-    pub(crate) fn record_assessment(&mut self, by: &str, a: &IncidentAssess, at: Stamp) {
-        let Some(r) = ObjectRef::parse(&a.incident) else { return };
-        if let Some(i) = self.incidents.get_mut(&r) {
-            i.assessments.push(Assessment {
-                by: by.to_owned(),
-                occurrence: a.occurrence,
-                attribution: a.attribution,
-                attributed_to: a.attributed_to.clone(),
-                rationale: a.rationale.clone(),
-                at,
-            });
+/// Commits (after the checks passed; cannot fail).
+impl State {
+    pub(crate) fn commit_accountability(&mut self, own: &ObjectRef, action: Action, at: Stamp) {
+        let acc = &mut self.accountability;
+        let r = own.clone();
+        match action {
+            Action::Custody(transfer) => {
+                let chain = acc.custody.entry(transfer.consignment.clone()).or_default();
+                chain.push(Custody { reference: r, transfer, at });
+            }
+            Action::Distribution(report) => {
+                acc.distributions.insert(r.clone(), Distribution { reference: r, report, at });
+            }
+            Action::Incident(report) => {
+                self.index.insert(Kind::Incident, &r, &report.geometry, report.window, report.precision_m);
+                let reporter = r.issuer.clone();
+                let incident =
+                    Incident { reference: r.clone(), reporter, report, reported: at, assessments: vec![] };
+                acc.incidents.insert(r, incident);
+            }
+            Action::Assess(a) => {
+                if let Some(i) = acc.incidents.get_mut(&a.incident) {
+                    i.assessments.push(Assessment {
+                        by: own.issuer.clone(),
+                        occurrence: a.occurrence,
+                        attribution: a.attribution,
+                        attributed_to: a.attributed_to,
+                        rationale: a.rationale,
+                        at,
+                    });
+                }
+            }
+            Action::Claim(record) => {
+                let claim = Claim {
+                    reference: r.clone(),
+                    recorder: r.issuer.clone(),
+                    record,
+                    recorded: at,
+                    links: vec![],
+                };
+                acc.claims.insert(r, claim);
+            }
+            Action::Link(l) => {
+                if let Some(c) = acc.claims.get_mut(&l.claim) {
+                    let by = own.issuer.clone();
+                    c.links.push(Link { by, evidence: l.evidence, relation: l.relation, note: l.note, at });
+                }
+            }
         }
-    }
-
-    pub(crate) fn record_claim(&mut self, r: ObjectRef, c: &ClaimRecord, at: Stamp) {
-        let claim = Claim {
-            reference: r.clone(),
-            recorder: r.issuer.clone(),
-            record: c.clone(),
-            recorded: at,
-            links: vec![],
-        };
-        self.claims.insert(r, claim);
-    }
-
-    pub(crate) fn record_link(&mut self, by: &str, l: &ClaimLink, at: Stamp) {
-        let Some(r) = ObjectRef::parse(&l.claim) else { return };
-        if let Some(c) = self.claims.get_mut(&r) {
-            let link = Link {
-                by: by.to_owned(),
-                evidence: l.evidence.clone(),
-                relation: l.relation,
-                note: l.note.clone(),
-                at,
-            };
-            c.links.push(link);
-        }
-    }
-
-    pub(crate) fn digest_value(&self) -> Value {
-        serde_json::json!({
-            "custody": self.custody,
-            "distributions": self.distributions.values().collect::<Vec<_>>(),
-            "incidents": self.incidents.values().collect::<Vec<_>>(),
-            "claims": self.claims.values().collect::<Vec<_>>(),
-        })
     }
 }
 
 /// A total that keeps its range: the sum of minimums and the sum of maximums.
 /// An unknown maximum makes the total's maximum unknown (None); an unknown
 /// minimum counts as zero.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct RangeTotal {
     pub min: u64,
     pub max: Option<u64>,
@@ -335,7 +292,7 @@ impl RangeTotal {
 }
 
 /// Totals of casualty ranges over incidents.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CasualtyTotals {
     pub killed: RangeTotal,
     pub injured: RangeTotal,
@@ -364,7 +321,7 @@ impl CasualtyTotals {
 }
 
 /// Reconciliation of one item of a consignment.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ItemReconciliation {
     pub item: String,
     pub unit: String,
@@ -432,9 +389,9 @@ pub fn reconcile(
 }
 
 /// Per-person quantity of `item` at one site in one round, against the plan.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SiteShare {
-    pub site: String,
+    pub site: ObjectRef,
     pub people: u64,
     pub quantity: f64,
     pub per_person: f64,
@@ -496,10 +453,10 @@ mod tests {
         let d = Distribution {
             reference: ObjectRef::parse("ngo/d1").expect("ref"),
             report: DistributionReport {
-                site: "ngo/site".into(),
+                site: ObjectRef::parse("ngo/site").expect("ref"),
                 consignment: Some("C1".into()),
                 round: "r1".into(),
-                period: serde_json::json!({"from": "2026-01-01T00:00:00Z"}),
+                period: corridor_statement::access::Window::starting(0),
                 items: vec![ItemQuantity { item: "flour".into(), unit: "kg".into(), quantity: 900.0 }],
                 households: 100,
                 people: 450,

@@ -2,11 +2,11 @@
 
 use corridor_note::VerifierKey;
 use corridor_statement::body::{PartyKind, PartyRegister};
-use serde::{Serialize, Serializer};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+use crate::Stamp;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartyKey {
-    #[serde(serialize_with = "vkey_text")]
     pub vkey: VerifierKey,
     pub added_at_index: u64,
     pub added_at_us: i64,
@@ -14,18 +14,23 @@ pub struct PartyKey {
     pub revoked_at_us: Option<i64>,
 }
 
-fn vkey_text<S: Serializer>(k: &VerifierKey, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&k.to_vkey())
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyStatus {
     Live,
     Revoked,
 }
 
 impl PartyKey {
+    fn added(vkey: VerifierKey, at: Stamp) -> Self {
+        Self {
+            vkey,
+            added_at_index: at.index,
+            added_at_us: at.at_us,
+            revoked_at_index: None,
+            revoked_at_us: None,
+        }
+    }
+
     pub fn status(&self) -> KeyStatus {
         if self.revoked_at_index.is_some() {
             KeyStatus::Revoked
@@ -35,7 +40,7 @@ impl PartyKey {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Party {
     pub id: String,
     pub name: String,
@@ -46,26 +51,14 @@ pub struct Party {
 }
 
 impl Party {
-    pub(crate) fn register(reg: &PartyRegister, index: u64, at_us: i64) -> Self {
-        let keys = reg
-            .keys
-            .iter()
-            .filter_map(|k| VerifierKey::parse(k).ok())
-            .map(|vkey| PartyKey {
-                vkey,
-                added_at_index: index,
-                added_at_us: at_us,
-                revoked_at_index: None,
-                revoked_at_us: None,
-            })
-            .collect();
+    pub(crate) fn register(reg: PartyRegister, at: Stamp) -> Self {
         Self {
-            id: reg.id.clone(),
-            name: reg.name.clone(),
+            id: reg.id,
+            name: reg.name,
             kind: reg.kind,
-            registered_at_index: index,
-            registered_at_us: at_us,
-            keys,
+            registered_at_index: at.index,
+            registered_at_us: at.at_us,
+            keys: reg.keys.into_iter().map(|vkey| PartyKey::added(vkey, at)).collect(),
         }
     }
 
@@ -73,20 +66,14 @@ impl Party {
         self.keys.iter().find(|k| k.vkey.key_id() == key_id)
     }
 
-    pub(crate) fn add_key(&mut self, vkey: VerifierKey, index: u64, at_us: i64) {
-        self.keys.push(PartyKey {
-            vkey,
-            added_at_index: index,
-            added_at_us: at_us,
-            revoked_at_index: None,
-            revoked_at_us: None,
-        });
+    pub(crate) fn add_key(&mut self, vkey: VerifierKey, at: Stamp) {
+        self.keys.push(PartyKey::added(vkey, at));
     }
 
-    pub(crate) fn revoke_key(&mut self, vkey: &VerifierKey, index: u64, at_us: i64) {
+    pub(crate) fn revoke_key(&mut self, vkey: &VerifierKey, at: Stamp) {
         if let Some(k) = self.keys.iter_mut().find(|k| k.vkey == *vkey) {
-            k.revoked_at_index = Some(index);
-            k.revoked_at_us = Some(at_us);
+            k.revoked_at_index = Some(at.index);
+            k.revoked_at_us = Some(at.at_us);
         }
     }
 }

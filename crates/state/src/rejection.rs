@@ -24,8 +24,6 @@ pub enum Rejection {
     UnknownRef(String),
     #[error("body is invalid: {0}")]
     InvalidBody(String),
-    #[error("geometry is invalid: {detail}")]
-    InvalidGeometry { code: &'static str, detail: String },
     #[error("{0} was already withdrawn, cancelled or completed")]
     AlreadyEnded(String),
     #[error("limit reached: {0}")]
@@ -47,7 +45,6 @@ impl Rejection {
             Self::UnknownParty(_) => "unknown_party",
             Self::UnknownRef(_) => "unknown_ref",
             Self::InvalidBody(_) => "invalid_body",
-            Self::InvalidGeometry { code, .. } => code,
             Self::LimitReached(_) => "limit_reached",
             Self::AlreadyEnded(_) => "already_ended",
             Self::OutOfOrder { .. } => "out_of_order",

@@ -16,7 +16,11 @@ fn envelope(kind: &str, issuer: &str, id: &str, body: Value, keys: &[&SignerKey]
     let st =
         json!({"type": kind, "issuer": issuer, "id": id, "issued_at": "2026-11-22T10:00:00Z", "body": body});
     let env = sign(st.to_string().as_bytes(), keys);
-    SignedEnvelope::from_envelope(env).expect("valid envelope")
+    SignedEnvelope::from_envelope(env).expect("valid envelope").0
+}
+
+fn entry(index: u64, e: &SignedEnvelope) -> LoggedEntry {
+    LoggedEntry { index, sequenced_at_us: 1_000 * index as i64, signed: e.clone() }
 }
 
 struct Log {
@@ -36,7 +40,7 @@ impl Log {
     fn apply(&mut self, e: &SignedEnvelope) -> Result<(), Rejection> {
         let index = self.state.size();
         e.verify(|r| self.state.key_for(r, e)).map_err(|err| Rejection::Unauthorized(err.to_string()))?;
-        self.state.apply(EntryContext { index, sequenced_at_us: 1_000 * index as i64, signed: e }).map(|_| ())
+        self.state.apply(entry(index, e)).map(|_| ())
     }
 }
 
@@ -57,7 +61,7 @@ fn genesis_makes_the_operator() {
     // A log cannot start with anything else.
     let mut empty = State::new();
     let stray = message(&key("ops", 1), "m", "ops");
-    let err = empty.apply(EntryContext { index: 0, sequenced_at_us: 0, signed: &stray }).unwrap_err();
+    let err = empty.apply(entry(0, &stray)).unwrap_err();
     assert_eq!(err.code(), "unauthorized");
 }
 
@@ -202,7 +206,7 @@ proptest! {
         let mut replay = Log::new();
         for e in &accepted {
             let index = replay.state.size();
-            replay.state.apply(EntryContext { index, sequenced_at_us: 1_000 * index as i64, signed: e }).expect("accepted before");
+            replay.state.apply(entry(index, e)).expect("accepted before");
         }
         prop_assert_eq!(replay.state.digest(), log.state.digest());
     }
@@ -258,9 +262,9 @@ mod clearance {
             log.apply(&envelope("movement.request", "agency", "m", plan.clone(), &[&keys[2]])).expect("filed");
 
             let route_geom = Geom::from_geojson(&plan["route"]).expect("route");
-            let mw = corridor_statement::access::parse_window("w", &window).expect("window");
+            let mw = corridor_statement::access::parse_window("w", &window.to_string()).expect("window");
             let mut want: std::collections::BTreeSet<String> = declared.iter().filter(|(_, z)| {
-                let zw = corridor_statement::access::parse_window("w", &z["window"]).expect("window");
+                let zw = corridor_statement::access::parse_window("w", &z["window"].to_string()).expect("window");
                 zw.overlaps(&mw) && within(&route_geom, &Geom::from_geojson(&z["geometry"]).expect("zone"), corridor_m)
             }).map(|(p, _)| p.to_string()).collect();
             want.extend(escort_from.iter().filter(|p| **p != "agency").map(|p| p.to_string()));

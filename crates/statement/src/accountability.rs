@@ -2,19 +2,25 @@
 //! distribution reports, incidents and their assessment, public claims and the
 //! evidence linked to them.
 
-use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+use corridor_geo::Geometry;
+use serde::Deserialize;
 use serde_json::Value;
 
-use crate::access::{parse_window, MAX_DISTANCE_M, MAX_ITEMS};
+use crate::access::{check_distance, RawWindow, Window, MAX_ITEMS};
 use crate::body::{
-    check_count, check_party, check_text, invalid, typed, MAX_NAME_LEN, MAX_RECIPIENTS, MAX_TEXT_LEN,
+    check_count, check_party, check_text, invalid, parse_ref, typed, wire_enum, RawTarget, MAX_NAME_LEN,
+    MAX_RECIPIENTS, MAX_TEXT_LEN,
 };
 use crate::error::StatementError;
-use crate::geometry::{check_geometry, GeometryKind};
-use crate::statement::ObjectRef;
+use crate::geometry::{parse_geometry, GeometryKind};
+use crate::statement::{ObjectRef, Target};
 use crate::timefmt::parse_utc_us;
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+const POINTS: &[GeometryKind] = &[GeometryKind::Point];
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ItemQuantity {
     pub item: String,
@@ -34,64 +40,52 @@ fn check_items(field: &str, items: &[ItemQuantity], min: usize) -> Result<(), St
     Ok(())
 }
 
-fn check_ref(field: &str, r: &str) -> Result<(), StatementError> {
-    ObjectRef::parse(r).map(|_| ()).ok_or_else(|| invalid(format!("{field} {r:?} is not issuer/id")))
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+/// Where a hand-off happened.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Place {
     pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub geometry: Option<Value>,
+    /// A Point.
+    pub geometry: Option<Arc<Geometry>>,
 }
 
 /// A hand-off of goods from one party to another; both must sign.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CustodyTransfer {
     pub consignment: String,
     pub from: String,
     pub to: String,
     pub items: Vec<ItemQuantity>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub place: Option<Place>,
     /// Quantities both parties record as lost before this hand-off (an
     /// extension of the brief's body; optional).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lost: Vec<ItemQuantity>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DistributionReport {
-    pub site: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: ObjectRef,
     pub consignment: Option<String>,
     pub round: String,
-    pub period: Value,
+    pub period: Window,
     pub items: Vec<ItemQuantity>,
     pub households: u64,
     pub people: u64,
-    #[serde(default)]
     pub planned_per_person: Vec<ItemQuantity>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum IncidentKind {
-    Airstrike,
-    Shelling,
-    GroundAttack,
-    AttackOnConvoy,
-    AttackOnSite,
-    Obstruction,
-    Detention,
-    CeasefireViolation,
-}
+wire_enum!(IncidentKind {
+    Airstrike => "airstrike",
+    Shelling => "shelling",
+    GroundAttack => "ground_attack",
+    AttackOnConvoy => "attack_on_convoy",
+    AttackOnSite => "attack_on_site",
+    Obstruction => "obstruction",
+    Detention => "detention",
+    CeasefireViolation => "ceasefire_violation",
+});
 
 /// A count known only as a range; either end may be unknown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Range {
     #[serde(default)]
@@ -100,7 +94,7 @@ pub struct Range {
     pub max: Option<u64>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Casualties {
     #[serde(default)]
@@ -113,77 +107,66 @@ pub struct Casualties {
     pub children_injured: Option<Range>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+/// Where a report came from. `published` is kept as written: sources quote
+/// outlets whose dates are not always exact times.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Source {
     pub outlet: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub url: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub published: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub quote: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct IncidentReport {
     pub kind: IncidentKind,
-    pub window: Value,
-    pub geometry: Value,
+    pub window: Window,
+    /// A Point.
+    pub geometry: Arc<Geometry>,
     pub precision_m: f64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alleged_perpetrator: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub perpetrator_text: Option<String>,
     pub casualties: Casualties,
-    #[serde(default)]
-    pub affected_sites: Vec<String>,
-    #[serde(default)]
-    pub affected_movements: Vec<String>,
-    #[serde(default)]
+    pub affected_sites: Vec<ObjectRef>,
+    pub affected_movements: Vec<ObjectRef>,
     pub sources: Vec<Source>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, PartialOrd, Ord)]
-#[serde(rename_all = "snake_case")]
-pub enum Occurrence {
-    Confirmed,
-    Likely,
-    Possible,
-    Unverified,
-    Discounted,
-}
+wire_enum!(Occurrence {
+    Confirmed => "confirmed",
+    Likely => "likely",
+    Possible => "possible",
+    Unverified => "unverified",
+    Discounted => "discounted",
+});
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Attribution {
-    Confirmed,
-    Likely,
-    Contested,
-    Unknown,
-}
+wire_enum!(Attribution {
+    Confirmed => "confirmed",
+    Likely => "likely",
+    Contested => "contested",
+    Unknown => "unknown",
+});
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct IncidentAssess {
-    pub incident: String,
+    pub incident: ObjectRef,
     pub occurrence: Occurrence,
     pub attribution: Attribution,
-    #[serde(default)]
     pub attributed_to: Vec<String>,
     pub rationale: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Stance {
-    Allegation,
-    Denial,
-    Assertion,
-}
+wire_enum!(Stance {
+    Allegation => "allegation",
+    Denial => "denial",
+    Assertion => "assertion",
+});
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Figure {
     pub what: String,
@@ -195,45 +178,59 @@ pub struct Figure {
     pub unit: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ClaimRecord {
     pub speaker: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub affiliation: Option<String>,
     pub outlet: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
-    pub published: String,
+    pub published_us: i64,
     pub text: String,
     pub stance: Stance,
-    #[serde(default)]
     pub figures: Vec<Figure>,
-    #[serde(default)]
-    pub subjects: Vec<String>,
+    pub subjects: Vec<ObjectRef>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Relation {
-    Supports,
-    Contradicts,
-    Context,
-}
+wire_enum!(Relation {
+    Supports => "supports",
+    Contradicts => "contradicts",
+    Context => "context",
+});
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ClaimLink {
-    pub claim: String,
-    /// A reference `issuer/id` or a log entry index.
-    pub evidence: Value,
+    pub claim: ObjectRef,
+    /// An object or a log entry.
+    pub evidence: Target,
     pub relation: Relation,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
 
-pub(crate) fn parse_custody(body: Value) -> Result<CustodyTransfer, StatementError> {
-    let b: CustodyTransfer = typed(body)?;
+fn refs(field: &str, items: &[String]) -> Result<Vec<ObjectRef>, StatementError> {
+    items.iter().map(|r| parse_ref(field, r)).collect()
+}
+
+pub(crate) fn parse_custody(text: &str) -> Result<CustodyTransfer, StatementError> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct RawPlace {
+        name: String,
+        #[serde(default)]
+        geometry: Option<Value>,
+    }
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Raw {
+        consignment: String,
+        from: String,
+        to: String,
+        items: Vec<ItemQuantity>,
+        #[serde(default)]
+        place: Option<RawPlace>,
+        #[serde(default)]
+        lost: Vec<ItemQuantity>,
+    }
+    let b: Raw = typed(text)?;
     check_text("consignment", &b.consignment, MAX_NAME_LEN, true)?;
     check_party("from", &b.from)?;
     check_party("to", &b.to)?;
@@ -242,26 +239,58 @@ pub(crate) fn parse_custody(body: Value) -> Result<CustodyTransfer, StatementErr
     }
     check_items("items", &b.items, 1)?;
     check_items("lost", &b.lost, 0)?;
-    if let Some(p) = &b.place {
-        check_text("place name", &p.name, MAX_NAME_LEN, true)?;
-        if let Some(g) = &p.geometry {
-            check_geometry("place geometry", g, &[GeometryKind::Point])?;
+    let place = match b.place {
+        Some(p) => {
+            check_text("place name", &p.name, MAX_NAME_LEN, true)?;
+            let geometry = p.geometry.map(|g| parse_geometry("place geometry", &g, POINTS)).transpose()?;
+            Some(Place { name: p.name, geometry })
         }
-    }
-    Ok(b)
+        None => None,
+    };
+    Ok(CustodyTransfer {
+        consignment: b.consignment,
+        from: b.from,
+        to: b.to,
+        items: b.items,
+        place,
+        lost: b.lost,
+    })
 }
 
-pub(crate) fn parse_distribution(body: Value) -> Result<DistributionReport, StatementError> {
-    let b: DistributionReport = typed(body)?;
-    check_ref("site", &b.site)?;
+pub(crate) fn parse_distribution(text: &str) -> Result<DistributionReport, StatementError> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Raw {
+        site: String,
+        #[serde(default)]
+        consignment: Option<String>,
+        round: String,
+        period: RawWindow,
+        items: Vec<ItemQuantity>,
+        households: u64,
+        people: u64,
+        #[serde(default)]
+        planned_per_person: Vec<ItemQuantity>,
+    }
+    let b: Raw = typed(text)?;
+    let site = parse_ref("site", &b.site)?;
     check_text("round", &b.round, MAX_NAME_LEN, true)?;
-    parse_window("period", &b.period)?;
+    let period = b.period.parse("period")?;
     check_items("items", &b.items, 1)?;
     check_items("planned_per_person", &b.planned_per_person, 0)?;
     if let Some(c) = &b.consignment {
         check_text("consignment", c, MAX_NAME_LEN, true)?;
     }
-    Ok(b)
+    Ok(DistributionReport {
+        site,
+        consignment: b.consignment,
+        round: b.round,
+        period,
+        items: b.items,
+        households: b.households,
+        people: b.people,
+        planned_per_person: b.planned_per_person,
+    })
 }
 
 fn check_range(field: &str, r: &Range) -> Result<(), StatementError> {
@@ -273,17 +302,7 @@ fn check_range(field: &str, r: &Range) -> Result<(), StatementError> {
     Ok(())
 }
 
-pub(crate) fn parse_incident(body: Value) -> Result<IncidentReport, StatementError> {
-    let b: IncidentReport = typed(body)?;
-    parse_window("window", &b.window)?;
-    check_geometry("geometry", &b.geometry, &[GeometryKind::Point])?;
-    if !b.precision_m.is_finite() || !(0.0..=MAX_DISTANCE_M).contains(&b.precision_m) {
-        return Err(invalid("precision_m must be between 0 and 20,100 km"));
-    }
-    if let Some(p) = &b.alleged_perpetrator {
-        check_party("alleged_perpetrator", p)?;
-    }
-    let c = &b.casualties;
+fn check_casualties(c: &Casualties) -> Result<(), StatementError> {
     check_range("killed", &c.killed)?;
     check_range("injured", &c.injured)?;
     for (f, r) in [("children_killed", c.children_killed), ("children_injured", c.children_injured)] {
@@ -291,11 +310,42 @@ pub(crate) fn parse_incident(body: Value) -> Result<IncidentReport, StatementErr
             check_range(f, &r)?;
         }
     }
+    Ok(())
+}
+
+pub(crate) fn parse_incident(text: &str) -> Result<IncidentReport, StatementError> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Raw {
+        kind: IncidentKind,
+        window: RawWindow,
+        geometry: Value,
+        precision_m: f64,
+        #[serde(default)]
+        alleged_perpetrator: Option<String>,
+        #[serde(default)]
+        perpetrator_text: Option<String>,
+        casualties: Casualties,
+        #[serde(default)]
+        affected_sites: Vec<String>,
+        #[serde(default)]
+        affected_movements: Vec<String>,
+        #[serde(default)]
+        sources: Vec<Source>,
+    }
+    let b: Raw = typed(text)?;
+    let window = b.window.parse("window")?;
+    let geometry = parse_geometry("geometry", &b.geometry, POINTS)?;
+    check_distance("precision_m", b.precision_m)
+        .map_err(|_| invalid("precision_m must be between 0 and 20,100 km"))?;
+    if let Some(p) = &b.alleged_perpetrator {
+        check_party("alleged_perpetrator", p)?;
+    }
+    check_casualties(&b.casualties)?;
     check_count("affected_sites", b.affected_sites.len(), 0, MAX_ITEMS)?;
     check_count("affected_movements", b.affected_movements.len(), 0, MAX_ITEMS)?;
-    for r in b.affected_sites.iter().chain(&b.affected_movements) {
-        check_ref("affected", r)?;
-    }
+    let affected_sites = refs("affected", &b.affected_sites)?;
+    let affected_movements = refs("affected", &b.affected_movements)?;
     check_count("sources", b.sources.len(), 0, MAX_ITEMS)?;
     for s in &b.sources {
         check_text("outlet", &s.outlet, MAX_NAME_LEN, true)?;
@@ -303,37 +353,100 @@ pub(crate) fn parse_incident(body: Value) -> Result<IncidentReport, StatementErr
             check_text("quote", q, MAX_TEXT_LEN, false)?;
         }
     }
-    Ok(b)
+    Ok(IncidentReport {
+        kind: b.kind,
+        window,
+        geometry,
+        precision_m: b.precision_m,
+        alleged_perpetrator: b.alleged_perpetrator,
+        perpetrator_text: b.perpetrator_text,
+        casualties: b.casualties,
+        affected_sites,
+        affected_movements,
+        sources: b.sources,
+    })
 }
 
-pub(crate) fn parse_assess(body: Value) -> Result<IncidentAssess, StatementError> {
-    let b: IncidentAssess = typed(body)?;
-    check_ref("incident", &b.incident)?;
+pub(crate) fn parse_assess(text: &str) -> Result<IncidentAssess, StatementError> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Raw {
+        incident: String,
+        occurrence: Occurrence,
+        attribution: Attribution,
+        #[serde(default)]
+        attributed_to: Vec<String>,
+        rationale: String,
+    }
+    let b: Raw = typed(text)?;
+    let incident = parse_ref("incident", &b.incident)?;
     check_count("attributed_to", b.attributed_to.len(), 0, MAX_RECIPIENTS)?;
     b.attributed_to.iter().try_for_each(|p| check_party("attributed_to", p))?;
     check_text("rationale", &b.rationale, MAX_TEXT_LEN, true)?;
-    Ok(b)
+    Ok(IncidentAssess {
+        incident,
+        occurrence: b.occurrence,
+        attribution: b.attribution,
+        attributed_to: b.attributed_to,
+        rationale: b.rationale,
+    })
 }
 
-pub(crate) fn parse_claim(body: Value) -> Result<ClaimRecord, StatementError> {
-    let b: ClaimRecord = typed(body)?;
+pub(crate) fn parse_claim(text: &str) -> Result<ClaimRecord, StatementError> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Raw {
+        speaker: String,
+        #[serde(default)]
+        affiliation: Option<String>,
+        outlet: String,
+        #[serde(default)]
+        url: Option<String>,
+        published: String,
+        text: String,
+        stance: Stance,
+        #[serde(default)]
+        figures: Vec<Figure>,
+        #[serde(default)]
+        subjects: Vec<String>,
+    }
+    let b: Raw = typed(text)?;
     check_text("speaker", &b.speaker, MAX_NAME_LEN, true)?;
     check_text("outlet", &b.outlet, MAX_NAME_LEN, true)?;
     check_text("text", &b.text, MAX_TEXT_LEN, true)?;
-    parse_utc_us(&b.published).ok_or_else(|| invalid("published is not an RFC 3339 UTC time"))?;
+    let published_us =
+        parse_utc_us(&b.published).ok_or_else(|| invalid("published is not an RFC 3339 UTC time"))?;
     check_count("figures", b.figures.len(), 0, MAX_ITEMS)?;
     check_count("subjects", b.subjects.len(), 0, MAX_ITEMS)?;
-    b.subjects.iter().try_for_each(|s| check_ref("subject", s))?;
-    Ok(b)
+    let subjects = refs("subject", &b.subjects)?;
+    Ok(ClaimRecord {
+        speaker: b.speaker,
+        affiliation: b.affiliation,
+        outlet: b.outlet,
+        url: b.url,
+        published_us,
+        text: b.text,
+        stance: b.stance,
+        figures: b.figures,
+        subjects,
+    })
 }
 
-pub(crate) fn parse_link(body: Value) -> Result<ClaimLink, StatementError> {
-    let b: ClaimLink = typed(body)?;
-    check_ref("claim", &b.claim)?;
-    match &b.evidence {
-        Value::String(s) => check_ref("evidence", s)?,
-        Value::Number(n) if n.as_u64().is_some() => {}
-        _ => return Err(invalid("evidence is issuer/id or an entry index")),
+pub(crate) fn parse_link(text: &str) -> Result<ClaimLink, StatementError> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Raw {
+        claim: String,
+        evidence: RawTarget,
+        relation: Relation,
+        #[serde(default)]
+        note: Option<String>,
     }
-    Ok(b)
+    let b: Raw = typed(text)?;
+    let claim = parse_ref("claim", &b.claim)?;
+    let evidence = match b.evidence {
+        RawTarget::Object(s) => Target::Object(parse_ref("evidence", &s)?),
+        other => other.parse().ok_or_else(|| invalid("evidence is issuer/id or an entry index"))?,
+    };
+    Ok(ClaimLink { claim, evidence, relation: b.relation, note: b.note })
 }

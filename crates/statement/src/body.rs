@@ -1,13 +1,17 @@
-//! Typed statement bodies (brief §5, "Bodies") and their validation.
+//! Typed statement bodies (brief §5, "Bodies"), parsed once from the body's
+//! JSON text.
 //!
 //! Parsing checks what a body says on its own: shapes, enumerations, lengths,
-//! references. Whether it is allowed — who may register, whose key may be
-//! revoked — depends on the log so far, and is decided by the fold.
+//! references, geometry, windows. What it may do — who may register, whose
+//! key may be revoked — depends on the log so far, and is decided by the fold.
+//! Each body type has a private raw form that mirrors the JSON; the public
+//! form holds typed values ([`ObjectRef`], [`corridor_geo::Geometry`],
+//! [`crate::access::Window`], [`VerifierKey`]), so nothing downstream parses
+//! again.
 
 use corridor_note::VerifierKey;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde::{Deserialize, Deserializer};
 
 use crate::access::{
     self, AgreementDeclare, MovementAmend, MovementCancel, MovementPlan, MovementRespond, MovementUpdate,
@@ -17,7 +21,28 @@ use crate::accountability::{
     self, ClaimLink, ClaimRecord, CustodyTransfer, DistributionReport, IncidentAssess, IncidentReport,
 };
 use crate::error::StatementError;
-use crate::statement::{valid_party_id, ObjectRef, StatementType};
+use crate::statement::{valid_party_id, ObjectRef, StatementType, Target};
+
+/// Declares a snake_case enum that parses from and names itself by its wire names.
+macro_rules! wire_enum {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident => $wire:literal),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+        pub enum $name { $(#[serde(rename = $wire)] $variant),* }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [Self] = &[$(Self::$variant),*];
+
+            /// The wire name (snake_case).
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $wire),* }
+            }
+        }
+    };
+}
+
+pub(crate) use wire_enum;
 
 pub const MAX_NAME_LEN: usize = 256;
 pub const MAX_TEXT_LEN: usize = 16_384;
@@ -25,55 +50,43 @@ pub const MAX_KEYS_PER_PARTY: usize = 8;
 pub const MAX_RECIPIENTS: usize = 64;
 pub const MAX_REFS: usize = 256;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PartyKind {
-    Coordination,
-    Agency,
-    Authority,
-    ArmedForce,
-    Monitor,
-    Observer,
-}
+wire_enum!(PartyKind {
+    Coordination => "coordination",
+    Agency => "agency",
+    Authority => "authority",
+    ArmedForce => "armed_force",
+    Monitor => "monitor",
+    Observer => "observer",
+});
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PartyRegister {
     pub id: String,
     pub name: String,
     pub kind: PartyKind,
-    pub keys: Vec<String>,
+    /// Every key named after `id`.
+    pub keys: Vec<VerifierKey>,
 }
 
 /// `party.key.add` and `party.key.revoke`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct KeyChange {
-    pub vkey: String,
-    #[serde(default)]
+    pub vkey: VerifierKey,
+    /// The party whose key changes, when the operator acts for another.
     pub party: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MessageSend {
     pub to: Vec<String>,
     pub subject: String,
     pub text: String,
-    #[serde(default)]
-    pub refs: Vec<String>,
-}
-
-/// What an acknowledgement points at: an object, or a log entry by index.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum AckTarget {
-    Object(ObjectRef),
-    Entry(u64),
+    pub refs: Vec<ObjectRef>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Acknowledge {
-    pub refs: Vec<AckTarget>,
+    pub refs: Vec<Target>,
 }
 
 /// A validated body, one variant per statement type.
@@ -109,8 +122,16 @@ pub(crate) fn invalid(msg: impl Into<String>) -> StatementError {
     StatementError::InvalidBody(msg.into())
 }
 
-pub(crate) fn typed<T: DeserializeOwned>(body: Value) -> Result<T, StatementError> {
-    serde_json::from_value(body).map_err(|e| invalid(e.to_string()))
+/// Deserializes a body's raw form from its JSON text.
+pub(crate) fn typed<T: DeserializeOwned>(text: &str) -> Result<T, StatementError> {
+    serde_json::from_str(text).map_err(|e| invalid(e.to_string()))
+}
+
+/// For `Option<Option<T>>` fields: absent is `None`, `null` is `Some(None)`.
+pub(crate) fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
 }
 
 pub(crate) fn check_text(field: &str, value: &str, max: usize, required: bool) -> Result<(), StatementError> {
@@ -137,73 +158,125 @@ pub(crate) fn check_party(field: &str, id: &str) -> Result<(), StatementError> {
     Ok(())
 }
 
+/// Parses `issuer/id`, refusing it with `invalid_body` naming the field.
+pub(crate) fn parse_ref(field: &str, text: &str) -> Result<ObjectRef, StatementError> {
+    ObjectRef::parse(text).ok_or_else(|| invalid(format!("{field} {text:?} is not issuer/id")))
+}
+
+/// A reference or an entry index, as JSON: `"issuer/id"` or a non-negative integer.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum RawTarget {
+    Entry(u64),
+    Object(String),
+    Other(serde::de::IgnoredAny),
+}
+
+impl RawTarget {
+    pub(crate) fn parse(self) -> Option<Target> {
+        match self {
+            Self::Entry(i) => Some(Target::Entry(i)),
+            Self::Object(s) => ObjectRef::parse(&s).map(Target::Object),
+            Self::Other(_) => None,
+        }
+    }
+}
+
 /// Parses a vkey, refusing it with `invalid_body` if malformed.
 pub fn parse_vkey(text: &str) -> Result<VerifierKey, StatementError> {
     VerifierKey::parse(text).map_err(|e| invalid(format!("vkey {text:?}: {e}")))
 }
 
 impl Body {
-    pub fn parse(kind: StatementType, body: Value) -> Result<Self, StatementError> {
-        if !body.is_object() {
+    /// Parses the body of a statement of type `kind` from its JSON text.
+    pub fn parse(kind: StatementType, text: &str) -> Result<Self, StatementError> {
+        if !text.trim_start().starts_with('{') {
             return Err(invalid("body must be a JSON object"));
         }
         Ok(match kind {
-            StatementType::PartyRegister => Self::PartyRegister(parse_register(body)?),
-            StatementType::PartyKeyAdd => Self::PartyKeyAdd(parse_key_change(body)?),
-            StatementType::PartyKeyRevoke => Self::PartyKeyRevoke(parse_key_change(body)?),
-            StatementType::MessageSend => Self::MessageSend(parse_message(body)?),
-            StatementType::Acknowledge => Self::Acknowledge(parse_ack(body)?),
-            StatementType::ZoneDeclare => Self::ZoneDeclare(access::parse_zone(body)?),
-            StatementType::ZoneWithdraw => Self::ZoneWithdraw(access::parse_withdraw(body, "zone")?),
-            StatementType::SiteNotify => Self::SiteNotify(access::parse_site(body)?),
-            StatementType::SiteWithdraw => Self::SiteWithdraw(access::parse_withdraw(body, "site")?),
-            StatementType::MovementRequest => Self::MovementRequest(access::parse_plan(body)?),
-            StatementType::MovementAmend => Self::MovementAmend(access::parse_amend(body)?),
-            StatementType::MovementCancel => Self::MovementCancel(access::parse_cancel(body)?),
-            StatementType::MovementRespond => Self::MovementRespond(access::parse_respond(body)?),
-            StatementType::MovementUpdate => Self::MovementUpdate(access::parse_update(body)?),
-            StatementType::OperationNotify => Self::OperationNotify(access::parse_operation(body)?),
+            StatementType::PartyRegister => Self::PartyRegister(parse_register(text)?),
+            StatementType::PartyKeyAdd => Self::PartyKeyAdd(parse_key_change(text)?),
+            StatementType::PartyKeyRevoke => Self::PartyKeyRevoke(parse_key_change(text)?),
+            StatementType::MessageSend => Self::MessageSend(parse_message(text)?),
+            StatementType::Acknowledge => Self::Acknowledge(parse_ack(text)?),
+            StatementType::ZoneDeclare => Self::ZoneDeclare(access::parse_zone(text)?),
+            StatementType::ZoneWithdraw => Self::ZoneWithdraw(access::parse_withdraw(text, "zone")?),
+            StatementType::SiteNotify => Self::SiteNotify(access::parse_site(text)?),
+            StatementType::SiteWithdraw => Self::SiteWithdraw(access::parse_withdraw(text, "site")?),
+            StatementType::MovementRequest => Self::MovementRequest(access::parse_plan(text)?),
+            StatementType::MovementAmend => Self::MovementAmend(access::parse_amend(text)?),
+            StatementType::MovementCancel => Self::MovementCancel(access::parse_cancel(text)?),
+            StatementType::MovementRespond => Self::MovementRespond(access::parse_respond(text)?),
+            StatementType::MovementUpdate => Self::MovementUpdate(access::parse_update(text)?),
+            StatementType::OperationNotify => Self::OperationNotify(access::parse_operation(text)?),
             StatementType::OperationWithdraw => {
-                Self::OperationWithdraw(access::parse_withdraw(body, "operation")?)
+                Self::OperationWithdraw(access::parse_withdraw(text, "operation")?)
             }
-            StatementType::AgreementDeclare => Self::AgreementDeclare(access::parse_agreement(body)?),
-            StatementType::AgreementAccede => Self::AgreementAccede(access::parse_accede(body)?),
-            StatementType::CustodyTransfer => Self::CustodyTransfer(accountability::parse_custody(body)?),
+            StatementType::AgreementDeclare => Self::AgreementDeclare(access::parse_agreement(text)?),
+            StatementType::AgreementAccede => Self::AgreementAccede(access::parse_accede(text)?),
+            StatementType::CustodyTransfer => Self::CustodyTransfer(accountability::parse_custody(text)?),
             StatementType::DistributionReport => {
-                Self::DistributionReport(accountability::parse_distribution(body)?)
+                Self::DistributionReport(accountability::parse_distribution(text)?)
             }
-            StatementType::IncidentReport => Self::IncidentReport(accountability::parse_incident(body)?),
-            StatementType::IncidentAssess => Self::IncidentAssess(accountability::parse_assess(body)?),
-            StatementType::ClaimRecord => Self::ClaimRecord(accountability::parse_claim(body)?),
-            StatementType::ClaimLink => Self::ClaimLink(accountability::parse_link(body)?),
+            StatementType::IncidentReport => Self::IncidentReport(accountability::parse_incident(text)?),
+            StatementType::IncidentAssess => Self::IncidentAssess(accountability::parse_assess(text)?),
+            StatementType::ClaimRecord => Self::ClaimRecord(accountability::parse_claim(text)?),
+            StatementType::ClaimLink => Self::ClaimLink(accountability::parse_link(text)?),
         })
     }
 }
 
-fn parse_register(body: Value) -> Result<PartyRegister, StatementError> {
-    let b: PartyRegister = typed(body)?;
+fn parse_register(text: &str) -> Result<PartyRegister, StatementError> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Raw {
+        id: String,
+        name: String,
+        kind: PartyKind,
+        keys: Vec<String>,
+    }
+    let b: Raw = typed(text)?;
     check_party("id", &b.id)?;
     check_text("name", &b.name, MAX_NAME_LEN, true)?;
     check_count("keys", b.keys.len(), 1, MAX_KEYS_PER_PARTY)?;
+    let mut keys = Vec::with_capacity(b.keys.len());
     for k in &b.keys {
-        if parse_vkey(k)?.name() != b.id {
+        let key = parse_vkey(k)?;
+        if key.name() != b.id {
             return Err(invalid(format!("key {k:?} is not named after party {:?}", b.id)));
         }
+        keys.push(key);
     }
-    Ok(b)
+    Ok(PartyRegister { id: b.id, name: b.name, kind: b.kind, keys })
 }
 
-fn parse_key_change(body: Value) -> Result<KeyChange, StatementError> {
-    let b: KeyChange = typed(body)?;
-    parse_vkey(&b.vkey)?;
+fn parse_key_change(text: &str) -> Result<KeyChange, StatementError> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Raw {
+        vkey: String,
+        #[serde(default)]
+        party: Option<String>,
+    }
+    let b: Raw = typed(text)?;
+    let vkey = parse_vkey(&b.vkey)?;
     if let Some(p) = &b.party {
         check_party("party", p)?;
     }
-    Ok(b)
+    Ok(KeyChange { vkey, party: b.party })
 }
 
-fn parse_message(body: Value) -> Result<MessageSend, StatementError> {
-    let b: MessageSend = typed(body)?;
+fn parse_message(text: &str) -> Result<MessageSend, StatementError> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Raw {
+        to: Vec<String>,
+        subject: String,
+        text: String,
+        #[serde(default)]
+        refs: Vec<String>,
+    }
+    let b: Raw = typed(text)?;
     check_count("to", b.to.len(), 1, MAX_RECIPIENTS)?;
     for p in &b.to {
         check_party("to", p)?;
@@ -211,31 +284,28 @@ fn parse_message(body: Value) -> Result<MessageSend, StatementError> {
     check_text("subject", &b.subject, MAX_NAME_LEN, true)?;
     check_text("text", &b.text, MAX_TEXT_LEN, false)?;
     check_count("refs", b.refs.len(), 0, MAX_REFS)?;
-    for r in &b.refs {
-        ObjectRef::parse(r).ok_or_else(|| invalid(format!("ref {r:?} is not issuer/id")))?;
-    }
-    Ok(b)
+    let refs = b.refs.iter().map(|r| parse_ref("ref", r)).collect::<Result<_, _>>()?;
+    Ok(MessageSend { to: b.to, subject: b.subject, text: b.text, refs })
 }
 
-fn parse_ack(body: Value) -> Result<Acknowledge, StatementError> {
+fn parse_ack(text: &str) -> Result<Acknowledge, StatementError> {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Raw {
-        refs: Vec<Value>,
+        refs: Vec<serde_json::Value>,
     }
-    let raw: Raw = typed(body)?;
+    let raw: Raw = typed(text)?;
     check_count("refs", raw.refs.len(), 1, MAX_REFS)?;
-    let refs = raw.refs.iter().map(parse_ack_target).collect::<Result<Vec<_>, _>>()?;
+    let refs = raw.refs.into_iter().map(parse_ack_target).collect::<Result<Vec<_>, _>>()?;
     Ok(Acknowledge { refs })
 }
 
-fn parse_ack_target(v: &Value) -> Result<AckTarget, StatementError> {
-    match v {
-        Value::Number(n) => n.as_u64().map(AckTarget::Entry),
-        Value::String(s) => ObjectRef::parse(s).map(AckTarget::Object),
-        _ => None,
-    }
-    .ok_or_else(|| invalid(format!("ref {v} is neither issuer/id nor an entry index")))
+fn parse_ack_target(v: serde_json::Value) -> Result<Target, StatementError> {
+    let shown = v.to_string();
+    serde_json::from_value::<RawTarget>(v)
+        .ok()
+        .and_then(RawTarget::parse)
+        .ok_or_else(|| invalid(format!("ref {shown} is neither issuer/id nor an entry index")))
 }
 
 #[cfg(test)]
@@ -248,29 +318,41 @@ mod tests {
         SignerKey::from_seed(name, [1; 32]).expect("name").verifier().to_vkey()
     }
 
+    fn parse(kind: StatementType, body: serde_json::Value) -> Result<Body, StatementError> {
+        Body::parse(kind, &body.to_string())
+    }
+
     #[test]
     fn register_requires_keys_named_after_the_party() {
         let ok = json!({"id":"aid-one","name":"Aid One","kind":"agency","keys":[vkey("aid-one")]});
-        assert!(Body::parse(StatementType::PartyRegister, ok).is_ok());
+        assert!(parse(StatementType::PartyRegister, ok).is_ok());
         let bad = json!({"id":"aid-one","name":"Aid One","kind":"agency","keys":[vkey("other")]});
-        assert_eq!(Body::parse(StatementType::PartyRegister, bad).unwrap_err().code(), "invalid_body");
+        assert_eq!(parse(StatementType::PartyRegister, bad).unwrap_err().code(), "invalid_body");
         let bad_kind = json!({"id":"aid-one","name":"A","kind":"army","keys":[vkey("aid-one")]});
-        assert!(Body::parse(StatementType::PartyRegister, bad_kind).is_err());
+        assert!(parse(StatementType::PartyRegister, bad_kind).is_err());
     }
 
     #[test]
     fn acknowledge_takes_refs_and_indexes() {
-        let b = Body::parse(StatementType::Acknowledge, json!({"refs":["aid-one/m-1", 7]})).expect("valid");
+        let b = parse(StatementType::Acknowledge, json!({"refs":["aid-one/m-1", 7]})).expect("valid");
         let Body::Acknowledge(a) = b else { panic!("wrong variant") };
-        assert_eq!(a.refs[1], AckTarget::Entry(7));
-        for bad in [json!({"refs":[]}), json!({"refs":[-1]}), json!({"refs":["nope"]})] {
-            assert!(Body::parse(StatementType::Acknowledge, bad).is_err());
+        assert_eq!(a.refs[1], Target::Entry(7));
+        for bad in [json!({"refs":[]}), json!({"refs":[-1]}), json!({"refs":["nope"]}), json!({"refs":[1.5]})]
+        {
+            assert!(parse(StatementType::Acknowledge, bad).is_err());
         }
     }
 
     #[test]
     fn oversized_text_is_refused() {
         let b = json!({"to":["ops"],"subject":"s","text":"x".repeat(MAX_TEXT_LEN + 1)});
-        assert!(Body::parse(StatementType::MessageSend, b).is_err());
+        assert!(parse(StatementType::MessageSend, b).is_err());
+    }
+
+    #[test]
+    fn a_body_is_an_object() {
+        for text in ["[]", "1", "\"x\"", "null"] {
+            assert_eq!(Body::parse(StatementType::MessageSend, text).unwrap_err().code(), "invalid_body");
+        }
     }
 }

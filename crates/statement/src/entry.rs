@@ -1,58 +1,126 @@
 //! The log entry (the leaf): compact JSON `{"sequenced_at":"…","envelope":{…}}`,
 //! built by the log around a submitted envelope. Its bytes are what the leaf hash
-//! covers, so they are produced by one function only.
+//! covers, so they are produced by one function only, [`build_entry`], from
+//! the envelope's canonical JSON; [`parse_entry`] reads them back in one pass
+//! and refuses any entry that is not exactly what `build_entry` would write.
+
+use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
-use crate::envelope::Envelope;
+use crate::envelope::{CanonicalEnvelope, SignedEnvelope};
 use crate::error::StatementError;
 use crate::timefmt::{format_ms, parse_utc_us};
 
 /// Entries are at most 65,535 bytes: the tlog-tiles entry-bundle limit.
 pub const MAX_ENTRY_BYTES: usize = 65_535;
-/// Bytes an entry adds around the canonical envelope JSON:
-/// `{"sequenced_at":"YYYY-MM-DDTHH:MM:SS.mmmZ","envelope":` … `}`.
-pub const ENTRY_OVERHEAD_BYTES: usize = 55;
+/// `{"sequenced_at":"YYYY-MM-DDTHH:MM:SS.mmmZ","envelope":`: what precedes
+/// the canonical envelope JSON in an entry.
+const ENTRY_PREFIX_BYTES: usize = 54;
+/// Bytes an entry adds around the canonical envelope JSON: the prefix and the
+/// closing `}`.
+pub const ENTRY_OVERHEAD_BYTES: usize = ENTRY_PREFIX_BYTES + 1;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct EntryJson {
-    sequenced_at: String,
-    envelope: Envelope,
-}
-
-/// A parsed log entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An entry as read back from the log, parsed once.
+#[derive(Debug, Clone)]
 pub struct LogEntry {
     pub sequenced_at_us: i64,
-    pub envelope: Envelope,
+    pub signed: SignedEnvelope,
 }
 
 /// Builds the entry bytes. `sequenced_at_us` is truncated to milliseconds, the
 /// resolution the entry records. Fails only if the entry would exceed the limit.
-pub fn build_entry(sequenced_at_us: i64, envelope: &Envelope) -> Result<Vec<u8>, StatementError> {
-    let entry = EntryJson { sequenced_at: format_ms(sequenced_at_us), envelope: envelope.clone() };
-    let bytes = serde_json::to_vec(&entry).map_err(|e| StatementError::InvalidEnvelope(e.to_string()))?;
-    if bytes.len() > MAX_ENTRY_BYTES {
-        return Err(StatementError::TooLarge(bytes.len()));
+pub fn build_entry(sequenced_at_us: i64, envelope: &CanonicalEnvelope) -> Result<Vec<u8>, StatementError> {
+    let len = envelope.entry_len();
+    if len > MAX_ENTRY_BYTES {
+        return Err(StatementError::TooLarge(len));
     }
+    let mut bytes = Vec::with_capacity(len);
+    write_prefix(&mut bytes, sequenced_at_us);
+    bytes.extend_from_slice(envelope.as_bytes());
+    bytes.push(b'}');
     Ok(bytes)
 }
 
-/// Parses entry bytes as read back from the log.
+fn write_prefix(out: &mut Vec<u8>, sequenced_at_us: i64) {
+    out.extend_from_slice(b"{\"sequenced_at\":\"");
+    out.extend_from_slice(format_ms(sequenced_at_us).as_bytes());
+    out.extend_from_slice(b"\",\"envelope\":");
+}
+
+/// The entry's JSON, borrowing from its bytes; field order is the canonical one.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EntryJson<'a> {
+    #[serde(borrow)]
+    sequenced_at: Cow<'a, str>,
+    #[serde(borrow)]
+    envelope: EnvelopeJson<'a>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EnvelopeJson<'a> {
+    #[serde(rename = "payloadType", borrow)]
+    payload_type: Cow<'a, str>,
+    #[serde(borrow)]
+    payload: Cow<'a, str>,
+    #[serde(borrow)]
+    signatures: Vec<SignatureJson<'a>>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignatureJson<'a> {
+    #[serde(borrow)]
+    keyid: Cow<'a, str>,
+    #[serde(borrow)]
+    sig: Cow<'a, str>,
+}
+
+/// Parses entry bytes as read back from the log: JSON, time, envelope and
+/// statement, once. The bytes must be exactly what [`build_entry`] writes for
+/// what they hold, so every reader of the log sees one form of each entry.
 pub fn parse_entry(bytes: &[u8]) -> Result<LogEntry, StatementError> {
-    let e: EntryJson =
+    let e: EntryJson<'_> =
         serde_json::from_slice(bytes).map_err(|e| StatementError::MalformedJson(e.to_string()))?;
     let sequenced_at_us = parse_utc_us(&e.sequenced_at)
-        .filter(|us| format_ms(*us) == e.sequenced_at)
-        .ok_or_else(|| StatementError::InvalidStatement("sequenced_at is not ...mmmZ".into()))?;
-    Ok(LogEntry { sequenced_at_us, envelope: e.envelope })
+        .ok_or_else(|| StatementError::InvalidStatement("sequenced_at is not an RFC 3339 UTC time".into()))?;
+    check_canonical(bytes, sequenced_at_us, &e.envelope)?;
+    let envelope_json = &bytes[ENTRY_PREFIX_BYTES..bytes.len() - 1];
+    let signed = SignedEnvelope::from_parts(
+        &e.envelope.payload_type,
+        &e.envelope.payload,
+        e.envelope.signatures.iter().map(|s| (s.keyid.as_ref(), s.sig.as_ref())),
+        Sha256::digest(envelope_json).into(),
+    )?;
+    Ok(LogEntry { sequenced_at_us, signed })
+}
+
+/// Refuses an entry whose bytes differ from the canonical form of what it holds.
+fn check_canonical(
+    bytes: &[u8],
+    sequenced_at_us: i64,
+    envelope: &EnvelopeJson<'_>,
+) -> Result<(), StatementError> {
+    let mut canonical = Vec::with_capacity(bytes.len());
+    write_prefix(&mut canonical, sequenced_at_us);
+    serde_json::to_writer(&mut canonical, envelope)
+        .map_err(|e| StatementError::InvalidEnvelope(e.to_string()))?;
+    canonical.push(b'}');
+    if canonical != bytes {
+        return Err(StatementError::InvalidEnvelope(
+            "the entry is not in canonical form (compact JSON, sequenced_at with milliseconds)".into(),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::envelope::EnvelopeSignature;
+    use crate::envelope::{Envelope, EnvelopeSignature};
 
     fn envelope(payload: &str) -> Envelope {
         Envelope {
@@ -65,18 +133,56 @@ mod tests {
     #[test]
     fn entry_bytes_are_exactly_the_brief_format() {
         let us = crate::timefmt::parse_utc_us("2026-11-22T10:00:00.123Z").expect("time");
-        let bytes = build_entry(us + 999, &envelope("e30=")).expect("fits");
+        let canonical = CanonicalEnvelope::of(&envelope("e30="));
+        let bytes = build_entry(us + 999, &canonical).expect("fits");
         let want = r#"{"sequenced_at":"2026-11-22T10:00:00.123Z","envelope":{"payloadType":"application/vnd.corridor.statement.v1+json","payload":"e30=","signatures":[{"keyid":"a+00000000","sig":"AA=="}]}}"#;
         assert_eq!(String::from_utf8(bytes.clone()).expect("utf8"), want);
         let env_len = serde_json::to_vec(&envelope("e30=")).expect("json").len();
         assert_eq!(bytes.len(), env_len + ENTRY_OVERHEAD_BYTES);
-        let parsed = parse_entry(&bytes).expect("parses");
-        assert_eq!(parsed.sequenced_at_us, us);
+        assert_eq!(
+            &bytes[..ENTRY_PREFIX_BYTES],
+            br#"{"sequenced_at":"2026-11-22T10:00:00.123Z","envelope":"#
+        );
     }
 
     #[test]
     fn oversized_entries_are_refused() {
-        let big = "A".repeat(MAX_ENTRY_BYTES);
-        assert!(matches!(build_entry(0, &envelope(&big)), Err(StatementError::TooLarge(_))));
+        let big = CanonicalEnvelope::of(&envelope(&"A".repeat(MAX_ENTRY_BYTES)));
+        assert!(matches!(build_entry(0, &big), Err(StatementError::TooLarge(_))));
+    }
+
+    fn signed_entry() -> Vec<u8> {
+        let key = corridor_note::SignerKey::from_seed("aid-one", [3; 32]).expect("name");
+        let st = br#"{"type":"message.send","issuer":"aid-one","id":"m-1","issued_at":"2026-11-22T10:00:00Z","body":{"to":["ops"],"subject":"s","text":"t"}}"#;
+        let (_, canonical) = SignedEnvelope::from_envelope(crate::sign(st, &[&key])).expect("valid");
+        build_entry(1_795_341_600_123_000, &canonical).expect("fits")
+    }
+
+    #[test]
+    fn reads_back_what_it_built_with_the_submission_digest() {
+        let bytes = signed_entry();
+        let entry = parse_entry(&bytes).expect("parses");
+        assert_eq!(entry.sequenced_at_us, 1_795_341_600_123_000);
+        assert_eq!(entry.signed.statement.reference.to_string(), "aid-one/m-1");
+        let inner = &bytes[ENTRY_PREFIX_BYTES..bytes.len() - 1];
+        let (_, canonical) = SignedEnvelope::from_json(inner).expect("the envelope inside");
+        assert_eq!(entry.signed.digest, canonical.digest());
+    }
+
+    #[test]
+    fn refuses_entries_in_any_other_form() {
+        let bytes = String::from_utf8(signed_entry()).expect("utf8");
+        let variants = [
+            bytes.replace("\",\"envelope\":", "\", \"envelope\":"),
+            bytes.replace(".123Z", "Z"),
+            bytes.replace(".123Z", ".123000Z"),
+            format!("{bytes}\n"),
+            bytes.replace("{\"payloadType\"", "{ \"payloadType\""),
+            bytes.replace("\"keyid\":\"a", "\"keyid\":\"\\u0061"),
+        ];
+        for v in &variants {
+            assert!(parse_entry(v.as_bytes()).is_err(), "{v}");
+        }
+        assert!(parse_entry(bytes.as_bytes()).is_ok());
     }
 }

@@ -44,10 +44,32 @@ impl Envelope {
             }
         })
     }
+}
+
+/// The canonical JSON of an envelope: compact, fields in the order of
+/// [`Envelope`], as `serde_json` writes them. It is what a log entry holds
+/// (see [`crate::build_entry`]), so it is produced once per submission.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CanonicalEnvelope(Vec<u8>);
+
+impl CanonicalEnvelope {
+    pub fn of(envelope: &Envelope) -> Self {
+        Self(serde_json::to_vec(envelope).unwrap_or_default())
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
 
     /// The bytes of the log entry that would hold this envelope.
     pub fn entry_len(&self) -> usize {
-        serde_json::to_vec(self).map_or(usize::MAX, |v| v.len()) + crate::entry::ENTRY_OVERHEAD_BYTES
+        self.0.len() + crate::entry::ENTRY_OVERHEAD_BYTES
+    }
+
+    /// SHA-256 of the canonical JSON: tells a resubmission of the same
+    /// envelope from a different envelope reusing an (issuer, id).
+    pub fn digest(&self) -> [u8; 32] {
+        Sha256::digest(&self.0).into()
     }
 }
 
@@ -88,44 +110,70 @@ pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
     out
 }
 
-/// An envelope whose structure, encodings and statement have been checked (its
-/// signatures not yet: that needs the keys, which live in the state).
+/// One signature of an envelope: the key that made it and its 64 bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signature {
+    pub key: KeyRef,
+    pub sig: [u8; 64],
+}
+
+/// An envelope parsed once: its statement typed, its signatures decoded.
+/// Everything is checked but the signatures themselves, which need the keys
+/// (they live in the state).
 #[derive(Debug, Clone)]
 pub struct SignedEnvelope {
-    pub envelope: Envelope,
-    pub payload: Vec<u8>,
-    pub signatures: Vec<(KeyRef, [u8; 64])>,
     pub statement: Statement,
-    /// SHA-256 of the canonical envelope JSON: tells a resubmission of the same
-    /// envelope from a different envelope reusing an (issuer, id).
+    pub signatures: Vec<Signature>,
+    /// The statement JSON bytes, which every signature covers (through PAE).
+    pub payload: Vec<u8>,
+    /// SHA-256 of the canonical envelope JSON ([`CanonicalEnvelope::digest`]).
     pub digest: [u8; 32],
 }
 
 impl SignedEnvelope {
-    /// Parses an envelope from JSON and checks everything that needs no keys.
-    pub fn from_json(bytes: &[u8]) -> Result<Self, StatementError> {
+    /// Parses a submitted envelope (JSON bytes) and checks everything that
+    /// needs no keys; returns it with the canonical JSON its entry will hold.
+    pub fn from_json(bytes: &[u8]) -> Result<(Self, CanonicalEnvelope), StatementError> {
         Self::from_envelope(Envelope::from_json(bytes)?)
     }
 
-    pub fn from_envelope(envelope: Envelope) -> Result<Self, StatementError> {
-        if envelope.payload_type != PAYLOAD_TYPE {
+    /// Errors, in the order checked: `too_large` (the entry would exceed
+    /// [`crate::MAX_ENTRY_BYTES`]), `invalid_envelope`, `bad_base64`,
+    /// `bad_signature` (not 64 bytes), then the statement's own errors.
+    pub fn from_envelope(envelope: Envelope) -> Result<(Self, CanonicalEnvelope), StatementError> {
+        let canonical = CanonicalEnvelope::of(&envelope);
+        if canonical.entry_len() > crate::MAX_ENTRY_BYTES {
+            return Err(StatementError::TooLarge(canonical.entry_len()));
+        }
+        let signed = Self::from_parts(
+            &envelope.payload_type,
+            &envelope.payload,
+            envelope.signatures.iter().map(|s| (s.keyid.as_str(), s.sig.as_str())),
+            canonical.digest(),
+        )?;
+        Ok((signed, canonical))
+    }
+
+    /// Builds from the envelope's fields, as read from a submission or a log
+    /// entry; `digest` is that of the envelope's canonical JSON.
+    pub(crate) fn from_parts<'a>(
+        payload_type: &str,
+        payload_b64: &str,
+        signatures: impl ExactSizeIterator<Item = (&'a str, &'a str)>,
+        digest: [u8; 32],
+    ) -> Result<Self, StatementError> {
+        if payload_type != PAYLOAD_TYPE {
             return Err(StatementError::InvalidEnvelope(format!("payloadType must be {PAYLOAD_TYPE}")));
         }
-        let payload = B64.decode(&envelope.payload).map_err(|_| StatementError::BadBase64("payload"))?;
-        let signatures = parse_signatures(&envelope.signatures)?;
+        let payload = B64.decode(payload_b64).map_err(|_| StatementError::BadBase64("payload"))?;
+        let signatures = parse_signatures(signatures)?;
         let statement = Statement::from_json(&payload)?;
-        let digest = Sha256::digest(serde_json::to_vec(&envelope).unwrap_or_default()).into();
-        Ok(Self { envelope, payload, signatures, statement, digest })
+        Ok(Self { statement, signatures, payload, digest })
     }
 
     /// The bytes every signature covers.
     pub fn pae(&self) -> Vec<u8> {
         pae(PAYLOAD_TYPE, &self.payload)
-    }
-
-    /// The canonical JSON of the envelope, as stored in the log.
-    pub fn canonical_json(&self) -> Vec<u8> {
-        serde_json::to_vec(&self.envelope).unwrap_or_default()
     }
 
     /// Checks every signature with the key `lookup` finds for it. All must verify:
@@ -135,38 +183,40 @@ impl SignedEnvelope {
         mut lookup: impl FnMut(&KeyRef) -> Option<VerifierKey>,
     ) -> Result<(), StatementError> {
         let msg = self.pae();
-        for (key_ref, sig) in &self.signatures {
-            let key = lookup(key_ref).ok_or_else(|| StatementError::UnknownKey(key_ref.to_string()))?;
-            if !key.verify(&msg, sig) {
-                return Err(StatementError::BadSignature(key_ref.to_string()));
+        for s in &self.signatures {
+            let key = lookup(&s.key).ok_or_else(|| StatementError::UnknownKey(s.key.to_string()))?;
+            if !key.verify(&msg, &s.sig) {
+                return Err(StatementError::BadSignature(s.key.to_string()));
             }
         }
         Ok(())
     }
 
-    /// Who signed: the key names, in envelope order.
+    /// Who signed: the keys, in envelope order.
     pub fn signers(&self) -> impl Iterator<Item = &KeyRef> {
-        self.signatures.iter().map(|(k, _)| k)
+        self.signatures.iter().map(|s| &s.key)
     }
 }
 
-fn parse_signatures(sigs: &[EnvelopeSignature]) -> Result<Vec<(KeyRef, [u8; 64])>, StatementError> {
-    if sigs.is_empty() || sigs.len() > MAX_SIGNATURES {
+fn parse_signatures<'a>(
+    sigs: impl ExactSizeIterator<Item = (&'a str, &'a str)>,
+) -> Result<Vec<Signature>, StatementError> {
+    if sigs.len() == 0 || sigs.len() > MAX_SIGNATURES {
         return Err(StatementError::InvalidEnvelope(format!(
             "an envelope carries 1 to {MAX_SIGNATURES} signatures"
         )));
     }
-    let mut out: Vec<(KeyRef, [u8; 64])> = Vec::with_capacity(sigs.len());
-    for s in sigs {
-        let key_ref = KeyRef::parse(&s.keyid).ok_or_else(|| {
-            StatementError::InvalidEnvelope(format!("keyid {:?} is not name+8 hex digits", s.keyid))
+    let mut out: Vec<Signature> = Vec::with_capacity(sigs.len());
+    for (keyid, sig) in sigs {
+        let key = KeyRef::parse(keyid).ok_or_else(|| {
+            StatementError::InvalidEnvelope(format!("keyid {keyid:?} is not name+8 hex digits"))
         })?;
-        let raw = B64.decode(&s.sig).map_err(|_| StatementError::BadBase64("signature"))?;
-        let sig: [u8; 64] = raw.try_into().map_err(|_| StatementError::BadSignature(key_ref.to_string()))?;
-        if out.iter().any(|(k, _)| *k == key_ref) {
-            return Err(StatementError::InvalidEnvelope(format!("{key_ref} signed twice")));
+        let raw = B64.decode(sig).map_err(|_| StatementError::BadBase64("signature"))?;
+        let sig: [u8; 64] = raw.try_into().map_err(|_| StatementError::BadSignature(key.to_string()))?;
+        if out.iter().any(|s| s.key == key) {
+            return Err(StatementError::InvalidEnvelope(format!("{key} signed twice")));
         }
-        out.push((key_ref, sig));
+        out.push(Signature { key, sig });
     }
     Ok(out)
 }
@@ -206,7 +256,8 @@ mod tests {
         let (a, b) = (key("aid-one"), SignerKey::from_seed("ops", [5; 32]).expect("name"));
         let env = sign(&payload(), &[&a, &b]);
         let json = serde_json::to_vec(&env).expect("serializes");
-        let parsed = SignedEnvelope::from_json(&json).expect("parses");
+        let (parsed, canonical) = SignedEnvelope::from_json(&json).expect("parses");
+        assert_eq!(canonical.as_bytes(), json.as_slice(), "serde_json's compact form is canonical");
         let keys = [a.verifier(), b.verifier()];
         parsed.verify(|r| keys.iter().find(|k| KeyRef::of(k) == *r).cloned()).expect("both verify");
         // A lookup that only knows one key: unknown_key.
@@ -217,7 +268,7 @@ mod tests {
     #[test]
     fn a_wrong_key_gives_bad_signature() {
         let env = sign(&payload(), &[&key("aid-one")]);
-        let parsed = SignedEnvelope::from_envelope(env).expect("parses");
+        let (parsed, _) = SignedEnvelope::from_envelope(env).expect("parses");
         let impostor = SignerKey::from_seed("aid-one", [9; 32]).expect("name").verifier();
         assert_eq!(parsed.verify(|_| Some(impostor.clone())).unwrap_err().code(), "bad_signature");
     }

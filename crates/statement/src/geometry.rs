@@ -1,20 +1,27 @@
-//! Geometry fields are GeoJSON (RFC 7946). This module checks that a field holds
-//! an allowed geometry type and that the geometry engine (`corridor-geo`)
-//! accepts it: closed, simple rings, coordinates in range, within the vertex
-//! limit. Each fault is refused with its own stable code before anything
-//! reaches the log.
+//! Geometry fields are GeoJSON (RFC 7946). This module parses a field into
+//! the geometry engine's [`Geometry`] (`corridor-geo`), once, checking that it
+//! is of an allowed type and valid: closed, simple rings, coordinates in range,
+//! within the vertex limit. Each fault is refused with its own stable code
+//! before anything reaches the log.
 
-use corridor_geo::GeometryError;
+use std::sync::Arc;
+
+use corridor_geo::{Geometry, GeometryError};
 use serde_json::Value;
 
 use crate::error::StatementError;
 
 pub use corridor_geo::GeometryKind;
 
-/// Checks that `value` is a valid GeoJSON geometry of one of the `allowed` types.
-pub fn check_geometry(field: &str, value: &Value, allowed: &[GeometryKind]) -> Result<(), StatementError> {
-    let geometry = corridor_geo::Geometry::from_geojson(value).map_err(|e| {
-        StatementError::InvalidGeometry { code: geometry_error_code(&e), detail: format!("{field}: {e}") }
+/// Parses `value` as a valid GeoJSON geometry of one of the `allowed` types.
+pub fn parse_geometry(
+    field: &str,
+    value: &Value,
+    allowed: &[GeometryKind],
+) -> Result<Arc<Geometry>, StatementError> {
+    let geometry = Geometry::from_geojson(value).map_err(|e| StatementError::InvalidGeometry {
+        code: geometry_error_code(&e),
+        detail: format!("{field}: {e}"),
     })?;
     if !allowed.contains(&geometry.kind()) {
         let names: Vec<_> = allowed.iter().map(|k| k.as_str()).collect();
@@ -23,7 +30,7 @@ pub fn check_geometry(field: &str, value: &Value, allowed: &[GeometryKind]) -> R
             detail: format!("{field} must be a GeoJSON {}", names.join(" or ")),
         });
     }
-    Ok(())
+    Ok(Arc::new(geometry))
 }
 
 /// The stable code of each geometry fault.

@@ -1,20 +1,22 @@
-//! The statement JSON: `{"type","issuer","id","issued_at","body"}`.
+//! The statement JSON: `{"type","issuer","id","issued_at","body"}` (brief §4),
+//! parsed once into a [`Statement`] whose body is fully typed.
+
+use std::borrow::Cow;
 
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::body::Body;
 use crate::error::StatementError;
+use crate::json_limits;
 use crate::timefmt::parse_utc_us;
+
+pub use crate::json_limits::{MAX_JSON_DEPTH, MAX_SAFE_INTEGER};
 
 /// Party ids are key names too: lowercase, no '+', no spaces.
 pub const MAX_PARTY_ID_LEN: usize = 64;
 /// Statement ids travel in URL paths and references (`issuer/id`).
 pub const MAX_STATEMENT_ID_LEN: usize = 128;
-/// JSON nesting deeper than this is refused before it is walked.
-pub const MAX_JSON_DEPTH: usize = 32;
-/// The brief keeps integers exact in every JSON implementation: |n| <= 2^53 - 1.
-pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 
 macro_rules! statement_types {
     ($($variant:ident => $name:literal),* $(,)?) => {
@@ -69,7 +71,8 @@ impl std::fmt::Display for StatementType {
     }
 }
 
-/// A reference to an object: the issuer and id of the statement that created it.
+/// A reference to an object (brief §5): the issuer and id of the statement
+/// that created it, written `issuer/id`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ObjectRef {
     pub issuer: String,
@@ -77,6 +80,7 @@ pub struct ObjectRef {
 }
 
 impl ObjectRef {
+    /// Parses `issuer/id`; `None` unless both halves are valid.
     pub fn parse(text: &str) -> Option<Self> {
         let (issuer, id) = text.split_once('/')?;
         (valid_party_id(issuer) && valid_statement_id(id))
@@ -84,15 +88,26 @@ impl ObjectRef {
     }
 }
 
-impl serde::Serialize for ObjectRef {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
 impl std::fmt::Display for ObjectRef {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}/{}", self.issuer, self.id)
+    }
+}
+
+/// What an acknowledgement or a piece of evidence points at: an object by
+/// reference, or a log entry by index.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Target {
+    Object(ObjectRef),
+    Entry(u64),
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Object(r) => r.fmt(f),
+            Self::Entry(i) => i.fmt(f),
+        }
     }
 }
 
@@ -112,35 +127,47 @@ pub fn valid_statement_id(id: &str) -> bool {
         && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
 }
 
+/// The statement as it arrives: the body stays raw text until its type is known.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawStatement {
-    #[serde(rename = "type")]
-    kind: String,
-    issuer: String,
-    id: String,
-    issued_at: String,
-    body: Value,
+struct RawStatement<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow)]
+    issuer: Cow<'a, str>,
+    #[serde(borrow)]
+    id: Cow<'a, str>,
+    #[serde(borrow)]
+    issued_at: Cow<'a, str>,
+    #[serde(borrow)]
+    body: &'a RawValue,
 }
 
-/// A parsed, validated statement.
+/// A statement, parsed once: every field typed, every reference resolved to
+/// an [`ObjectRef`], every geometry and window built.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Statement {
     pub kind: StatementType,
-    pub issuer: String,
-    pub id: String,
+    /// `issuer/id`: names the statement, and whatever object it creates.
+    pub reference: ObjectRef,
     pub issued_at_us: i64,
     pub body: Body,
 }
 
 impl Statement {
+    /// Parses statement JSON bytes (a DSSE payload).
+    ///
+    /// Errors, in the order checked: `malformed_json` (not JSON), then
+    /// `invalid_statement` (wrong shape, JSON limits, issuer, id, time),
+    /// `unknown_type`, and the body's own errors.
     pub fn from_json(bytes: &[u8]) -> Result<Self, StatementError> {
-        let value: Value = serde_json::from_slice(bytes)
-            .map_err(|e| StatementError::MalformedJson(format!("payload: {e}")))?;
-        check_json_limits(&value, 0)?;
-        let raw: RawStatement =
-            serde_json::from_value(value).map_err(|e| StatementError::InvalidStatement(e.to_string()))?;
-        let kind = StatementType::parse(&raw.kind).ok_or(StatementError::UnknownType(raw.kind))?;
+        let raw: RawStatement<'_> = serde_json::from_slice(bytes).map_err(|e| match e.classify() {
+            serde_json::error::Category::Data => StatementError::InvalidStatement(e.to_string()),
+            _ => StatementError::MalformedJson(format!("payload: {e}")),
+        })?;
+        json_limits::check(bytes).map_err(|e| StatementError::InvalidStatement(e.to_string()))?;
+        let kind =
+            StatementType::parse(&raw.kind).ok_or_else(|| StatementError::UnknownType(raw.kind.into()))?;
         if !valid_party_id(&raw.issuer) {
             return Err(StatementError::InvalidStatement(format!(
                 "issuer {:?} is not a party id ([a-z0-9][a-z0-9.-]*, at most {MAX_PARTY_ID_LEN})",
@@ -156,33 +183,17 @@ impl Statement {
         let issued_at_us = parse_utc_us(&raw.issued_at).ok_or_else(|| {
             StatementError::InvalidStatement("issued_at is not an RFC 3339 UTC time".into())
         })?;
-        let body = Body::parse(kind, raw.body)?;
-        Ok(Self { kind, issuer: raw.issuer, id: raw.id, issued_at_us, body })
+        let body = Body::parse(kind, raw.body.get())?;
+        let reference = ObjectRef { issuer: raw.issuer.into_owned(), id: raw.id.into_owned() };
+        Ok(Self { kind, reference, issued_at_us, body })
     }
 
-    /// This statement's own reference, `issuer/id`.
-    pub fn object_ref(&self) -> ObjectRef {
-        ObjectRef { issuer: self.issuer.clone(), id: self.id.clone() }
+    pub fn issuer(&self) -> &str {
+        &self.reference.issuer
     }
-}
 
-/// Refuses integers beyond ±(2^53−1) and nesting beyond [`MAX_JSON_DEPTH`].
-fn check_json_limits(value: &Value, depth: usize) -> Result<(), StatementError> {
-    if depth > MAX_JSON_DEPTH {
-        return Err(StatementError::InvalidStatement("JSON nested too deeply".into()));
-    }
-    match value {
-        Value::Number(n) => {
-            let too_big = n.as_u64().is_some_and(|u| u > MAX_SAFE_INTEGER)
-                || n.as_i64().is_some_and(|i| i.unsigned_abs() > MAX_SAFE_INTEGER);
-            if too_big {
-                return Err(StatementError::InvalidStatement(format!("integer {n} is outside ±(2^53−1)")));
-            }
-            Ok(())
-        }
-        Value::Array(items) => items.iter().try_for_each(|v| check_json_limits(v, depth + 1)),
-        Value::Object(map) => map.values().try_for_each(|v| check_json_limits(v, depth + 1)),
-        _ => Ok(()),
+    pub fn id(&self) -> &str {
+        &self.reference.id
     }
 }
 
@@ -200,7 +211,7 @@ mod tests {
     fn parses_a_valid_statement() {
         let s = parse(OK).expect("valid");
         assert_eq!(s.kind, StatementType::MessageSend);
-        assert_eq!(s.object_ref().to_string(), "aid-one/m-1");
+        assert_eq!(s.reference.to_string(), "aid-one/m-1");
     }
 
     #[test]

@@ -21,8 +21,24 @@
 //! Readers ([`LogReader`]) see only committed batches, never a batch in flight.
 //! Reads are bounded: a reader that would have to wait for a connection beyond the
 //! backend's limit fails with [`StoreError::Busy`], and the API answers 503.
+//!
+//! An `Err` from `append` does not say that nothing was written: a backend may
+//! commit and then fail to report it (the ambiguous commit). The caller must
+//! treat every failed `append` as "maybe durable": send no receipt, and let a
+//! restart read back what is there.
+//!
+//! # Test kit
+//!
+//! - [`memory`]: an in-memory backend, for tests and benchmarks that do not
+//!   measure the disk;
+//! - [`faults`]: wrappers that make any backend fail before a commit, after
+//!   it (the ambiguous commit), or on a read;
+//! - [`conformance`]: the contract as checks, fault cases included, that every
+//!   backend runs.
 
 pub mod conformance;
+pub mod faults;
+pub mod memory;
 
 /// One entry to append.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,7 +63,7 @@ pub struct StoredCheckpoint {
     pub note: String,
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     #[error("batch starts at {got} but the log has {expected} entries")]
     NotContiguous { expected: u64, got: u64 },

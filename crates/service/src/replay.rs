@@ -1,0 +1,198 @@
+//! Replay: the one routine that rebuilds the state and the tree from the
+//! stored log, shared by recovery ([`recover`]), `corridor audit` and the
+//! benchmarks.
+//!
+//! Each entry is parsed once ([`corridor_statement::parse_entry`]), its
+//! stored leaf hash checked against its bytes, and folded. The work is
+//! pipelined in chunks: while one chunk is folded (in order, on one thread),
+//! the next is read and parsed, and the previous chunk's signatures (when
+//! asked for) are verified, on the other cores.
+//!
+//! Signatures are verified with the key each names at that point of the log
+//! ([`State::key_for`]), so a key revoked later still verifies what it signed
+//! before. Recovery skips them: the log holds only entries whose signatures
+//! were verified when they were submitted, and the audit checks them again.
+
+use std::sync::Arc;
+
+use corridor_note::VerifierKey;
+use corridor_state::{LoggedEntry, State};
+use corridor_statement::{parse_entry, LogEntry};
+use corridor_store::{LogReader, StoreError};
+use corridor_tlog::{leaf_hash, Hash, SignedCheckpoint, Tree};
+use rayon::prelude::*;
+
+use crate::error::StartError;
+
+/// Entries read, parsed and folded per step; bounds memory whatever the log size.
+pub const CHUNK: u64 = 8_192;
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReplayOptions {
+    /// Verify every signature of every entry (the audit does; recovery does not).
+    pub verify_signatures: bool,
+}
+
+/// What a replay rebuilt.
+#[derive(Debug)]
+pub struct Replayed {
+    pub state: State,
+    pub tree: Tree,
+    /// Signatures verified (0 unless asked for).
+    pub signatures: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("entry {index}: {why}")]
+    Entry { index: u64, why: String },
+}
+
+fn at(index: u64, why: impl Into<String>) -> ReplayError {
+    ReplayError::Entry { index, why: why.into() }
+}
+
+/// An entry read back and parsed, its leaf hash checked.
+struct Parsed {
+    index: u64,
+    leaf: Hash,
+    entry: LogEntry,
+}
+
+/// One signature to verify: the signed bytes (shared by an entry's signatures), the key, the signature.
+struct SigJob {
+    index: u64,
+    msg: Arc<[u8]>,
+    key: VerifierKey,
+    sig: [u8; 64],
+}
+
+/// Replays the whole log in `reader`, calling `progress` with the size
+/// folded so far after each chunk.
+pub fn replay(
+    reader: &dyn LogReader,
+    opts: ReplayOptions,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Replayed, ReplayError> {
+    let total = reader.size()?;
+    let mut state = State::new();
+    let mut tree = Tree::new();
+    let mut signatures = 0;
+    let mut pending: Vec<SigJob> = Vec::new();
+    let mut next = read_chunk(reader, 0, total)?;
+    while let Some(chunk) = next.take() {
+        let following = tree.size() + chunk.len() as u64;
+        let (folded, (read, checked)) = rayon::join(
+            || fold_chunk(&mut state, &mut tree, chunk, opts.verify_signatures),
+            || rayon::join(|| read_chunk(reader, following, total), || check_signatures(&pending)),
+        );
+        checked?;
+        signatures += pending.len() as u64;
+        pending = folded?;
+        next = read?;
+        progress(tree.size());
+    }
+    check_signatures(&pending)?;
+    signatures += pending.len() as u64;
+    Ok(Replayed { state, tree, signatures })
+}
+
+/// Reads and parses entries `[start, min(start + CHUNK, total))`, in parallel;
+/// `None` past the end.
+fn read_chunk(reader: &dyn LogReader, start: u64, total: u64) -> Result<Option<Vec<Parsed>>, ReplayError> {
+    if start >= total {
+        return Ok(None);
+    }
+    let end = (start + CHUNK).min(total);
+    let stored = reader.entries(start, end)?;
+    if stored.len() as u64 != end - start {
+        return Err(at(start + stored.len() as u64, format!("the store ended before its size {total}")));
+    }
+    let parsed = stored
+        .into_par_iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let index = start + i as u64;
+            if e.index != index {
+                return Err(at(index, format!("entry {} found where entry {index} was expected", e.index)));
+            }
+            if leaf_hash(&e.bytes) != e.leaf_hash {
+                return Err(at(index, "stored leaf hash does not match the entry"));
+            }
+            let entry = parse_entry(&e.bytes).map_err(|err| at(index, err.to_string()))?;
+            Ok(Parsed { index, leaf: e.leaf_hash, entry })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(parsed))
+}
+
+/// Folds a chunk in order; returns its signatures to verify, if asked for.
+fn fold_chunk(
+    state: &mut State,
+    tree: &mut Tree,
+    chunk: Vec<Parsed>,
+    verify_signatures: bool,
+) -> Result<Vec<SigJob>, ReplayError> {
+    let mut jobs = Vec::new();
+    for Parsed { index, leaf, entry } in chunk {
+        let LogEntry { sequenced_at_us, signed } = entry;
+        if verify_signatures {
+            let msg: Arc<[u8]> = signed.pae().into();
+            for s in &signed.signatures {
+                let key = state
+                    .key_for(&s.key, &signed)
+                    .ok_or_else(|| at(index, format!("no key {} at this point of the log", s.key)))?;
+                jobs.push(SigJob { index, msg: msg.clone(), key, sig: s.sig });
+            }
+        }
+        state
+            .apply(LoggedEntry { index, sequenced_at_us, signed })
+            .map_err(|r| at(index, format!("the fold rejects it: {r}")))?;
+        tree.push(leaf);
+    }
+    Ok(jobs)
+}
+
+fn check_signatures(jobs: &[SigJob]) -> Result<(), ReplayError> {
+    match jobs.par_iter().find_any(|j| !j.key.verify(&j.msg, &j.sig)) {
+        Some(bad) => Err(at(bad.index, format!("signature by {} does not verify", bad.key.key_ref()))),
+        None => Ok(()),
+    }
+}
+
+/// What recovery rebuilt, with the latest stored checkpoint (none for an empty log).
+#[derive(Debug)]
+pub struct Recovered {
+    pub state: State,
+    pub tree: Tree,
+    pub checkpoint: Option<SignedCheckpoint>,
+}
+
+/// Recovery at startup: replays every entry (without signature checks),
+/// then checks that the latest stored checkpoint is signed by the log key
+/// and commits to exactly the rebuilt tree. Because the tree is append-only
+/// and every stored checkpoint is one of its prefixes, the first checkpoint
+/// after a restart is consistent with every checkpoint published before.
+pub fn recover(reader: &dyn LogReader, log_vkey: &VerifierKey) -> Result<Recovered, StartError> {
+    let Replayed { state, tree, .. } = replay(reader, ReplayOptions::default(), &|_| {})?;
+    let checkpoint = match reader.latest_checkpoint()? {
+        Some(stored) => {
+            let signed = SignedCheckpoint::open(&stored.note, log_vkey)
+                .map_err(|e| StartError::Checkpoint(e.to_string()))?;
+            let cp = &signed.checkpoint;
+            if cp.size != tree.size() || Some(cp.root) != tree.root(cp.size).ok() {
+                return Err(StartError::Checkpoint(format!(
+                    "latest checkpoint (size {}) does not commit to the {} stored entries",
+                    cp.size,
+                    tree.size()
+                )));
+            }
+            Some(signed)
+        }
+        None if tree.size() == 0 => None,
+        None => return Err(StartError::Checkpoint("entries are stored without a checkpoint".into())),
+    };
+    Ok(Recovered { state, tree, checkpoint })
+}

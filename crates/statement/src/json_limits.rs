@@ -1,0 +1,187 @@
+//! Limits on any JSON the log accepts, checked on the text before it is
+//! deserialized: nesting depth, and integers that every JSON implementation
+//! reads exactly (|n| <= 2^53 - 1, brief §4).
+//!
+//! The check is a single pass over text that `serde_json` has already found
+//! well-formed (the caller parses first), so it only has to tell strings,
+//! containers and number literals apart; it never builds a value.
+
+/// JSON nested deeper than this is refused before it is walked.
+pub const MAX_JSON_DEPTH: usize = 32;
+/// The brief keeps integers exact in every JSON implementation: |n| <= 2^53 - 1.
+pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
+/// Why JSON text is outside the limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LimitError {
+    TooDeep,
+    UnsafeInteger(String),
+}
+
+impl std::fmt::Display for LimitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::TooDeep => f.write_str("JSON nested too deeply"),
+            Self::UnsafeInteger(n) => write!(f, "integer {n} is outside ±(2^53−1)"),
+        }
+    }
+}
+
+/// Checks well-formed JSON text against the limits.
+///
+/// A value starting at nesting depth greater than [`MAX_JSON_DEPTH`] (the
+/// top-level value is at depth 0) is too deep. An integer literal (no
+/// fraction, no exponent) is unsafe when its magnitude exceeds
+/// [`MAX_SAFE_INTEGER`] and it still fits the 64-bit integer `serde_json`
+/// would read it as; a literal too large even for that is read as a float
+/// and, as before, passes here.
+pub fn check(text: &[u8]) -> Result<(), LimitError> {
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < text.len() {
+        let b = text[i];
+        match b {
+            b'"' => {
+                if depth > MAX_JSON_DEPTH {
+                    return Err(LimitError::TooDeep);
+                }
+                i = skip_string(text, i + 1);
+                continue;
+            }
+            b'{' | b'[' => {
+                if depth > MAX_JSON_DEPTH {
+                    return Err(LimitError::TooDeep);
+                }
+                depth += 1;
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            b'-' | b'0'..=b'9' => {
+                if depth > MAX_JSON_DEPTH {
+                    return Err(LimitError::TooDeep);
+                }
+                let end = number_end(text, i);
+                check_integer(&text[i..end])?;
+                i = end;
+                continue;
+            }
+            b't' | b'f' | b'n' if depth > MAX_JSON_DEPTH => return Err(LimitError::TooDeep),
+            _ => {}
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
+/// The index just after the string whose contents start at `i`.
+fn skip_string(text: &[u8], mut i: usize) -> usize {
+    while i < text.len() {
+        match text[i] {
+            b'\\' => i += 2,
+            b'"' => return i + 1,
+            _ => i += 1,
+        }
+    }
+    i
+}
+
+fn number_end(text: &[u8], mut i: usize) -> usize {
+    while i < text.len() && matches!(text[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') {
+        i += 1;
+    }
+    i
+}
+
+fn check_integer(literal: &[u8]) -> Result<(), LimitError> {
+    if literal.iter().any(|b| matches!(b, b'.' | b'e' | b'E')) {
+        return Ok(());
+    }
+    let text = std::str::from_utf8(literal).unwrap_or_default();
+    let magnitude = match text.strip_prefix('-') {
+        Some(_) => text.parse::<i64>().ok().map(i64::unsigned_abs),
+        None => text.parse::<u64>().ok(),
+    };
+    match magnitude {
+        Some(m) if m > MAX_SAFE_INTEGER => Err(LimitError::UnsafeInteger(text.to_owned())),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The limits as a walk over `serde_json::Value` states them; the scanner must agree.
+    fn by_value(v: &serde_json::Value, depth: usize) -> Result<(), LimitError> {
+        if depth > MAX_JSON_DEPTH {
+            return Err(LimitError::TooDeep);
+        }
+        match v {
+            serde_json::Value::Number(n) => {
+                let big = n.as_u64().is_some_and(|u| u > MAX_SAFE_INTEGER)
+                    || n.as_i64().is_some_and(|i| i.unsigned_abs() > MAX_SAFE_INTEGER);
+                if big {
+                    return Err(LimitError::UnsafeInteger(n.to_string()));
+                }
+                Ok(())
+            }
+            serde_json::Value::Array(items) => items.iter().try_for_each(|v| by_value(v, depth + 1)),
+            serde_json::Value::Object(m) => m.values().try_for_each(|v| by_value(v, depth + 1)),
+            _ => Ok(()),
+        }
+    }
+
+    fn nested(levels: usize, inner: &str) -> String {
+        format!("{}{inner}{}", "[".repeat(levels), "]".repeat(levels))
+    }
+
+    fn json() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            any::<i64>().prop_map(serde_json::Value::from),
+            any::<u64>().prop_map(serde_json::Value::from),
+            (-1e20..1e20f64).prop_map(serde_json::Value::from),
+            "[a-z\\\\\"{}\\[\\]0-9 ]{0,8}".prop_map(serde_json::Value::from),
+            any::<bool>().prop_map(serde_json::Value::from),
+            Just(serde_json::Value::Null),
+        ];
+        leaf.prop_recursive(40, 200, 3, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..3).prop_map(serde_json::Value::Array),
+                prop::collection::btree_map("[a-z\\\\\"]{0,4}", inner, 0..3)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn agrees_with_a_walk_over_any_value(value in json()) {
+            let text = value.to_string();
+            proptest::prop_assert_eq!(check(text.as_bytes()).is_ok(), by_value(&value, 0).is_ok(), "{}", text);
+        }
+    }
+
+    #[test]
+    fn agrees_with_a_walk_over_values() {
+        let cases = [
+            r#"{"a":9007199254740991,"b":-9007199254740991}"#.to_owned(),
+            r#"{"a":9007199254740992}"#.to_owned(),
+            r#"{"a":-9007199254740992}"#.to_owned(),
+            r#"{"a":"9007199254740993 in a string \" still a string"}"#.to_owned(),
+            r#"{"a":9007199254740993.0,"b":1e300}"#.to_owned(),
+            r#"{"a":18446744073709551616}"#.to_owned(),
+            nested(32, "1"),
+            nested(33, "1"),
+            nested(33, ""),
+            nested(32, "{}"),
+            nested(32, "{\"k\":1}"),
+            nested(32, "\"s\""),
+            nested(32, "true"),
+        ];
+        for text in cases {
+            let value: serde_json::Value = serde_json::from_str(&text).expect("well-formed");
+            let want = by_value(&value, 0).is_ok();
+            assert_eq!(check(text.as_bytes()).is_ok(), want, "{text}");
+        }
+    }
+}
