@@ -49,8 +49,7 @@ pub fn audit(reader: &dyn LogReader, log_vkey: &VerifierKey, progress: bool) -> 
         ProgressStyle::with_template("{bar:40} {pos}/{len} entries {per_sec} eta {eta}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let opts = ReplayOptions { verify_signatures: true };
-    let replayed = replay(reader, opts, &|size| bar.set_position(size))?;
+    let replayed = replay(reader, ReplayOptions::audit(), &|size| bar.set_position(size))?;
     bar.finish_and_clear();
     if replayed.tree.size() != total {
         bail!("the store ended at {}, before its size {total}", replayed.tree.size());

@@ -2,8 +2,9 @@
 //! stored log, shared by recovery ([`recover`]), `corridor audit` and the
 //! benchmarks.
 //!
-//! Each entry is parsed once ([`corridor_statement::parse_entry`]), its
-//! stored leaf hash checked against its bytes, and folded. The work is
+//! Each entry is parsed once ([`corridor_statement::parse_entry`], which also
+//! refuses any entry not in canonical form) and folded, and its stored leaf
+//! hash extends the tree (the audit also recomputes each leaf hash). The work is
 //! pipelined in chunks: while one chunk is folded (in order, on one thread),
 //! the next is read and parsed, and the previous chunk's signatures (when
 //! asked for) are verified, on the other cores.
@@ -25,12 +26,25 @@ use rayon::prelude::*;
 use crate::error::StartError;
 
 /// Entries read, parsed and folded per step; bounds memory whatever the log size.
-pub const CHUNK: u64 = 8_192;
+pub const CHUNK: u64 = 8192;
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ReplayOptions {
     /// Verify every signature of every entry (the audit does; recovery does not).
     pub verify_signatures: bool,
+    /// Recompute every leaf hash from the entry's bytes and compare it with
+    /// the stored one (the audit does). Recovery builds the tree from the
+    /// stored hashes, which the store committed with the entries and the
+    /// latest checkpoint signs; re-hashing every entry at each start is the
+    /// audit's job.
+    pub verify_leaf_hashes: bool,
+}
+
+impl ReplayOptions {
+    /// Everything checked: what `corridor audit` runs.
+    pub fn audit() -> Self {
+        Self { verify_signatures: true, verify_leaf_hashes: true }
+    }
 }
 
 /// What a replay rebuilt.
@@ -81,12 +95,23 @@ pub fn replay(
     let mut tree = Tree::new();
     let mut signatures = 0;
     let mut pending: Vec<SigJob> = Vec::new();
-    let mut next = read_chunk(reader, 0, total)?;
+    let mut next = read_chunk(reader, 0, total, opts)?;
     while let Some(chunk) = next.take() {
         let following = tree.size() + chunk.len() as u64;
+        let leaves: Vec<Hash> = chunk.iter().map(|p| p.leaf).collect();
+        // The fold is sequential; the tree, the next chunk and the last
+        // chunk's signatures do not depend on it, and go on beside it.
         let (folded, (read, checked)) = rayon::join(
-            || fold_chunk(&mut state, &mut tree, chunk, opts.verify_signatures),
-            || rayon::join(|| read_chunk(reader, following, total), || check_signatures(&pending)),
+            || fold_chunk(&mut state, chunk, opts.verify_signatures),
+            || {
+                rayon::join(
+                    || read_chunk(reader, following, total, opts),
+                    || {
+                        leaves.iter().for_each(|l| tree.push(*l));
+                        check_signatures(&pending)
+                    },
+                )
+            },
         );
         checked?;
         signatures += pending.len() as u64;
@@ -101,7 +126,12 @@ pub fn replay(
 
 /// Reads and parses entries `[start, min(start + CHUNK, total))`, in parallel;
 /// `None` past the end.
-fn read_chunk(reader: &dyn LogReader, start: u64, total: u64) -> Result<Option<Vec<Parsed>>, ReplayError> {
+fn read_chunk(
+    reader: &dyn LogReader,
+    start: u64,
+    total: u64,
+    opts: ReplayOptions,
+) -> Result<Option<Vec<Parsed>>, ReplayError> {
     if start >= total {
         return Ok(None);
     }
@@ -118,7 +148,7 @@ fn read_chunk(reader: &dyn LogReader, start: u64, total: u64) -> Result<Option<V
             if e.index != index {
                 return Err(at(index, format!("entry {} found where entry {index} was expected", e.index)));
             }
-            if leaf_hash(&e.bytes) != e.leaf_hash {
+            if opts.verify_leaf_hashes && leaf_hash(&e.bytes) != e.leaf_hash {
                 return Err(at(index, "stored leaf hash does not match the entry"));
             }
             let entry = parse_entry(&e.bytes).map_err(|err| at(index, err.to_string()))?;
@@ -131,12 +161,11 @@ fn read_chunk(reader: &dyn LogReader, start: u64, total: u64) -> Result<Option<V
 /// Folds a chunk in order; returns its signatures to verify, if asked for.
 fn fold_chunk(
     state: &mut State,
-    tree: &mut Tree,
     chunk: Vec<Parsed>,
     verify_signatures: bool,
 ) -> Result<Vec<SigJob>, ReplayError> {
     let mut jobs = Vec::new();
-    for Parsed { index, leaf, entry } in chunk {
+    for Parsed { index, entry, .. } in chunk {
         let LogEntry { sequenced_at_us, signed } = entry;
         if verify_signatures {
             let msg: Arc<[u8]> = signed.pae().into();
@@ -150,7 +179,6 @@ fn fold_chunk(
         state
             .apply(LoggedEntry { index, sequenced_at_us, signed })
             .map_err(|r| at(index, format!("the fold rejects it: {r}")))?;
-        tree.push(leaf);
     }
     Ok(jobs)
 }
@@ -170,8 +198,8 @@ pub struct Recovered {
     pub checkpoint: Option<SignedCheckpoint>,
 }
 
-/// Recovery at startup: replays every entry (without signature checks),
-/// then checks that the latest stored checkpoint is signed by the log key
+/// Recovery at startup: replays every entry (without signature checks or
+/// re-hashing: see [`ReplayOptions`]), then checks that the latest stored checkpoint is signed by the log key
 /// and commits to exactly the rebuilt tree. Because the tree is append-only
 /// and every stored checkpoint is one of its prefixes, the first checkpoint
 /// after a restart is consistent with every checkpoint published before.

@@ -155,7 +155,7 @@ impl State {
     pub(crate) fn check_custody(
         &self,
         issuer: &str,
-        signers: &[String],
+        signatures: &[corridor_statement::Signature],
         t: CustodyTransfer,
     ) -> Result<CustodyTransfer, Rejection> {
         self.known_party(&t.from)?;
@@ -164,7 +164,7 @@ impl State {
             return Err(Rejection::Unauthorized("the issuer of a hand-off is its sender or receiver".into()));
         }
         for p in [&t.from, &t.to] {
-            if !signers.contains(p) {
+            if !signatures.iter().any(|s| &s.key.name == p) {
                 return Err(Rejection::Unauthorized(format!("a hand-off needs {p}'s signature too")));
             }
         }

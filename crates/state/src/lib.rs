@@ -37,17 +37,20 @@ mod rejection;
 mod spatial;
 pub mod views;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use corridor_note::VerifierKey;
 use corridor_statement::body::{Acknowledge, Body, KeyChange, MessageSend, PartyRegister};
-use corridor_statement::{KeyRef, ObjectRef, SignedEnvelope, Target};
+use corridor_statement::{KeyRef, ObjectRef, Signature, SignedEnvelope, Statement, Target};
 
 pub use access::Access;
 pub use accountability::Accountability;
 pub use notice::{ClearanceEvent, Notice, NoticeKind};
 pub use party::{KeyStatus, Party, PartyKey};
 pub use rejection::Rejection;
+
+/// Hash maps of the state: iteration order never matters (the digest sorts).
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Most parties a log may hold; a bound on memory and on every per-party scan.
 pub const MAX_PARTIES: usize = 10_000;
@@ -246,21 +249,20 @@ impl State {
             return Err(Rejection::OutOfOrder { expected: self.size, got: entry.index });
         }
         let LoggedEntry { index, sequenced_at_us, signed } = entry;
-        let digest = signed.digest;
-        let reference = signed.statement.reference.clone();
-        if let Some(rec) = self.statement(&reference) {
-            return Err(if rec.envelope_digest == digest {
+        if let Some(rec) = self.statement(&signed.statement.reference) {
+            return Err(if rec.envelope_digest == signed.digest {
                 Rejection::Resubmission { index: rec.index }
             } else {
                 Rejection::DuplicateId { index: rec.index }
             });
         }
+        let SignedEnvelope { statement, signatures, digest, .. } = signed;
+        let Statement { reference, body, .. } = statement;
         let action = if self.operator.is_none() {
-            self.check_genesis(signed)?
+            Action::Genesis(Self::check_genesis(&reference.issuer, body, &signatures)?)
         } else {
-            self.authorize_signers(&signed)?;
-            let signers: Vec<String> = signed.signers().map(|k| k.name.clone()).collect();
-            self.check_body(&reference, signed.statement.body, index, &signers)?
+            self.authorize_signers(&reference.issuer, &signatures)?;
+            self.check_body(&reference, body, index, &signatures)?
         };
         let stamp = Stamp { index, at_us: sequenced_at_us };
         Ok(Plan { checked_at_size: self.size, stamp, reference, envelope_digest: digest, action })
@@ -285,9 +287,8 @@ impl State {
     }
 
     /// Checks that every signer's key is live and that the issuer signed.
-    fn authorize_signers(&self, signed: &SignedEnvelope) -> Result<(), Rejection> {
-        let issuer = signed.statement.issuer();
-        for key_ref in signed.signers() {
+    fn authorize_signers(&self, issuer: &str, signatures: &[Signature]) -> Result<(), Rejection> {
+        for Signature { key: key_ref, .. } in signatures {
             let party =
                 self.parties.get(&key_ref.name).ok_or_else(|| Rejection::UnknownKey(key_ref.to_string()))?;
             let key = party.key(key_ref.key_id).ok_or_else(|| Rejection::UnknownKey(key_ref.to_string()))?;
@@ -295,26 +296,24 @@ impl State {
                 return Err(Rejection::RevokedKey { key: key_ref.to_string(), revoked_at_index: at });
             }
         }
-        if !signed.signers().any(|k| k.name == issuer) {
+        if !signatures.iter().any(|s| s.key.name == issuer) {
             return Err(Rejection::Unauthorized(format!("issuer {issuer} did not sign")));
         }
         Ok(())
     }
 
-    /// The first entry must be the operator registering itself, signed by a key
-    /// it registers.
-    fn check_genesis(&self, signed: SignedEnvelope) -> Result<Action, Rejection> {
-        let issuer = signed.statement.issuer().to_owned();
-        let only_issuer_signed = signed.signers().all(|k| k.name == issuer);
-        let Body::PartyRegister(reg) = signed.statement.body else {
+    /// The first entry must be the operator registering itself, signed only
+    /// by keys it registers (the signatures were checked with those keys).
+    fn check_genesis(issuer: &str, body: Body, signatures: &[Signature]) -> Result<PartyRegister, Rejection> {
+        let Body::PartyRegister(reg) = body else {
             return Err(Rejection::Unauthorized(
                 "the log starts with the operator registering itself".into(),
             ));
         };
-        if reg.id != issuer || !only_issuer_signed {
+        if reg.id != issuer || signatures.iter().any(|s| s.key.name != issuer) {
             return Err(Rejection::Unauthorized("genesis must register its own issuer".into()));
         }
-        Ok(Action::Genesis(reg))
+        Ok(reg)
     }
 
     /// Type-specific authorization against the state: the one dispatch of the check.
@@ -323,7 +322,7 @@ impl State {
         own: &ObjectRef,
         body: Body,
         index: u64,
-        signers: &[String],
+        signatures: &[Signature],
     ) -> Result<Action, Rejection> {
         use access::Action as A;
         use accountability::Action as B;
@@ -365,7 +364,7 @@ impl State {
             Body::AgreementDeclare(ag) => Action::Access(A::Agreement(self.check_agreement(ag)?)),
             Body::AgreementAccede(r) => Action::Access(A::Accede(self.check_accede(issuer, r)?)),
             Body::CustodyTransfer(t) => {
-                Action::Accountability(B::Custody(self.check_custody(issuer, signers, t)?))
+                Action::Accountability(B::Custody(self.check_custody(issuer, signatures, t)?))
             }
             Body::DistributionReport(d) => {
                 Action::Accountability(B::Distribution(self.check_distribution(d)?))
