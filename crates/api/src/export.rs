@@ -21,6 +21,17 @@ use crate::dto::{time_ms, time_us};
 use crate::problem::Problem;
 use crate::routes::{bad_request, geojson};
 
+/// The GeoJSON export of one kind (documentation of `/v1/export/{kind}.geojson`).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum ExportGeoJson {
+    Sites(SiteCollection),
+    Movements(MovementCollection),
+    Incidents(IncidentCollection),
+    Distributions(DistributionExport),
+}
+
 /// What can be exported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ExportKind {
@@ -47,8 +58,8 @@ impl ExportKind {
 #[utoipa::path(get, path = "/v1/export/{file}", tag = "accountability",
     params(("file" = String, Path, description = "sites, movements, incidents or distributions, then .csv or .geojson")),
     responses(
-        (status = 200, description = "CSV (text/csv) or GeoJSON (application/geo+json): a SiteCollection, \
-            MovementCollection, IncidentCollection or DistributionExport", body = String, content_type = "text/csv"),
+        (status = 200, description = "CSV, or GeoJSON of every record of the kind",
+            content((String = "text/csv"), (ExportGeoJson = "application/geo+json"))),
         (status = 400, description = "More rows than one export holds", body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]

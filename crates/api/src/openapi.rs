@@ -96,10 +96,7 @@ impl Modify for CommonResponses {
             }
         }
         let schemas = doc.components.get_or_insert_with(Default::default);
-        schemas
-            .schemas
-            .entry("Problem".into())
-            .or_insert_with(<Problem as utoipa::PartialSchema>::schema);
+        schemas.schemas.entry("Problem".into()).or_insert_with(<Problem as utoipa::PartialSchema>::schema);
     }
 }
 

@@ -1,9 +1,11 @@
 //! End-to-end tests: the real `corridor` binary, on port 0, in a temporary
 //! directory, driven the way a user or an outside client would drive it.
 
-use std::io::{BufRead, BufReader};
+// A client's deadline for an awaited event is its own clock's business.
+#![allow(clippy::disallowed_methods)]
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
@@ -12,7 +14,9 @@ use corridor_statement::sign;
 use corridor_tlog::{parse_tlog_proof, verify_consistency, SignedCheckpoint};
 use serde_json::{json, Value};
 
-const BIN: &str = env!("CARGO_BIN_EXE_corridor");
+mod support;
+
+use support::{start_with, Server, BIN};
 
 fn corridor(args: &[&str], cwd: &Path) -> (bool, String, String) {
     let out = Command::new(BIN).args(args).current_dir(cwd).output().expect("runs corridor");
@@ -27,31 +31,6 @@ fn ok(args: &[&str], cwd: &Path) -> String {
     let (success, stdout, stderr) = corridor(args, cwd);
     assert!(success, "corridor {args:?} failed: {stderr}");
     stdout
-}
-
-/// A running `corridor serve`; killed with SIGKILL on drop.
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Server {
-    fn start(data: &Path) -> Self {
-        let data = data.to_str().expect("utf8");
-        start_with(&["serve", "--data", data, "--listen", "127.0.0.1:0"], Path::new("."))
-    }
-
-    fn kill9(&mut self) {
-        self.child.kill().expect("SIGKILL");
-        self.child.wait().expect("reaped");
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 struct Log {
@@ -646,27 +625,6 @@ async fn clearance_and_conflicts_over_http() {
     assert_eq!(conflicts["conflicts"][0]["distance_m"], 0.0);
     let sites = get_json(&format!("{url}/v1/sites?bbox=38,33,39,34")).await;
     assert_eq!(sites["features"][0]["id"], "agency/clinic");
-}
-
-/// A `corridor demo` (or serve) child started with its own arguments.
-fn start_with(args: &[&str], cwd: &Path) -> Server {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .current_dir(cwd)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut reader = BufReader::new(stdout);
-    let mut line = String::new();
-    while !line.starts_with("listening on ") {
-        line.clear();
-        assert!(reader.read_line(&mut line).expect("reads") > 0, "exited before listening");
-    }
-    let url = line.trim().trim_start_matches("listening on ").to_owned();
-    Server { child, url }
 }
 
 /// The demo: every view has something in it, and replaying the log after a

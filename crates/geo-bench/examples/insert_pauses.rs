@@ -1,6 +1,9 @@
 //! Inserts objects one at a time, as the fold does, and reports the longest
 //! pauses: the cost of keeping the packed index up to date.
 //! `cargo run --release -p corridor-geo-bench --example insert_pauses -- [sites]`
+
+// A benchmark measures elapsed time.
+#![allow(clippy::disallowed_methods)]
 use corridor_geo::SpatioTemporalIndex;
 use corridor_geo_bench::data::{indexed, sites_and_polygons, Generator};
 use std::time::Instant;

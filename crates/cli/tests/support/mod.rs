@@ -1,0 +1,55 @@
+//! What the end-to-end tests share: the binary, and a server child process.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_corridor");
+
+/// A running `corridor serve`; killed with SIGKILL on drop.
+pub struct Server {
+    pub child: Child,
+    pub url: String,
+}
+
+impl Server {
+    pub fn start(data: &Path) -> Self {
+        let data = data.to_str().expect("utf8");
+        start_with(&["serve", "--data", data, "--listen", "127.0.0.1:0"], Path::new("."))
+    }
+
+    pub fn kill9(&mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("reaped");
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A `corridor demo` (or serve) child started with its own arguments.
+pub fn start_with(args: &[&str], cwd: &Path) -> Server {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .current_dir(cwd)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut reader = BufReader::new(stdout);
+    let mut line = String::new();
+    while !line.starts_with("listening on ") {
+        line.clear();
+        assert!(reader.read_line(&mut line).expect("reads") > 0, "exited before listening");
+    }
+    let url = line.trim().trim_start_matches("listening on ").to_owned();
+    Server { child, url }
+}
