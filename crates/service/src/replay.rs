@@ -92,6 +92,7 @@ pub fn replay(
 ) -> Result<Replayed, ReplayError> {
     let total = reader.size()?;
     let mut state = State::new();
+    state.reserve(usize::try_from(total).unwrap_or(0));
     let mut tree = Tree::new();
     let mut signatures = 0;
     let mut pending: Vec<SigJob> = Vec::new();
@@ -143,6 +144,9 @@ fn read_chunk(
     let parsed = stored
         .into_par_iter()
         .enumerate()
+        // Small pieces, so that the fold's thread, done with its chunk,
+        // finds parsing left to take.
+        .with_max_len(256)
         .map(|(i, e)| {
             let index = start + i as u64;
             if e.index != index {

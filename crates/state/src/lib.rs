@@ -160,6 +160,12 @@ impl State {
         Self::default()
     }
 
+    /// Makes room for `entries` more statements at once (a replay knows how
+    /// many follow), rather than growing the (issuer, id) map step by step.
+    pub fn reserve(&mut self, entries: usize) {
+        self.statements.reserve(entries);
+    }
+
     /// How many entries have been folded.
     pub fn size(&self) -> u64 {
         self.size

@@ -10,12 +10,68 @@ pub fn parse_utc_us(text: &str) -> Option<i64> {
     if !text.ends_with('Z') || text.len() > 40 {
         return None;
     }
+    if let Some(us) = parse_plain_utc_us(text.as_bytes()) {
+        return Some(us);
+    }
     let t = OffsetDateTime::parse(text, &Rfc3339).ok()?;
     let ns = t.unix_timestamp_nanos();
     if ns % 1_000 != 0 {
         return None;
     }
     i64::try_from(ns / 1_000).ok()
+}
+
+/// The common form, `YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z` with an ordinary date and
+/// time, read directly (every statement and entry carries two times, and the
+/// general parser was a tenth of replay). Anything else (another separator, a
+/// leap second, an out-of-range field) is `None` and goes to the `time` crate,
+/// so the result is always the general parser's (a property test holds it to that).
+fn parse_plain_utc_us(t: &[u8]) -> Option<i64> {
+    let digits = |range: std::ops::Range<usize>| -> Option<i64> {
+        t.get(range)?.iter().try_fold(0i64, |n, &b| b.is_ascii_digit().then(|| n * 10 + i64::from(b - b'0')))
+    };
+    let fixed = [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':')];
+    if t.len() < 20 || fixed.iter().any(|&(i, c)| t[i] != c) {
+        return None;
+    }
+    let (year, month, day) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
+    let (hour, minute, second) = (digits(11..13)?, digits(14..16)?, digits(17..19)?);
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let valid = (1..=12).contains(&month)
+        && day >= 1
+        && day <= month_days[(month as usize).saturating_sub(1).min(11)]
+        && hour < 24
+        && minute < 60
+        && second < 60;
+    if !valid {
+        return None;
+    }
+    let nanos = match &t[19..] {
+        [b'Z'] => 0,
+        [b'.', frac @ .., b'Z'] if (1..=9).contains(&frac.len()) => {
+            let n = digits(20..20 + frac.len())?;
+            n * 10i64.pow(9 - frac.len() as u32)
+        }
+        _ => return None,
+    };
+    if nanos % 1_000 != 0 {
+        return None;
+    }
+    let seconds = days_from_civil(year, month, day) * 86_400 + hour * 3_600 + minute * 60 + second;
+    Some(seconds * 1_000_000 + nanos / 1_000)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant,
+/// "chrono-Compatible Low-Level Date Algorithms", `days_from_civil`).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 /// Formats microseconds as RFC 3339 UTC with exactly three fractional digits
@@ -91,6 +147,43 @@ mod tests {
             // time writes fractions only as long as needed; ours always three digits.
             assert_eq!(parse_utc_us(&format_ms(us)), parse_utc_us(&theirs), "{us}");
             assert_eq!(format_ms(us).len(), 24, "{us}");
+        }
+    }
+
+    fn general(text: &str) -> Option<i64> {
+        let t = OffsetDateTime::parse(text, &Rfc3339).ok()?;
+        let ns = t.unix_timestamp_nanos();
+        (ns % 1_000 == 0).then(|| i64::try_from(ns / 1_000).ok()).flatten()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4_096))]
+
+        /// The direct reading gives the `time` crate's answer whenever it answers.
+        #[test]
+        fn the_direct_reading_agrees_with_the_time_crate(
+            year in 0u32..10_000, month in 0u32..14, day in 0u32..33, hour in 0u32..26, minute in 0u32..62,
+            second in 0u32..62, frac in proptest::option::of("[0-9]{1,10}"),
+        ) {
+            let frac = frac.map(|f| format!(".{f}")).unwrap_or_default();
+            let text = format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}{frac}Z");
+            if let Some(us) = parse_plain_utc_us(text.as_bytes()) {
+                proptest::prop_assert_eq!(Some(us), general(&text), "{}", text);
+            }
+            proptest::prop_assert_eq!(parse_utc_us(&text), general(&text), "{}", text);
+        }
+    }
+
+    #[test]
+    fn the_direct_reading_covers_the_common_forms() {
+        for t in [
+            "2026-11-22T10:00:00Z",
+            "2024-02-29T23:59:59.123456Z",
+            "1970-01-01T00:00:00.1Z",
+            "0001-01-01T00:00:00Z",
+        ] {
+            assert!(parse_plain_utc_us(t.as_bytes()).is_some(), "{t}");
+            assert_eq!(parse_plain_utc_us(t.as_bytes()), general(t), "{t}");
         }
     }
 
