@@ -176,9 +176,18 @@ async fn every_route_answers_as_documented() {
     assert_eq!(w.get("/v1/entries/{index}", "/v1/entries/x").await.0, 400);
     assert_eq!(w.get("/v1/consignments/{id}", "/v1/consignments/EX-RUKBAN-01?tolerance=5").await.0, 400);
 
-    // The log and its proofs.
+    // The log and its proofs; every entry's statement against its type's body schema.
     let (_, log) = w.get("/v1/log", "/v1/log").await;
     let size = log["size"].as_u64().expect("size");
+    for index in 0..size {
+        let (status, entry) = w.get("/v1/entries/{index}", &format!("/v1/entries/{index}")).await;
+        assert_eq!(status, 200, "entry {index}");
+        let body_type =
+            format!("{}Body", body_schema_name(entry["statement"]["type"].as_str().expect("type")));
+        let mut schema = json!({"$ref": format!("#/components/schemas/{body_type}"), "components": doc["components"].clone()});
+        close_objects(&mut schema);
+        check(&schema, &entry["statement"]["body"], &format!("entry {index}'s body against {body_type}"));
+    }
     w.get("/checkpoint", "/checkpoint").await;
     w.get("/v1/state/digest", "/v1/state/digest").await;
     w.get("/v1/parties", "/v1/parties").await;
@@ -241,6 +250,14 @@ async fn every_route_answers_as_documented() {
         .flat_map(|(p, item)| item.as_object().expect("item").keys().map(move |m| (m.clone(), p.clone())))
         .collect();
     assert_eq!(w.walked, documented, "every documented route was walked");
+}
+
+/// The body schema's name for a statement type: `movement.request` → `MovementRequest`.
+fn body_schema_name(kind: &str) -> String {
+    match kind {
+        "party.key.add" | "party.key.revoke" => "KeyChange".to_owned(),
+        _ => kind.split(['.', '_']).map(|w| w[..1].to_uppercase() + &w[1..]).collect(),
+    }
 }
 
 /// The data of the next event on a server-sent event stream.
