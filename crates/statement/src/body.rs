@@ -122,9 +122,14 @@ pub(crate) fn invalid(msg: impl Into<String>) -> StatementError {
     StatementError::InvalidBody(msg.into())
 }
 
-/// Deserializes a body's raw form from its JSON text.
+/// Deserializes a body's raw form from its JSON text: text that is not JSON
+/// (a number out of range, a lone surrogate) is `malformed_json`, JSON of the
+/// wrong shape `invalid_body`.
 pub(crate) fn typed<T: DeserializeOwned>(text: &str) -> Result<T, StatementError> {
-    serde_json::from_str(text).map_err(|e| invalid(e.to_string()))
+    serde_json::from_str(text).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => invalid(e.to_string()),
+        _ => StatementError::MalformedJson(format!("payload: {e}")),
+    })
 }
 
 /// For `Option<Option<T>>` fields: absent is `None`, `null` is `Some(None)`.

@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 
 use crate::envelope::{CanonicalEnvelope, SignedEnvelope};
 use crate::error::StatementError;
+use crate::statement::Statement;
 use crate::timefmt::{parse_utc_us, write_ms};
 
 /// Entries are at most 65,535 bytes: the tlog-tiles entry-bundle limit.
@@ -95,6 +96,7 @@ pub fn parse_entry(bytes: &[u8]) -> Result<LogEntry, StatementError> {
         &envelope.payload,
         envelope.signatures.iter().map(|s| (s.keyid.as_ref(), s.sig.as_ref())),
         Sha256::digest(envelope_json).into(),
+        Statement::from_logged_json,
     )?;
     Ok(LogEntry { sequenced_at_us, signed })
 }

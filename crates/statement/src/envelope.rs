@@ -150,24 +150,28 @@ impl SignedEnvelope {
             &envelope.payload,
             envelope.signatures.iter().map(|s| (s.keyid.as_str(), s.sig.as_str())),
             canonical.digest(),
+            Statement::from_json,
         )?;
         Ok((signed, canonical))
     }
 
     /// Builds from the envelope's fields, as read from a submission or a log
-    /// entry; `digest` is that of the envelope's canonical JSON.
+    /// entry; `digest` is that of the envelope's canonical JSON, and
+    /// `statement` reads the payload (strictly for a submission, as logged
+    /// for an entry: see [`Statement::from_logged_json`]).
     pub(crate) fn from_parts<'a>(
         payload_type: &str,
         payload_b64: &str,
         signatures: impl ExactSizeIterator<Item = (&'a str, &'a str)>,
         digest: [u8; 32],
+        statement: fn(&[u8]) -> Result<Statement, StatementError>,
     ) -> Result<Self, StatementError> {
         if payload_type != PAYLOAD_TYPE {
             return Err(StatementError::InvalidEnvelope(format!("payloadType must be {PAYLOAD_TYPE}")));
         }
         let payload = B64.decode(payload_b64).map_err(|_| StatementError::BadBase64("payload"))?;
         let signatures = parse_signatures(signatures)?;
-        let statement = Statement::from_json(&payload)?;
+        let statement = statement(&payload)?;
         Ok(Self { statement, signatures, payload, digest })
     }
 

@@ -8,12 +8,17 @@
 
 /// JSON nested deeper than this is refused before it is walked.
 pub const MAX_JSON_DEPTH: usize = 32;
+/// Containers open at once from which JSON is not read at all (what
+/// `serde_json`'s recursion limit refuses: such text is refused as malformed).
+pub const PARSER_DEPTH_LIMIT: usize = 128;
 /// The brief keeps integers exact in every JSON implementation: |n| <= 2^53 - 1.
 pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 
 /// Why JSON text is outside the limits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LimitError {
+    /// Deeper than [`PARSER_DEPTH_LIMIT`]: not read as JSON at all.
+    Unreadable,
     TooDeep,
     UnsafeInteger(String),
 }
@@ -21,13 +26,16 @@ pub enum LimitError {
 impl std::fmt::Display for LimitError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            Self::Unreadable => f.write_str("recursion limit exceeded"),
             Self::TooDeep => f.write_str("JSON nested too deeply"),
             Self::UnsafeInteger(n) => write!(f, "integer {n} is outside ±(2^53−1)"),
         }
     }
 }
 
-/// Checks well-formed JSON text against the limits.
+/// Checks JSON text against the limits. On text that is not well-formed
+/// JSON the answer is meaningless but harmless (the caller parses too); a
+/// nesting beyond [`PARSER_DEPTH_LIMIT`] is reported whatever else comes first.
 ///
 /// A value starting at nesting depth greater than [`MAX_JSON_DEPTH`] (the
 /// top-level value is at depth 0) is too deep. An integer literal (no
@@ -37,39 +45,48 @@ impl std::fmt::Display for LimitError {
 /// and, as before, passes here.
 pub fn check(text: &[u8]) -> Result<(), LimitError> {
     let mut depth = 0usize;
+    let mut first: Option<LimitError> = None;
+    let note = |e: LimitError, first: &mut Option<LimitError>| {
+        first.get_or_insert(e);
+    };
     let mut i = 0;
     while i < text.len() {
         let b = text[i];
         match b {
             b'"' => {
                 if depth > MAX_JSON_DEPTH {
-                    return Err(LimitError::TooDeep);
+                    note(LimitError::TooDeep, &mut first);
                 }
                 i = skip_string(text, i + 1);
                 continue;
             }
             b'{' | b'[' => {
                 if depth > MAX_JSON_DEPTH {
-                    return Err(LimitError::TooDeep);
+                    note(LimitError::TooDeep, &mut first);
                 }
                 depth += 1;
+                if depth >= PARSER_DEPTH_LIMIT {
+                    return Err(LimitError::Unreadable);
+                }
             }
             b'}' | b']' => depth = depth.saturating_sub(1),
             b'-' | b'0'..=b'9' => {
                 if depth > MAX_JSON_DEPTH {
-                    return Err(LimitError::TooDeep);
+                    note(LimitError::TooDeep, &mut first);
                 }
                 let end = number_end(text, i);
-                check_integer(&text[i..end])?;
+                if let Err(e) = check_integer(&text[i..end]) {
+                    note(e, &mut first);
+                }
                 i = end;
                 continue;
             }
-            b't' | b'f' | b'n' if depth > MAX_JSON_DEPTH => return Err(LimitError::TooDeep),
+            b't' | b'f' | b'n' if depth > MAX_JSON_DEPTH => note(LimitError::TooDeep, &mut first),
             _ => {}
         }
         i += 1;
     }
-    Ok(())
+    first.map_or(Ok(()), Err)
 }
 
 /// The index just after the string whose contents start at `i`.
@@ -111,6 +128,17 @@ mod tests {
     use super::*;
 
     /// The limits as a walk over `serde_json::Value` states them; the scanner must agree.
+    #[test]
+    fn refuses_what_serde_json_cannot_read_as_unreadable() {
+        for n in [126usize, 127, 128, 129] {
+            for text in [nested(n, ""), format!("{{\"a\":{}}}", nested(n - 1, "1"))] {
+                let readable = serde_json::from_str::<serde_json::Value>(&text).is_ok();
+                let unreadable = check(text.as_bytes()) == Err(LimitError::Unreadable);
+                assert_eq!(unreadable, !readable, "{n}");
+            }
+        }
+    }
+
     fn by_value(v: &serde_json::Value, depth: usize) -> Result<(), LimitError> {
         if depth > MAX_JSON_DEPTH {
             return Err(LimitError::TooDeep);

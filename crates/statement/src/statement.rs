@@ -161,11 +161,15 @@ impl Statement {
     /// `invalid_statement` (wrong shape, JSON limits, issuer, id, time),
     /// `unknown_type`, and the body's own errors.
     pub fn from_json(bytes: &[u8]) -> Result<Self, StatementError> {
+        let limits = json_limits::check(bytes);
+        if let Err(e @ json_limits::LimitError::Unreadable) = &limits {
+            return Err(StatementError::MalformedJson(format!("payload: {e}")));
+        }
         let raw: RawStatement<'_> = serde_json::from_slice(bytes).map_err(|e| match e.classify() {
             serde_json::error::Category::Data => StatementError::InvalidStatement(e.to_string()),
             _ => StatementError::MalformedJson(format!("payload: {e}")),
         })?;
-        json_limits::check(bytes).map_err(|e| StatementError::InvalidStatement(e.to_string()))?;
+        limits.map_err(|e| StatementError::InvalidStatement(e.to_string()))?;
         let kind =
             StatementType::parse(&raw.kind).ok_or_else(|| StatementError::UnknownType(raw.kind.into()))?;
         if !valid_party_id(&raw.issuer) {
@@ -186,6 +190,20 @@ impl Statement {
         let body = Body::parse(kind, raw.body.get())?;
         let reference = ObjectRef { issuer: raw.issuer.into_owned(), id: raw.id.into_owned() };
         Ok(Self { kind, reference, issued_at_us, body })
+    }
+
+    /// Parses statement JSON bytes read back from the log. Releases before
+    /// this one read a statement as a generic JSON value, in which a repeated
+    /// member name keeps its last value, and logged such statements; a log
+    /// holding one must still replay to the same state, so when the direct
+    /// reading fails, the statement is read that way. New submissions use
+    /// [`Statement::from_json`], which refuses them.
+    pub fn from_logged_json(bytes: &[u8]) -> Result<Self, StatementError> {
+        Self::from_json(bytes).or_else(|direct| {
+            let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|_| direct.clone())?;
+            let without_repeats = serde_json::to_vec(&value).map_err(|_| direct.clone())?;
+            Self::from_json(&without_repeats).map_err(|_| direct)
+        })
     }
 
     pub fn issuer(&self) -> &str {
@@ -230,6 +248,18 @@ mod tests {
         for (json, code) in cases {
             assert_eq!(parse(&json).unwrap_err().code(), code, "{json}");
         }
+    }
+
+    #[test]
+    fn statements_logged_with_repeated_members_read_back_as_before() {
+        let repeated = OK.replace("\"subject\":\"s\"", "\"subject\":\"s\",\"subject\":\"u\"");
+        assert_eq!(parse(&repeated).unwrap_err().code(), "invalid_body", "a submission is refused");
+        let logged = Statement::from_logged_json(repeated.as_bytes()).expect("a logged one is read");
+        let crate::Body::MessageSend(m) = logged.body else { panic!("a message") };
+        assert_eq!(m.subject, "u", "the last value, as a JSON value keeps it");
+        let top = OK.replace("\"id\":\"m-1\"", "\"id\":\"m-0\",\"id\":\"m-1\"");
+        assert_eq!(Statement::from_logged_json(top.as_bytes()).expect("read").reference.id, "m-1");
+        assert!(Statement::from_logged_json(b"[").is_err());
     }
 
     #[test]
