@@ -12,8 +12,18 @@ use crate::error::GeometryError;
 use crate::geometry::{Geometry, GeometryKind, Position};
 
 impl Geometry {
-    /// Parses and validates a GeoJSON geometry object.
+    /// Parses and validates a GeoJSON geometry object, keeping the object as
+    /// given when its positions alone would not write it back
+    /// ([`Geometry::as_given`]).
     pub fn from_geojson(value: &Value) -> Result<Self, GeometryError> {
+        let geometry = Self::read_geojson(value)?;
+        let positions = count_positions(&value["coordinates"]);
+        let ordinary = value.as_object().is_some_and(|o| o.len() == 2)
+            && positions.is_some_and(|n| n == geometry.vertex_count());
+        Ok(if ordinary { geometry } else { geometry.keep_given(value.clone()) })
+    }
+
+    fn read_geojson(value: &Value) -> Result<Self, GeometryError> {
         let obj = value.as_object().ok_or(GeometryError::NotAnObject)?;
         let kind = obj.get("type").and_then(Value::as_str).ok_or(GeometryError::MissingType)?;
         const KINDS: [&str; 6] =
@@ -40,10 +50,14 @@ impl Geometry {
         }
     }
 
-    /// The geometry as a GeoJSON geometry object.
+    /// The geometry as a GeoJSON geometry object: as given, if it was kept,
+    /// else written from its positions, whole numbers without a fraction.
     pub fn to_geojson(&self) -> Value {
+        if let Some(given) = self.as_given() {
+            return given.clone();
+        }
         let coords = self.coordinates();
-        let pos = |p: &Position| json!([p.lon, p.lat]);
+        let pos = |p: &Position| json!([ordinary_number(p.lon), ordinary_number(p.lat)]);
         let line = |l: &Vec<Position>| Value::Array(l.iter().map(pos).collect());
         let rings = |rs: &Vec<Vec<Position>>| Value::Array(rs.iter().map(line).collect());
         let coordinates = match self.kind() {
@@ -73,6 +87,29 @@ impl Geometry {
         };
         format!("{}{}", self.kind().as_str().to_uppercase(), body)
     }
+}
+
+/// A coordinate as an ordinary writer writes it: a whole number without a
+/// fraction (as JavaScript's `JSON.stringify` does), anything else as is.
+pub fn ordinary_number(v: f64) -> Value {
+    if v.fract() == 0.0 && v.abs() < 9_007_199_254_740_992.0 {
+        Value::from(v as i64)
+    } else {
+        Value::from(v)
+    }
+}
+
+/// How many positions `coordinates` holds, if every one of them is written
+/// the ordinary way: `[lon, lat]`, each number as [`ordinary_number`] would
+/// write it. `None` otherwise (an altitude, `36.0`, anything odd).
+fn count_positions(coords: &Value) -> Option<usize> {
+    let items = coords.as_array()?;
+    let is_position = items.first().is_some_and(Value::is_number);
+    if !is_position {
+        return items.iter().map(count_positions).sum();
+    }
+    let ordinary = |v: &Value| v.as_f64().is_some_and(|f| &ordinary_number(f) == v);
+    (items.len() == 2 && items.iter().all(ordinary)).then_some(1)
 }
 
 fn join(items: impl Iterator<Item = String>) -> String {
@@ -110,6 +147,31 @@ fn nested<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keeps_what_its_positions_would_not_write_back() {
+        let ordinary = [
+            json!({"type": "Point", "coordinates": [36, 33.5]}),
+            json!({"type": "LineString", "coordinates": [[36.29, 33.51], [38.68, 33.3]]}),
+            json!({"type": "Polygon", "coordinates": [[[36, 33], [37, 33], [37, 34], [36, 33]]]}),
+        ];
+        for v in ordinary {
+            let g = Geometry::from_geojson(&v).expect("valid");
+            assert!(g.as_given().is_none(), "{v}");
+            assert_eq!(g.to_geojson(), v);
+        }
+        let kept = [
+            json!({"type": "Point", "coordinates": [36.69, 33.64, 12]}),
+            json!({"type": "Point", "coordinates": [36.0, 33.5]}),
+            json!({"type": "LineString", "coordinates": [[36, 33], [36, 33], [37, 33]]}),
+            json!({"type": "Point", "coordinates": [36, 33], "bbox": [36, 33, 36, 33]}),
+        ];
+        for v in kept {
+            let g = Geometry::from_geojson(&v).expect("valid");
+            assert_eq!(g.as_given(), Some(&v), "{v}");
+            assert_eq!(g.to_geojson(), v);
+        }
+    }
 
     #[test]
     fn round_trips_every_kind() {

@@ -111,6 +111,9 @@ impl Part {
 pub struct Geometry {
     kind: GeometryKind,
     parts: Vec<Part>,
+    /// The GeoJSON object as given, kept only when writing the geometry
+    /// back would not reproduce it (see [`Geometry::as_given`]).
+    given: Option<std::sync::Arc<serde_json::Value>>,
 }
 
 impl Geometry {
@@ -179,7 +182,23 @@ impl Geometry {
         if parts.is_empty() {
             return Err(GeometryError::Empty);
         }
-        Ok(Self { kind, parts })
+        Ok(Self { kind, parts, given: None })
+    }
+
+    /// The GeoJSON object this geometry was read from, when writing it back
+    /// from its positions would give something else: an altitude, a
+    /// consecutive repeated position (which adds no edge and is dropped), a
+    /// whole number written with a fraction (`36.0`), or members besides
+    /// `type` and `coordinates`. Views show that object, so that what was
+    /// signed is what is shown; `None` for every geometry written the
+    /// ordinary way, which costs nothing more.
+    pub fn as_given(&self) -> Option<&serde_json::Value> {
+        self.given.as_deref()
+    }
+
+    pub(crate) fn keep_given(mut self, value: serde_json::Value) -> Self {
+        self.given = Some(std::sync::Arc::new(value));
+        self
     }
 
     /// Number of stored positions (rings include their closing position).

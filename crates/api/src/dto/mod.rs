@@ -7,10 +7,10 @@
 //! - references are `issuer/id` text; party ids are text;
 //! - times are RFC 3339 UTC text: `sequenced_at` and [`Stamp`] times with
 //!   exactly three fractional digits, window ends and other times with as
-//!   many as they need (none, 3 or 6);
+//!   many as they need (none, 3 or 6); a field whose name ends in `_us` is
+//!   an integer count of microseconds since the Unix epoch instead;
 //! - hashes and signatures are standard base64;
-//! - geometry is GeoJSON ([`GeoJson`]), written from the engine's geometry:
-//!   positions are `[lon, lat]`, a whole number is written without a fraction;
+//! - geometry is GeoJSON ([`GeoJson`]), as signed;
 //! - enumerations are their snake_case wire names;
 //! - an absent optional value is `null` unless a field says it is left out.
 
@@ -179,7 +179,9 @@ impl From<&DomainEnded> for Ended {
     }
 }
 
-/// A GeoJSON geometry object (RFC 7946), written from the engine's geometry.
+/// A GeoJSON geometry object (RFC 7946), as signed: written from the
+/// engine's geometry, or the object as given when that would differ
+/// ([`corridor_geo::Geometry::as_given`]).
 #[derive(Debug, Clone)]
 pub struct GeoJson(pub Arc<Geometry>);
 
@@ -218,6 +220,9 @@ impl Serialize for Positions<'_> {
 
 impl Serialize for GeoJson {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if let Some(given) = self.0.as_given() {
+            return given.serialize(s);
+        }
         let parts = self.0.coordinates();
         let kind = self.0.kind();
         let mut map = s.serialize_map(Some(2))?;
