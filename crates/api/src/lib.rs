@@ -79,6 +79,7 @@ pub fn router(service: Service, limits: &HttpLimits, console: Console) -> Router
         .route("/healthz", get(routes::healthz))
         .route("/metrics", get(metrics::render))
         .route("/openapi.json", get(routes::openapi))
+        .method_not_allowed_fallback(routes::method_not_allowed)
         .fallback(move |method, uri| routes::console_or_not_found(console.clone(), method, uri))
         .layer(compression())
         .layer(axum::middleware::from_fn_with_state(in_flight, limit::shed_load))

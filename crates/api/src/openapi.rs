@@ -108,6 +108,10 @@ impl Modify for CommonResponses {
             )
             .content("application/problem+json", problem())
             .build();
+        let wrong_method = ResponseBuilder::new()
+            .description("A method this path does not have (code `method_not_allowed`); the Allow header lists those it has")
+            .content("application/problem+json", problem())
+            .build();
         let failed = ResponseBuilder::new()
             .description("Storage failed (code `storage_error`)")
             .content("application/problem+json", problem())
@@ -115,6 +119,7 @@ impl Modify for CommonResponses {
         for item in doc.paths.paths.values_mut() {
             for op in [&mut item.get, &mut item.post].into_iter().flatten() {
                 op.responses.responses.entry("503".into()).or_insert(unavailable.clone().into());
+                op.responses.responses.entry("405".into()).or_insert(wrong_method.clone().into());
                 op.responses.responses.entry("500".into()).or_insert(failed.clone().into());
             }
         }

@@ -63,6 +63,7 @@ pub fn status_for(code: &str) -> StatusCode {
         "duplicate_id" | "party_exists" | "key_exists" | "already_ended" => StatusCode::CONFLICT,
         "unknown_party" | "unknown_ref" | "limit_reached" => StatusCode::UNPROCESSABLE_ENTITY,
         "not_found" => StatusCode::NOT_FOUND,
+        "method_not_allowed" => StatusCode::METHOD_NOT_ALLOWED,
         "busy" | "unavailable" => StatusCode::SERVICE_UNAVAILABLE,
         "storage_error" | "out_of_order" => StatusCode::INTERNAL_SERVER_ERROR,
         _ => StatusCode::BAD_REQUEST,

@@ -227,6 +227,7 @@ struct MessagesQuery {
     /// Messages after this entry index (a page's `next_after`).
     after: Option<u64>,
     /// 1 to the page limit (1,000); 100 when not given.
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u64>,
 }
 
@@ -308,6 +309,12 @@ pub async fn not_found() -> Problem {
     Problem::new(StatusCode::NOT_FOUND, "not_found", "no such resource")
 }
 
+/// A known path with a method it does not have (axum adds the `Allow` header).
+pub async fn method_not_allowed(method: axum::http::Method) -> Problem {
+    let detail = format!("{method} is not a method of this resource; see the Allow header");
+    Problem::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", detail)
+}
+
 /// The console holds the private key of whoever signs in, so its pages may load
 /// and talk to nothing but this origin.
 const CONSOLE_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
@@ -347,6 +354,7 @@ struct ListQuery {
     /// Objects after this reference (a page's `next_after`).
     after: Option<String>,
     /// 1 to the page limit (1,000); 100 when not given.
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u64>,
 }
 
@@ -445,6 +453,7 @@ struct ConflictsQuery {
     /// Conflicts after this one (a page's `next_after`).
     after: Option<u64>,
     /// 1 to the page limit (1,000); 100 when not given.
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u64>,
 }
 
@@ -514,6 +523,7 @@ struct DistributionsQuery {
     /// Rounds after this one (a page's `next_after`).
     after: Option<String>,
     /// Rounds per page: 1 to the page limit (1,000); 100 when not given.
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u64>,
 }
 
@@ -527,8 +537,21 @@ pub async fn distributions(State(svc): State<Service>, Query(q): Params) -> ApiR
     Ok(json(&svc.read(|v| DistributionsPage::new(v.distributions(round, after, limit))).await?))
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct IncidentsQuery {
+    /// Incidents this party reported or is alleged to have done.
+    party: Option<String>,
+    /// Incidents after this reference (a page's `next_after`).
+    after: Option<String>,
+    /// 1 to the page limit (1,000); 100 when not given.
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<u64>,
+}
+
 /// Incidents as GeoJSON with casualty ranges, the latest grade, and range totals over the page.
-#[utoipa::path(get, path = "/v1/incidents", tag = "accountability", params(ListQuery),
+#[utoipa::path(get, path = "/v1/incidents", tag = "accountability", params(IncidentsQuery),
     responses((status = 200, body = IncidentCollection, content_type = "application/geo+json"), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn incidents(State(svc): State<Service>, Query(q): Params) -> ApiResult {
     let f = filter(&svc, &q)?;
@@ -569,8 +592,19 @@ pub async fn violations(State(svc): State<Service>, Path((issuer, id)): Path<(St
     Ok(json(&svc.read(|v| v.violations(&r).map(|x| ViolationsView::from(&x))).await??))
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct ClaimsQuery {
+    /// Claims after this reference (a page's `next_after`).
+    after: Option<String>,
+    /// 1 to the page limit (1,000); 100 when not given.
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<u64>,
+}
+
 /// Claims with their linked evidence, in reference order, a page at a time.
-#[utoipa::path(get, path = "/v1/claims", tag = "accountability", params(ListQuery),
+#[utoipa::path(get, path = "/v1/claims", tag = "accountability", params(ClaimsQuery),
     responses((status = 200, body = ClaimsPage), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn claims(State(svc): State<Service>, Query(q): Params) -> ApiResult {
     let f = filter(&svc, &q)?;
@@ -593,6 +627,7 @@ struct ConsignmentsQuery {
     /// Consignments after this id (a page's `next_after`).
     after: Option<String>,
     /// 1 to the page limit (1,000); 100 when not given.
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u64>,
 }
 

@@ -243,6 +243,29 @@ async fn every_route_answers_as_documented() {
     close_objects(&mut entry_event);
     check(&entry_event, &data, "an entry event's data");
 
+    // A method a path does not have: problem+json 405 with Allow, as documented.
+    let mut problem_schema =
+        json!({"$ref": "#/components/schemas/Problem", "components": doc["components"].clone()});
+    close_objects(&mut problem_schema);
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        let uri = path
+            .replace("{index}", "1")
+            .replace("{issuer}", "ops")
+            .replace("{id}", "x")
+            .replace("{file}", "sites.csv")
+            .replace("{path}", "0/000");
+        let documented_method = item.as_object().and_then(|m| m.keys().next()).expect("a method").clone();
+        assert!(item[&documented_method]["responses"]["405"].is_object(), "{path}: 405 documented");
+        let resp = w.client.delete(format!("{}{uri}", w.url)).send().await.expect("answers");
+        assert_eq!(resp.status().as_u16(), 405, "DELETE {uri}");
+        assert!(resp.headers().get("allow").is_some(), "DELETE {uri}: Allow");
+        let ctype = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        assert_eq!(ctype, "application/problem+json", "DELETE {uri}");
+        let body: Value = resp.json().await.expect("JSON");
+        check(&problem_schema, &body, &format!("DELETE {uri}"));
+        assert_eq!(body["code"], "method_not_allowed");
+    }
+
     let documented: BTreeSet<(String, String)> = doc["paths"]
         .as_object()
         .expect("paths")

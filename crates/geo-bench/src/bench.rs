@@ -24,10 +24,14 @@ pub struct DeconflictOpts {
     pub long_queries: usize,
     pub conninfo: String,
     pub seed: u64,
+    /// The clock the timings are read from: a benchmark's caller (a binary)
+    /// supplies it, as a library reads no clock of its own.
+    pub now: fn() -> Instant,
 }
 
-impl Default for DeconflictOpts {
-    fn default() -> Self {
+impl DeconflictOpts {
+    /// The published benchmark's settings, timed by `now`.
+    pub fn new(now: fn() -> Instant) -> Self {
         Self {
             sites: vec![200_000, 1_000_000],
             polygons: 20_000,
@@ -35,6 +39,7 @@ impl Default for DeconflictOpts {
             long_queries: 100,
             conninfo: DEFAULT_CONNINFO.to_owned(),
             seed: 1,
+            now,
         }
     }
 }
@@ -63,7 +68,7 @@ fn run_scenario(opts: &DeconflictOpts, sites: usize) -> Result<()> {
     println!("\n== {sites} sites + {} polygons (seed {}) ==", opts.polygons, opts.seed);
 
     let rss_before = resident_bytes();
-    let started = Instant::now();
+    let started = (opts.now)();
     let index = SpatioTemporalIndex::from_objects(items.iter().map(crate::data::indexed));
     let build = started.elapsed();
     let index_bytes = resident_bytes().saturating_sub(rss_before);
@@ -75,7 +80,9 @@ fn run_scenario(opts: &DeconflictOpts, sites: usize) -> Result<()> {
     );
 
     let schema = format!("corridor_geo_bench_{}", std::process::id());
-    let (mut pg, pg_build) = PostGis::load(&opts.conninfo, &schema, &items)?;
+    let started = (opts.now)();
+    let mut pg = PostGis::load(&opts.conninfo, &schema, &items)?;
+    let pg_build = started.elapsed();
     let pg_bytes = pg.relation_bytes()?;
     println!(
         "PostGIS load + GiST build: {:.1} s; table + index {:.0} MiB",
@@ -88,7 +95,7 @@ fn run_scenario(opts: &DeconflictOpts, sites: usize) -> Result<()> {
         let long: Vec<Geometry> = (0..opts.long_queries).map(|_| gen.long_route()).collect();
         for (label, routes) in [("short route 30-60 km", &short), ("long route ~480 km", &long)] {
             let windows: Vec<Window> = routes.iter().map(|_| gen.window_of(6 * HOUR_US)).collect();
-            let t = measure(&index, &mut pg, routes, &windows)?;
+            let t = measure(opts, &index, &mut pg, routes, &windows)?;
             print_row(label, &t);
         }
         Ok(())
@@ -99,6 +106,7 @@ fn run_scenario(opts: &DeconflictOpts, sites: usize) -> Result<()> {
 }
 
 fn measure(
+    opts: &DeconflictOpts,
     index: &SpatioTemporalIndex<u32, crate::data::Layer>,
     pg: &mut PostGis,
     routes: &[Geometry],
@@ -115,7 +123,7 @@ fn measure(
     // steady state rather than with caches the other just evicted.
     let mut ours = Vec::with_capacity(routes.len());
     for (route, window) in routes.iter().zip(windows) {
-        let started = Instant::now();
+        let started = (opts.now)();
         let found = index.within(route, CORRIDOR_M, *window);
         t.corridor.push(started.elapsed());
         let mut ids: Vec<u32> = found.into_iter().copied().collect();
@@ -124,7 +132,7 @@ fn measure(
     }
     let mut theirs = Vec::with_capacity(routes.len());
     for (route, window) in routes.iter().zip(windows) {
-        let started = Instant::now();
+        let started = (opts.now)();
         theirs.push(pg.within(route, CORRIDOR_M, window)?);
         t.pg_end_to_end.push(started.elapsed());
     }

@@ -6,9 +6,6 @@
 //! runnable alone as `cargo run --release -p corridor-geo-bench --example
 //! deconflict`.
 
-// A benchmark harness measures elapsed time; what it measures decides nothing.
-#![allow(clippy::disallowed_methods)]
-
 mod bench;
 pub mod data;
 mod oracle;

@@ -59,7 +59,7 @@ pub fn run_oracle(opts: &OracleOpts, schema: &str) -> Result<OracleReport> {
     let mut gen = Generator::new(opts.seed);
     let items = objects(&mut gen, opts);
     let index = SpatioTemporalIndex::from_objects(items.iter().map(crate::data::indexed));
-    let (mut pg, _) = PostGis::load(&opts.conninfo, schema, &items)?;
+    let mut pg = PostGis::load(&opts.conninfo, schema, &items)?;
     let outcome = compare_all(&mut gen, opts, &items, &index, &mut pg);
     let dropped = pg.drop();
     let report = outcome?;

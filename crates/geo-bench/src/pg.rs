@@ -3,7 +3,7 @@
 //! statement, and its server-side execution time from `EXPLAIN ANALYZE`.
 
 use std::io::Write;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{anyhow, Context, Result};
 use corridor_geo::{Geometry, Window};
@@ -36,7 +36,7 @@ impl std::fmt::Debug for PostGis {
 impl PostGis {
     /// Connects, creates schema `schema` (replacing a leftover one) and loads
     /// `items` with the GiST index built.
-    pub fn load(conninfo: &str, schema: &str, items: &[Item]) -> Result<(Self, Duration)> {
+    pub fn load(conninfo: &str, schema: &str, items: &[Item]) -> Result<Self> {
         let mut client = Client::connect(conninfo, NoTls)
             .with_context(|| format!("connecting to PostGIS at {conninfo:?}"))?;
         let version: String = client
@@ -50,17 +50,15 @@ impl PostGis {
             "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema};
              CREATE TABLE {schema}.objects (id integer NOT NULL, geog geography NOT NULL, valid tstzrange NOT NULL);"
         ))?;
-        let started = Instant::now();
         copy_items(&mut client, schema, items)?;
         client.batch_execute(&format!(
             "CREATE INDEX ON {schema}.objects USING gist (geog, valid); ANALYZE {schema}.objects;
              PREPARE corridor_within (text, float8, text) AS {};",
             QUERY.replace("{schema}", schema).replace("$1::text", "$1").replace("$3::text", "$3")
         ))?;
-        let built = started.elapsed();
         let within = client
             .prepare_typed(&QUERY.replace("{schema}", schema), &[Type::TEXT, Type::FLOAT8, Type::TEXT])?;
-        Ok((Self { client, schema: schema.to_owned(), within }, built))
+        Ok(Self { client, schema: schema.to_owned(), within })
     }
 
     /// Ids within `distance_m` of `g` whose window overlaps `w`, sorted.

@@ -72,7 +72,7 @@ impl From<StoreError> for QueryError {
 pub enum StartError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("the stored log does not replay: {0}")]
+    #[error("the stored log does not replay")]
     Replay(#[from] crate::replay::ReplayError),
     #[error("checkpoint check failed: {0}")]
     Checkpoint(String),

@@ -2,9 +2,9 @@
 //! stored log, shared by recovery ([`recover`]), `corridor audit` and the
 //! benchmarks.
 //!
-//! Each entry is parsed once ([`corridor_statement::parse_entry`], which also
-//! refuses any entry not in canonical form) and folded, and its stored leaf
-//! hash extends the tree (the audit also recomputes each leaf hash). The work is
+//! Each entry is checked against its stored leaf hash, parsed once
+//! ([`corridor_statement::parse_entry`], which also refuses any entry not in
+//! canonical form) and folded, and its leaf hash extends the tree. The work is
 //! pipelined in chunks: while one chunk is folded (in order, on one thread),
 //! the next is read and parsed, and the previous chunk's signatures (when
 //! asked for) are verified, on the other cores.
@@ -33,14 +33,18 @@ pub struct ReplayOptions {
     /// Verify every signature of every entry (the audit does; recovery does not).
     pub verify_signatures: bool,
     /// Recompute every leaf hash from the entry's bytes and compare it with
-    /// the stored one (the audit does). Recovery builds the tree from the
-    /// stored hashes, which the store committed with the entries and the
-    /// latest checkpoint signs; re-hashing every entry at each start is the
-    /// audit's job.
+    /// the stored one, so that an entry altered in the store is found before
+    /// it is folded or served (recovery and the audit both do).
     pub verify_leaf_hashes: bool,
 }
 
 impl ReplayOptions {
+    /// What recovery checks: every entry against its stored leaf hash; not
+    /// the signatures, which were verified when each entry was submitted.
+    pub fn recovery() -> Self {
+        Self { verify_signatures: false, verify_leaf_hashes: true }
+    }
+
     /// Everything checked: what `corridor audit` runs.
     pub fn audit() -> Self {
         Self { verify_signatures: true, verify_leaf_hashes: true }
@@ -202,13 +206,13 @@ pub struct Recovered {
     pub checkpoint: Option<SignedCheckpoint>,
 }
 
-/// Recovery at startup: replays every entry (without signature checks or
-/// re-hashing: see [`ReplayOptions`]), then checks that the latest stored checkpoint is signed by the log key
+/// Recovery at startup: replays every entry ([`ReplayOptions::recovery`]),
+/// then checks that the latest stored checkpoint is signed by the log key
 /// and commits to exactly the rebuilt tree. Because the tree is append-only
 /// and every stored checkpoint is one of its prefixes, the first checkpoint
 /// after a restart is consistent with every checkpoint published before.
 pub fn recover(reader: &dyn LogReader, log_vkey: &VerifierKey) -> Result<Recovered, StartError> {
-    let Replayed { state, tree, .. } = replay(reader, ReplayOptions::default(), &|_| {})?;
+    let Replayed { state, tree, .. } = replay(reader, ReplayOptions::recovery(), &|_| {})?;
     let checkpoint = match reader.latest_checkpoint()? {
         Some(stored) => {
             let signed = SignedCheckpoint::open(&stored.note, log_vkey)

@@ -17,16 +17,20 @@
 //!   external contract and cannot change; enumerations with data: a tag byte
 //!   (documented where it is written), then the fields;
 //! - records: their fields in the order this module writes them, without names;
-//! - geometry: its GeoJSON type name, then its coordinates as nested sequences
-//!   down to positions, each `lon` then `lat` as `f64`;
+//! - geometry: its GeoJSON type name, then its positions as three nested
+//!   sequences whatever the type (parts, then rings, then positions; a point
+//!   is one part of one ring of one position), each position `lon` then `lat`
+//!   as `f64`; how the geometry was written (an altitude, a repeated
+//!   position) is presentation and is left out;
 //! - windows: `from` then `to`, each an `Option` of microseconds.
 //!
 //! Then the state, section by section, in this order: size, last sequencing
 //! time, operator, parties, statements (by reference), messages, acknowledgements
 //! (by target), zones, sites, movements, operations, agreements, conflicts and
 //! the next conflict number, movements by request index, custody (by
-//! consignment), distributions, incidents, claims. The known-answer test in
-//! `tests.rs` pins the encoding: any change to it must change the tag.
+//! consignment), distributions, incidents, claims. The known-answer tests in
+//! `tests.rs` pin the primitives and the digest of a log holding every kind
+//! of statement: any change to the encoding must change the tag.
 
 use std::collections::BTreeMap;
 
