@@ -99,7 +99,9 @@ export function signStatement(statement, key) {
 
 export function verifySignature(sig, message, publicKey) {
   try {
-    return sig.length === 64 && ed.verify(sig, message, publicKey);
+    // Strict RFC 8032 (zip215: false), as the server's verify_strict: no
+    // non-canonical S or point encodings.
+    return sig.length === 64 && ed.verify(sig, message, publicKey, { zip215: false });
   } catch {
     return false;
   }

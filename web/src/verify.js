@@ -149,10 +149,12 @@ export function verifyCheckpoint(text, vkey) {
   const key = typeof vkey === 'string' ? parseVerifierKey(vkey) : vkey;
   const cp = parseCheckpoint(text);
   if (cp.origin !== key.name) fail(`the checkpoint is for origin ${cp.origin}, not ${key.name}`);
+  // C2SP signed-note: every line naming the log key (name and key ID) must
+  // verify, and there must be one; lines by other keys are not checked.
   const mine = cp.signatures.filter((s) => s.name === key.name && equal(s.keyId, key.keyId));
   if (!mine.length) fail('the checkpoint carries no signature by the log key');
-  if (!mine.some((s) => verifySignature(s.sig, utf8(cp.body), key.publicKey))) {
-    fail('the checkpoint signature does not verify with the log key');
+  if (!mine.every((s) => verifySignature(s.sig, utf8(cp.body), key.publicKey))) {
+    fail('a checkpoint signature line by the log key does not verify');
   }
   return cp;
 }
@@ -229,17 +231,73 @@ export async function verifyCheckpointWithTiles(text, vkey, fetchTile) {
   return { origin: cp.origin, size: cp.size, root: toBase64(cp.root) };
 }
 
+const TLOG_PROOF_HEADER = 'c2sp.org/tlog-proof@v1\n';
+const MAX_PROOF_HASHES = 64;
+
 /**
- * Verifies a receipt: the checkpoint's signature by the log key, and the
- * inclusion proof from the leaf hash to the checkpoint's root. When the
- * entry's bytes are given, the leaf hash must be theirs.
+ * Parses C2SP tlog-proof text: the header, an optional `extra` line, the
+ * `index` line, one base64 hash per line, a blank line, then the checkpoint
+ * verbatim. Returns { index, proof: [Uint8Array], checkpoint }.
+ */
+export function parseTlogProof(text) {
+  if (typeof text !== 'string' || !text.startsWith(TLOG_PROOF_HEADER)) {
+    fail('the tlog_proof lacks its c2sp.org/tlog-proof@v1 header');
+  }
+  const rest = text.slice(TLOG_PROOF_HEADER.length);
+  const sep = rest.indexOf('\n\n');
+  if (sep < 0) fail('the tlog_proof has no blank line before its checkpoint');
+  const lines = rest.slice(0, sep).split('\n');
+  if (lines[0].startsWith('extra ')) {
+    try {
+      fromBase64(lines.shift().slice('extra '.length));
+    } catch {
+      fail('the tlog_proof extra line is not base64');
+    }
+  }
+  const m = /^index (0|[1-9][0-9]*)$/.exec(lines[0] ?? '');
+  if (!m || !Number.isSafeInteger(Number(m[1]))) fail('the tlog_proof index line is malformed');
+  const hashes = lines.slice(1);
+  if (hashes.length > MAX_PROOF_HASHES) fail('the tlog_proof has too many hashes');
+  const proof = hashes.map((h, i) => hash32(h, `tlog_proof hash ${i}`));
+  return { index: Number(m[1]), proof, checkpoint: rest.slice(sep + 2) };
+}
+
+const RECEIPT_FIELDS = ['index', 'leaf_hash', 'sequenced_at', 'checkpoint', 'inclusion_proof', 'tlog_proof'];
+
+/** The one form the log writes times in: YYYY-MM-DDTHH:MM:SS.sssZ, a real instant. */
+function checkTime(t) {
+  const shaped = typeof t === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(t);
+  const real = shaped && !t.startsWith('0000') && new Date(t).toISOString() === t;
+  if (!real) fail(`the receipt sequenced_at ${JSON.stringify(t)} is not written YYYY-MM-DDTHH:MM:SS.sssZ`);
+}
+
+/**
+ * Verifies a receipt, every field: its members (exactly a receipt's), the
+ * syntax of `sequenced_at`, the agreement of `index`, `inclusion_proof` and
+ * `checkpoint` with its `tlog_proof` text, the checkpoint's signature by the
+ * log key, and the inclusion proof from the leaf hash to the checkpoint's
+ * root. When the entry's bytes are given, the leaf hash must be theirs.
+ * Each disagreement has its own message; the CLI (`corridor verify
+ * --proof`) applies the same rules.
  */
 export function verifyReceipt(receipt, vkey, entryBytes) {
-  if (!receipt || typeof receipt !== 'object') fail('no receipt');
-  const cp = verifyCheckpoint(receipt.checkpoint, vkey);
+  if (!receipt || typeof receipt !== 'object' || Array.isArray(receipt)) fail('no receipt');
+  const unknown = Object.keys(receipt).find((k) => !RECEIPT_FIELDS.includes(k));
+  if (unknown) fail(`the receipt has a field ${unknown} that receipts do not have`);
+  const missing = RECEIPT_FIELDS.find((k) => !(k in receipt));
+  if (missing) fail(`the receipt has no ${missing}`);
+  if (!Number.isSafeInteger(receipt.index) || receipt.index < 0) fail('the receipt index is not a whole number');
   const leaf = hash32(receipt.leaf_hash, 'the leaf hash');
-  if (!Array.isArray(receipt.inclusion_proof)) fail('the receipt has no inclusion proof');
+  if (!Array.isArray(receipt.inclusion_proof)) fail('the receipt inclusion_proof is not a list');
   const proof = receipt.inclusion_proof.map((p, i) => hash32(p, `proof hash ${i}`));
+  checkTime(receipt.sequenced_at);
+  const tlog = parseTlogProof(receipt.tlog_proof);
+  if (tlog.index !== receipt.index) fail(`the receipt index is ${receipt.index} but its tlog_proof says ${tlog.index}`);
+  if (tlog.proof.length !== proof.length || tlog.proof.some((h, i) => !equal(h, proof[i]))) {
+    fail('the receipt inclusion_proof differs from the proof in its tlog_proof');
+  }
+  if (tlog.checkpoint !== receipt.checkpoint) fail('the receipt checkpoint differs from the checkpoint in its tlog_proof');
+  const cp = verifyCheckpoint(receipt.checkpoint, vkey);
   if (entryBytes && !equal(leafHash(entryBytes), leaf)) fail('the entry does not hash to the leaf hash');
   const root = rootFromInclusionProof(receipt.index, cp.size, leaf, proof);
   if (!equal(root, cp.root)) fail('the inclusion proof does not lead to the checkpoint root');

@@ -261,24 +261,57 @@ test('the browser verifier refuses tampered receipts, checkpoints and tiles', { 
     const fetchTile = async (p) => new Uint8Array(await (await fetch(`/${p}`)).arrayBuffer());
     const badTile = async (p) => { const t = await fetchTile(p); t[t.length - 1] ^= 1; return t; };
     const asyncOutcome = async (f) => { try { await f(); return 'ok'; } catch (e) { return `refused: ${e.message}`; } };
+    // A receipt with some fields replaced, its tlog_proof text rebuilt to agree
+    // with them (to alter one field alone, replace it after).
+    const consistent = (over) => {
+      const r = { ...receipt, ...over };
+      const hashes = r.inclusion_proof.map((h) => `${h}\n`).join('');
+      return { ...r, tlog_proof: `c2sp.org/tlog-proof@v1\nindex ${r.index}\n${hashes}\n${r.checkpoint}` };
+    };
+    const flippedRoot = [lines[0], lines[1], flip(lines[2]), ...lines.slice(3)].join('\n');
+    const flippedSig = receipt.checkpoint.replace(/ (\S+)\n$/, (_, s) => ` ${s.slice(0, 8) + flip(s.slice(8))}\n`);
+    const sigLine = receipt.checkpoint.slice(receipt.checkpoint.indexOf('\n\n') + 2);
+    const failingLine = flippedSig.slice(flippedSig.indexOf('\n\n') + 2);
+    const extraLine = receipt.checkpoint.replace(sigLine, failingLine + sigLine);
     return {
       genuine: outcome(() => v.verifyReceipt(receipt, vkey)),
+      rebuilt: outcome(() => v.verifyReceipt(consistent({}), vkey)),
       proof: outcome(() => v.verifyReceipt({ ...receipt, inclusion_proof: [flip(receipt.inclusion_proof[0]), ...receipt.inclusion_proof.slice(1)] }, vkey)),
       leaf: outcome(() => v.verifyReceipt({ ...receipt, leaf_hash: flip(receipt.leaf_hash) }, vkey)),
       index: outcome(() => v.verifyReceipt({ ...receipt, index: receipt.index - 1 }, vkey)),
-      root: outcome(() => v.verifyReceipt({ ...receipt, checkpoint: [lines[0], lines[1], flip(lines[2]), ...lines.slice(3)].join('\n') }, vkey)),
-      signature: outcome(() => v.verifyReceipt({ ...receipt, checkpoint: receipt.checkpoint.replace(/ (\S+)\n$/, (_, s) => ` ${flip(s.slice(0, 8)) + s.slice(8)}\n`) }, vkey)),
+      checkpoint: outcome(() => v.verifyReceipt({ ...receipt, checkpoint: flippedRoot }, vkey)),
+      sequencedAt: outcome(() => v.verifyReceipt({ ...receipt, sequenced_at: receipt.sequenced_at.replace('T', 'X') }, vkey)),
+      field: outcome(() => v.verifyReceipt({ ...receipt, note: 'x' }, vkey)),
+      movedIndex: outcome(() => v.verifyReceipt(consistent({ index: receipt.index - 1 }), vkey)),
+      root: outcome(() => v.verifyReceipt(consistent({ checkpoint: flippedRoot }), vkey)),
+      signature: outcome(() => v.verifyReceipt(consistent({ checkpoint: flippedSig }), vkey)),
+      failingLine: outcome(() => v.verifyReceipt(consistent({ checkpoint: extraLine }), vkey)),
       otherKey: outcome(() => v.verifyReceipt(receipt, 'demo.corridor.local/log+00000000+AUuJOu5bIVoMT7EHb6CLb6kaF/FfzIWzW9QoKCB6Fl92')),
       tiles: await asyncOutcome(() => v.verifyCheckpointWithTiles(checkpoint, vkey, fetchTile)),
       badTiles: await asyncOutcome(() => v.verifyCheckpointWithTiles(checkpoint, vkey, badTile)),
     };
   }, approvalIndex);
   assert.equal(results.genuine, 'ok');
+  assert.equal(results.rebuilt, 'ok', 'the rebuilt tlog_proof is the one the server wrote');
   assert.equal(results.tiles, 'ok');
-  for (const k of ['proof', 'leaf', 'index', 'root', 'signature', 'otherKey', 'badTiles']) {
+  const want = {
+    proof: /inclusion_proof differs/,
+    leaf: /inclusion proof/,
+    index: /tlog_proof says/,
+    checkpoint: /checkpoint differs/,
+    sequencedAt: /sequenced_at/,
+    field: /field note/,
+    movedIndex: /inclusion proof/,
+    root: /signature/,
+    signature: /signature/,
+    failingLine: /signature line by the log key does not verify/,
+    otherKey: /key ID does not match|no signature by the log key/,
+    badTiles: /tiles/,
+  };
+  for (const [k, pattern] of Object.entries(want)) {
     assert.match(results[k], /^refused: /, `${k}: ${results[k]}`);
+    assert.match(results[k], pattern, `${k}: ${results[k]}`);
   }
-  assert.match(results.signature, /signature/);
   assert.match(results.badTiles, /tiles/);
   assert.deepEqual(problems, []);
   await context.close();

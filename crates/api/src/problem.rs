@@ -62,6 +62,14 @@ pub fn status_for(code: &str) -> StatusCode {
         "unknown_key" | "bad_signature" | "revoked_key" | "unauthorized" => StatusCode::FORBIDDEN,
         "duplicate_id" | "party_exists" | "key_exists" | "already_ended" => StatusCode::CONFLICT,
         "unknown_party" | "unknown_ref" | "limit_reached" => StatusCode::UNPROCESSABLE_ENTITY,
+        "weak_key"
+        | "nonpositive_quantity"
+        | "quantity_out_of_range"
+        | "repeated_item"
+        | "own_movement"
+        | "inconsistent_counts"
+        | "self_link"
+        | "unknown_consignment" => StatusCode::UNPROCESSABLE_ENTITY,
         "not_found" => StatusCode::NOT_FOUND,
         "method_not_allowed" => StatusCode::METHOD_NOT_ALLOWED,
         "busy" | "unavailable" => StatusCode::SERVICE_UNAVAILABLE,

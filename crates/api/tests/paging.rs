@@ -30,8 +30,7 @@ fn ops() -> SignerKey {
 }
 
 fn envelope(kind: &str, id: &str, body: Value) -> Vec<u8> {
-    let st =
-        json!({"type": kind, "issuer": "ops", "id": id, "issued_at": "2026-11-22T10:00:00Z", "body": body});
+    let st = json!({"type": kind, "issuer": "ops", "id": id, "issued_at": "2026-11-22T10:00:00.000Z", "body": body});
     serde_json::to_vec(&sign(st.to_string().as_bytes(), &[&ops()])).expect("json")
 }
 
@@ -97,7 +96,7 @@ fn point(i: u32) -> Value {
 async fn five_sites(api: &Api) {
     for i in 0..5 {
         let body = json!({"name": format!("site {i}"), "category": "clinic", "buffer_m": 100,
-            "geometry": point(i), "window": {"from": "2026-11-22T00:00:00Z"}});
+            "geometry": point(i), "window": {"from": "2026-11-22T00:00:00.000Z"}});
         api.submit(envelope("site.notify", &format!("s{i}"), body)).await;
     }
 }
@@ -122,7 +121,7 @@ async fn pages_chain_without_gaps_and_exports_are_not_cut_to_a_page() {
     // Distribution rounds page the same way, each page carrying its rounds' reports.
     for (i, round) in ["R1", "R2", "R2", "R3"].iter().enumerate() {
         let body = json!({"site": format!("ops/s{i}"), "round": round, "households": 10, "people": 50,
-            "period": {"from": "2026-11-22T00:00:00Z", "to": "2026-11-23T00:00:00Z"},
+            "period": {"from": "2026-11-22T00:00:00.000Z", "to": "2026-11-23T00:00:00.000Z"},
             "items": [{"item": "flour", "unit": "kg", "quantity": 100}]});
         api.submit(envelope("distribution.report", &format!("d{i}"), body)).await;
     }
@@ -164,7 +163,7 @@ async fn messages_and_conflicts_follow_the_same_rule() {
     }
     // One operation over every site: five conflicts.
     let area = json!({"type": "Polygon", "coordinates": [[[35.9, 32.9], [36.6, 32.9], [36.6, 33.1], [35.9, 33.1], [35.9, 32.9]]]});
-    let op = json!({"name": "op", "geometry": area, "window": {"from": "2026-11-22T00:00:00Z"}, "standoff_m": 0, "notified": []});
+    let op = json!({"name": "op", "geometry": area, "window": {"from": "2026-11-22T00:00:00.000Z"}, "standoff_m": 0, "notified": []});
     api.submit(envelope("operation.notify", "op", op)).await;
     for limit in [1, 2, 3, 4, 5] {
         let messages = api.pages("/v1/messages?to=ops", "messages", limit).await;

@@ -2,14 +2,17 @@
 //! verifier could: every leaf hash, every entry's canonical form, every
 //! signature (in parallel), every fold step — through the same replay routine
 //! as recovery ([`corridor_service::replay`]) — and every stored checkpoint's
-//! signature and root.
+//! signature and root. It also reads every entry again as a submission today
+//! would be read, and fails listing each entry that would now be refused
+//! (logged by an earlier, laxer release): such an entry may read differently
+//! to another verifier.
 
 use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use corridor_note::VerifierKey;
-use corridor_service::replay::{replay, ReplayOptions};
+use corridor_service::replay::{replay, Refusals, ReplayOptions};
 use corridor_store::LogReader;
 use corridor_tlog::{SignedCheckpoint, Tree};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -22,6 +25,8 @@ pub struct AuditSummary {
     pub signatures: u64,
     pub checkpoints: u64,
     pub seconds: f64,
+    /// Entries a submission today would be refused for.
+    pub refused_today: Refusals,
 }
 
 pub fn run(data: &Path) -> Result<AuditSummary> {
@@ -29,6 +34,7 @@ pub fn run(data: &Path) -> Result<AuditSummary> {
     let log_vkey = dir.log_key()?.verifier();
     let (_writer, reader) = corridor_store_sqlite::open(&dir.db())?;
     let summary = audit(&reader, &log_vkey, true)?;
+    report_refusals(&summary.refused_today)?;
     println!(
         "audit OK: {} entries, {} signatures, {} checkpoints in {:.2} s ({:.0} entries/s, {:.0} signatures/s)",
         summary.entries,
@@ -60,7 +66,26 @@ pub fn audit(reader: &dyn LogReader, log_vkey: &VerifierKey, progress: bool) -> 
         signatures: replayed.signatures,
         checkpoints,
         seconds: started.elapsed().as_secs_f64(),
+        refused_today: replayed.refused_today,
     })
+}
+
+/// Lists the entries refused today, if any, and fails.
+pub fn report_refusals(refusals: &Refusals) -> Result<()> {
+    if refusals.total == 0 {
+        return Ok(());
+    }
+    for r in &refusals.listed {
+        println!("entry {}: would be refused today: {} ({})", r.index, r.detail, r.code);
+    }
+    let unlisted = refusals.total - refusals.listed.len() as u64;
+    if unlisted > 0 {
+        println!("... and {unlisted} more");
+    }
+    bail!(
+        "{} logged entries would be refused if submitted today: verifiers may read them differently",
+        refusals.total
+    )
 }
 
 /// Walks every stored checkpoint: each must be signed by the log key and commit

@@ -159,7 +159,7 @@ fn presign(key: &SignerKey, n: usize) -> Vec<Vec<u8>> {
         .into_par_iter()
         .map(|i| {
             let st = json!({"type": "message.send", "issuer": key.name(), "id": format!("b{i}"),
-                "issued_at": "2026-11-22T10:00:00Z", "body": {"to": [key.name()], "subject": "bench", "text": format!("message {i}")}});
+                "issued_at": "2026-11-22T10:00:00.000Z", "body": {"to": [key.name()], "subject": "bench", "text": format!("message {i}")}});
             serde_json::to_vec(&sign(st.to_string().as_bytes(), &[key])).unwrap_or_default()
         })
         .collect()
@@ -434,7 +434,7 @@ mod unsigned {
         id: &str,
         body: Value,
     ) -> (SignedEnvelope, CanonicalEnvelope) {
-        let st = json!({"type": kind, "issuer": key.name(), "id": id, "issued_at": "2026-11-22T10:00:00Z", "body": body});
+        let st = json!({"type": kind, "issuer": key.name(), "id": id, "issued_at": "2026-11-22T10:00:00.000Z", "body": body});
         let env = Envelope {
             payload_type: PAYLOAD_TYPE.to_owned(),
             payload: B64.encode(st.to_string()),
@@ -565,7 +565,7 @@ struct Synthetic {
 fn synthetic(sites: usize, zones: usize, operations: usize, movements: usize) -> Synthetic {
     let mut rng = Lcg(7);
     let mut place = || (35.0 + rng.unit() * 13.0, 29.0 + rng.unit() * 8.0);
-    let window = json!({"from": "2026-01-01T00:00:00Z"});
+    let window = json!({"from": "2026-01-01T00:00:00.000Z"});
     let mut load = Vec::with_capacity(sites + zones + operations);
     for i in 0..sites {
         let (lon, lat) = place();
@@ -583,7 +583,7 @@ fn synthetic(sites: usize, zones: usize, operations: usize, movements: usize) ->
     }
     for i in 0..operations {
         let (lon, lat) = place();
-        let body = json!({"name": "o", "geometry": square(lon, lat, 0.01), "window": {"from": "2027-01-01T00:00:00Z", "to": "2027-01-02T00:00:00Z"}, "standoff_m": 500, "notified": []});
+        let body = json!({"name": "o", "geometry": square(lon, lat, 0.01), "window": {"from": "2027-01-01T00:00:00.000Z", "to": "2027-01-02T00:00:00.000Z"}, "standoff_m": 500, "notified": []});
         load.push((1, "operation.notify", format!("o{i}"), body));
     }
     let movements = (0..movements)
@@ -593,7 +593,7 @@ fn synthetic(sites: usize, zones: usize, operations: usize, movements: usize) ->
             let len_deg = 0.3 + 0.25 * ((i % 7) as f64 / 6.0);
             let end = [lon + len_deg * bearing.cos(), lat + len_deg * bearing.sin()];
             let body = json!({"purpose": "aid_delivery", "route": {"type": "LineString", "coordinates": [[lon, lat], [(lon + end[0]) / 2.0, (lat + end[1]) / 2.0 + 0.01], end]},
-                "corridor_m": 500, "window": {"from": "2027-01-01T00:00:00Z", "to": "2027-01-01T06:00:00Z"}, "origin": "a", "destination": "b", "manifest": []});
+                "corridor_m": 500, "window": {"from": "2027-01-01T00:00:00.000Z", "to": "2027-01-01T06:00:00.000Z"}, "origin": "a", "destination": "b", "manifest": []});
             (2, "movement.request", format!("m{i}"), body)
         })
         .collect();
@@ -642,7 +642,7 @@ async fn bench_movement(
 }
 
 fn signed_bytes(key: &SignerKey, kind: &str, id: &str, body: &Value) -> Vec<u8> {
-    let st = json!({"type": kind, "issuer": key.name(), "id": id, "issued_at": "2026-11-22T10:00:00Z", "body": body});
+    let st = json!({"type": kind, "issuer": key.name(), "id": id, "issued_at": "2026-11-22T10:00:00.000Z", "body": body});
     serde_json::to_vec(&sign(st.to_string().as_bytes(), &[key])).unwrap_or_default()
 }
 
@@ -695,7 +695,7 @@ fn rng_angle(i: usize) -> f64 {
 fn views_data(n: usize) -> Vec<(usize, &'static str, String, Value)> {
     let mut rng = Lcg(11);
     let mut place = || (35.0 + rng.unit() * 13.0, 29.0 + rng.unit() * 8.0);
-    let window = json!({"from": "2026-01-01T00:00:00Z"});
+    let window = json!({"from": "2026-01-01T00:00:00.000Z"});
     let mut out = Vec::with_capacity(2 * n + 2);
     for i in 0..n {
         let (lon, lat) = place();
@@ -704,7 +704,7 @@ fn views_data(n: usize) -> Vec<(usize, &'static str, String, Value)> {
     }
     for i in 0..n {
         let (lon, lat) = place();
-        let body = json!({"kind": "shelling", "window": {"from": "2026-06-01T00:00:00Z", "to": "2026-06-01T01:00:00Z"},
+        let body = json!({"kind": "shelling", "window": {"from": "2026-06-01T00:00:00.000Z", "to": "2026-06-01T01:00:00.000Z"},
             "geometry": {"type": "Point", "coordinates": [lon, lat]}, "precision_m": 1000,
             "alleged_perpetrator": "force", "casualties": {"killed": {"min": 1, "max": 3}}, "sources": []});
         out.push((2, "incident.report", format!("i{i}"), body));
@@ -715,14 +715,14 @@ fn views_data(n: usize) -> Vec<(usize, &'static str, String, Value)> {
         "agreement.declare",
         "area".into(),
         json!({"name": "a", "kind": "ceasefire", "parties": ["force", "agency"],
-        "geometry": square(41.5, 33.0, 0.5), "window": {"from": "2026-01-01T00:00:00Z"}, "terms": terms}),
+        "geometry": square(41.5, 33.0, 0.5), "window": {"from": "2026-01-01T00:00:00.000Z"}, "terms": terms}),
     ));
     out.push((
         0,
         "agreement.declare",
         "everywhere".into(),
         json!({"name": "e", "kind": "ceasefire", "parties": ["force", "agency"],
-        "window": {"from": "2026-05-01T00:00:00Z", "to": "2026-07-01T00:00:00Z"}, "terms": terms}),
+        "window": {"from": "2026-05-01T00:00:00.000Z", "to": "2026-07-01T00:00:00.000Z"}, "terms": terms}),
     ));
     out
 }

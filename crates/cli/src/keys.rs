@@ -29,7 +29,7 @@ pub fn now_us() -> i64 {
 
 /// The current time as RFC 3339 UTC, for `issued_at`.
 pub fn now_rfc3339() -> String {
-    corridor_statement::timefmt::format_us(now_us())
+    corridor_statement::timefmt::format_ms(now_us())
 }
 
 /// A fresh random statement id.

@@ -11,6 +11,7 @@ mod data;
 mod demo;
 mod evidence;
 mod keys;
+mod receipt;
 mod serve;
 mod verify;
 

@@ -8,13 +8,16 @@ use anyhow::{bail, Context, Result};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use corridor_note::VerifierKey;
+use corridor_service::replay::{replay, EntrySource, ReplayOptions};
+use corridor_store::{StoreError, StoredEntry};
 use corridor_tlog::{
-    decode_entry_bundle, leaf_hash, parse_tlog_proof, root_from_stored, verify_consistency, Hash,
-    SignedCheckpoint, TilePath, TILE_WIDTH,
+    decode_entry_bundle, leaf_hash, root_from_stored, verify_consistency, Hash, SignedCheckpoint, TilePath,
+    TILE_WIDTH,
 };
-use serde_json::Value;
+use tokio::runtime::Handle;
 
 use crate::client;
+use crate::receipt::{check_receipt, check_tlog_proof, Known};
 
 #[derive(Debug, clap::Args)]
 pub struct VerifyArgs {
@@ -39,7 +42,9 @@ pub struct VerifyArgs {
     /// The entry's bytes (file), for a bare tlog-proof file.
     #[arg(long)]
     entry: Option<PathBuf>,
-    /// Also fetch every entry bundle and check every leaf against the tiles.
+    /// Also fetch every entry and replay the log as `corridor audit` does: each
+    /// entry against its tile hash, its signatures, the fold, and today's
+    /// rules for submissions.
     #[arg(long)]
     full: bool,
     /// Write the verified checkpoint here, for a later --since.
@@ -77,30 +82,32 @@ fn decode_hash(b64: &str) -> Result<Hash> {
     raw.try_into().map_err(|_| anyhow::anyhow!("leaf hash is not 32 bytes"))
 }
 
-/// Verifies a tlog-proof (or a receipt carrying one) with no network at all.
+/// Verifies a receipt (every field: see [`crate::receipt`]) or a bare
+/// tlog-proof with no network at all.
 fn verify_proof_file(path: &PathBuf, args: &VerifyArgs, vkey: &VerifierKey) -> Result<()> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let (proof_text, receipt_leaf) = match serde_json::from_str::<Value>(&text) {
-        Ok(receipt) => (
-            receipt["tlog_proof"].as_str().context("receipt has no tlog_proof")?.to_owned(),
-            receipt["leaf_hash"].as_str().map(str::to_owned),
-        ),
-        Err(_) => (text, None),
+    let entry = match &args.entry {
+        Some(p) => Some(std::fs::read(p).with_context(|| format!("reading {}", p.display()))?),
+        None => None,
     };
-    let leaf = match (&args.entry, &args.leaf_hash, receipt_leaf.as_ref()) {
-        (Some(entry), _, _) => {
-            leaf_hash(&std::fs::read(entry).with_context(|| format!("reading {}", entry.display()))?)
-        }
-        (None, Some(h), _) | (None, None, Some(h)) => decode_hash(h.as_str())?,
-        (None, None, None) => bail!("a bare tlog-proof needs --entry FILE or --leaf-hash B64"),
+    let known = match (&entry, &args.leaf_hash) {
+        (Some(bytes), _) => Known::Entry(bytes),
+        (None, Some(h)) => Known::LeafHash(decode_hash(h)?),
+        (None, None) => Known::Nothing,
     };
-    let proof = parse_tlog_proof(&proof_text)?;
-    let cp = proof.verify(&leaf, vkey).context("proof does not verify")?;
+    let is_receipt = text.trim_start().starts_with('{');
+    let proven = match (is_receipt, known) {
+        (true, known) => check_receipt(&text, vkey, known),
+        (false, Known::Entry(bytes)) => check_tlog_proof(&text, vkey, leaf_hash(bytes)),
+        (false, Known::LeafHash(leaf)) => check_tlog_proof(&text, vkey, leaf),
+        (false, Known::Nothing) => bail!("a bare tlog-proof needs --entry FILE or --leaf-hash B64"),
+    }
+    .context("proof does NOT verify")?;
     println!(
         "proof OK: entry {} is in {} at size {} (checkpoint signed by {})",
-        proof.index,
-        cp.checkpoint.origin,
-        cp.checkpoint.size,
+        proven.index,
+        proven.checkpoint.checkpoint.origin,
+        proven.checkpoint.checkpoint.size,
         vkey.key_ref()
     );
     Ok(())
@@ -115,14 +122,18 @@ struct TileFetcher<'a> {
     fetched: usize,
 }
 
+/// The tile path holding hash `i` of tile level `level` in a tree of `size`.
+fn tile_path(size: u64, level: u8, i: u64) -> TilePath {
+    let level_len = size >> (8 * u32::from(level));
+    let index = i / TILE_WIDTH;
+    let full = (index + 1) * TILE_WIDTH <= level_len;
+    let width = (!full).then_some((level_len % TILE_WIDTH) as u8);
+    TilePath { level: Some(level), index, width }
+}
+
 impl TileFetcher<'_> {
-    /// The tile path holding hash `i` of tile level `level` in a tree of `size`.
     fn path(&self, level: u8, i: u64) -> TilePath {
-        let level_len = self.size >> (8 * u32::from(level));
-        let index = i / TILE_WIDTH;
-        let full = (index + 1) * TILE_WIDTH <= level_len;
-        let width = (!full).then_some((level_len % TILE_WIDTH) as u8);
-        TilePath { level: Some(level), index, width }
+        tile_path(self.size, level, i)
     }
 
     async fn hash(&mut self, level: u8, i: u64) -> Result<Hash> {
@@ -149,18 +160,13 @@ async fn verify_server(server: &str, args: &VerifyArgs, vkey: &VerifierKey) -> R
     let size = cp.checkpoint.size;
     println!("checkpoint OK: {} size {} signed by {}", cp.checkpoint.origin, size, vkey.key_ref());
     let mut tiles = TileFetcher { client: &http, server, size, cache: HashMap::new(), fetched: 0 };
-    let root = recompute_root(&mut tiles, size, false).await?;
+    let root = recompute_root(&mut tiles, size).await?;
     if root != cp.checkpoint.root {
         bail!("the root recomputed from the tiles does not match the checkpoint");
     }
     println!("tiles OK: root recomputed from {} tile(s) matches the checkpoint", tiles.fetched);
     if args.full {
-        verify_all_entries(&mut tiles).await?;
-        let from_leaves = recompute_root(&mut tiles, size, true).await?;
-        if from_leaves != cp.checkpoint.root {
-            bail!("the root recomputed from every leaf does not match the checkpoint");
-        }
-        println!("entries OK: all {size} entries hash to the level-0 tiles, and the leaves give the root");
+        verify_all_entries(&http, server, size, &cp.checkpoint.root).await?;
     }
     if let Some(since) = &args.since {
         verify_since(&http, server, since, &cp, vkey).await?;
@@ -171,8 +177,8 @@ async fn verify_server(server: &str, args: &VerifyArgs, vkey: &VerifierKey) -> R
     Ok(())
 }
 
-/// Recomputes the root from tiles; `leaves_only` ignores the higher-level tiles.
-async fn recompute_root(tiles: &mut TileFetcher<'_>, size: u64, leaves_only: bool) -> Result<Hash> {
+/// Recomputes the root from tiles.
+async fn recompute_root(tiles: &mut TileFetcher<'_>, size: u64) -> Result<Hash> {
     // Collect the hashes root_from_stored asks for, fetching tiles as needed.
     let mut wanted = Vec::new();
     let _ = root_from_stored(size, |level, i| {
@@ -181,50 +187,86 @@ async fn recompute_root(tiles: &mut TileFetcher<'_>, size: u64, leaves_only: boo
     });
     let mut hashes = HashMap::new();
     for (level, i) in wanted {
-        let hash = if leaves_only && level > 0 {
-            subtree_from_leaves(tiles, level, i).await?
-        } else {
-            tiles.hash(level, i).await?
-        };
-        hashes.insert((level, i), hash);
+        hashes.insert((level, i), tiles.hash(level, i).await?);
     }
     let root = root_from_stored(size, |level, i| hashes.get(&(level, i)).copied().ok_or(()))
         .map_err(|_| anyhow::anyhow!("missing tile hash"))?;
     Ok(root.unwrap_or_else(corridor_tlog::empty_root))
 }
 
-/// The hash at tile level `level`, index `i`, computed from level-0 hashes only.
-async fn subtree_from_leaves(tiles: &mut TileFetcher<'_>, level: u8, i: u64) -> Result<Hash> {
-    let span = 1u64 << (8 * u32::from(level));
-    let mut layer = Vec::with_capacity(span as usize);
-    for j in i * span..(i + 1) * span {
-        layer.push(tiles.hash(0, j).await?);
+/// Replays the whole served log as `corridor audit` replays a store
+/// ([`ReplayOptions::audit`]): every entry must hash to its level-0 tile
+/// hash, be in canonical form, carry signatures that verify and fold; every
+/// entry a submission would be refused for today is listed, and fails the
+/// check; the tree of all the leaves must give the checkpoint's root.
+async fn verify_all_entries(http: &reqwest::Client, server: &str, size: u64, root: &Hash) -> Result<()> {
+    let source =
+        ServedLog { client: http.clone(), server: server.to_owned(), size, runtime: Handle::current() };
+    let replayed = tokio::task::spawn_blocking(move || replay(&source, ReplayOptions::audit(), &|_| {}))
+        .await
+        .context("the replay stopped")??;
+    if replayed.tree.size() != size || replayed.tree.root(size).ok().as_ref() != Some(root) {
+        bail!("the root recomputed from every entry does not match the checkpoint");
     }
-    while layer.len() > 1 {
-        layer = layer.chunks(2).map(|p| corridor_tlog::node_hash(&p[0], &p[1])).collect();
-    }
-    Ok(layer[0])
+    crate::audit::report_refusals(&replayed.refused_today)?;
+    println!(
+        "entries OK: all {size} entries hash to the level-0 tiles, give the root, fold, and carry {} valid signatures",
+        replayed.signatures
+    );
+    Ok(())
 }
 
-async fn verify_all_entries(tiles: &mut TileFetcher<'_>) -> Result<()> {
-    let size = tiles.size;
-    let mut index = 0;
-    while index < size {
-        let path = TilePath { level: None, ..tiles.path(0, index) };
-        let bundle =
-            client::get_bytes(tiles.client, tiles.server, &format!("/tile/{}", path.render())).await?;
-        let entries = decode_entry_bundle(&bundle)?;
-        if entries.len() as u64 != path.count() {
-            bail!("bundle {} has {} entries, expected {}", path.render(), entries.len(), path.count());
-        }
-        for e in entries {
-            if leaf_hash(e) != tiles.hash(0, index).await? {
-                bail!("entry {index} does not hash to its level-0 tile hash");
-            }
-            index += 1;
-        }
+/// A server's log as a replay source: entry bundles give the bytes and the
+/// level-0 tiles the leaf hashes, so that replay's leaf-hash check is the
+/// check that every entry hashes to its tile.
+struct ServedLog {
+    client: reqwest::Client,
+    server: String,
+    size: u64,
+    runtime: Handle,
+}
+
+impl EntrySource for ServedLog {
+    fn size(&self) -> Result<u64, StoreError> {
+        Ok(self.size)
     }
-    Ok(())
+
+    fn entries(&self, start: u64, end: u64) -> Result<Vec<StoredEntry>, StoreError> {
+        self.runtime
+            .block_on(self.fetch(start, end.min(self.size)))
+            .map_err(|e| StoreError::Backend(format!("{e:#}")))
+    }
+}
+
+impl ServedLog {
+    async fn fetch(&self, start: u64, end: u64) -> Result<Vec<StoredEntry>> {
+        let mut out = Vec::with_capacity(end.saturating_sub(start) as usize);
+        let mut index = start;
+        while index < end {
+            let path = tile_path(self.size, 0, index);
+            let (hashes_at, bundle_at) = (
+                format!("/tile/{}", path.render()),
+                format!("/tile/{}", TilePath { level: None, ..path }.render()),
+            );
+            let hashes = client::get_bytes(&self.client, &self.server, &hashes_at).await?;
+            let bundle = client::get_bytes(&self.client, &self.server, &bundle_at).await?;
+            let entries = decode_entry_bundle(&bundle)?;
+            if entries.len() as u64 != path.count() || hashes.len() as u64 != path.count() * 32 {
+                bail!("tile {} and its entry bundle do not hold {} entries", path.render(), path.count());
+            }
+            let first = path.index * TILE_WIDTH;
+            for (i, bytes) in entries.into_iter().enumerate().skip((index - first) as usize) {
+                let at = first + i as u64;
+                if at >= end {
+                    break;
+                }
+                let leaf_hash = hashes[i * 32..i * 32 + 32].try_into().unwrap_or([0; 32]);
+                out.push(StoredEntry { index: at, leaf_hash, bytes: bytes.to_vec() });
+            }
+            index = first + path.count();
+        }
+        Ok(out)
+    }
 }
 
 async fn verify_since(

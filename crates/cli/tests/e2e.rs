@@ -56,7 +56,7 @@ fn ops_key(log: &Log) -> SignerKey {
 }
 
 fn envelope(key: &SignerKey, kind: &str, id: &str, body: Value) -> Value {
-    let st = json!({"type": kind, "issuer": key.name(), "id": id, "issued_at": "2026-11-22T10:00:00Z", "body": body});
+    let st = json!({"type": kind, "issuer": key.name(), "id": id, "issued_at": "2026-11-22T10:00:00.000Z", "body": body});
     serde_json::to_value(sign(st.to_string().as_bytes(), &[key])).expect("json")
 }
 
@@ -470,7 +470,7 @@ async fn clearance_and_conflicts_over_http() {
     let force = register_party(&client, &url, &ops, "force", "armed_force", 12).await;
     let agency = register_party(&client, &url, &ops, "agency", "agency", 13).await;
     let square = |x0: f64, y0: f64, x1: f64, y1: f64| json!({"type": "Polygon", "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]});
-    let window = json!({"from": "2026-01-01T00:00:00Z"});
+    let window = json!({"from": "2026-01-01T00:00:00.000Z"});
     assert_eq!(
         file(
             &client,
@@ -539,7 +539,7 @@ async fn clearance_and_conflicts_over_http() {
     assert_eq!(get_text(&format!("{url}/checkpoint")).await, before, "refusals changed nothing");
 
     let route = json!({"type": "LineString", "coordinates": [[36.5, 33.5], [38.5, 33.5]]});
-    let plan = json!({"purpose": "aid_delivery", "route": route, "corridor_m": 500, "window": {"from": "2026-12-01T00:00:00Z", "to": "2026-12-02T00:00:00Z"},
+    let plan = json!({"purpose": "aid_delivery", "route": route, "corridor_m": 500, "window": {"from": "2026-12-01T00:00:00.000Z", "to": "2026-12-02T00:00:00.000Z"},
         "origin": "A", "destination": "B", "vehicles": 10, "people": 20, "escort_from": [], "manifest": []});
     assert_eq!(file(&client, &url, &agency, "movement.request", "convoy", plan).await.0, 201);
     let m = get_json(&format!("{url}/v1/movements/agency/convoy")).await;
@@ -616,7 +616,7 @@ async fn clearance_and_conflicts_over_http() {
         201
     );
     let mut events = client.get(format!("{url}/v1/events?party=agency")).send().await.expect("subscribes");
-    let op = json!({"name": "op", "geometry": square(38.49, 33.79, 38.6, 33.9), "window": {"from": "2026-06-01T00:00:00Z", "to": "2026-06-02T00:00:00Z"}, "standoff_m": 100, "notified": []});
+    let op = json!({"name": "op", "geometry": square(38.49, 33.79, 38.6, 33.9), "window": {"from": "2026-06-01T00:00:00.000Z", "to": "2026-06-02T00:00:00.000Z"}, "standoff_m": 100, "notified": []});
     assert_eq!(file(&client, &url, &force, "operation.notify", "op1", op).await.0, 201);
     let event = next_event(&mut events, "conflict", std::time::Duration::from_secs(1)).await;
     assert_eq!(event["detail"]["with"]["site"], "agency/clinic");
@@ -739,7 +739,7 @@ async fn the_demo_fills_every_view_and_replays_identically() {
                 &key("health-alliance"),
                 "incident.report",
                 "b1",
-                json!({"kind": "shelling", "window": {"from": "2026-01-01T00:00:00Z"},
+                json!({"kind": "shelling", "window": {"from": "2026-01-01T00:00:00.000Z"},
             "geometry": {"type": "Point", "coordinates": [38.6, 33.3]}, "precision_m": 100, "casualties": {"killed": {"min": 5, "max": 2}}}),
             ),
             "invalid_body",
@@ -750,7 +750,7 @@ async fn the_demo_fills_every_view_and_replays_identically() {
                 "distribution.report",
                 "b2",
                 json!({"site": "relief-consortium/nowhere", "round": "R1",
-            "period": {"from": "2026-01-01T00:00:00Z"}, "items": [{"item": "x", "unit": "kg", "quantity": 1}], "households": 1, "people": 1}),
+            "period": {"from": "2026-01-01T00:00:00.000Z"}, "items": [{"item": "x", "unit": "kg", "quantity": 1}], "households": 1, "people": 1}),
             ),
             "unknown_ref",
         ),

@@ -104,7 +104,7 @@ impl Walk {
 }
 
 fn signed(key: &SignerKey, kind: &str, id: &str, body: Value) -> Vec<u8> {
-    let st = json!({"type": kind, "issuer": key.name(), "id": id, "issued_at": "2026-11-22T10:00:00Z", "body": body});
+    let st = json!({"type": kind, "issuer": key.name(), "id": id, "issued_at": "2026-11-22T10:00:00.000Z", "body": body});
     serde_json::to_vec(&sign(st.to_string().as_bytes(), &[key])).expect("json")
 }
 

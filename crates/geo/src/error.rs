@@ -15,6 +15,8 @@ pub enum GeometryError {
     UnsupportedType(String),
     #[error("{path}: expected {expected}")]
     Malformed { path: String, expected: &'static str },
+    #[error("{path}: a position is 2 or 3 numbers")]
+    InvalidPosition { path: String },
     #[error("geometry is empty")]
     Empty,
     #[error("{path}: coordinate ({lon}, {lat}) is out of range")]

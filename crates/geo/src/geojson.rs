@@ -23,6 +23,23 @@ impl Geometry {
         Ok(if ordinary { geometry } else { geometry.keep_given(value.clone()) })
     }
 
+    /// [`Geometry::from_geojson`] for a submission, which also refuses what
+    /// readers could take differently: a position that is not 2 or 3 numbers
+    /// ([`GeometryError::InvalidPosition`]; the lenient reading ignores a
+    /// third member, whatever it is), and a ring whose first and last
+    /// positions differ in any member, altitude included
+    /// ([`GeometryError::UnclosedRing`]).
+    pub fn from_geojson_strict(value: &Value) -> Result<Self, GeometryError> {
+        let geometry = Self::from_geojson(value)?;
+        let rings = match geometry.kind() {
+            GeometryKind::Polygon => 1,
+            GeometryKind::MultiPolygon => 2,
+            _ => 0,
+        };
+        strict_positions(&value["coordinates"], "coordinates", rings)?;
+        Ok(geometry)
+    }
+
     fn read_geojson(value: &Value) -> Result<Self, GeometryError> {
         let obj = value.as_object().ok_or(GeometryError::NotAnObject)?;
         let kind = obj.get("type").and_then(Value::as_str).ok_or(GeometryError::MissingType)?;
@@ -112,6 +129,34 @@ fn count_positions(coords: &Value) -> Option<usize> {
     (items.len() == 2 && items.iter().all(ordinary)).then_some(1)
 }
 
+/// Checks every position under `coords` strictly; `ring_depth` is how many
+/// array levels lie above the rings (1 for a Polygon, 2 for a MultiPolygon,
+/// 0 when there are none).
+fn strict_positions(coords: &Value, path: &str, ring_depth: usize) -> Result<(), GeometryError> {
+    let items = array(coords, path)?;
+    if ring_depth == 0 && items.first().is_some_and(Value::is_number) {
+        let numbers = items.iter().all(Value::is_number);
+        return match (2..=3).contains(&items.len()) && numbers {
+            true => Ok(()),
+            false => Err(GeometryError::InvalidPosition { path: path.to_owned() }),
+        };
+    }
+    for (i, item) in items.iter().enumerate() {
+        let here = format!("{path}[{i}]");
+        strict_positions(item, &here, ring_depth.saturating_sub(1))?;
+        let is_ring = ring_depth == 1;
+        let closed = |r: &Vec<Value>| r.first().map(numbers) == r.last().map(numbers);
+        if is_ring && !item.as_array().is_some_and(closed) {
+            return Err(GeometryError::UnclosedRing { path: here });
+        }
+    }
+    Ok(())
+}
+
+fn numbers(position: &Value) -> Vec<f64> {
+    position.as_array().map(|p| p.iter().filter_map(Value::as_f64).collect()).unwrap_or_default()
+}
+
 fn join(items: impl Iterator<Item = String>) -> String {
     items.collect::<Vec<_>>().join(",")
 }
@@ -147,6 +192,45 @@ fn nested<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strictly_a_position_is_two_or_three_numbers_and_a_ring_closes_in_every_member() {
+        let refused = [
+            (json!({"type": "Point", "coordinates": [36.3, 33.5, "high"]}), "position"),
+            (json!({"type": "LineString", "coordinates": [[36, 33], [37, 33, null]]}), "position"),
+            (
+                json!({"type": "Polygon", "coordinates": [[[36, 33, 0], [37, 33, 0], [37, 34, 0], [36, 33, 999]]]}),
+                "ring",
+            ),
+            (
+                json!({"type": "Polygon", "coordinates": [[[36, 33], [37, 33], [37, 34], [36, 33, 0]]]}),
+                "ring",
+            ),
+            (
+                json!({"type": "MultiPolygon", "coordinates": [[[[36, 33], [37, 33], [37, 34], [36, 33]]], [[[40, 33, 1], [41, 33], [41, 34], [40, 33, 2]]]]}),
+                "ring",
+            ),
+        ];
+        for (v, why) in refused {
+            Geometry::from_geojson(&v).expect("the lenient reading accepts it");
+            let e = Geometry::from_geojson_strict(&v).expect_err("refused");
+            let right = match why {
+                "position" => matches!(e, GeometryError::InvalidPosition { .. }),
+                _ => matches!(e, GeometryError::UnclosedRing { .. }),
+            };
+            assert!(right, "{v}: {e}");
+        }
+        let four = json!({"type": "Point", "coordinates": [36.3, 33.5, 1, 2]});
+        assert!(Geometry::from_geojson(&four).is_err() && Geometry::from_geojson_strict(&four).is_err());
+        let accepted = [
+            json!({"type": "Point", "coordinates": [36.3, 33.5, 120]}),
+            json!({"type": "Polygon", "coordinates": [[[36, 33, 5], [37, 33], [37, 34], [36, 33, 5]]]}),
+            json!({"type": "MultiPoint", "coordinates": [[36, 33], [37, 33, 1]]}),
+        ];
+        for v in accepted {
+            assert_eq!(Geometry::from_geojson_strict(&v), Geometry::from_geojson(&v), "{v}");
+        }
+    }
 
     #[test]
     fn keeps_what_its_positions_would_not_write_back() {

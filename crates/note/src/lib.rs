@@ -40,6 +40,8 @@ pub enum NoteError {
     MalformedNote(&'static str),
     #[error("note carries no valid signature by the expected key")]
     NoValidSignature,
+    #[error("note carries a signature line by {0} that does not verify")]
+    FailingSignature(String),
 }
 
 /// Checks a signed-note key name: non-empty, no '+', no whitespace, no control
@@ -100,6 +102,8 @@ impl std::fmt::Debug for VerifierKey {
 
 impl VerifierKey {
     /// Parses verifier key text `name+hex(keyID)+base64(0x01 || public key)`.
+    /// It reads what it can; [`VerifierKey::is_weak`] and a comparison with
+    /// [`VerifierKey::to_vkey`] tell a key that should not be accepted anew.
     pub fn parse(text: &str) -> Result<Self, NoteError> {
         let (name, id, raw) = split_key_text(text)?;
         let bytes: [u8; 32] = raw.try_into().map_err(|_| NoteError::MalformedKey)?;
@@ -125,6 +129,14 @@ impl VerifierKey {
 
     pub fn public_bytes(&self) -> [u8; 32] {
         self.public.to_bytes()
+    }
+
+    /// Whether the key is unfit to verify anything: a point of small order
+    /// (every signature "verifies" with some), or an encoding other than the
+    /// canonical one of its point (two texts would name one key).
+    pub fn is_weak(&self) -> bool {
+        let canonical = self.public.to_edwards().compress().to_bytes() == self.public.to_bytes();
+        self.public.is_weak() || !canonical
     }
 
     /// The verifier key text.
@@ -283,19 +295,56 @@ fn parse_signature_line(line: &str) -> Result<NoteSignature, NoteError> {
     })
 }
 
-/// Parses a signed note and requires a valid signature by `verifier`.
-/// Signatures by other keys are kept but not checked (they may be witnesses').
+/// Parses a signed note and requires a valid signature by `verifier`, and
+/// that every signature line naming it verifies (C2SP signed-note). Lines by
+/// other keys are kept but not checked (they may be witnesses').
 pub fn open_note(msg: &str, verifier: &VerifierKey) -> Result<Note, NoteError> {
     let note = parse_note(msg)?;
-    let signed = note.signatures.iter().any(|s| {
-        s.name == verifier.name
-            && s.key_id == verifier.key_id
-            && verifier.verify(note.text.as_bytes(), &s.signature)
-    });
-    if !signed {
+    // C2SP signed-note: a signature line naming a known key (name and id) is
+    // verified; one that fails rejects the whole note (the spec's SHOULD,
+    // taken as a MUST), and at least one must verify.
+    let by_verifier =
+        note.signatures.iter().filter(|s| s.name == verifier.name && s.key_id == verifier.key_id);
+    let mut verified = 0;
+    for s in by_verifier {
+        if !verifier.verify(note.text.as_bytes(), &s.signature) {
+            return Err(NoteError::FailingSignature(verifier.key_ref()));
+        }
+        verified += 1;
+    }
+    if verified == 0 {
         return Err(NoteError::NoValidSignature);
     }
     Ok(note)
+}
+
+#[cfg(test)]
+mod weak_key_tests {
+    use super::*;
+
+    fn vkey_of(name: &str, bytes: [u8; 32]) -> String {
+        let mut raw = vec![ALG_ED25519];
+        raw.extend_from_slice(&bytes);
+        format!("{name}+{:08x}+{}", key_id(name, &bytes), B64.encode(raw))
+    }
+
+    #[test]
+    fn keys_of_small_order_and_non_canonical_encodings_are_weak() {
+        let good = SignerKey::from_seed("aid", [7; 32]).expect("name").verifier();
+        assert!(!good.is_weak());
+        // The identity point (small order), encoded canonically.
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        let weak = VerifierKey::parse(&vkey_of("aid", identity)).expect("parses");
+        assert!(weak.is_weak(), "small order");
+        // y = p + 1 (2^255 - 18), which names the identity point non-canonically.
+        let mut non_canonical = [0xffu8; 32];
+        non_canonical[0] = 0xee;
+        non_canonical[31] = 0x7f;
+        if let Ok(k) = VerifierKey::parse(&vkey_of("aid", non_canonical)) {
+            assert!(k.is_weak(), "non-canonical encoding");
+        }
+    }
 }
 
 #[cfg(test)]
@@ -322,6 +371,50 @@ mod tests {
         assert_eq!(sign_note(REF_TEXT, &[&signer]).expect("signs"), want);
         let vkey = VerifierKey::parse(REF_VKEY).expect("reference vkey parses");
         assert_eq!(open_note(&want, &vkey).expect("opens").text, REF_TEXT);
+    }
+
+    /// A note carrying a failing signature line by the trusted key is refused,
+    /// before or after a valid one; a failing line by another key is ignored.
+    #[test]
+    fn a_failing_line_by_the_trusted_key_rejects_the_note() {
+        let vkey = VerifierKey::parse(REF_VKEY).expect("reference vkey parses");
+        let good = format!("{REF_TEXT}\n{REF_SIG_LINE}");
+        let mut bad_blob = B64.decode(REF_SIG_LINE.trim_end().rsplit(' ').next().expect("sig")).expect("b64");
+        bad_blob[10] ^= 1;
+        let bad_line = format!("\u{2014} PeterNeumann {}\n", B64.encode(&bad_blob));
+        for note in
+            [format!("{REF_TEXT}\n{bad_line}{REF_SIG_LINE}"), format!("{REF_TEXT}\n{REF_SIG_LINE}{bad_line}")]
+        {
+            assert!(matches!(open_note(&note, &vkey), Err(NoteError::FailingSignature(_))), "{note}");
+        }
+        let other = sign_note(REF_TEXT, &[&key("witness.example", 1)]).expect("signs");
+        let other_line = other.rsplit_once("\n\n").expect("sig").1;
+        let with_other = format!("{good}{other_line}");
+        assert_eq!(open_note(&with_other, &vkey).expect("opens").text, REF_TEXT);
+    }
+
+    /// A signature whose S is not reduced (S + L, the group order) verifies
+    /// under a lax check; strict verification refuses it (RFC 8032 §5.1.7).
+    #[test]
+    fn a_signature_with_a_non_canonical_s_is_refused() {
+        let signer = key("aid", 9);
+        let msg = b"statement";
+        let sig = signer.sign(msg);
+        assert!(signer.verifier().verify(msg, &sig));
+        // L = 2^252 + 27742317777372353535851937790883648493, little-endian.
+        const L: [u8; 32] = [
+            0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+        ];
+        let mut forged = sig;
+        let mut carry = 0u16;
+        for i in 0..32 {
+            let sum = u16::from(forged[32 + i]) + u16::from(L[i]) + carry;
+            forged[32 + i] = sum as u8;
+            carry = sum >> 8;
+        }
+        assert_eq!(carry, 0, "S + L fits 32 bytes");
+        assert!(!signer.verifier().verify(msg, &forged), "S + L is refused");
     }
 
     #[test]
@@ -355,7 +448,10 @@ mod tests {
         let msg = sign_note("log.example\n3\nAAAA\n", &[&k]).expect("signs");
         open_note(&msg, &k.verifier()).expect("verifies");
         let tampered = msg.replacen('3', "4", 1);
-        assert_eq!(open_note(&tampered, &k.verifier()), Err(NoteError::NoValidSignature));
+        assert_eq!(
+            open_note(&tampered, &k.verifier()),
+            Err(NoteError::FailingSignature(k.verifier().key_ref()))
+        );
         let other = key("log.example", 2).verifier();
         assert_eq!(open_note(&msg, &other), Err(NoteError::NoValidSignature));
     }

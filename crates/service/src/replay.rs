@@ -18,8 +18,8 @@ use std::sync::Arc;
 
 use corridor_note::VerifierKey;
 use corridor_state::{LoggedEntry, State};
-use corridor_statement::{parse_entry, LogEntry};
-use corridor_store::{LogReader, StoreError};
+use corridor_statement::{parse_entry, reread_as_submission, LogEntry};
+use corridor_store::{LogReader, StoreError, StoredEntry};
 use corridor_tlog::{leaf_hash, Hash, SignedCheckpoint, Tree};
 use rayon::prelude::*;
 
@@ -27,6 +27,26 @@ use crate::error::StartError;
 
 /// Entries read, parsed and folded per step; bounds memory whatever the log size.
 pub const CHUNK: u64 = 16_384;
+
+/// Where a replay reads the log from: a store ([`LogReader`]), or anything
+/// else that gives entries with their leaf hashes, such as a verifier's view
+/// of a server's tiles.
+pub trait EntrySource: Sync {
+    /// The number of entries to replay.
+    fn size(&self) -> Result<u64, StoreError>;
+    /// Entries `[start, end)`, in order; fewer if the source is shorter.
+    fn entries(&self, start: u64, end: u64) -> Result<Vec<StoredEntry>, StoreError>;
+}
+
+impl<R: LogReader + ?Sized> EntrySource for R {
+    fn size(&self) -> Result<u64, StoreError> {
+        LogReader::size(self)
+    }
+
+    fn entries(&self, start: u64, end: u64) -> Result<Vec<StoredEntry>, StoreError> {
+        LogReader::entries(self, start, end)
+    }
+}
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ReplayOptions {
@@ -36,18 +56,51 @@ pub struct ReplayOptions {
     /// the stored one, so that an entry altered in the store is found before
     /// it is folded or served (recovery and the audit both do).
     pub verify_leaf_hashes: bool,
+    /// Read every entry again as a submission would be read today, and
+    /// report those it would refuse ([`Replayed::refused_today`]): entries an
+    /// earlier, laxer release logged. They still fold as logged.
+    pub reread_as_submissions: bool,
 }
 
 impl ReplayOptions {
     /// What recovery checks: every entry against its stored leaf hash; not
     /// the signatures, which were verified when each entry was submitted.
     pub fn recovery() -> Self {
-        Self { verify_signatures: false, verify_leaf_hashes: true }
+        Self { verify_signatures: false, verify_leaf_hashes: true, reread_as_submissions: false }
     }
 
     /// Everything checked: what `corridor audit` runs.
     pub fn audit() -> Self {
-        Self { verify_signatures: true, verify_leaf_hashes: true }
+        Self { verify_signatures: true, verify_leaf_hashes: true, reread_as_submissions: true }
+    }
+}
+
+/// Most entries a replay lists as refused today; beyond it, only counted.
+pub const MAX_LISTED_REFUSALS: usize = 1_000;
+
+/// A logged entry that a submission today would be refused for, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedToday {
+    pub index: u64,
+    /// The stable error code the submission would get.
+    pub code: &'static str,
+    pub detail: String,
+}
+
+/// The entries refused today: the first [`MAX_LISTED_REFUSALS`] in log
+/// order, and how many in all.
+#[derive(Debug, Clone, Default)]
+pub struct Refusals {
+    pub listed: Vec<RefusedToday>,
+    pub total: u64,
+}
+
+impl Refusals {
+    fn note(&mut self, refused: RefusedToday) {
+        self.total += 1;
+        if self.listed.len() < MAX_LISTED_REFUSALS {
+            self.listed.push(refused);
+        }
     }
 }
 
@@ -58,6 +111,8 @@ pub struct Replayed {
     pub tree: Tree,
     /// Signatures verified (0 unless asked for).
     pub signatures: u64,
+    /// Entries a submission today would be refused for (empty unless asked for).
+    pub refused_today: Refusals,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -77,6 +132,9 @@ struct Parsed {
     index: u64,
     leaf: Hash,
     entry: LogEntry,
+    /// Why a submission of this entry's envelope would be refused today, if
+    /// asked and it would.
+    refused: Option<RefusedToday>,
 }
 
 /// One signature to verify: the signed bytes (shared by an entry's signatures), the key, the signature.
@@ -89,8 +147,8 @@ struct SigJob {
 
 /// Replays the whole log in `reader`, calling `progress` with the size
 /// folded so far after each chunk.
-pub fn replay(
-    reader: &dyn LogReader,
+pub fn replay<S: EntrySource + ?Sized>(
+    reader: &S,
     opts: ReplayOptions,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Replayed, ReplayError> {
@@ -99,6 +157,7 @@ pub fn replay(
     state.reserve(usize::try_from(total).unwrap_or(0));
     let mut tree = Tree::new();
     let mut signatures = 0;
+    let mut refused_today = Refusals::default();
     let mut pending: Vec<SigJob> = Vec::new();
     let mut next = read_chunk(reader, 0, total, opts)?;
     while let Some(chunk) = next.take() {
@@ -107,7 +166,7 @@ pub fn replay(
         // The fold is sequential; the tree, the next chunk and the last
         // chunk's signatures do not depend on it, and go on beside it.
         let (folded, (read, checked)) = rayon::join(
-            || fold_chunk(&mut state, chunk, opts.verify_signatures),
+            || fold_chunk(&mut state, chunk, opts, &mut refused_today),
             || {
                 rayon::join(
                     || read_chunk(reader, following, total, opts),
@@ -126,13 +185,13 @@ pub fn replay(
     }
     check_signatures(&pending)?;
     signatures += pending.len() as u64;
-    Ok(Replayed { state, tree, signatures })
+    Ok(Replayed { state, tree, signatures, refused_today })
 }
 
 /// Reads and parses entries `[start, min(start + CHUNK, total))`, in parallel;
 /// `None` past the end.
-fn read_chunk(
-    reader: &dyn LogReader,
+fn read_chunk<S: EntrySource + ?Sized>(
+    reader: &S,
     start: u64,
     total: u64,
     opts: ReplayOptions,
@@ -160,27 +219,45 @@ fn read_chunk(
                 return Err(at(index, "stored leaf hash does not match the entry"));
             }
             let mut entry = parse_entry(&e.bytes).map_err(|err| at(index, err.to_string()))?;
+            let refused = match opts.reread_as_submissions {
+                true => reread_as_submission(&e.bytes).err().map(|err| RefusedToday {
+                    index,
+                    code: err.code(),
+                    detail: err.to_string(),
+                }),
+                false => None,
+            };
             if !opts.verify_signatures {
                 // Only signature checks read the payload: free it here, on
                 // the parsing thread, rather than on the fold's.
                 entry.signed.payload = Vec::new();
             }
-            Ok(Parsed { index, leaf: e.leaf_hash, entry })
+            Ok(Parsed { index, leaf: e.leaf_hash, entry, refused })
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Some(parsed))
 }
 
-/// Folds a chunk in order; returns its signatures to verify, if asked for.
+/// Folds a chunk in order, noting entries refused today (if asked for);
+/// returns its signatures to verify, if asked for.
 fn fold_chunk(
     state: &mut State,
     chunk: Vec<Parsed>,
-    verify_signatures: bool,
+    opts: ReplayOptions,
+    refusals: &mut Refusals,
 ) -> Result<Vec<SigJob>, ReplayError> {
     let mut jobs = Vec::new();
-    for Parsed { index, entry, .. } in chunk {
+    for Parsed { index, entry, refused, .. } in chunk {
         let LogEntry { sequenced_at_us, signed } = entry;
-        if verify_signatures {
+        let unadmitted = || state.admit(&signed.statement).err();
+        let refused = match opts.reread_as_submissions {
+            true => refused.or_else(|| {
+                unadmitted().map(|r| RefusedToday { index, code: r.code(), detail: r.to_string() })
+            }),
+            false => None,
+        };
+        refused.into_iter().for_each(|r| refusals.note(r));
+        if opts.verify_signatures {
             let msg: Arc<[u8]> = signed.pae().into();
             for s in &signed.signatures {
                 let key = state

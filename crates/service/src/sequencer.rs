@@ -168,7 +168,8 @@ impl Sequencer {
     }
 }
 
-/// Folds one submission and extends the tree; on rejection nothing changed.
+/// Admits and folds one submission and extends the tree; on rejection
+/// nothing changed.
 fn fold_one(
     published: &mut Published,
     signed: corridor_statement::SignedEnvelope,
@@ -177,6 +178,7 @@ fn fold_one(
     at_us: i64,
 ) -> Result<(NewEntry, Vec<Notice>), Rejection> {
     let bytes = build_entry(at_us, canonical).map_err(|e| Rejection::InvalidBody(e.to_string()))?;
+    published.state.admit(&signed.statement)?;
     let notices = published.state.apply(LoggedEntry { index, sequenced_at_us: at_us, signed })?;
     let leaf = leaf_hash(&bytes);
     published.tree.push(leaf);

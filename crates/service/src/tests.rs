@@ -36,8 +36,7 @@ fn open(dir: &std::path::Path, limits: Limits) -> Service {
 }
 
 fn envelope(kind: &str, id: &str, body: serde_json::Value) -> Vec<u8> {
-    let st =
-        json!({"type": kind, "issuer": "ops", "id": id, "issued_at": "2026-11-22T10:00:00Z", "body": body});
+    let st = json!({"type": kind, "issuer": "ops", "id": id, "issued_at": "2026-11-22T10:00:00.000Z", "body": body});
     serde_json::to_vec(&sign(st.to_string().as_bytes(), &[&ops()])).expect("json")
 }
 
@@ -94,7 +93,7 @@ async fn bad_input_changes_nothing() {
     created(svc.submit(&genesis()).await.expect("genesis"));
     let before = (svc.log_info().await.expect("log").checkpoint, svc.state_digest().await.expect("digest"));
     let impostor = SignerKey::from_seed("ops", [2; 32]).expect("name");
-    let st = json!({"type": "message.send", "issuer": "ops", "id": "x", "issued_at": "2026-11-22T10:00:00Z", "body": {"to": ["ops"], "subject": "s", "text": ""}});
+    let st = json!({"type": "message.send", "issuer": "ops", "id": "x", "issued_at": "2026-11-22T10:00:00.000Z", "body": {"to": ["ops"], "subject": "s", "text": ""}});
     let forged = serde_json::to_vec(&sign(st.to_string().as_bytes(), &[&impostor])).expect("json");
     let mut tampered: serde_json::Value = serde_json::from_slice(&message("y")).expect("json");
     tampered["signatures"][0]["sig"] = json!(B64.encode([0u8; 64]));

@@ -30,6 +30,7 @@
 
 pub mod access;
 pub mod accountability;
+mod admission;
 pub mod canonical;
 mod notice;
 mod party;

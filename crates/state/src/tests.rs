@@ -2,7 +2,7 @@
 //! nothing and that replay is deterministic.
 
 use corridor_note::SignerKey;
-use corridor_statement::{sign, SignedEnvelope};
+use corridor_statement::{build_entry, parse_entry, sign, CanonicalEnvelope, SignedEnvelope};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
@@ -12,11 +12,15 @@ fn key(party: &str, n: u8) -> SignerKey {
     SignerKey::from_seed(party, [n; 32]).expect("name")
 }
 
+/// A signed envelope as the fold takes it: read back from a log entry, as
+/// replay reads it (the fold's rules, not a submission's; see
+/// [`corridor_statement::Reading`]).
 fn envelope(kind: &str, issuer: &str, id: &str, body: Value, keys: &[&SignerKey]) -> SignedEnvelope {
     let st =
         json!({"type": kind, "issuer": issuer, "id": id, "issued_at": "2026-11-22T10:00:00Z", "body": body});
     let env = sign(st.to_string().as_bytes(), keys);
-    SignedEnvelope::from_envelope(env).expect("valid envelope").0
+    let bytes = build_entry(0, &CanonicalEnvelope::of(&env)).expect("fits an entry");
+    parse_entry(&bytes).expect("valid envelope").signed
 }
 
 fn entry(index: u64, e: &SignedEnvelope) -> LoggedEntry {
@@ -262,9 +266,9 @@ mod clearance {
             log.apply(&envelope("movement.request", "agency", "m", plan.clone(), &[&keys[2]])).expect("filed");
 
             let route_geom = Geom::from_geojson(&plan["route"]).expect("route");
-            let mw = corridor_statement::access::parse_window("w", &window.to_string()).expect("window");
+            let mw = corridor_statement::access::parse_window("w", &window.to_string(), corridor_statement::Reading::Log).expect("window");
             let mut want: std::collections::BTreeSet<String> = declared.iter().filter(|(_, z)| {
-                let zw = corridor_statement::access::parse_window("w", &z["window"].to_string()).expect("window");
+                let zw = corridor_statement::access::parse_window("w", &z["window"].to_string(), corridor_statement::Reading::Log).expect("window");
                 zw.overlaps(&mw) && within(&route_geom, &Geom::from_geojson(&z["geometry"]).expect("zone"), corridor_m)
             }).map(|(p, _)| p.to_string()).collect();
             want.extend(escort_from.iter().filter(|p| **p != "agency").map(|p| p.to_string()));

@@ -12,13 +12,12 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::body::{
-    check_count, check_party, check_text, invalid, parse_ref, present, typed, wire_enum, MAX_NAME_LEN,
-    MAX_RECIPIENTS, MAX_TEXT_LEN,
+    check_count, check_party, check_quantity, check_text, invalid, no_repeats, parse_ref, present, senseless,
+    typed, wire_enum, Ctx, MAX_NAME_LEN, MAX_RECIPIENTS, MAX_TEXT_LEN,
 };
 use crate::error::StatementError;
 use crate::geometry::{parse_geometry, GeometryKind};
-use crate::statement::ObjectRef;
-use crate::timefmt::parse_utc_us;
+use crate::statement::{read_time, ObjectRef, Reading};
 
 /// Most manifest lines, conditions or terms in one statement.
 pub const MAX_ITEMS: usize = 256;
@@ -45,10 +44,8 @@ pub(crate) struct RawWindow {
 impl RawWindow {
     /// The window; `to`, when given, must be after `from` (an empty window
     /// would overlap nothing).
-    pub(crate) fn parse(&self, field: &str) -> Result<Window, StatementError> {
-        let time = |t: &str| {
-            parse_utc_us(t).ok_or_else(|| invalid(format!("{field}: {t:?} is not an RFC 3339 UTC time")))
-        };
+    pub(crate) fn parse(&self, field: &str, ctx: &Ctx<'_>) -> Result<Window, StatementError> {
+        let time = |t: &str| read_time(field, t, ctx.reading);
         let from_us = time(&self.from)?;
         let to_us = self.to.as_deref().map(time).transpose()?;
         if to_us.is_some_and(|to| to <= from_us) {
@@ -58,11 +55,12 @@ impl RawWindow {
     }
 }
 
-/// Parses a window from JSON text `{"from": time, "to"?: time}`.
-pub fn parse_window(field: &str, text: &str) -> Result<Window, StatementError> {
+/// Parses a window from JSON text `{"from": time, "to"?: time}`, read as
+/// `reading` says.
+pub fn parse_window(field: &str, text: &str, reading: Reading) -> Result<Window, StatementError> {
     let raw: RawWindow = serde_json::from_str(text)
         .map_err(|e| invalid(format!("{field}: {e} (a window is {{\"from\": time, \"to\"?: time}})")))?;
-    raw.parse(field)
+    raw.parse(field, &Ctx { reading, issuer: "" })
 }
 
 pub(crate) fn check_distance(field: &str, d: f64) -> Result<(), StatementError> {
@@ -144,15 +142,28 @@ pub struct ManifestLine {
     pub weight_kg: Option<f64>,
 }
 
-fn check_manifest(manifest: &[ManifestLine]) -> Result<(), StatementError> {
+/// Manifest lines: quantities and weights are non-negative numbers; in a
+/// submission, a line carries something (see [`check_quantity`]) and names
+/// an item and unit not named by another line (`repeated_item`).
+fn check_manifest(manifest: &[ManifestLine], ctx: &Ctx<'_>) -> Result<(), StatementError> {
     check_count("manifest", manifest.len(), 0, MAX_ITEMS)?;
     for line in manifest {
         check_text("manifest item", &line.item, MAX_NAME_LEN, true)?;
         check_text("manifest unit", &line.unit, MAX_NAME_LEN, true)?;
-        let weight_ok = line.weight_kg.is_none_or(|w| w.is_finite() && w >= 0.0);
-        if !line.quantity.is_finite() || line.quantity < 0.0 || !weight_ok {
+        if !line.weight_kg.is_none_or(|w| w.is_finite() && w >= 0.0) {
             return Err(invalid("manifest quantities and weights are non-negative numbers"));
         }
+        check_quantity("manifest", line.quantity, ctx)?;
+    }
+    let lines: Vec<_> = manifest.iter().map(|l| (&l.item, &l.unit)).collect();
+    no_repeats(ctx, "manifest", &lines)
+}
+
+/// Escorts: no party twice and, in a submission, not the requester itself.
+fn check_escorts(escort_from: &[String], ctx: &Ctx<'_>) -> Result<(), StatementError> {
+    no_repeats(ctx, "escort_from", escort_from)?;
+    if ctx.strict() && escort_from.iter().any(|p| p == ctx.issuer) {
+        return Err(senseless("own_movement", format!("{} cannot escort its own movement", ctx.issuer)));
     }
     Ok(())
 }
@@ -206,17 +217,18 @@ fn check_consignment(c: &Option<String>) -> Result<(), StatementError> {
     c.as_ref().map_or(Ok(()), |c| check_text("consignment", c, MAX_NAME_LEN, true))
 }
 
-pub(crate) fn parse_plan(text: &str) -> Result<MovementPlan, StatementError> {
+pub(crate) fn parse_plan(text: &str, ctx: &Ctx<'_>) -> Result<MovementPlan, StatementError> {
     let p: RawPlan = typed(text)?;
-    let route = parse_geometry("route", &p.route, ROUTES)?;
+    let route = parse_geometry("route", &p.route, ROUTES, ctx.reading)?;
     check_distance("corridor_m", p.corridor_m)?;
-    let window = p.window.parse("window")?;
+    let window = p.window.parse("window", ctx)?;
     check_text("origin", &p.origin, MAX_NAME_LEN, true)?;
     check_text("destination", &p.destination, MAX_NAME_LEN, true)?;
     let origin_site = opt_ref("origin_site", p.origin_site)?;
     let destination_site = opt_ref("destination_site", p.destination_site)?;
     check_parties("escort_from", &p.escort_from, 0)?;
-    check_manifest(&p.manifest)?;
+    check_escorts(&p.escort_from, ctx)?;
+    check_manifest(&p.manifest, ctx)?;
     check_consignment(&p.consignment)?;
     Ok(MovementPlan {
         purpose: p.purpose,
@@ -344,14 +356,15 @@ fn given<T>(field: &str, v: Option<Option<T>>) -> Result<Option<T>, StatementErr
     }
 }
 
-pub(crate) fn parse_amend(text: &str) -> Result<MovementAmend, StatementError> {
+pub(crate) fn parse_amend(text: &str, ctx: &Ctx<'_>) -> Result<MovementAmend, StatementError> {
     let a: RawAmend = typed(text)?;
     let movement = given("movement", a.movement)?.ok_or_else(|| invalid("movement is required"))?;
     let movement = parse_ref("movement", &movement)?;
-    let route = given("route", a.route)?.map(|r| parse_geometry("route", &r, ROUTES)).transpose()?;
+    let route =
+        given("route", a.route)?.map(|r| parse_geometry("route", &r, ROUTES, ctx.reading)).transpose()?;
     let corridor_m = given("corridor_m", a.corridor_m)?;
     corridor_m.map_or(Ok(()), |d| check_distance("corridor_m", d))?;
-    let window = given("window", a.window)?.map(|w| w.parse("window")).transpose()?;
+    let window = given("window", a.window)?.map(|w| w.parse("window", ctx)).transpose()?;
     let origin = given("origin", a.origin)?;
     let destination = given("destination", a.destination)?;
     for (field, text) in [("origin", &origin), ("destination", &destination)] {
@@ -360,8 +373,9 @@ pub(crate) fn parse_amend(text: &str) -> Result<MovementAmend, StatementError> {
     let site = |field: &str, v: Option<Option<String>>| v.map(|s| opt_ref(field, s)).transpose();
     let escort_from = given("escort_from", a.escort_from)?;
     escort_from.as_ref().map_or(Ok(()), |p| check_parties("escort_from", p, 0))?;
+    escort_from.as_ref().map_or(Ok(()), |p| check_escorts(p, ctx))?;
     let manifest = given("manifest", a.manifest)?;
-    manifest.as_ref().map_or(Ok(()), |m| check_manifest(m))?;
+    manifest.as_ref().map_or(Ok(()), |m| check_manifest(m, ctx))?;
     if let Some(c) = &a.consignment {
         check_consignment(c)?;
     }
@@ -460,7 +474,7 @@ pub struct AgreementDeclare {
     pub corridors: Vec<AgreedCorridor>,
 }
 
-pub(crate) fn parse_zone(text: &str) -> Result<ZoneDeclare, StatementError> {
+pub(crate) fn parse_zone(text: &str, ctx: &Ctx<'_>) -> Result<ZoneDeclare, StatementError> {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Raw {
@@ -470,8 +484,8 @@ pub(crate) fn parse_zone(text: &str) -> Result<ZoneDeclare, StatementError> {
     }
     let b: Raw = typed(text)?;
     check_text("name", &b.name, MAX_NAME_LEN, true)?;
-    let geometry = parse_geometry("geometry", &b.geometry, AREAS)?;
-    Ok(ZoneDeclare { name: b.name, geometry, window: b.window.parse("window")? })
+    let geometry = parse_geometry("geometry", &b.geometry, AREAS, ctx.reading)?;
+    Ok(ZoneDeclare { name: b.name, geometry, window: b.window.parse("window", ctx)? })
 }
 
 pub(crate) fn parse_withdraw(text: &str, field: &'static str) -> Result<Withdraw, StatementError> {
@@ -496,7 +510,7 @@ pub(crate) fn parse_withdraw(text: &str, field: &'static str) -> Result<Withdraw
     Ok(Withdraw { target: parse_ref(field, &target)?, reason: raw.reason })
 }
 
-pub(crate) fn parse_site(text: &str) -> Result<SiteNotify, StatementError> {
+pub(crate) fn parse_site(text: &str, ctx: &Ctx<'_>) -> Result<SiteNotify, StatementError> {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Raw {
@@ -512,9 +526,10 @@ pub(crate) fn parse_site(text: &str) -> Result<SiteNotify, StatementError> {
     }
     let b: Raw = typed(text)?;
     check_text("name", &b.name, MAX_NAME_LEN, true)?;
-    let geometry = parse_geometry("geometry", &b.geometry, &[GeometryKind::Point, GeometryKind::Polygon])?;
+    let geometry =
+        parse_geometry("geometry", &b.geometry, &[GeometryKind::Point, GeometryKind::Polygon], ctx.reading)?;
     check_distance("buffer_m", b.buffer_m)?;
-    let window = b.window.parse("window")?;
+    let window = b.window.parse("window", ctx)?;
     if let Some(op) = &b.operator {
         check_party("operator", op)?;
     }
@@ -547,7 +562,7 @@ pub(crate) fn parse_cancel(text: &str) -> Result<MovementCancel, StatementError>
     Ok(MovementCancel { movement: parse_ref("movement", &raw.movement)?, reason })
 }
 
-pub(crate) fn parse_respond(text: &str) -> Result<MovementRespond, StatementError> {
+pub(crate) fn parse_respond(text: &str, ctx: &Ctx<'_>) -> Result<MovementRespond, StatementError> {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Raw {
@@ -562,6 +577,7 @@ pub(crate) fn parse_respond(text: &str) -> Result<MovementRespond, StatementErro
     let raw: Raw = typed(text)?;
     check_reason("reason", &raw.reason)?;
     check_texts("conditions", &raw.conditions)?;
+    no_repeats(ctx, "conditions", &raw.conditions)?;
     let decision = raw.decision.ok_or_else(|| invalid("decision is required"))?;
     if decision == Decision::ApproveWithConditions && raw.conditions.is_empty() {
         return Err(invalid("approve_with_conditions needs at least one condition"));
@@ -577,7 +593,7 @@ pub(crate) fn parse_respond(text: &str) -> Result<MovementRespond, StatementErro
     })
 }
 
-pub(crate) fn parse_update(text: &str) -> Result<MovementUpdate, StatementError> {
+pub(crate) fn parse_update(text: &str, ctx: &Ctx<'_>) -> Result<MovementUpdate, StatementError> {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Raw {
@@ -592,11 +608,11 @@ pub(crate) fn parse_update(text: &str) -> Result<MovementUpdate, StatementError>
     let raw: Raw = typed(text)?;
     check_reason("note", &raw.note)?;
     let status = raw.status.ok_or_else(|| invalid("status is required"))?;
-    let geometry = raw.geometry.map(|g| parse_geometry("geometry", &g, POINTS)).transpose()?;
+    let geometry = raw.geometry.map(|g| parse_geometry("geometry", &g, POINTS, ctx.reading)).transpose()?;
     Ok(MovementUpdate { movement: parse_ref("movement", &raw.movement)?, status, geometry, note: raw.note })
 }
 
-pub(crate) fn parse_operation(text: &str) -> Result<OperationNotify, StatementError> {
+pub(crate) fn parse_operation(text: &str, ctx: &Ctx<'_>) -> Result<OperationNotify, StatementError> {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Raw {
@@ -609,14 +625,15 @@ pub(crate) fn parse_operation(text: &str) -> Result<OperationNotify, StatementEr
     }
     let b: Raw = typed(text)?;
     check_text("name", &b.name, MAX_NAME_LEN, true)?;
-    let geometry = parse_geometry("geometry", &b.geometry, AREAS)?;
-    let window = b.window.parse("window")?;
+    let geometry = parse_geometry("geometry", &b.geometry, AREAS, ctx.reading)?;
+    let window = b.window.parse("window", ctx)?;
     check_distance("standoff_m", b.standoff_m)?;
     check_parties("notified", &b.notified, 0)?;
+    no_repeats(ctx, "notified", &b.notified)?;
     Ok(OperationNotify { name: b.name, geometry, window, standoff_m: b.standoff_m, notified: b.notified })
 }
 
-pub(crate) fn parse_agreement(text: &str) -> Result<AgreementDeclare, StatementError> {
+pub(crate) fn parse_agreement(text: &str, ctx: &Ctx<'_>) -> Result<AgreementDeclare, StatementError> {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct RawCorridor {
@@ -642,16 +659,19 @@ pub(crate) fn parse_agreement(text: &str) -> Result<AgreementDeclare, StatementE
     let b: Raw = typed(text)?;
     check_text("name", &b.name, MAX_NAME_LEN, true)?;
     check_parties("parties", &b.parties, 1)?;
-    let geometry = b.geometry.map(|g| parse_geometry("geometry", &g, AREAS)).transpose()?;
-    let window = b.window.parse("window")?;
+    no_repeats(ctx, "parties", &b.parties)?;
+    let names: Vec<&str> = b.corridors.iter().map(|c| c.name.as_str()).collect();
+    no_repeats(ctx, "corridor names", &names)?;
+    let geometry = b.geometry.map(|g| parse_geometry("geometry", &g, AREAS, ctx.reading)).transpose()?;
+    let window = b.window.parse("window", ctx)?;
     check_texts("terms", &b.terms)?;
     check_count("corridors", b.corridors.len(), 0, MAX_ITEMS)?;
     let mut corridors = Vec::with_capacity(b.corridors.len());
     for c in b.corridors {
         check_text("corridor name", &c.name, MAX_NAME_LEN, true)?;
-        let route = parse_geometry("corridor route", &c.route, ROUTES)?;
+        let route = parse_geometry("corridor route", &c.route, ROUTES, ctx.reading)?;
         check_distance("corridor_m", c.corridor_m)?;
-        let window = c.window.parse("corridor window")?;
+        let window = c.window.parse("corridor window", ctx)?;
         corridors.push(AgreedCorridor { name: c.name, route, corridor_m: c.corridor_m, window });
     }
     Ok(AgreementDeclare {
@@ -680,19 +700,22 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    const SUBMITTED: Ctx<'static> = Ctx { reading: Reading::Submission, issuer: "aid" };
+
     fn window(v: Value) -> Result<Window, StatementError> {
-        parse_window("w", &v.to_string())
+        parse_window("w", &v.to_string(), Reading::Submission)
     }
 
     #[test]
     fn windows_parse_and_refuse_bad_ends() {
-        let w = window(json!({"from": "2026-01-01T00:00:00Z", "to": "2026-01-02T00:00:00Z"})).expect("valid");
+        let w = window(json!({"from": "2026-01-01T00:00:00.000Z", "to": "2026-01-02T00:00:00.000Z"}))
+            .expect("valid");
         assert_eq!(w.to_us().zip(w.from_us()).map(|(t, f)| t - f), Some(86_400_000_000));
-        assert!(window(json!({"from": "2026-01-01T00:00:00Z"})).expect("open").to_us().is_none());
+        assert!(window(json!({"from": "2026-01-01T00:00:00.000Z"})).expect("open").to_us().is_none());
         for bad in [
-            json!({"from": "2026-01-02T00:00:00Z", "to": "2026-01-01T00:00:00Z"}),
-            json!({"from": "2026-01-02T00:00:00Z", "to": "2026-01-02T00:00:00Z"}),
-            json!({"to": "2026-01-02T00:00:00Z"}),
+            json!({"from": "2026-01-02T00:00:00.000Z", "to": "2026-01-01T00:00:00.000Z"}),
+            json!({"from": "2026-01-02T00:00:00.000Z", "to": "2026-01-02T00:00:00.000Z"}),
+            json!({"to": "2026-01-02T00:00:00.000Z"}),
             json!({"from": "yesterday"}),
         ] {
             assert!(window(bad.clone()).is_err(), "{bad}");
@@ -701,7 +724,7 @@ mod tests {
 
     #[test]
     fn respond_requires_conditions_only_with_conditional_approval() {
-        let respond = |v: Value| parse_respond(&v.to_string());
+        let respond = |v: Value| parse_respond(&v.to_string(), &SUBMITTED);
         let ok =
             json!({"movement": "aid/m1", "decision": "approve_with_conditions", "conditions": ["escort"]});
         assert!(respond(ok).is_ok());
@@ -712,7 +735,7 @@ mod tests {
 
     #[test]
     fn amend_accepts_only_plan_fields() {
-        let amend = |v: Value| parse_amend(&v.to_string());
+        let amend = |v: Value| parse_amend(&v.to_string(), &SUBMITTED);
         assert!(amend(json!({"movement": "aid/m1", "corridor_m": 800})).is_ok());
         assert!(amend(json!({"movement": "aid/m1"})).is_err());
         assert!(amend(json!({"movement": "aid/m1", "status": "x"})).is_err());
@@ -720,7 +743,7 @@ mod tests {
 
     #[test]
     fn amend_distinguishes_clearing_from_leaving_and_refuses_null_where_a_value_is_required() {
-        let amend = |v: Value| parse_amend(&v.to_string());
+        let amend = |v: Value| parse_amend(&v.to_string(), &SUBMITTED);
         let cleared = amend(json!({"movement": "aid/m1", "origin_site": null})).expect("clears");
         assert_eq!(cleared.changes.origin_site, Some(None));
         assert_eq!(cleared.changes.destination_site, None);
@@ -735,9 +758,9 @@ mod tests {
     #[test]
     fn changes_replace_only_what_they_name() {
         let text = json!({"purpose": "medical", "route": {"type": "LineString", "coordinates": [[36, 33], [37, 33]]},
-            "corridor_m": 500, "window": {"from": "2026-01-01T00:00:00Z"}, "origin": "a", "destination": "b",
+            "corridor_m": 500, "window": {"from": "2026-01-01T00:00:00.000Z"}, "origin": "a", "destination": "b",
             "origin_site": "aid/s1", "vehicles": 3});
-        let plan = parse_plan(&text.to_string()).expect("valid plan");
+        let plan = parse_plan(&text.to_string(), &SUBMITTED).expect("valid plan");
         let changes = PlanChanges { vehicles: Some(5), origin_site: Some(None), ..PlanChanges::default() };
         let amended = changes.apply_to(&plan);
         assert_eq!((amended.vehicles, amended.origin_site.as_ref()), (5, None));

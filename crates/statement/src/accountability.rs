@@ -10,13 +10,12 @@ use serde_json::Value;
 
 use crate::access::{check_distance, RawWindow, Window, MAX_ITEMS};
 use crate::body::{
-    check_count, check_party, check_text, invalid, parse_ref, typed, wire_enum, RawTarget, MAX_NAME_LEN,
-    MAX_RECIPIENTS, MAX_TEXT_LEN,
+    check_count, check_party, check_quantity, check_text, invalid, no_repeats, parse_ref, senseless, typed,
+    wire_enum, Ctx, RawTarget, MAX_NAME_LEN, MAX_RECIPIENTS, MAX_TEXT_LEN,
 };
 use crate::error::StatementError;
 use crate::geometry::{parse_geometry, GeometryKind};
-use crate::statement::{ObjectRef, Target};
-use crate::timefmt::parse_utc_us;
+use crate::statement::{read_time, ObjectRef, Target};
 
 const POINTS: &[GeometryKind] = &[GeometryKind::Point];
 
@@ -28,16 +27,18 @@ pub struct ItemQuantity {
     pub quantity: f64,
 }
 
-fn check_items(field: &str, items: &[ItemQuantity], min: usize) -> Result<(), StatementError> {
+/// Item lines: 1..=[`MAX_ITEMS`] (at least `min`), each quantity checked by
+/// [`check_quantity`]; in a submission no two lines name the same item and
+/// unit (`repeated_item`).
+fn check_items(field: &str, items: &[ItemQuantity], min: usize, ctx: &Ctx<'_>) -> Result<(), StatementError> {
     check_count(field, items.len(), min, MAX_ITEMS)?;
     for i in items {
         check_text("item", &i.item, MAX_NAME_LEN, true)?;
         check_text("unit", &i.unit, MAX_NAME_LEN, true)?;
-        if !i.quantity.is_finite() || i.quantity < 0.0 {
-            return Err(invalid(format!("{field}: quantities are non-negative numbers")));
-        }
+        check_quantity(field, i.quantity, ctx)?;
     }
-    Ok(())
+    let lines: Vec<_> = items.iter().map(|i| (&i.item, &i.unit)).collect();
+    no_repeats(ctx, field, &lines)
 }
 
 /// Where a hand-off happened.
@@ -210,7 +211,7 @@ fn refs(field: &str, items: &[String]) -> Result<Vec<ObjectRef>, StatementError>
     items.iter().map(|r| parse_ref(field, r)).collect()
 }
 
-pub(crate) fn parse_custody(text: &str) -> Result<CustodyTransfer, StatementError> {
+pub(crate) fn parse_custody(text: &str, ctx: &Ctx<'_>) -> Result<CustodyTransfer, StatementError> {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct RawPlace {
@@ -237,12 +238,13 @@ pub(crate) fn parse_custody(text: &str) -> Result<CustodyTransfer, StatementErro
     if b.from == b.to {
         return Err(invalid("a hand-off is between two different parties"));
     }
-    check_items("items", &b.items, 1)?;
-    check_items("lost", &b.lost, 0)?;
+    check_items("items", &b.items, 1, ctx)?;
+    check_items("lost", &b.lost, 0, ctx)?;
     let place = match b.place {
         Some(p) => {
             check_text("place name", &p.name, MAX_NAME_LEN, true)?;
-            let geometry = p.geometry.map(|g| parse_geometry("place geometry", &g, POINTS)).transpose()?;
+            let geometry =
+                p.geometry.map(|g| parse_geometry("place geometry", &g, POINTS, ctx.reading)).transpose()?;
             Some(Place { name: p.name, geometry })
         }
         None => None,
@@ -257,7 +259,7 @@ pub(crate) fn parse_custody(text: &str) -> Result<CustodyTransfer, StatementErro
     })
 }
 
-pub(crate) fn parse_distribution(text: &str) -> Result<DistributionReport, StatementError> {
+pub(crate) fn parse_distribution(text: &str, ctx: &Ctx<'_>) -> Result<DistributionReport, StatementError> {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Raw {
@@ -275,9 +277,10 @@ pub(crate) fn parse_distribution(text: &str) -> Result<DistributionReport, State
     let b: Raw = typed(text)?;
     let site = parse_ref("site", &b.site)?;
     check_text("round", &b.round, MAX_NAME_LEN, true)?;
-    let period = b.period.parse("period")?;
-    check_items("items", &b.items, 1)?;
-    check_items("planned_per_person", &b.planned_per_person, 0)?;
+    let period = b.period.parse("period", ctx)?;
+    check_items("items", &b.items, 1, ctx)?;
+    check_items("planned_per_person", &b.planned_per_person, 0, ctx)?;
+    check_recipients(b.households, b.people, ctx)?;
     if let Some(c) = &b.consignment {
         check_text("consignment", c, MAX_NAME_LEN, true)?;
     }
@@ -293,6 +296,16 @@ pub(crate) fn parse_distribution(text: &str) -> Result<DistributionReport, State
     })
 }
 
+/// In a submission, a distribution reaches someone, and no more households
+/// than people (`inconsistent_counts`).
+fn check_recipients(households: u64, people: u64, ctx: &Ctx<'_>) -> Result<(), StatementError> {
+    if ctx.strict() && (people == 0 || households > people) {
+        let detail = format!("{households} households and {people} people: a distribution reaches at least one person, and each household at least one");
+        return Err(senseless("inconsistent_counts", detail));
+    }
+    Ok(())
+}
+
 fn check_range(field: &str, r: &Range) -> Result<(), StatementError> {
     if let (Some(min), Some(max)) = (r.min, r.max) {
         if min > max {
@@ -302,18 +315,26 @@ fn check_range(field: &str, r: &Range) -> Result<(), StatementError> {
     Ok(())
 }
 
-fn check_casualties(c: &Casualties) -> Result<(), StatementError> {
+/// Ranges run min to max; in a submission, children killed or injured cannot
+/// outnumber everyone killed or injured (`inconsistent_counts`).
+fn check_casualties(c: &Casualties, ctx: &Ctx<'_>) -> Result<(), StatementError> {
     check_range("killed", &c.killed)?;
     check_range("injured", &c.injured)?;
-    for (f, r) in [("children_killed", c.children_killed), ("children_injured", c.children_injured)] {
-        if let Some(r) = r {
-            check_range(f, &r)?;
+    for (f, r, all) in [
+        ("children_killed", c.children_killed, c.killed),
+        ("children_injured", c.children_injured, c.injured),
+    ] {
+        let Some(r) = r else { continue };
+        check_range(f, &r)?;
+        let above = matches!((r.min, all.max), (Some(children), Some(everyone)) if children > everyone);
+        if ctx.strict() && above {
+            return Err(senseless("inconsistent_counts", format!("{f}: more children than people in all")));
         }
     }
     Ok(())
 }
 
-pub(crate) fn parse_incident(text: &str) -> Result<IncidentReport, StatementError> {
+pub(crate) fn parse_incident(text: &str, ctx: &Ctx<'_>) -> Result<IncidentReport, StatementError> {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Raw {
@@ -334,16 +355,18 @@ pub(crate) fn parse_incident(text: &str) -> Result<IncidentReport, StatementErro
         sources: Vec<Source>,
     }
     let b: Raw = typed(text)?;
-    let window = b.window.parse("window")?;
-    let geometry = parse_geometry("geometry", &b.geometry, POINTS)?;
+    let window = b.window.parse("window", ctx)?;
+    let geometry = parse_geometry("geometry", &b.geometry, POINTS, ctx.reading)?;
     check_distance("precision_m", b.precision_m)
         .map_err(|_| invalid("precision_m must be between 0 and 20,100 km"))?;
     if let Some(p) = &b.alleged_perpetrator {
         check_party("alleged_perpetrator", p)?;
     }
-    check_casualties(&b.casualties)?;
+    check_casualties(&b.casualties, ctx)?;
     check_count("affected_sites", b.affected_sites.len(), 0, MAX_ITEMS)?;
     check_count("affected_movements", b.affected_movements.len(), 0, MAX_ITEMS)?;
+    no_repeats(ctx, "affected_sites", &b.affected_sites)?;
+    no_repeats(ctx, "affected_movements", &b.affected_movements)?;
     let affected_sites = refs("affected", &b.affected_sites)?;
     let affected_movements = refs("affected", &b.affected_movements)?;
     check_count("sources", b.sources.len(), 0, MAX_ITEMS)?;
@@ -367,7 +390,7 @@ pub(crate) fn parse_incident(text: &str) -> Result<IncidentReport, StatementErro
     })
 }
 
-pub(crate) fn parse_assess(text: &str) -> Result<IncidentAssess, StatementError> {
+pub(crate) fn parse_assess(text: &str, ctx: &Ctx<'_>) -> Result<IncidentAssess, StatementError> {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Raw {
@@ -382,6 +405,7 @@ pub(crate) fn parse_assess(text: &str) -> Result<IncidentAssess, StatementError>
     let incident = parse_ref("incident", &b.incident)?;
     check_count("attributed_to", b.attributed_to.len(), 0, MAX_RECIPIENTS)?;
     b.attributed_to.iter().try_for_each(|p| check_party("attributed_to", p))?;
+    no_repeats(ctx, "attributed_to", &b.attributed_to)?;
     check_text("rationale", &b.rationale, MAX_TEXT_LEN, true)?;
     Ok(IncidentAssess {
         incident,
@@ -392,7 +416,7 @@ pub(crate) fn parse_assess(text: &str) -> Result<IncidentAssess, StatementError>
     })
 }
 
-pub(crate) fn parse_claim(text: &str) -> Result<ClaimRecord, StatementError> {
+pub(crate) fn parse_claim(text: &str, ctx: &Ctx<'_>) -> Result<ClaimRecord, StatementError> {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Raw {
@@ -414,10 +438,17 @@ pub(crate) fn parse_claim(text: &str) -> Result<ClaimRecord, StatementError> {
     check_text("speaker", &b.speaker, MAX_NAME_LEN, true)?;
     check_text("outlet", &b.outlet, MAX_NAME_LEN, true)?;
     check_text("text", &b.text, MAX_TEXT_LEN, true)?;
-    let published_us =
-        parse_utc_us(&b.published).ok_or_else(|| invalid("published is not an RFC 3339 UTC time"))?;
+    let published_us = read_time("published", &b.published, ctx.reading)?;
     check_count("figures", b.figures.len(), 0, MAX_ITEMS)?;
     check_count("subjects", b.subjects.len(), 0, MAX_ITEMS)?;
+    no_repeats(ctx, "subjects", &b.subjects)?;
+    for f in &b.figures {
+        if let (Some(min), Some(max)) = (f.min, f.max) {
+            if min > max {
+                return Err(invalid(format!("figure {:?}: min is above max", f.what)));
+            }
+        }
+    }
     let subjects = refs("subject", &b.subjects)?;
     Ok(ClaimRecord {
         speaker: b.speaker,
@@ -432,7 +463,7 @@ pub(crate) fn parse_claim(text: &str) -> Result<ClaimRecord, StatementError> {
     })
 }
 
-pub(crate) fn parse_link(text: &str) -> Result<ClaimLink, StatementError> {
+pub(crate) fn parse_link(text: &str, ctx: &Ctx<'_>) -> Result<ClaimLink, StatementError> {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Raw {
@@ -448,5 +479,8 @@ pub(crate) fn parse_link(text: &str) -> Result<ClaimLink, StatementError> {
         RawTarget::Object(s) => Target::Object(parse_ref("evidence", &s)?),
         other => other.parse().ok_or_else(|| invalid("evidence is issuer/id or an entry index"))?,
     };
+    if ctx.strict() && evidence == Target::Object(claim.clone()) {
+        return Err(senseless("self_link", "a claim cannot be evidence about itself"));
+    }
     Ok(ClaimLink { claim, evidence, relation: b.relation, note: b.note })
 }

@@ -21,7 +21,65 @@ use crate::accountability::{
     self, ClaimLink, ClaimRecord, CustodyTransfer, DistributionReport, IncidentAssess, IncidentReport,
 };
 use crate::error::StatementError;
-use crate::statement::{valid_party_id, ObjectRef, StatementType, Target};
+use crate::statement::{valid_party_id, ObjectRef, Reading, StatementType, Target};
+
+/// What reading a body depends on besides its text: how strictly, and who
+/// issued it (some rules name the issuer: a movement's own requester cannot
+/// escort it).
+#[derive(Debug, Clone, Copy)]
+pub struct Ctx<'a> {
+    pub reading: Reading,
+    pub issuer: &'a str,
+}
+
+impl Ctx<'_> {
+    pub(crate) fn strict(&self) -> bool {
+        self.reading.strict()
+    }
+}
+
+/// A value that makes no sense in the domain, refused from submissions.
+pub(crate) fn senseless(code: &'static str, detail: impl Into<String>) -> StatementError {
+    StatementError::Senseless { code, detail: detail.into() }
+}
+
+/// A quantity handed over, distributed or planned: a finite number, not
+/// negative; in a submission, above zero (`nonpositive_quantity`) and at most
+/// 2^53−1 (`quantity_out_of_range`), the range in which every reader holds
+/// whole numbers exactly.
+pub(crate) fn check_quantity(field: &str, quantity: f64, ctx: &Ctx<'_>) -> Result<(), StatementError> {
+    if !quantity.is_finite() || quantity < 0.0 {
+        return Err(invalid(format!("{field}: quantities are non-negative numbers")));
+    }
+    if !ctx.strict() {
+        return Ok(());
+    }
+    if quantity == 0.0 {
+        return Err(senseless(
+            "nonpositive_quantity",
+            format!("{field}: a quantity of 0 hands nothing over"),
+        ));
+    }
+    if quantity > crate::statement::MAX_SAFE_INTEGER as f64 {
+        return Err(senseless("quantity_out_of_range", format!("{field}: {quantity} is above 2^53-1")));
+    }
+    Ok(())
+}
+
+/// Refuses a list naming the same item twice (`repeated_item`), strictly.
+pub(crate) fn no_repeats<T: PartialEq + std::fmt::Debug>(
+    ctx: &Ctx<'_>,
+    field: &str,
+    items: &[T],
+) -> Result<(), StatementError> {
+    if !ctx.strict() {
+        return Ok(());
+    }
+    match items.iter().enumerate().find(|(i, x)| items[..*i].contains(x)) {
+        Some((_, x)) => Err(senseless("repeated_item", format!("{field} names {x:?} twice"))),
+        None => Ok(()),
+    }
+}
 
 /// Declares a snake_case enum that parses from and names itself by its wire names.
 macro_rules! wire_enum {
@@ -123,12 +181,23 @@ pub(crate) fn invalid(msg: impl Into<String>) -> StatementError {
 }
 
 /// Deserializes a body's raw form from its JSON text: text that is not JSON
-/// (a number out of range, a lone surrogate) is `malformed_json`, JSON of the
+/// (a number out of range, a lone surrogate) is `malformed_json`; a number
+/// with a fraction or an exponent where an integer is expected is
+/// `noncanonical_number`; a repeated member `duplicate_member`; JSON of the
 /// wrong shape `invalid_body`.
 pub(crate) fn typed<T: DeserializeOwned>(text: &str) -> Result<T, StatementError> {
-    serde_json::from_str(text).map_err(|e| match e.classify() {
-        serde_json::error::Category::Data => invalid(e.to_string()),
-        _ => StatementError::MalformedJson(format!("payload: {e}")),
+    serde_json::from_str(text).map_err(|e| {
+        let msg = e.to_string();
+        match e.classify() {
+            serde_json::error::Category::Data if msg.starts_with("invalid type: floating point") => {
+                StatementError::NonCanonical { code: "noncanonical_number", detail: msg }
+            }
+            serde_json::error::Category::Data if msg.starts_with("duplicate field") => {
+                StatementError::DuplicateMember(msg)
+            }
+            serde_json::error::Category::Data => invalid(msg),
+            _ => StatementError::MalformedJson(format!("payload: {e}")),
+        }
     })
 }
 
@@ -187,51 +256,75 @@ impl RawTarget {
     }
 }
 
-/// Parses a vkey, refusing it with `invalid_body` if malformed.
-pub fn parse_vkey(text: &str) -> Result<VerifierKey, StatementError> {
-    VerifierKey::parse(text).map_err(|e| invalid(format!("vkey {text:?}: {e}")))
+/// Parses a vkey, refusing it with `invalid_body` if malformed; strictly, a
+/// vkey spelled other than its canonical text (`noncanonical_key`) or an
+/// Ed25519 key of small order or in a non-canonical encoding (`weak_key`)
+/// is refused too.
+pub fn parse_vkey(text: &str, reading: Reading) -> Result<VerifierKey, StatementError> {
+    let key = VerifierKey::parse(text).map_err(|e| invalid(format!("vkey {text:?}: {e}")))?;
+    if reading.strict() {
+        if key.to_vkey() != text {
+            let detail = format!("vkey {text:?} is not written as {:?}", key.to_vkey());
+            return Err(StatementError::NonCanonical { code: "noncanonical_key", detail });
+        }
+        if key.is_weak() {
+            return Err(senseless(
+                "weak_key",
+                format!("vkey {text:?} is of small order or not canonically encoded"),
+            ));
+        }
+    }
+    Ok(key)
 }
 
 impl Body {
-    /// Parses the body of a statement of type `kind` from its JSON text.
+    /// Parses the body of a submitted statement of type `kind` (issuer not
+    /// known) from its JSON text.
     pub fn parse(kind: StatementType, text: &str) -> Result<Self, StatementError> {
+        Self::parse_with(kind, text, &Ctx { reading: Reading::Submission, issuer: "" })
+    }
+
+    /// Parses the body of a statement of type `kind` from its JSON text.
+    pub fn parse_with(kind: StatementType, text: &str, ctx: &Ctx<'_>) -> Result<Self, StatementError> {
         if !text.trim_start().starts_with('{') {
             return Err(invalid("body must be a JSON object"));
         }
         Ok(match kind {
-            StatementType::PartyRegister => Self::PartyRegister(parse_register(text)?),
-            StatementType::PartyKeyAdd => Self::PartyKeyAdd(parse_key_change(text)?),
-            StatementType::PartyKeyRevoke => Self::PartyKeyRevoke(parse_key_change(text)?),
-            StatementType::MessageSend => Self::MessageSend(parse_message(text)?),
-            StatementType::Acknowledge => Self::Acknowledge(parse_ack(text)?),
-            StatementType::ZoneDeclare => Self::ZoneDeclare(access::parse_zone(text)?),
+            StatementType::PartyRegister => Self::PartyRegister(parse_register(text, ctx)?),
+            StatementType::PartyKeyAdd => Self::PartyKeyAdd(parse_key_change(text, ctx)?),
+            StatementType::PartyKeyRevoke => Self::PartyKeyRevoke(parse_key_change(text, ctx)?),
+            StatementType::MessageSend => Self::MessageSend(parse_message(text, ctx)?),
+            StatementType::Acknowledge => Self::Acknowledge(parse_ack(text, ctx)?),
+            StatementType::ZoneDeclare => Self::ZoneDeclare(access::parse_zone(text, ctx)?),
             StatementType::ZoneWithdraw => Self::ZoneWithdraw(access::parse_withdraw(text, "zone")?),
-            StatementType::SiteNotify => Self::SiteNotify(access::parse_site(text)?),
+            StatementType::SiteNotify => Self::SiteNotify(access::parse_site(text, ctx)?),
             StatementType::SiteWithdraw => Self::SiteWithdraw(access::parse_withdraw(text, "site")?),
-            StatementType::MovementRequest => Self::MovementRequest(access::parse_plan(text)?),
-            StatementType::MovementAmend => Self::MovementAmend(access::parse_amend(text)?),
+            StatementType::MovementRequest => Self::MovementRequest(access::parse_plan(text, ctx)?),
+            StatementType::MovementAmend => Self::MovementAmend(access::parse_amend(text, ctx)?),
             StatementType::MovementCancel => Self::MovementCancel(access::parse_cancel(text)?),
-            StatementType::MovementRespond => Self::MovementRespond(access::parse_respond(text)?),
-            StatementType::MovementUpdate => Self::MovementUpdate(access::parse_update(text)?),
-            StatementType::OperationNotify => Self::OperationNotify(access::parse_operation(text)?),
+            StatementType::MovementRespond => Self::MovementRespond(access::parse_respond(text, ctx)?),
+            StatementType::MovementUpdate => Self::MovementUpdate(access::parse_update(text, ctx)?),
+            StatementType::OperationNotify => Self::OperationNotify(access::parse_operation(text, ctx)?),
             StatementType::OperationWithdraw => {
                 Self::OperationWithdraw(access::parse_withdraw(text, "operation")?)
             }
-            StatementType::AgreementDeclare => Self::AgreementDeclare(access::parse_agreement(text)?),
+            StatementType::AgreementDeclare => Self::AgreementDeclare(access::parse_agreement(text, ctx)?),
             StatementType::AgreementAccede => Self::AgreementAccede(access::parse_accede(text)?),
-            StatementType::CustodyTransfer => Self::CustodyTransfer(accountability::parse_custody(text)?),
-            StatementType::DistributionReport => {
-                Self::DistributionReport(accountability::parse_distribution(text)?)
+            StatementType::CustodyTransfer => {
+                Self::CustodyTransfer(accountability::parse_custody(text, ctx)?)
             }
-            StatementType::IncidentReport => Self::IncidentReport(accountability::parse_incident(text)?),
-            StatementType::IncidentAssess => Self::IncidentAssess(accountability::parse_assess(text)?),
-            StatementType::ClaimRecord => Self::ClaimRecord(accountability::parse_claim(text)?),
-            StatementType::ClaimLink => Self::ClaimLink(accountability::parse_link(text)?),
+            StatementType::DistributionReport => {
+                Self::DistributionReport(accountability::parse_distribution(text, ctx)?)
+            }
+            StatementType::IncidentReport => Self::IncidentReport(accountability::parse_incident(text, ctx)?),
+            StatementType::IncidentAssess => Self::IncidentAssess(accountability::parse_assess(text, ctx)?),
+            StatementType::ClaimRecord => Self::ClaimRecord(accountability::parse_claim(text, ctx)?),
+            StatementType::ClaimLink => Self::ClaimLink(accountability::parse_link(text, ctx)?),
         })
     }
 }
 
-fn parse_register(text: &str) -> Result<PartyRegister, StatementError> {
+fn parse_register(text: &str, ctx: &Ctx<'_>) -> Result<PartyRegister, StatementError> {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Raw {
@@ -245,8 +338,9 @@ fn parse_register(text: &str) -> Result<PartyRegister, StatementError> {
     check_text("name", &b.name, MAX_NAME_LEN, true)?;
     check_count("keys", b.keys.len(), 1, MAX_KEYS_PER_PARTY)?;
     let mut keys = Vec::with_capacity(b.keys.len());
+    no_repeats(ctx, "keys", &b.keys)?;
     for k in &b.keys {
-        let key = parse_vkey(k)?;
+        let key = parse_vkey(k, ctx.reading)?;
         if key.name() != b.id {
             return Err(invalid(format!("key {k:?} is not named after party {:?}", b.id)));
         }
@@ -255,7 +349,7 @@ fn parse_register(text: &str) -> Result<PartyRegister, StatementError> {
     Ok(PartyRegister { id: b.id, name: b.name, kind: b.kind, keys })
 }
 
-fn parse_key_change(text: &str) -> Result<KeyChange, StatementError> {
+fn parse_key_change(text: &str, ctx: &Ctx<'_>) -> Result<KeyChange, StatementError> {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Raw {
@@ -264,14 +358,14 @@ fn parse_key_change(text: &str) -> Result<KeyChange, StatementError> {
         party: Option<String>,
     }
     let b: Raw = typed(text)?;
-    let vkey = parse_vkey(&b.vkey)?;
+    let vkey = parse_vkey(&b.vkey, ctx.reading)?;
     if let Some(p) = &b.party {
         check_party("party", p)?;
     }
     Ok(KeyChange { vkey, party: b.party })
 }
 
-fn parse_message(text: &str) -> Result<MessageSend, StatementError> {
+fn parse_message(text: &str, ctx: &Ctx<'_>) -> Result<MessageSend, StatementError> {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Raw {
@@ -289,11 +383,13 @@ fn parse_message(text: &str) -> Result<MessageSend, StatementError> {
     check_text("subject", &b.subject, MAX_NAME_LEN, true)?;
     check_text("text", &b.text, MAX_TEXT_LEN, false)?;
     check_count("refs", b.refs.len(), 0, MAX_REFS)?;
+    no_repeats(ctx, "to", &b.to)?;
+    no_repeats(ctx, "refs", &b.refs)?;
     let refs = b.refs.iter().map(|r| parse_ref("ref", r)).collect::<Result<_, _>>()?;
     Ok(MessageSend { to: b.to, subject: b.subject, text: b.text, refs })
 }
 
-fn parse_ack(text: &str) -> Result<Acknowledge, StatementError> {
+fn parse_ack(text: &str, ctx: &Ctx<'_>) -> Result<Acknowledge, StatementError> {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Raw {
@@ -302,6 +398,7 @@ fn parse_ack(text: &str) -> Result<Acknowledge, StatementError> {
     let raw: Raw = typed(text)?;
     check_count("refs", raw.refs.len(), 1, MAX_REFS)?;
     let refs = raw.refs.into_iter().map(parse_ack_target).collect::<Result<Vec<_>, _>>()?;
+    no_repeats(ctx, "refs", &refs)?;
     Ok(Acknowledge { refs })
 }
 

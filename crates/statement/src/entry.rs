@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 
 use crate::envelope::{CanonicalEnvelope, SignedEnvelope};
 use crate::error::StatementError;
-use crate::statement::Statement;
+use crate::statement::Reading;
 use crate::timefmt::{parse_utc_us, write_ms};
 
 /// Entries are at most 65,535 bytes: the tlog-tiles entry-bundle limit.
@@ -96,9 +96,18 @@ pub fn parse_entry(bytes: &[u8]) -> Result<LogEntry, StatementError> {
         &envelope.payload,
         envelope.signatures.iter().map(|s| (s.keyid.as_ref(), s.sig.as_ref())),
         Sha256::digest(envelope_json).into(),
-        Statement::from_logged_json,
+        Reading::Log,
     )?;
     Ok(LogEntry { sequenced_at_us, signed })
+}
+
+/// Reads a logged entry's envelope again as a submission today
+/// ([`Reading::Submission`]): `Err` with the reason a submission of it would
+/// be refused, for an entry an earlier, laxer release accepted. The entry must
+/// have parsed with [`parse_entry`], which fixes its layout.
+pub fn reread_as_submission(bytes: &[u8]) -> Result<(), StatementError> {
+    let envelope_json = bytes.get(ENTRY_PREFIX_BYTES..bytes.len().saturating_sub(1)).unwrap_or_default();
+    SignedEnvelope::from_json(envelope_json).map(|_| ())
 }
 
 /// The general reading: JSON, then the canonical-form check.
@@ -250,7 +259,7 @@ mod tests {
 
     fn signed_entry() -> Vec<u8> {
         let key = corridor_note::SignerKey::from_seed("aid-one", [3; 32]).expect("name");
-        let st = br#"{"type":"message.send","issuer":"aid-one","id":"m-1","issued_at":"2026-11-22T10:00:00Z","body":{"to":["ops"],"subject":"s","text":"t"}}"#;
+        let st = br#"{"type":"message.send","issuer":"aid-one","id":"m-1","issued_at":"2026-11-22T10:00:00.000Z","body":{"to":["ops"],"subject":"s","text":"t"}}"#;
         let (_, canonical) = SignedEnvelope::from_envelope(crate::sign(st, &[&key])).expect("valid");
         build_entry(1_795_341_600_123_000, &canonical).expect("fits")
     }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::StatementError;
-use crate::statement::Statement;
+use crate::statement::{Reading, Statement};
 
 pub const PAYLOAD_TYPE: &str = "application/vnd.corridor.statement.v1+json";
 /// A custody hand-off needs two signatures; a few more leaves room for witnesses
@@ -37,7 +37,9 @@ impl Envelope {
     /// Parses the envelope's JSON structure only (no base64, no statement).
     pub fn from_json(bytes: &[u8]) -> Result<Self, StatementError> {
         serde_json::from_slice(bytes).map_err(|e| {
-            if e.is_data() {
+            if e.is_data() && e.to_string().starts_with("duplicate field") {
+                StatementError::DuplicateMember(e.to_string())
+            } else if e.is_data() {
                 StatementError::InvalidEnvelope(e.to_string())
             } else {
                 StatementError::MalformedJson(e.to_string())
@@ -81,6 +83,9 @@ pub struct KeyRef {
 }
 
 impl KeyRef {
+    /// Parses `name+hex`: 8 hex digits of either case, as logs before this
+    /// release may hold them. A submission must also be written as
+    /// [`KeyRef`]'s `Display` writes it (see [`KeyRef::is_canonical`]).
     pub fn parse(text: &str) -> Option<Self> {
         let (name, hex) = text.split_once('+')?;
         corridor_note::validate_name(name).ok()?;
@@ -88,6 +93,14 @@ impl KeyRef {
             return None;
         }
         Some(Self { name: name.to_owned(), key_id: u32::from_str_radix(hex, 16).ok()? })
+    }
+
+    /// Whether `text` (which parsed as this key ref) is its one spelling, in
+    /// lower-case hex: a verifier that matches key ids as text finds it.
+    pub fn is_canonical(&self, text: &str) -> bool {
+        text.strip_prefix(self.name.as_str())
+            .and_then(|rest| rest.strip_prefix('+'))
+            .is_some_and(|hex| hex.bytes().all(|b| !b.is_ascii_uppercase()))
     }
 
     pub fn of(key: &VerifierKey) -> Self {
@@ -150,28 +163,31 @@ impl SignedEnvelope {
             &envelope.payload,
             envelope.signatures.iter().map(|s| (s.keyid.as_str(), s.sig.as_str())),
             canonical.digest(),
-            Statement::from_json,
+            Reading::Submission,
         )?;
         Ok((signed, canonical))
     }
 
     /// Builds from the envelope's fields, as read from a submission or a log
     /// entry; `digest` is that of the envelope's canonical JSON, and
-    /// `statement` reads the payload (strictly for a submission, as logged
-    /// for an entry: see [`Statement::from_logged_json`]).
+    /// `reading` says how strictly (see [`Reading`]; for an entry, as logged:
+    /// [`Statement::from_logged_json`]).
     pub(crate) fn from_parts<'a>(
         payload_type: &str,
         payload_b64: &str,
         signatures: impl ExactSizeIterator<Item = (&'a str, &'a str)>,
         digest: [u8; 32],
-        statement: fn(&[u8]) -> Result<Statement, StatementError>,
+        reading: Reading,
     ) -> Result<Self, StatementError> {
         if payload_type != PAYLOAD_TYPE {
             return Err(StatementError::InvalidEnvelope(format!("payloadType must be {PAYLOAD_TYPE}")));
         }
         let payload = B64.decode(payload_b64).map_err(|_| StatementError::BadBase64("payload"))?;
-        let signatures = parse_signatures(signatures)?;
-        let statement = statement(&payload)?;
+        let signatures = parse_signatures(signatures, reading)?;
+        let statement = match reading {
+            Reading::Submission => Statement::from_json(&payload)?,
+            Reading::Log => Statement::from_logged_json(&payload)?,
+        };
         Ok(Self { statement, signatures, payload, digest })
     }
 
@@ -204,6 +220,7 @@ impl SignedEnvelope {
 
 fn parse_signatures<'a>(
     sigs: impl ExactSizeIterator<Item = (&'a str, &'a str)>,
+    reading: Reading,
 ) -> Result<Vec<Signature>, StatementError> {
     if sigs.len() == 0 || sigs.len() > MAX_SIGNATURES {
         return Err(StatementError::InvalidEnvelope(format!(
@@ -215,6 +232,10 @@ fn parse_signatures<'a>(
         let key = KeyRef::parse(keyid).ok_or_else(|| {
             StatementError::InvalidEnvelope(format!("keyid {keyid:?} is not name+8 hex digits"))
         })?;
+        if reading.strict() && !key.is_canonical(keyid) {
+            let detail = format!("keyid {keyid:?} is written {key} (lower-case hex)");
+            return Err(StatementError::NonCanonical { code: "noncanonical_key_id", detail });
+        }
         let raw = B64.decode(sig).map_err(|_| StatementError::BadBase64("signature"))?;
         let sig: [u8; 64] = raw.try_into().map_err(|_| StatementError::BadSignature(key.to_string()))?;
         if out.iter().any(|s| s.key == key) {
@@ -247,7 +268,7 @@ mod tests {
     }
 
     fn payload() -> Vec<u8> {
-        br#"{"type":"message.send","issuer":"aid-one","id":"m-1","issued_at":"2026-11-22T10:00:00Z","body":{"to":["ops"],"subject":"s","text":"t"}}"#.to_vec()
+        br#"{"type":"message.send","issuer":"aid-one","id":"m-1","issued_at":"2026-11-22T10:00:00.000Z","body":{"to":["ops"],"subject":"s","text":"t"}}"#.to_vec()
     }
 
     #[test]

@@ -23,6 +23,18 @@ pub enum StatementError {
     UnknownKey(String),
     #[error("signature by {0} does not verify")]
     BadSignature(String),
+    /// A JSON object names a member twice: readers disagree on which counts.
+    #[error("member {0:?} appears twice in one object")]
+    DuplicateMember(String),
+    /// A value spelled other than its one canonical way (`noncanonical_time`,
+    /// `noncanonical_key_id`, `noncanonical_number`, `noncanonical_key`).
+    #[error("{detail}")]
+    NonCanonical { code: &'static str, detail: String },
+    /// A value that is well-formed but makes no sense in the domain
+    /// (`weak_key`, `nonpositive_quantity`, `repeated_item`, `own_movement`,
+    /// `inconsistent_counts`).
+    #[error("{detail}")]
+    Senseless { code: &'static str, detail: String },
 }
 
 impl StatementError {
@@ -39,6 +51,8 @@ impl StatementError {
             Self::InvalidGeometry { code, .. } => code,
             Self::UnknownKey(_) => "unknown_key",
             Self::BadSignature(_) => "bad_signature",
+            Self::DuplicateMember(_) => "duplicate_member",
+            Self::NonCanonical { code, .. } | Self::Senseless { code, .. } => code,
         }
     }
 }

@@ -10,16 +10,20 @@ use corridor_geo::{Geometry, GeometryError};
 use serde_json::Value;
 
 use crate::error::StatementError;
+use crate::statement::Reading;
 
 pub use corridor_geo::GeometryKind;
 
-/// Parses `value` as a valid GeoJSON geometry of one of the `allowed` types.
+/// Parses `value` as a valid GeoJSON geometry of one of the `allowed` types;
+/// a submission strictly ([`Geometry::from_geojson_strict`]).
 pub fn parse_geometry(
     field: &str,
     value: &Value,
     allowed: &[GeometryKind],
+    reading: Reading,
 ) -> Result<Arc<Geometry>, StatementError> {
-    let geometry = Geometry::from_geojson(value).map_err(|e| StatementError::InvalidGeometry {
+    let read = if reading.strict() { Geometry::from_geojson_strict } else { Geometry::from_geojson };
+    let geometry = read(value).map_err(|e| StatementError::InvalidGeometry {
         code: geometry_error_code(&e),
         detail: format!("{field}: {e}"),
     })?;
@@ -40,6 +44,7 @@ pub fn geometry_error_code(e: &GeometryError) -> &'static str {
             "malformed_geometry"
         }
         GeometryError::UnsupportedType(_) => "unsupported_geometry_type",
+        GeometryError::InvalidPosition { .. } => "invalid_position",
         GeometryError::Empty => "empty_geometry",
         GeometryError::CoordinateOutOfRange { .. } => "coordinate_out_of_range",
         GeometryError::TooFewPositions { .. } => "too_few_positions",

@@ -21,6 +21,7 @@ pub enum LimitError {
     Unreadable,
     TooDeep,
     UnsafeInteger(String),
+    DuplicateMember(String),
 }
 
 impl std::fmt::Display for LimitError {
@@ -29,6 +30,7 @@ impl std::fmt::Display for LimitError {
             Self::Unreadable => f.write_str("recursion limit exceeded"),
             Self::TooDeep => f.write_str("JSON nested too deeply"),
             Self::UnsafeInteger(n) => write!(f, "integer {n} is outside ±(2^53−1)"),
+            Self::DuplicateMember(m) => write!(f, "member {m:?} appears twice in one object"),
         }
     }
 }
@@ -40,53 +42,117 @@ impl std::fmt::Display for LimitError {
 /// A value starting at nesting depth greater than [`MAX_JSON_DEPTH`] (the
 /// top-level value is at depth 0) is too deep. An integer literal (no
 /// fraction, no exponent) is unsafe when its magnitude exceeds
-/// [`MAX_SAFE_INTEGER`] and it still fits the 64-bit integer `serde_json`
-/// would read it as; a literal too large even for that is read as a float
-/// and, as before, passes here.
-pub fn check(text: &[u8]) -> Result<(), LimitError> {
-    let mut depth = 0usize;
-    let mut first: Option<LimitError> = None;
-    let note = |e: LimitError, first: &mut Option<LimitError>| {
-        first.get_or_insert(e);
-    };
-    let mut i = 0;
-    while i < text.len() {
-        let b = text[i];
-        match b {
-            b'"' => {
-                if depth > MAX_JSON_DEPTH {
-                    note(LimitError::TooDeep, &mut first);
-                }
-                i = skip_string(text, i + 1);
-                continue;
-            }
-            b'{' | b'[' => {
-                if depth > MAX_JSON_DEPTH {
-                    note(LimitError::TooDeep, &mut first);
-                }
-                depth += 1;
-                if depth >= PARSER_DEPTH_LIMIT {
-                    return Err(LimitError::Unreadable);
-                }
-            }
-            b'}' | b']' => depth = depth.saturating_sub(1),
-            b'-' | b'0'..=b'9' => {
-                if depth > MAX_JSON_DEPTH {
-                    note(LimitError::TooDeep, &mut first);
-                }
-                let end = number_end(text, i);
-                if let Err(e) = check_integer(&text[i..end]) {
-                    note(e, &mut first);
-                }
-                i = end;
-                continue;
-            }
-            b't' | b'f' | b'n' if depth > MAX_JSON_DEPTH => note(LimitError::TooDeep, &mut first),
-            _ => {}
-        }
-        i += 1;
+/// [`MAX_SAFE_INTEGER`]. With `strict` (a submission), every such literal is
+/// refused, and so is an object that names a member twice; without it (what
+/// earlier releases logged), a literal too large even for a 64-bit integer,
+/// which `serde_json` reads as a float, passes, and repeats pass.
+pub fn check(text: &[u8], strict: bool) -> Result<(), LimitError> {
+    let mut scan = Scan { text, strict, frames: Vec::new(), first: None };
+    scan.run()?;
+    scan.first.map_or(Ok(()), Err)
+}
+
+/// An open container, and for an object the members named so far.
+enum Frame {
+    Array,
+    Object { expect_key: bool, keys: Vec<String> },
+}
+
+struct Scan<'a> {
+    text: &'a [u8],
+    strict: bool,
+    frames: Vec<Frame>,
+    first: Option<LimitError>,
+}
+
+impl Scan<'_> {
+    fn note(&mut self, e: LimitError) {
+        self.first.get_or_insert(e);
     }
-    first.map_or(Ok(()), Err)
+
+    fn value_here(&mut self) {
+        if self.frames.len() > MAX_JSON_DEPTH {
+            self.note(LimitError::TooDeep);
+        }
+    }
+
+    fn run(&mut self) -> Result<(), LimitError> {
+        let mut i = 0;
+        while i < self.text.len() {
+            match self.text[i] {
+                b'"' => {
+                    let end = skip_string(self.text, i + 1);
+                    self.string(i, end);
+                    i = end;
+                    continue;
+                }
+                b'{' | b'[' => {
+                    self.value_here();
+                    let object = self.text[i] == b'{';
+                    self.frames.push(if object {
+                        Frame::Object { expect_key: true, keys: vec![] }
+                    } else {
+                        Frame::Array
+                    });
+                    if self.frames.len() >= PARSER_DEPTH_LIMIT {
+                        return Err(LimitError::Unreadable);
+                    }
+                }
+                b'}' | b']' => {
+                    self.frames.pop();
+                }
+                b':' => self.set_expect_key(false),
+                b',' => self.set_expect_key(true),
+                b'-' | b'0'..=b'9' => {
+                    self.value_here();
+                    let end = number_end(self.text, i);
+                    if let Err(e) = check_integer(&self.text[i..end], self.strict) {
+                        self.note(e);
+                    }
+                    i = end;
+                    continue;
+                }
+                b't' | b'f' | b'n' => self.value_here(),
+                _ => {}
+            }
+            i += 1;
+        }
+        Ok(())
+    }
+
+    fn set_expect_key(&mut self, expect: bool) {
+        if let Some(Frame::Object { expect_key, .. }) = self.frames.last_mut() {
+            *expect_key = expect;
+        }
+    }
+
+    /// A string from `start` (its opening quote) to `end` (just after its close).
+    fn string(&mut self, start: usize, end: usize) {
+        let is_key = matches!(self.frames.last(), Some(Frame::Object { expect_key: true, .. }));
+        if !is_key {
+            self.value_here();
+            return;
+        }
+        if !self.strict {
+            return;
+        }
+        let raw = &self.text[start..end];
+        let name = match raw.contains(&b'\\') {
+            true => serde_json::from_slice::<String>(raw).unwrap_or_default(),
+            false => String::from_utf8_lossy(&raw[1..raw.len().saturating_sub(1)]).into_owned(),
+        };
+        let repeated = match self.frames.last_mut() {
+            Some(Frame::Object { keys, .. }) if keys.contains(&name) => true,
+            Some(Frame::Object { keys, .. }) => {
+                keys.push(name.clone());
+                false
+            }
+            _ => false,
+        };
+        if repeated {
+            self.note(LimitError::DuplicateMember(name));
+        }
+    }
 }
 
 /// The index just after the string whose contents start at `i`.
@@ -108,11 +174,16 @@ fn number_end(text: &[u8], mut i: usize) -> usize {
     i
 }
 
-fn check_integer(literal: &[u8]) -> Result<(), LimitError> {
+fn check_integer(literal: &[u8], strict: bool) -> Result<(), LimitError> {
     if literal.iter().any(|b| matches!(b, b'.' | b'e' | b'E')) {
         return Ok(());
     }
     let text = std::str::from_utf8(literal).unwrap_or_default();
+    let digits = text.trim_start_matches('-');
+    // 2^53 - 1 has 16 digits: more is unsafe whatever 64-bit type would hold it.
+    if strict && digits.len() > 16 {
+        return Err(LimitError::UnsafeInteger(text.to_owned()));
+    }
     let magnitude = match text.strip_prefix('-') {
         Some(_) => text.parse::<i64>().ok().map(i64::unsigned_abs),
         None => text.parse::<u64>().ok(),
@@ -129,11 +200,34 @@ mod tests {
 
     /// The limits as a walk over `serde_json::Value` states them; the scanner must agree.
     #[test]
+    fn strictly_every_unsafe_integer_and_every_repeated_member_is_refused() {
+        let strict = |t: &str| check(t.as_bytes(), true);
+        assert_eq!(
+            strict(r#"{"a":18446744073709551616}"#),
+            Err(LimitError::UnsafeInteger("18446744073709551616".into()))
+        );
+        assert!(strict(r#"{"a":-100000000000000000000000}"#).is_err());
+        assert!(strict(r#"{"a":9007199254740991,"b":-9007199254740991,"c":1e300}"#).is_ok());
+        assert_eq!(strict(r#"{"a":1,"b":{"a":2},"a":3}"#), Err(LimitError::DuplicateMember("a".into())));
+        assert_eq!(
+            strict(r#"{"a":1,"\u0061":2}"#),
+            Err(LimitError::DuplicateMember("a".into())),
+            "escapes are decoded"
+        );
+        assert!(
+            strict(r#"{"a":{"a":1},"b":[{"a":1},{"a":2}],"c":"a"}"#).is_ok(),
+            "the same name in other objects"
+        );
+        assert!(strict(r#"{"k":"a","a":"k"}"#).is_ok(), "values are not names");
+        assert!(check(br#"{"a":1,"a":2}"#, false).is_ok(), "what earlier releases logged");
+    }
+
+    #[test]
     fn refuses_what_serde_json_cannot_read_as_unreadable() {
         for n in [126usize, 127, 128, 129] {
             for text in [nested(n, ""), format!("{{\"a\":{}}}", nested(n - 1, "1"))] {
                 let readable = serde_json::from_str::<serde_json::Value>(&text).is_ok();
-                let unreadable = check(text.as_bytes()) == Err(LimitError::Unreadable);
+                let unreadable = check(text.as_bytes(), false) == Err(LimitError::Unreadable);
                 assert_eq!(unreadable, !readable, "{n}");
             }
         }
@@ -185,7 +279,7 @@ mod tests {
         #[test]
         fn agrees_with_a_walk_over_any_value(value in json()) {
             let text = value.to_string();
-            proptest::prop_assert_eq!(check(text.as_bytes()).is_ok(), by_value(&value, 0).is_ok(), "{}", text);
+            proptest::prop_assert_eq!(check(text.as_bytes(), false).is_ok(), by_value(&value, 0).is_ok(), "{}", text);
         }
     }
 
@@ -209,7 +303,7 @@ mod tests {
         for text in cases {
             let value: serde_json::Value = serde_json::from_str(&text).expect("well-formed");
             let want = by_value(&value, 0).is_ok();
-            assert_eq!(check(text.as_bytes()).is_ok(), want, "{text}");
+            assert_eq!(check(text.as_bytes(), false).is_ok(), want, "{text}");
         }
     }
 }

@@ -27,10 +27,12 @@ pub mod statement;
 pub mod timefmt;
 
 pub use body::Body;
-pub use entry::{build_entry, parse_entry, LogEntry, ENTRY_OVERHEAD_BYTES, MAX_ENTRY_BYTES};
+pub use entry::{
+    build_entry, parse_entry, reread_as_submission, LogEntry, ENTRY_OVERHEAD_BYTES, MAX_ENTRY_BYTES,
+};
 pub use envelope::{
     pae, sign, CanonicalEnvelope, Envelope, EnvelopeSignature, KeyRef, Signature, SignedEnvelope,
     PAYLOAD_TYPE,
 };
 pub use error::StatementError;
-pub use statement::{ObjectRef, Statement, StatementType, Target};
+pub use statement::{ObjectRef, Reading, Statement, StatementType, Target};

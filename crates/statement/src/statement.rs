@@ -9,7 +9,7 @@ use serde_json::value::RawValue;
 use crate::body::Body;
 use crate::error::StatementError;
 use crate::json_limits;
-use crate::timefmt::parse_utc_us;
+use crate::timefmt::{parse_canonical_us, parse_utc_us};
 
 pub use crate::json_limits::{MAX_JSON_DEPTH, MAX_SAFE_INTEGER};
 
@@ -111,6 +111,25 @@ impl std::fmt::Display for Target {
     }
 }
 
+/// Reads a time: in its one form for a submission (`noncanonical_time` for
+/// any other RFC 3339 spelling), as accepted before for what is logged;
+/// `invalid_body` for what is not a time at all.
+pub(crate) fn read_time(field: &str, text: &str, reading: Reading) -> Result<i64, StatementError> {
+    let lenient = parse_utc_us(text);
+    if !reading.strict() {
+        return lenient
+            .ok_or_else(|| crate::body::invalid(format!("{field}: {text:?} is not an RFC 3339 UTC time")));
+    }
+    match (parse_canonical_us(text), lenient) {
+        (Some(us), _) => Ok(us),
+        (None, Some(_)) => Err(StatementError::NonCanonical {
+            code: "noncanonical_time",
+            detail: format!("{field}: {text:?} is not written YYYY-MM-DDTHH:MM:SS.sssZ (UTC, milliseconds)"),
+        }),
+        (None, None) => Err(crate::body::invalid(format!("{field}: {text:?} is not an RFC 3339 UTC time"))),
+    }
+}
+
 /// `[a-z0-9][a-z0-9.-]*`, at most 64 bytes.
 pub fn valid_party_id(id: &str) -> bool {
     let mut bytes = id.bytes();
@@ -154,22 +173,71 @@ pub struct Statement {
     pub body: Body,
 }
 
+/// How strictly a statement is read.
+///
+/// A submission is held to one reading of every byte ([`Reading::Submission`]):
+/// no repeated member names, times in their one form, key ids in lower case,
+/// integers within ±(2^53−1) wherever written, positions of 2 or 3 numbers
+/// with rings closed in every member, no weak keys, and values that make
+/// sense (see each body type's docs). What is already in the log is read as
+/// the release that accepted it read it ([`Reading::Log`]), so that every log
+/// replays; the audit reports the entries a submission would refuse today.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reading {
+    Submission,
+    Log,
+}
+
+impl Reading {
+    pub fn strict(self) -> bool {
+        self == Self::Submission
+    }
+}
+
 impl Statement {
-    /// Parses statement JSON bytes (a DSSE payload).
+    /// Parses statement JSON bytes (a DSSE payload) as a submission, strictly.
     ///
     /// Errors, in the order checked: `malformed_json` (not JSON), then
     /// `invalid_statement` (wrong shape, JSON limits, issuer, id, time),
-    /// `unknown_type`, and the body's own errors.
+    /// `duplicate_member`, `noncanonical_number`, `unknown_type`,
+    /// `noncanonical_time`, and the body's own errors.
     pub fn from_json(bytes: &[u8]) -> Result<Self, StatementError> {
-        let limits = json_limits::check(bytes);
+        Self::read(bytes, Reading::Submission)
+    }
+
+    /// Parses statement JSON bytes read back from the log, as they were
+    /// accepted ([`Reading::Log`]). Releases before this one read a statement
+    /// as a generic JSON value, in which a repeated member name keeps its last
+    /// value, and logged such statements; when the direct reading fails, the
+    /// statement is read that way.
+    pub fn from_logged_json(bytes: &[u8]) -> Result<Self, StatementError> {
+        Self::read(bytes, Reading::Log).or_else(|direct| {
+            let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|_| direct.clone())?;
+            let without_repeats = serde_json::to_vec(&value).map_err(|_| direct.clone())?;
+            Self::read(&without_repeats, Reading::Log).map_err(|_| direct)
+        })
+    }
+
+    /// Parses statement JSON bytes under `reading`.
+    pub fn read(bytes: &[u8], reading: Reading) -> Result<Self, StatementError> {
+        let limits = json_limits::check(bytes, reading.strict());
         if let Err(e @ json_limits::LimitError::Unreadable) = &limits {
             return Err(StatementError::MalformedJson(format!("payload: {e}")));
         }
         let raw: RawStatement<'_> = serde_json::from_slice(bytes).map_err(|e| match e.classify() {
+            serde_json::error::Category::Data if e.to_string().starts_with("duplicate field") => {
+                StatementError::DuplicateMember(e.to_string())
+            }
             serde_json::error::Category::Data => StatementError::InvalidStatement(e.to_string()),
             _ => StatementError::MalformedJson(format!("payload: {e}")),
         })?;
-        limits.map_err(|e| StatementError::InvalidStatement(e.to_string()))?;
+        limits.map_err(|e| match e {
+            json_limits::LimitError::DuplicateMember(m) => StatementError::DuplicateMember(m),
+            json_limits::LimitError::UnsafeInteger(_) if reading.strict() => {
+                StatementError::NonCanonical { code: "noncanonical_number", detail: e.to_string() }
+            }
+            other => StatementError::InvalidStatement(other.to_string()),
+        })?;
         let kind =
             StatementType::parse(&raw.kind).ok_or_else(|| StatementError::UnknownType(raw.kind.into()))?;
         if !valid_party_id(&raw.issuer) {
@@ -184,26 +252,16 @@ impl Statement {
                 raw.id
             )));
         }
-        let issued_at_us = parse_utc_us(&raw.issued_at).ok_or_else(|| {
-            StatementError::InvalidStatement("issued_at is not an RFC 3339 UTC time".into())
+        let issued_at_us = read_time("issued_at", &raw.issued_at, reading).map_err(|e| match e {
+            StatementError::InvalidBody(_) => {
+                StatementError::InvalidStatement("issued_at is not an RFC 3339 UTC time".into())
+            }
+            other => other,
         })?;
-        let body = Body::parse(kind, raw.body.get())?;
+        let ctx = crate::body::Ctx { reading, issuer: &raw.issuer };
+        let body = Body::parse_with(kind, raw.body.get(), &ctx)?;
         let reference = ObjectRef { issuer: raw.issuer.into_owned(), id: raw.id.into_owned() };
         Ok(Self { kind, reference, issued_at_us, body })
-    }
-
-    /// Parses statement JSON bytes read back from the log. Releases before
-    /// this one read a statement as a generic JSON value, in which a repeated
-    /// member name keeps its last value, and logged such statements; a log
-    /// holding one must still replay to the same state, so when the direct
-    /// reading fails, the statement is read that way. New submissions use
-    /// [`Statement::from_json`], which refuses them.
-    pub fn from_logged_json(bytes: &[u8]) -> Result<Self, StatementError> {
-        Self::from_json(bytes).or_else(|direct| {
-            let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|_| direct.clone())?;
-            let without_repeats = serde_json::to_vec(&value).map_err(|_| direct.clone())?;
-            Self::from_json(&without_repeats).map_err(|_| direct)
-        })
     }
 
     pub fn issuer(&self) -> &str {
@@ -223,7 +281,7 @@ mod tests {
         Statement::from_json(json.as_bytes())
     }
 
-    const OK: &str = r#"{"type":"message.send","issuer":"aid-one","id":"m-1","issued_at":"2026-11-22T10:00:00Z","body":{"to":["ops"],"subject":"s","text":"t"}}"#;
+    const OK: &str = r#"{"type":"message.send","issuer":"aid-one","id":"m-1","issued_at":"2026-11-22T10:00:00.000Z","body":{"to":["ops"],"subject":"s","text":"t"}}"#;
 
     #[test]
     fn parses_a_valid_statement() {
@@ -238,8 +296,12 @@ mod tests {
             (OK.replace("message.send", "message.shout"), "unknown_type"),
             (OK.replace("\"aid-one\"", "\"Aid One\""), "invalid_statement"),
             (OK.replace("\"m-1\"", "\"m/1\""), "invalid_statement"),
-            (OK.replace("2026-11-22T10:00:00Z", "yesterday"), "invalid_statement"),
-            (OK.replace("\"subject\":\"s\"", "\"subject\":9007199254740992"), "invalid_statement"),
+            (OK.replace("2026-11-22T10:00:00.000Z", "yesterday"), "invalid_statement"),
+            (OK.replace("\"subject\":\"s\"", "\"subject\":9007199254740992"), "noncanonical_number"),
+            (OK.replace("\"subject\":\"s\"", "\"subject\":18446744073709551616"), "noncanonical_number"),
+            (OK.replace("2026-11-22T10:00:00.000Z", "2026-11-22t10:00:00Z"), "noncanonical_time"),
+            (OK.replace("\"subject\":\"s\"", "\"subject\":\"s\",\"subject\":\"s\""), "duplicate_member"),
+            (OK.replace("\"id\":\"m-1\"", "\"id\":\"m-1\",\"id\":\"m-1\""), "duplicate_member"),
             (OK.replace("\"to\":[\"ops\"]", "\"to\":[]"), "invalid_body"),
             (OK.replace("\"text\":\"t\"", "\"text\":\"t\",\"extra\":1"), "invalid_body"),
             (OK.replace("\"body\"", "\"bogus\""), "invalid_statement"),
@@ -253,7 +315,7 @@ mod tests {
     #[test]
     fn statements_logged_with_repeated_members_read_back_as_before() {
         let repeated = OK.replace("\"subject\":\"s\"", "\"subject\":\"s\",\"subject\":\"u\"");
-        assert_eq!(parse(&repeated).unwrap_err().code(), "invalid_body", "a submission is refused");
+        assert_eq!(parse(&repeated).unwrap_err().code(), "duplicate_member", "a submission is refused");
         let logged = Statement::from_logged_json(repeated.as_bytes()).expect("a logged one is read");
         let crate::Body::MessageSend(m) = logged.body else { panic!("a message") };
         assert_eq!(m.subject, "u", "the last value, as a JSON value keeps it");

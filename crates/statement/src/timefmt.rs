@@ -1,5 +1,14 @@
 //! Times on the wire are RFC 3339 in UTC (`Z`); inside they are microseconds since
 //! the Unix epoch, the resolution of the brief's time windows.
+//!
+//! A submission spells every time in one form, [`parse_canonical_us`]:
+//! `YYYY-MM-DDTHH:MM:SS.sssZ`, exactly as a log entry's `sequenced_at` and
+//! JavaScript's `Date.prototype.toISOString` write it (upper-case `T` and `Z`,
+//! exactly three fractional digits, years 0001 to 9999, no leap second), so
+//! each instant has one spelling, at the millisecond. Go's `time.RFC3339`,
+//! JavaScript's `Date.parse` and Python's `datetime.fromisoformat` all read
+//! that form, as the same instant; a test runs the last two on every case.
+//! Times already in the log are read as they were accepted ([`parse_utc_us`]).
 
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -19,6 +28,18 @@ pub fn parse_utc_us(text: &str) -> Option<i64> {
         return None;
     }
     i64::try_from(ns / 1_000).ok()
+}
+
+/// Parses a time in the one form a submission may use (see the module docs);
+/// `None` for any other spelling.
+pub fn parse_canonical_us(text: &str) -> Option<i64> {
+    let t = text.as_bytes();
+    let shaped = t.len() == 24 && t[19] == b'.' && t[23] == b'Z';
+    let year_from_one = t.get(..4).is_some_and(|y| y != b"0000");
+    if !shaped || !year_from_one {
+        return None;
+    }
+    parse_plain_utc_us(t)
 }
 
 /// The common form, `YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z` with an ordinary date and
@@ -107,18 +128,16 @@ pub fn write_ms(us: i64, out: &mut [u8; 24]) {
     }
 }
 
-/// Formats microseconds as RFC 3339 UTC, with fractional digits only when needed.
+/// Formats microseconds as RFC 3339 UTC: the one form of a submission
+/// ([`format_ms`]) for a whole millisecond, six fractional digits for the
+/// finer times that logs before the one form may hold.
 pub fn format_us(us: i64) -> String {
-    let whole = format_ms(us.div_euclid(1_000_000) * 1_000_000);
     let frac = us.rem_euclid(1_000_000);
-    let base = &whole[..19];
-    if frac == 0 {
-        format!("{base}Z")
-    } else if frac % 1_000 == 0 {
-        format!("{base}.{:03}Z", frac / 1_000)
-    } else {
-        format!("{base}.{frac:06}Z")
+    if frac % 1_000 == 0 {
+        return format_ms(us);
     }
+    let whole = format_ms(us);
+    format!("{}.{frac:06}Z", &whole[..19])
 }
 
 #[cfg(test)]
@@ -132,7 +151,10 @@ mod tests {
         assert_eq!(format_ms(us), "2026-11-22T10:00:00.123Z");
         assert_eq!(format_us(us), "2026-11-22T10:00:00.123Z");
         assert_eq!(format_us(us + 4), "2026-11-22T10:00:00.123004Z");
-        assert_eq!(format_us(parse_utc_us("1970-01-01T00:00:00Z").expect("valid")), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            format_us(parse_utc_us("1970-01-01T00:00:00Z").expect("valid")),
+            "1970-01-01T00:00:00.000Z"
+        );
     }
 
     #[test]
@@ -171,6 +193,37 @@ mod tests {
                 proptest::prop_assert_eq!(Some(us), general(&text), "{}", text);
             }
             proptest::prop_assert_eq!(parse_utc_us(&text), general(&text), "{}", text);
+        }
+    }
+
+    #[test]
+    fn one_form_for_submissions() {
+        for ok in [
+            "2026-11-22T10:00:00.000Z",
+            "2026-11-22T10:00:00.123Z",
+            "2024-02-29T23:59:59.999Z",
+            "0001-01-01T00:00:00.000Z",
+        ] {
+            assert_eq!(parse_canonical_us(ok), parse_utc_us(ok), "{ok}");
+            assert!(parse_canonical_us(ok).is_some(), "{ok}");
+        }
+        for bad in [
+            "2026-11-22t10:00:00Z",
+            "2026-11-22 10:00:00Z",
+            "2026-11-22X10:00:00Z",
+            "2026-11-22_10:00:00Z",
+            "2026-11-22\t10:00:00Z",
+            "2026-11-22T10:00:00z",
+            "2026-11-22T10:00:00+00:00",
+            "2026-11-22T10:00:00Z",
+            "2026-11-22T10:00:00.1Z",
+            "2026-11-22T10:00:00.123456Z",
+            "2026-11-22T10:00:60.000Z",
+            "0000-01-01T00:00:00.000Z",
+            "2026-02-30T10:00:00.000Z",
+            "+2026-11-22T10:00:00Z",
+        ] {
+            assert_eq!(parse_canonical_us(bad), None, "{bad}");
         }
     }
 

@@ -15,7 +15,7 @@ mod tree;
 pub use checkpoint::{Checkpoint, CheckpointError, SignedCheckpoint};
 pub use hash::{empty_root, leaf_hash, node_hash, Hash, HASH_LEN};
 pub use proof::{verify_consistency, verify_inclusion, ProofError};
-pub use proof_text::{format_tlog_proof, parse_tlog_proof, TlogProof, TLOG_PROOF_HEADER};
+pub use proof_text::{format_tlog_proof, parse_tlog_proof, TlogProof, TlogProofError, TLOG_PROOF_HEADER};
 pub use tile::{
     decode_entry_bundle, encode_entry_bundle, root_from_stored, TileError, TilePath, TILE_HEIGHT, TILE_WIDTH,
 };
