@@ -5,7 +5,7 @@
 //! [`corridor_service::MAX_EXPORT_ROWS`] rows it is refused, and the paginated
 //! views are the way to read more.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use corridor_geo::{Geometry, Position};
@@ -16,8 +16,10 @@ use corridor_statement::access::Window;
 use corridor_statement::accountability::Range;
 
 use crate::dto::access::{MovementCollection, MovementFeature, SiteCollection, SiteFeature};
-use crate::dto::accountability::{DistributionExport, DistributionView, IncidentCollection};
+use crate::dto::accountability::{DistributionCollection, DistributionFeature, IncidentCollection};
 use crate::dto::{time_ms, time_us};
+use crate::dto::{CollectionTag, GeoJson};
+use crate::extract::Path;
 use crate::problem::Problem;
 use crate::routes::{bad_request, geojson};
 
@@ -29,7 +31,7 @@ enum ExportGeoJson {
     Sites(SiteCollection),
     Movements(MovementCollection),
     Incidents(IncidentCollection),
-    Distributions(DistributionExport),
+    Distributions(DistributionCollection),
 }
 
 /// What can be exported.
@@ -87,7 +89,7 @@ fn too_many_rows() -> Problem {
     bad_request(format!("more than {MAX_EXPORT_ROWS} rows; page through the /v1 views"))
 }
 
-/// GeoJSON of everything of a kind (distributions: the report records).
+/// GeoJSON of everything of a kind (distributions: each report at its site).
 fn export_geojson(v: &View<'_>, kind: ExportKind) -> Result<Response, Problem> {
     let all = Filter { limit: MAX_EXPORT_ROWS, ..Filter::default() };
     let (response, cut) = match kind {
@@ -109,9 +111,12 @@ fn export_geojson(v: &View<'_>, kind: ExportKind) -> Result<Response, Problem> {
             let reports: Vec<&Distribution> =
                 v.state.accountability().distributions().take(MAX_EXPORT_ROWS + 1).collect();
             let cut = reports.len() > MAX_EXPORT_ROWS;
-            let body = DistributionExport {
-                distributions: reports.into_iter().map(DistributionView::from).collect(),
+            let at_site = |d: &Distribution| {
+                let site = v.state.access().site(&d.report.site);
+                DistributionFeature::new(d, site.map(|s| GeoJson::from(&s.geometry)))
             };
+            let features = reports.into_iter().map(at_site).collect();
+            let body = DistributionCollection { kind: CollectionTag::Tag, features };
             (geojson(&body), cut)
         }
     };

@@ -7,11 +7,13 @@
 //! Handlers are thin: they parse the request, call the [`Service`], and present
 //! the result through the data transfer types of [`dto`], the API's only JSON
 //! shapes; `/openapi.json` is generated from them ([`openapi`]). Limits on body
-//! size, page size, in-flight requests and connections are enforced here or in
-//! the service, never left to defaults.
+//! size, page size, in-flight requests, connections and the time each client
+//! may take are enforced here or in the service, never left to defaults.
 
+mod conn;
 pub mod dto;
 mod export;
+mod extract;
 mod limit;
 mod metrics;
 pub mod openapi;
@@ -19,6 +21,7 @@ mod problem;
 mod routes;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -26,27 +29,56 @@ use corridor_console::Console;
 use corridor_service::Service;
 use tokio::sync::Semaphore;
 
-pub use limit::LimitedListener;
+pub use conn::{serve, SHUTDOWN_GRACE};
 pub use problem::Problem;
 
-/// Limits of the HTTP layer.
+/// Limits of the HTTP layer; [`conn`] says which state of a connection each
+/// timeout bounds.
 #[derive(Debug, Clone)]
 pub struct HttpLimits {
     /// Open connections at once; beyond it, new connections wait in the backlog.
     pub max_connections: usize,
+    /// Open connections from one client address (an IPv4 address or an IPv6
+    /// /64); beyond it, a new connection is closed at once.
+    pub max_connections_per_client: usize,
     /// Requests being handled at once; beyond it, 503 with Retry-After.
     pub max_in_flight: usize,
+    /// From the first byte of a request head to its last.
+    pub header_read_timeout: Duration,
+    /// Waiting for the first byte of a request, on a new connection or a
+    /// kept-alive one; then the connection is closed.
+    pub idle_timeout: Duration,
+    /// From a request head to the last byte of its body; then 408.
+    pub body_read_timeout: Duration,
+    /// A response write that makes no progress (the client reads nothing) for
+    /// this long closes the connection.
+    pub send_stall_timeout: Duration,
+    /// Between keep-alive comments on an idle event stream.
+    pub event_keep_alive: Duration,
 }
 
 impl Default for HttpLimits {
     fn default() -> Self {
-        Self { max_connections: 1_024, max_in_flight: 4_096 }
+        Self {
+            max_connections: 1_024,
+            max_connections_per_client: 256,
+            max_in_flight: 4_096,
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            body_read_timeout: Duration::from_secs(30),
+            send_stall_timeout: Duration::from_secs(60),
+            event_keep_alive: Duration::from_secs(15),
+        }
     }
 }
 
 /// Builds the router; `console` serves the browser console's files.
 pub fn router(service: Service, limits: &HttpLimits, console: Console) -> Router {
     let in_flight = Arc::new(Semaphore::new(limits.max_in_flight));
+    let body = limit::BodyLimits {
+        max_bytes: service.limits().max_body_bytes,
+        read_timeout: limits.body_read_timeout,
+    };
     Router::new()
         .route("/v1/statements", post(routes::submit))
         .route("/checkpoint", get(routes::checkpoint))
@@ -81,6 +113,8 @@ pub fn router(service: Service, limits: &HttpLimits, console: Console) -> Router
         .route("/openapi.json", get(routes::openapi))
         .method_not_allowed_fallback(routes::method_not_allowed)
         .fallback(move |method, uri| routes::console_or_not_found(console.clone(), method, uri))
+        .layer(axum::middleware::from_fn_with_state(body, limit::read_body))
+        .layer(axum::Extension(routes::EventKeepAlive(limits.event_keep_alive)))
         .layer(compression())
         .layer(axum::middleware::from_fn_with_state(in_flight, limit::shed_load))
         .with_state(service)
@@ -93,17 +127,6 @@ fn compression() -> tower_http::compression::CompressionLayer<impl tower_http::c
     use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate as _};
     let predicate = DefaultPredicate::new().and(NotForContentType::const_new("application/octet-stream"));
     tower_http::compression::CompressionLayer::new().compress_when(predicate)
-}
-
-/// Serves `router` on `listener` until `shutdown` resolves.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    router: Router,
-    limits: &HttpLimits,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let listener = LimitedListener::new(listener, limits.max_connections);
-    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
 }
 
 #[cfg(test)]

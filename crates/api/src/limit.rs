@@ -1,104 +1,23 @@
-//! Bounds on connections and on requests in flight.
+//! Bounds on requests: how many are in flight, and how large and how slow a
+//! request body may be.
 //!
-//! Connections: the listener stops accepting at the limit, so further clients
-//! wait in the kernel's bounded backlog. Requests: beyond the in-flight limit a
-//! request is answered 503 with Retry-After at once, never queued.
+//! Beyond the in-flight limit a request is answered 503 with Retry-After at
+//! once, never queued. A body is read whole, before the handler runs, within
+//! a size and a time limit; a declared `Content-Length` over the size limit is
+//! refused before a byte of the body is read. The bounds on connections are in
+//! [`crate::conn`].
 
-use std::io;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::time::Duration;
 
+use axum::body::{to_bytes, Body};
 use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::Semaphore;
 
 use crate::problem::Problem;
-
-/// A TCP listener that holds one permit per open connection.
-#[derive(Debug)]
-pub struct LimitedListener {
-    inner: TcpListener,
-    permits: Arc<Semaphore>,
-}
-
-impl LimitedListener {
-    pub fn new(inner: TcpListener, max_connections: usize) -> Self {
-        Self { inner, permits: Arc::new(Semaphore::new(max_connections)) }
-    }
-}
-
-/// A connection that gives its permit back when closed.
-#[derive(Debug)]
-pub struct LimitedStream {
-    inner: TcpStream,
-    _permit: OwnedSemaphorePermit,
-}
-
-impl axum::serve::Listener for LimitedListener {
-    type Io = LimitedStream;
-    type Addr = std::net::SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        loop {
-            let Ok(permit) = self.permits.clone().acquire_owned().await else { continue };
-            match self.inner.accept().await {
-                Ok((stream, addr)) => {
-                    let _ = stream.set_nodelay(true);
-                    return (LimitedStream { inner: stream, _permit: permit }, addr);
-                }
-                Err(e) => {
-                    // Accept errors (e.g. EMFILE) are transient; log and go on.
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::task::yield_now().await;
-                }
-            }
-        }
-    }
-
-    fn local_addr(&self) -> io::Result<Self::Addr> {
-        self.inner.local_addr()
-    }
-}
-
-impl AsyncRead for LimitedStream {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for LimitedStream {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
-    }
-}
 
 /// Middleware: sheds requests beyond the in-flight limit with 503.
 pub async fn shed_load(State(permits): State<Arc<Semaphore>>, req: Request, next: Next) -> Response {
@@ -106,4 +25,66 @@ pub async fn shed_load(State(permits): State<Arc<Semaphore>>, req: Request, next
         Ok(_permit) => next.run(req).await,
         Err(_) => Problem::busy("too many requests in flight; retry shortly").into_response(),
     }
+}
+
+/// What [`read_body`] allows.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimits {
+    pub max_bytes: usize,
+    pub read_timeout: Duration,
+}
+
+/// Middleware: reads a request body whole within [`BodyLimits`], or answers
+/// 413 `too_large` (before reading, when the declared length is over) or 408
+/// `body_timeout`. Either refusal closes the connection, since the rest of the
+/// body was never read.
+pub async fn read_body(State(limits): State<BodyLimits>, req: Request, next: Next) -> Response {
+    if req.method() == Method::GET || req.method() == Method::HEAD {
+        return next.run(req).await;
+    }
+    let declared =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limits.max_bytes as u64) {
+        return closing(too_large(limits.max_bytes));
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = match tokio::time::timeout(limits.read_timeout, to_bytes(body, limits.max_bytes)).await {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(e)) if is_length_limit(&e) => return closing(too_large(limits.max_bytes)),
+        Ok(Err(e)) => {
+            let detail = format!("reading the request body failed: {e}");
+            return closing(Problem::new(StatusCode::BAD_REQUEST, "bad_body", detail));
+        }
+        Err(_) => {
+            let detail =
+                format!("the request body did not arrive within {} s", limits.read_timeout.as_secs_f64());
+            return closing(Problem::new(StatusCode::REQUEST_TIMEOUT, "body_timeout", detail));
+        }
+    };
+    next.run(Request::from_parts(parts, Body::from(bytes))).await
+}
+
+fn too_large(max_bytes: usize) -> Problem {
+    Problem::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "too_large",
+        format!("request body exceeds {max_bytes} bytes"),
+    )
+}
+
+fn is_length_limit(e: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if err.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
+}
+
+fn closing(problem: Problem) -> Response {
+    let mut resp = problem.into_response();
+    resp.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+    resp
 }

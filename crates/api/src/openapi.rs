@@ -82,7 +82,8 @@ use crate::problem::Problem;
         dto::statement::IncidentAssessBody,
         dto::statement::ClaimRecordBody,
         dto::statement::ClaimLinkBody,
-        dto::accountability::DistributionExport,
+        dto::accountability::DistributionCollection,
+        dto::accountability::DistributionFeature,
     )),
     modifiers(&CommonResponses),
     tags(

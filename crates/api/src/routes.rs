@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::body::{to_bytes, Body};
-use axum::extract::{Path, Query, State};
+use axum::body::Body;
+use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -38,6 +38,7 @@ use crate::dto::log::{
 };
 use crate::dto::statement::Envelope;
 use crate::dto::{b64, Health};
+use crate::extract::{Path, Query};
 use crate::problem::Problem;
 
 type ApiResult = Result<Response, Problem>;
@@ -79,15 +80,8 @@ pub(crate) fn geojson<T: Serialize>(body: &T) -> Response {
         (status = 413, description = "Too large", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Refers to something unknown, or a limit is reached", body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn submit(State(svc): State<Service>, body: Body) -> ApiResult {
-    let limit = svc.limits().max_body_bytes;
-    let bytes = to_bytes(body, limit).await.map_err(|_| {
-        Problem::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
-            format!("request body exceeds {limit} bytes"),
-        )
-    })?;
+pub async fn submit(State(svc): State<Service>, bytes: axum::body::Bytes) -> ApiResult {
+    // `limit::read_body` has read the body within its size and time limits.
     let (status, receipt) = match svc.submit(&bytes).await? {
         Submitted::Created(r) => (StatusCode::CREATED, r),
         Submitted::Existing(r) => (StatusCode::OK, r),
@@ -262,6 +256,7 @@ struct EventsQuery {
     responses((status = 200, description = "An event stream", content_type = "text/event-stream", body = String)))]
 pub async fn events(
     State(svc): State<Service>,
+    axum::Extension(EventKeepAlive(keep_alive)): axum::Extension<EventKeepAlive>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
     let party = q.get("party").cloned();
@@ -273,8 +268,13 @@ pub async fn events(
             futures_util::stream::iter(events)
         })
         .flatten();
-    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(keep_alive))
 }
+
+/// The interval between keep-alive comments on an idle event stream, so that
+/// proxies and clients can tell a quiet stream from a dead one.
+#[derive(Debug, Clone, Copy)]
+pub struct EventKeepAlive(pub Duration);
 
 fn sse_events(ev: &corridor_service::Event, party: Option<&str>) -> Vec<Result<SseEvent, Infallible>> {
     let mut out = Vec::new();

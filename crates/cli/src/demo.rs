@@ -27,7 +27,7 @@ pub const PARTIES: &[(&str, &str, &str)] = &[
     ("monitoring-mission", "Ceasefire Monitoring Mission (exercise)", "monitor"),
 ];
 
-pub async fn demo(data: &Path, listen: &str) -> Result<()> {
+pub async fn demo(data: &Path, listen: &str, limits: &corridor_api::HttpLimits) -> Result<()> {
     let dir = DataDir::new(data);
     if dir.exists() {
         eprintln!("demo: using the existing data directory {}", data.display());
@@ -35,7 +35,7 @@ pub async fn demo(data: &Path, listen: &str) -> Result<()> {
         crate::serve::init(data, DEMO_ORIGIN, PARTIES[0].0, PARTIES[0].1).await?;
         load(&dir).await?;
     }
-    crate::serve::serve(data, listen).await
+    crate::serve::serve(data, listen, limits).await
 }
 
 /// Generates the parties' keys and files the scenario.

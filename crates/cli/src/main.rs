@@ -52,6 +52,8 @@ enum Command {
         data: PathBuf,
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
+        #[command(flatten)]
+        http: serve::HttpArgs,
     },
     /// Create (once) a data directory with the exercise scenario, and serve it.
     Demo {
@@ -59,6 +61,8 @@ enum Command {
         data: PathBuf,
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
+        #[command(flatten)]
+        http: serve::HttpArgs,
     },
     /// Generate a party's private key file and print its verifier key.
     Keygen {
@@ -171,8 +175,8 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Init { data, origin, operator, operator_name } => {
             serve::init(&data, &origin, &operator, &operator_name).await
         }
-        Command::Serve { data, listen } => serve::serve(&data, &listen).await,
-        Command::Demo { data, listen } => demo::demo(&data, &listen).await,
+        Command::Serve { data, listen, http } => serve::serve(&data, &listen, &http.limits()).await,
+        Command::Demo { data, listen, http } => demo::demo(&data, &listen, &http.limits()).await,
         Command::Keygen { party, out } => keys::keygen(&party, &out),
         Command::Party { command: PartyCommand::Add { data, id, name, kind, vkeys, server } } => {
             keys::party_add(&data, &id, &name, &kind, &vkeys, server.as_deref()).await

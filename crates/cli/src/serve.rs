@@ -36,12 +36,61 @@ pub async fn init(data: &Path, origin: &str, operator: &str, operator_name: &str
     Ok(())
 }
 
-pub async fn serve(data: &Path, listen: &str) -> Result<()> {
+/// The HTTP layer's limits (ARCHITECTURE.md, Limits); the defaults suit a
+/// public server, tests set short timeouts.
+#[derive(Debug, Clone, clap::Args)]
+pub struct HttpArgs {
+    /// Open connections at once.
+    #[arg(long, default_value_t = 1_024, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    max_connections: u32,
+    /// Open connections from one client address (IPv4 address or IPv6 /64).
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    max_connections_per_client: u32,
+    /// Seconds from the first byte of a request head to its last.
+    #[arg(long, default_value = "10", value_parser = seconds)]
+    header_read_timeout_s: std::time::Duration,
+    /// Seconds a connection may wait for the first byte of a request.
+    #[arg(long, default_value = "60", value_parser = seconds)]
+    idle_timeout_s: std::time::Duration,
+    /// Seconds from a request head to the last byte of its body.
+    #[arg(long, default_value = "30", value_parser = seconds)]
+    body_read_timeout_s: std::time::Duration,
+    /// Seconds a response may wait for the client to read any of it.
+    #[arg(long, default_value = "60", value_parser = seconds)]
+    send_stall_timeout_s: std::time::Duration,
+    /// Seconds between keep-alive comments on an idle event stream.
+    #[arg(long, default_value = "15", value_parser = seconds)]
+    event_keep_alive_s: std::time::Duration,
+}
+
+impl HttpArgs {
+    pub fn limits(&self) -> corridor_api::HttpLimits {
+        corridor_api::HttpLimits {
+            max_connections: self.max_connections as usize,
+            max_connections_per_client: self.max_connections_per_client as usize,
+            header_read_timeout: self.header_read_timeout_s,
+            idle_timeout: self.idle_timeout_s,
+            body_read_timeout: self.body_read_timeout_s,
+            send_stall_timeout: self.send_stall_timeout_s,
+            event_keep_alive: self.event_keep_alive_s,
+            ..corridor_api::HttpLimits::default()
+        }
+    }
+}
+
+/// Seconds, as a positive decimal of at most a day.
+fn seconds(text: &str) -> Result<std::time::Duration, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s > 0.0 && s <= 86_400.0 => Ok(std::time::Duration::from_secs_f64(s)),
+        _ => Err(format!("{text:?} is not a number of seconds in (0, 86400]")),
+    }
+}
+
+pub async fn serve(data: &Path, listen: &str, limits: &corridor_api::HttpLimits) -> Result<()> {
     let dir = DataDir::new(data);
     let config = dir.config()?;
     let (service, _lock) = dir.open_service().context("recovering the log")?;
-    let limits = corridor_api::HttpLimits::default();
-    let router = corridor_api::router(service.clone(), &limits, console());
+    let router = corridor_api::router(service.clone(), limits, console());
     let listener =
         tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
     let addr = listener.local_addr()?;
@@ -49,7 +98,7 @@ pub async fn serve(data: &Path, listen: &str) -> Result<()> {
     eprintln!("corridor: log {} ({} entries), vkey {}", config.origin, info.size, info.vkey);
     println!("listening on http://{addr}");
     tokio::select! {
-        served = corridor_api::serve(listener, router, &limits, shutdown_signal()) => Ok(served?),
+        served = corridor_api::serve(listener, router, limits, shutdown_signal()) => Ok(served?),
         fatal = service.failed() => {
             // Memory may be ahead of disk: exit now, and let the restart
             // recover exactly what is durable (see ARCHITECTURE.md, Durability).

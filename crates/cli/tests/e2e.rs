@@ -805,10 +805,20 @@ async fn the_demo_fills_every_view_and_replays_identically() {
     for kind in ["sites", "movements", "distributions"] {
         assert!(ok(&["export", kind, "--server", &url], tmp.path()).lines().count() > 2, "{kind}");
     }
-    let gj: Value =
-        serde_json::from_str(&ok(&["export", "sites", "--format", "geojson", "--server", &url], tmp.path()))
-            .expect("geojson");
-    assert_eq!(gj["type"], "FeatureCollection");
+    // Every GeoJSON export is an RFC 7946 FeatureCollection of Features.
+    for kind in ["sites", "movements", "incidents", "distributions"] {
+        let text = ok(&["export", kind, "--format", "geojson", "--server", &url], tmp.path());
+        let gj: Value = serde_json::from_str(&text).expect("geojson");
+        assert_eq!(gj["type"], "FeatureCollection", "{kind}");
+        let features = gj["features"].as_array().expect("features");
+        assert!(!features.is_empty(), "{kind}: the demo has some");
+        for f in features {
+            assert_eq!(f["type"], "Feature", "{kind}");
+            assert!(f["properties"].is_object(), "{kind}");
+            let geometry = &f["geometry"];
+            assert!(geometry.is_null() || geometry["type"].is_string(), "{kind}: {geometry}");
+        }
+    }
 
     // An evidence bundle, verified after the server is gone; tampering is caught.
     let log_vkey = get_json(&format!("{url}/v1/log")).await["vkey"].as_str().expect("vkey").to_owned();
@@ -882,5 +892,168 @@ async fn the_console_is_served_beside_the_api() {
             .expect("request");
         assert_eq!(r.status(), 404, "{method} {path}");
         assert_eq!(header(&r, "content-type"), "application/problem+json", "{method} {path}");
+    }
+}
+
+/// Signs `payload` (statement JSON, spelled exactly as given) with `keys`.
+fn signed_text(payload: &str, keys: &[&SignerKey]) -> Value {
+    serde_json::to_value(sign(payload.as_bytes(), keys)).expect("json")
+}
+
+fn demo_key(dir: &Path, party: &str) -> SignerKey {
+    let text = std::fs::read_to_string(dir.join(format!("d/keys/{party}.key"))).expect("key");
+    SignerKey::parse(text.trim()).expect("parses")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_spelling_another_reader_could_read_differently_is_refused() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let demo = start_with(&["demo", "--data", "d", "--listen", "127.0.0.1:0"], tmp.path());
+    let client = reqwest::Client::new();
+    let aid = demo_key(tmp.path(), "relief-consortium");
+    let authority = demo_key(tmp.path(), "central-authority");
+    let statement = |kind: &str, id: &str, time: &str, body: &str| {
+        format!(
+            r#"{{"type":"{kind}","issuer":"relief-consortium","id":"{id}","issued_at":"{time}","body":{body}}}"#
+        )
+    };
+    const T: &str = "2026-11-22T10:00:00.000Z";
+    let message = |id: &str, time: &str| {
+        statement("message.send", id, time, r#"{"to":["ops"],"subject":"s","text":"t"}"#)
+    };
+    let movement = |id: &str, quantity: &str, escort: &str| {
+        let body = format!(
+            r#"{{"purpose":"aid_delivery","route":{{"type":"LineString","coordinates":[[36.3,33.5],[36.4,33.6]]}},"corridor_m":500,"window":{{"from":"2027-01-01T00:00:00.000Z","to":"2027-01-02T00:00:00.000Z"}},"origin":"A","destination":"B","vehicles":2,"people":4,"escort_from":[{escort}],"manifest":[{{"item":"food parcels","unit":"parcel","quantity":{quantity}}}]}}"#
+        );
+        statement("movement.request", id, T, &body)
+    };
+    let site = |id: &str, geometry: &str| {
+        let body = format!(
+            r#"{{"name":"n","category":"clinic","geometry":{geometry},"buffer_m":100,"window":{{"from":"2027-01-01T00:00:00.000Z"}}}}"#
+        );
+        statement("site.notify", id, T, &body)
+    };
+    let handoff = |id: &str, quantity: &str| {
+        let body = format!(
+            r#"{{"consignment":"EX-RUKBAN-01","from":"relief-consortium","to":"central-authority","items":[{{"item":"food parcels","unit":"parcel","quantity":{quantity}}}]}}"#
+        );
+        statement("custody.transfer", id, T, &body)
+    };
+    let distribution = |id: &str, consignment: &str| {
+        let body = format!(
+            r#"{{"site":"relief-consortium/site-rukban-north","consignment":"{consignment}","round":"R9","period":{{"from":"2026-11-20T00:00:00.000Z","to":"2026-11-21T00:00:00.000Z"}},"items":[{{"item":"food parcels","unit":"parcel","quantity":10}}],"households":2,"people":10,"planned_per_person":[]}}"#
+        );
+        statement("distribution.report", id, T, &body)
+    };
+    let point = |coordinates: &str| format!(r#"{{"type":"Point","coordinates":{coordinates}}}"#);
+    let polygon = |ring: &str| format!(r#"{{"type":"Polygon","coordinates":[{ring}]}}"#);
+    let square = |last: &str| format!("[[36,33,0],[36.1,33,0],[36.1,33.1,0],[36,33.1,0],{last}]");
+
+    let upper_key_id = {
+        let mut env = signed_text(&message("h-key", T), &[&aid]);
+        let key_id = env["signatures"][0]["keyid"].as_str().expect("keyid").to_owned();
+        let (name, hex) = key_id.split_once('+').expect("name+hex");
+        env["signatures"][0]["keyid"] = json!(format!("{name}+{}", hex.to_uppercase()));
+        env
+    };
+    let repeated_in_envelope = {
+        let env = signed_text(&message("h-dup-env", T), &[&aid]);
+        let text = env.to_string();
+        text.replacen("{", &format!("{{\"payload\":{},", env["payload"]), 1)
+    };
+    // (what, envelope, the code it must be refused with)
+    let mut cases: Vec<(String, String, &str)> = vec![
+        ("upper-case key id".into(), upper_key_id.to_string(), "noncanonical_key_id"),
+        ("a repeated envelope member".into(), repeated_in_envelope, "duplicate_member"),
+    ];
+    let mut case = |what: &str, payload: String, keys: &[&SignerKey], code: &'static str| {
+        cases.push((what.to_owned(), signed_text(&payload, keys).to_string(), code));
+    };
+    let dup_payload = message("h-dup", T).replacen(r#""subject":"s""#, r#""subject":"s","subject":"t""#, 1);
+    case("a repeated payload member", dup_payload, &[&aid], "duplicate_member");
+    for (i, time) in [
+        "2026-11-22X10:00:00.000Z",
+        "2026-11-22_10:00:00.000Z",
+        "2026-11-22\\t10:00:00.000Z",
+        "2026-11-22 10:00:00.000Z",
+        "2026-11-22t10:00:00.000Z",
+        "2026-11-22T10:00:00.000z",
+        "2026-11-22T10:00:00.000+00:00",
+        "2026-11-22T10:00:00Z",
+        "2026-11-22T10:00:00.5Z",
+        "2026-11-22T10:00:00.000000Z",
+        "2026-11-22T12:00:00.000+02:00",
+    ]
+    .iter()
+    .enumerate()
+    {
+        case(&format!("time {time}"), message(&format!("h-time-{i}"), time), &[&aid], "noncanonical_time");
+    }
+    for (i, time) in
+        ["2026-11-22T10:00:60.000Z", "2026-02-30T10:00:00.000Z", "+02026-11-22T10:00:00.000Z", "today"]
+            .iter()
+            .enumerate()
+    {
+        case(&format!("time {time}"), message(&format!("h-nt-{i}"), time), &[&aid], "invalid_statement");
+    }
+    for (i, quantity) in
+        ["18446744073709551616", "100000000000000000000000", "9007199254740993"].iter().enumerate()
+    {
+        let payload = movement(&format!("h-q-{i}"), quantity, "");
+        case(&format!("quantity {quantity}"), payload, &[&aid], "noncanonical_number");
+    }
+    for (i, quantity) in ["1e23", "9007199254740992.5", "1.8e19"].iter().enumerate() {
+        let payload = movement(&format!("h-qf-{i}"), quantity, "");
+        case(&format!("quantity {quantity}"), payload, &[&aid], "quantity_out_of_range");
+    }
+    for (i, vehicles) in ["2.0", "2e0", "20E-1", "18446744073709551616"].iter().enumerate() {
+        let payload = movement(&format!("h-v-{i}"), "5", "")
+            .replace(r#""vehicles":2"#, &format!(r#""vehicles":{vehicles}"#));
+        case(&format!("vehicles {vehicles}"), payload, &[&aid], "noncanonical_number");
+    }
+    case("quantity 0 in a manifest", movement("h-q-zero", "0", ""), &[&aid], "nonpositive_quantity");
+    case("its own escort", movement("h-escort", "5", r#""relief-consortium""#), &[&aid], "own_movement");
+    case(
+        "a position with a string",
+        site("h-pos", &point(r#"[36.3,33.5,"high"]"#)),
+        &[&aid],
+        "invalid_position",
+    );
+    case("a position of one number", site("h-pos1", &point("[36.3]")), &[&aid], "invalid_position");
+    case(
+        "a position of four numbers",
+        site("h-pos4", &point("[36.3,33.5,1,2]")),
+        &[&aid],
+        "invalid_position",
+    );
+    let unclosed = polygon(&square("[36,33,999]"));
+    case("a ring closed in two dimensions only", site("h-ring", &unclosed), &[&aid], "unclosed_ring");
+    case("custody of quantity 0", handoff("h-custody", "0"), &[&aid, &authority], "nonpositive_quantity");
+    case("an unknown consignment", distribution("h-dist", "EX-NOWHERE"), &[&aid], "unknown_ref");
+
+    let before = get_text(&format!("{}/checkpoint", demo.url)).await;
+    for (what, body, code) in &cases {
+        let (status, problem, ctype) = post(&client, &demo.url, body.clone().into_bytes()).await;
+        assert_eq!(problem["code"].as_str(), Some(*code), "{what}: {status} {problem}");
+        assert!((400..500).contains(&status), "{what}: {status}");
+        assert_eq!(ctype.as_deref(), Some("application/problem+json"), "{what}");
+    }
+    assert_eq!(get_text(&format!("{}/checkpoint", demo.url)).await, before, "nothing was logged");
+
+    // The same statements, spelled canonically and making sense, are logged:
+    // each refusal above was for its one difference.
+    let good: Vec<(String, Vec<&SignerKey>)> = vec![
+        (message("h-key", T), vec![&aid]),
+        (movement("h-q-0", "9007199254740991", ""), vec![&aid]),
+        (movement("h-escort", "5", r#""southern-task-force""#), vec![&aid]),
+        (site("h-pos", &point("[36.3,33.5,120.5]")), vec![&aid]),
+        (site("h-ring", &polygon(&square("[36,33,0]"))), vec![&aid]),
+        (handoff("h-custody", "1"), vec![&aid, &authority]),
+        (distribution("h-dist", "EX-RUKBAN-01"), vec![&aid]),
+    ];
+    for (payload, keys) in good {
+        let (status, body, _) =
+            post(&client, &demo.url, signed_text(&payload, &keys).to_string().into_bytes()).await;
+        assert_eq!(status, 201, "{payload}: {body}");
     }
 }

@@ -243,28 +243,48 @@ async fn every_route_answers_as_documented() {
     close_objects(&mut entry_event);
     check(&entry_event, &data, "an entry event's data");
 
-    // A method a path does not have: problem+json 405 with Allow, as documented.
+    // Every method a path does not have, and every parameter written wrongly:
+    // problem+json with a stable code, as documented.
     let mut problem_schema =
         json!({"$ref": "#/components/schemas/Problem", "components": doc["components"].clone()});
     close_objects(&mut problem_schema);
+    let mut malformed_refused = 0;
     for (path, item) in doc["paths"].as_object().expect("paths") {
-        let uri = path
-            .replace("{index}", "1")
-            .replace("{issuer}", "ops")
-            .replace("{id}", "x")
-            .replace("{file}", "sites.csv")
-            .replace("{path}", "0/000");
-        let documented_method = item.as_object().and_then(|m| m.keys().next()).expect("a method").clone();
-        assert!(item[&documented_method]["responses"]["405"].is_object(), "{path}: 405 documented");
-        let resp = w.client.delete(format!("{}{uri}", w.url)).send().await.expect("answers");
-        assert_eq!(resp.status().as_u16(), 405, "DELETE {uri}");
-        assert!(resp.headers().get("allow").is_some(), "DELETE {uri}: Allow");
-        let ctype = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
-        assert_eq!(ctype, "application/problem+json", "DELETE {uri}");
-        let body: Value = resp.json().await.expect("JSON");
-        check(&problem_schema, &body, &format!("DELETE {uri}"));
-        assert_eq!(body["code"], "method_not_allowed");
+        let uri = example_uri(path, &[]);
+        let methods: Vec<&String> = item.as_object().expect("methods").keys().collect();
+        for method in ["GET", "POST", "PUT", "PATCH", "DELETE"] {
+            if methods.iter().any(|m| m.eq_ignore_ascii_case(method)) {
+                continue;
+            }
+            assert!(item[methods[0]]["responses"]["405"].is_object(), "{path}: 405 documented");
+            let req = w.client.request(method.parse().expect("method"), format!("{}{uri}", w.url));
+            let (status, body, allow) = problem_of(req, &problem_schema, &format!("{method} {uri}")).await;
+            assert_eq!((status, body["code"].as_str()), (405, Some("method_not_allowed")), "{method} {uri}");
+            let allow = allow.unwrap_or_else(|| panic!("{method} {uri}: Allow"));
+            assert!(
+                methods.iter().all(|m| allow.contains(&m.to_uppercase())),
+                "{method} {uri}: Allow {allow}"
+            );
+        }
+        for method in methods {
+            for param in item[method]["parameters"].as_array().into_iter().flatten() {
+                let name = param["name"].as_str().expect("a name");
+                for (uri, want_code) in malformed(path, name, param) {
+                    let req = w
+                        .client
+                        .request(method.to_uppercase().parse().expect("method"), format!("{}{uri}", w.url));
+                    let (status, body, _) =
+                        problem_of(req, &problem_schema, &format!("{method} {uri}")).await;
+                    assert_eq!(status, 400, "{method} {uri}: {body}");
+                    malformed_refused += 1;
+                    if let Some(code) = want_code {
+                        assert_eq!(body["code"], code, "{method} {uri}");
+                    }
+                }
+            }
+        }
     }
+    assert!(malformed_refused > 60, "{malformed_refused} malformed parameters tried");
 
     let documented: BTreeSet<(String, String)> = doc["paths"]
         .as_object()
@@ -273,6 +293,61 @@ async fn every_route_answers_as_documented() {
         .flat_map(|(p, item)| item.as_object().expect("item").keys().map(move |m| (m.clone(), p.clone())))
         .collect();
     assert_eq!(w.walked, documented, "every documented route was walked");
+}
+
+/// A URI for a documented path, with `overrides` for some of its parameters.
+fn example_uri(path: &str, overrides: &[(&str, &str)]) -> String {
+    let mut uri = path.to_owned();
+    for (name, example) in
+        [("index", "1"), ("issuer", "ops"), ("id", "x"), ("file", "sites.csv"), ("path", "0/000")]
+    {
+        let value = overrides.iter().find(|(n, _)| *n == name).map_or(example, |(_, v)| v);
+        uri = uri.replace(&format!("{{{name}}}"), value);
+    }
+    uri
+}
+
+/// Requests that write parameter `name` of `path` wrongly, each with the code
+/// it must be refused with (`None`: the handler's own code for a bad value).
+fn malformed(path: &str, name: &str, param: &Value) -> Vec<(String, Option<&'static str>)> {
+    if param["in"] == "path" {
+        let mut out = vec![(example_uri(path, &[(name, "%FF")]), Some("bad_path"))];
+        if name == "index" {
+            out.push((example_uri(path, &[(name, "one")]), None));
+        }
+        return out;
+    }
+    let base = example_uri(path, &[]);
+    let mut out = vec![
+        (format!("{base}?{name}=%FF"), Some("bad_query")),
+        (format!("{base}?{name}=%zz"), Some("bad_query")),
+        (format!("{base}?{name}=1&{name}=2"), Some("bad_query")),
+    ];
+    let numeric = |t: &Value| t == "integer" || t == "number";
+    let typed = numeric(&param["schema"]["type"])
+        || param["schema"]["type"].as_array().is_some_and(|types| types.iter().any(numeric))
+        || ["at", "bbox"].contains(&name);
+    if typed {
+        out.push((format!("{base}?{name}=not-a-value"), None));
+    }
+    out
+}
+
+/// Sends `req` and checks that the answer is problem+json: its status, body and `Allow`.
+async fn problem_of(
+    req: reqwest::RequestBuilder,
+    schema: &Value,
+    what: &str,
+) -> (u16, Value, Option<String>) {
+    let resp = req.send().await.expect("answers");
+    let status = resp.status().as_u16();
+    let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let (ctype, allow) = (header("content-type").unwrap_or_default(), header("allow"));
+    assert_eq!(ctype, "application/problem+json", "{what}: {status}");
+    let body: Value = resp.json().await.expect("JSON");
+    check(schema, &body, what);
+    assert!(body["code"].as_str().is_some_and(|c| !c.is_empty()), "{what}: a code");
+    (status, body, allow)
 }
 
 /// The body schema's name for a statement type: `movement.request` → `MovementRequest`.

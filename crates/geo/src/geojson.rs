@@ -30,12 +30,19 @@ impl Geometry {
     /// positions differ in any member, altitude included
     /// ([`GeometryError::UnclosedRing`]).
     pub fn from_geojson_strict(value: &Value) -> Result<Self, GeometryError> {
-        let geometry = Self::from_geojson(value)?;
-        let rings = match geometry.kind() {
-            GeometryKind::Polygon => 1,
-            GeometryKind::MultiPolygon => 2,
+        let rings = match value["type"].as_str() {
+            Some("Polygon") => 1,
+            Some("MultiPolygon") => 2,
             _ => 0,
         };
+        let geometry = Self::from_geojson(value);
+        if let Err(GeometryError::Malformed { .. }) = &geometry {
+            // A malformed position ([36.3], [36.3, "33.5"]) is named as such.
+            if value["coordinates"].is_array() {
+                strict_positions(&value["coordinates"], "coordinates", rings)?;
+            }
+        }
+        let geometry = geometry?;
         strict_positions(&value["coordinates"], "coordinates", rings)?;
         Ok(geometry)
     }

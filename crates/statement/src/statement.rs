@@ -112,7 +112,7 @@ impl std::fmt::Display for Target {
 }
 
 /// Reads a time: in its one form for a submission (`noncanonical_time` for
-/// any other RFC 3339 spelling), as accepted before for what is logged;
+/// any other RFC 3339 spelling, in any offset or case), as accepted before for what is logged;
 /// `invalid_body` for what is not a time at all.
 pub(crate) fn read_time(field: &str, text: &str, reading: Reading) -> Result<i64, StatementError> {
     let lenient = parse_utc_us(text);
@@ -120,13 +120,14 @@ pub(crate) fn read_time(field: &str, text: &str, reading: Reading) -> Result<i64
         return lenient
             .ok_or_else(|| crate::body::invalid(format!("{field}: {text:?} is not an RFC 3339 UTC time")));
     }
-    match (parse_canonical_us(text), lenient) {
+    let some_time = lenient.is_some() || crate::timefmt::is_rfc3339(text);
+    match (parse_canonical_us(text), some_time) {
         (Some(us), _) => Ok(us),
-        (None, Some(_)) => Err(StatementError::NonCanonical {
+        (None, true) => Err(StatementError::NonCanonical {
             code: "noncanonical_time",
             detail: format!("{field}: {text:?} is not written YYYY-MM-DDTHH:MM:SS.sssZ (UTC, milliseconds)"),
         }),
-        (None, None) => Err(crate::body::invalid(format!("{field}: {text:?} is not an RFC 3339 UTC time"))),
+        (None, false) => Err(crate::body::invalid(format!("{field}: {text:?} is not an RFC 3339 UTC time"))),
     }
 }
 

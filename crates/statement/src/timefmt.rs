@@ -30,6 +30,11 @@ pub fn parse_utc_us(text: &str) -> Option<i64> {
     i64::try_from(ns / 1_000).ok()
 }
 
+/// Whether `text` is an RFC 3339 date-time in any offset or letter case.
+pub fn is_rfc3339(text: &str) -> bool {
+    text.len() <= 40 && OffsetDateTime::parse(text, &Rfc3339).is_ok()
+}
+
 /// Parses a time in the one form a submission may use (see the module docs);
 /// `None` for any other spelling.
 pub fn parse_canonical_us(text: &str) -> Option<i64> {

@@ -776,8 +776,29 @@ pub struct ClaimsPage {
     pub next_after: Option<String>,
 }
 
-/// Every distribution report (the GeoJSON export of distributions, which have no geometry).
+/// One distribution report as a GeoJSON Feature, placed at its site (a
+/// `null` geometry if the site has none).
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct DistributionExport {
-    pub distributions: Vec<DistributionView>,
+pub struct DistributionFeature {
+    #[serde(rename = "type")]
+    pub kind: FeatureTag,
+    pub id: String,
+    pub geometry: Option<GeoJson>,
+    pub properties: DistributionView,
+}
+
+impl DistributionFeature {
+    pub fn new(d: &Distribution, site_geometry: Option<GeoJson>) -> Self {
+        let properties = DistributionView::from(d);
+        Self { kind: FeatureTag::Tag, id: properties.reference.clone(), geometry: site_geometry, properties }
+    }
+}
+
+/// Every distribution report: the GeoJSON export of distributions (RFC 7946
+/// FeatureCollection).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DistributionCollection {
+    #[serde(rename = "type")]
+    pub kind: CollectionTag,
+    pub features: Vec<DistributionFeature>,
 }
