@@ -46,6 +46,17 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T>
     }
 }
 
+/// A non-negative integer in its one spelling: ASCII digits, no sign, no
+/// leading zero, at most 2^63−1 (the `int64` the description documents).
+pub fn canonical_u64(text: &str) -> Option<u64> {
+    let digits = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+    let no_leading_zero = text == "0" || !text.starts_with('0');
+    (digits && no_leading_zero)
+        .then(|| text.parse::<u64>().ok())
+        .flatten()
+        .filter(|n| i64::try_from(*n).is_ok())
+}
+
 fn bad(code: &str, detail: String) -> Problem {
     Problem::new(StatusCode::BAD_REQUEST, code, detail)
 }
@@ -99,6 +110,15 @@ mod tests {
         assert_eq!(q["q"], "a b");
         assert_eq!(q["flag"], "");
         assert!(parse_query("").expect("empty").is_empty());
+    }
+
+    #[test]
+    fn integers_have_one_spelling() {
+        assert_eq!(canonical_u64("0"), Some(0));
+        assert_eq!(canonical_u64("9223372036854775807"), Some(i64::MAX as u64));
+        for bad in ["", "+1", "-0", "01", "1.0", "1e3", " 1", "9223372036854775808", "18446744073709551616"] {
+            assert_eq!(canonical_u64(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

@@ -38,7 +38,7 @@ use crate::dto::log::{
 };
 use crate::dto::statement::Envelope;
 use crate::dto::{b64, Health};
-use crate::extract::{Path, Query};
+use crate::extract::{canonical_u64, Path, Query};
 use crate::problem::Problem;
 
 type ApiResult = Result<Response, Problem>;
@@ -122,7 +122,7 @@ pub async fn log_info(State(svc): State<Service>) -> ApiResult {
 }
 
 fn parse_index(text: &str) -> Result<u64, Problem> {
-    text.parse().map_err(|_| bad_request(format!("{text:?} is not an entry index")))
+    canonical_u64(text).ok_or_else(|| bad_request(format!("{text:?} is not an entry index")))
 }
 
 /// One entry: its bytes, leaf hash, envelope and statement.
@@ -158,7 +158,10 @@ pub async fn receipt(State(svc): State<Service>, Path(index): Path<String>) -> A
 fn query_u64(params: &HashMap<String, String>, name: &str) -> Result<Option<u64>, Problem> {
     params
         .get(name)
-        .map(|v| v.parse().map_err(|_| bad_request(format!("{name}={v:?} is not a non-negative integer"))))
+        .map(|v| {
+            canonical_u64(v)
+                .ok_or_else(|| bad_request(format!("{name}={v:?} is not an integer from 0 to 2^63-1")))
+        })
         .transpose()
 }
 
@@ -363,8 +366,12 @@ fn filter(svc: &Service, q: &HashMap<String, String>) -> Result<Filter, Problem>
     let bbox = q
         .get("bbox")
         .map(|b| {
-            let v: Vec<f64> = b.split(',').filter_map(|x| x.trim().parse().ok()).collect();
-            <[f64; 4]>::try_from(v).map_err(|_| bad_request("bbox is min_lon,min_lat,max_lon,max_lat"))
+            // Every member a finite number: a part that is not one is refused,
+            // never skipped (`1,2,x,3,4` is not a box).
+            let v: Option<Vec<f64>> =
+                b.split(',').map(|x| x.trim().parse::<f64>().ok().filter(|f| f.is_finite())).collect();
+            v.and_then(|v| <[f64; 4]>::try_from(v).ok())
+                .ok_or_else(|| bad_request("bbox is min_lon,min_lat,max_lon,max_lat, four finite numbers"))
         })
         .transpose()?;
     let at_us = q

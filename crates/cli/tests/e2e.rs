@@ -1057,3 +1057,89 @@ async fn every_spelling_another_reader_could_read_differently_is_refused() {
         assert_eq!(status, 201, "{payload}: {body}");
     }
 }
+
+/// Appends `payloads` (statement JSON, signed by `key`) to the log in `data`
+/// as an older release would have logged them, with a checkpoint signed by
+/// the log key: the store is written directly, as no server would today.
+fn append_as_logged_before(data: &Path, key: &SignerKey, payloads: &[(&str, bool)]) {
+    use corridor_statement::{build_entry, CanonicalEnvelope};
+    use corridor_store::{LogReader as _, LogWriter as _, NewEntry, StoredCheckpoint};
+    use corridor_tlog::{leaf_hash, Checkpoint, Tree};
+    let (mut writer, reader) = corridor_store_sqlite::open(&data.join("corridor.db")).expect("opens the log");
+    let size = reader.size().expect("size");
+    let mut tree = Tree::new();
+    for e in reader.entries(0, size).expect("entries") {
+        tree.push(e.leaf_hash);
+    }
+    let mut batch = Vec::new();
+    for (i, (payload, upper_key_id)) in payloads.iter().enumerate() {
+        let mut envelope = sign(payload.as_bytes(), &[key]);
+        if *upper_key_id {
+            let (name, hex) = envelope.signatures[0].keyid.split_once('+').expect("name+hex");
+            envelope.signatures[0].keyid = format!("{name}+{}", hex.to_uppercase());
+        }
+        let index = size + i as u64;
+        let bytes =
+            build_entry(1_763_805_600_000_000 + index as i64 * 1_000, &CanonicalEnvelope::of(&envelope))
+                .expect("fits");
+        let leaf = leaf_hash(&bytes);
+        tree.push(leaf);
+        batch.push(NewEntry { index, leaf_hash: leaf, bytes });
+    }
+    let log_key =
+        SignerKey::parse(std::fs::read_to_string(data.join("keys/log.key")).expect("log key").trim())
+            .expect("parses");
+    let size = tree.size();
+    let checkpoint =
+        Checkpoint { origin: log_key.name().to_owned(), size, root: tree.root(size).expect("root") };
+    let note = corridor_tlog::SignedCheckpoint::sign(checkpoint, &log_key).expect("signs").note;
+    writer.append(&batch, &StoredCheckpoint { size, note }).expect("appends");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn audit_and_full_verify_name_logged_entries_a_submission_would_be_refused_for() {
+    let log = init();
+    let ops = ops_key(&log);
+    let lax = [
+        // A time without milliseconds, as releases before one reading accepted.
+        (
+            r#"{"type":"message.send","issuer":"ops","id":"old-1","issued_at":"2026-11-22T10:00:00Z","body":{"to":["ops"],"subject":"s","text":"t"}}"#,
+            false,
+        ),
+        // An upper-case key id.
+        (
+            r#"{"type":"message.send","issuer":"ops","id":"old-2","issued_at":"2026-11-22T10:00:00.000Z","body":{"to":["ops"],"subject":"s","text":"t"}}"#,
+            true,
+        ),
+        // A repeated member.
+        (
+            r#"{"type":"message.send","issuer":"ops","id":"old-3","issued_at":"2026-11-22T10:00:00.000Z","body":{"to":["ops"],"subject":"s","subject":"s","text":"t"}}"#,
+            false,
+        ),
+        // Canonical: not listed.
+        (
+            r#"{"type":"message.send","issuer":"ops","id":"new-4","issued_at":"2026-11-22T10:00:00.000Z","body":{"to":["ops"],"subject":"s","text":"t"}}"#,
+            false,
+        ),
+    ];
+    append_as_logged_before(&log.data, &ops, &lax);
+    let data = log.data.to_str().expect("utf8");
+
+    let (passed, stdout, stderr) = corridor(&["audit", "--data", data], &log.dir);
+    assert!(!passed, "audit fails on entries read two ways: {stdout}");
+    for (index, code) in [(1, "noncanonical_time"), (2, "noncanonical_key_id"), (3, "duplicate_member")] {
+        assert!(stdout.contains(&format!("entry {index}: would be refused today")), "{stdout}");
+        assert!(stdout.contains(code), "entry {index}: {code}\n{stdout}");
+    }
+    assert!(!stdout.contains("entry 4:"), "a canonical entry is not listed\n{stdout}");
+    assert!(stderr.contains("3 logged entries"), "{stderr}");
+
+    // The server still replays the log it has, and a verifier says the same.
+    let server = Server::start(&log.data);
+    let (passed, stdout, _) =
+        corridor(&["verify", "--server", &server.url, "--vkey", &log.vkey, "--full"], &log.dir);
+    assert!(!passed, "verify --full fails too: {stdout}");
+    for index in 1..=3 {
+        assert!(stdout.contains(&format!("entry {index}: would be refused today")), "{stdout}");
+    }
+}

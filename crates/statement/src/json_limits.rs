@@ -55,7 +55,7 @@ pub fn check(text: &[u8], strict: bool) -> Result<(), LimitError> {
 /// An open container, and for an object the members named so far.
 enum Frame {
     Array,
-    Object { expect_key: bool, keys: Vec<String> },
+    Object { expect_key: bool, keys: std::collections::HashSet<String> },
 }
 
 struct Scan<'a> {
@@ -90,7 +90,7 @@ impl Scan<'_> {
                     self.value_here();
                     let object = self.text[i] == b'{';
                     self.frames.push(if object {
-                        Frame::Object { expect_key: true, keys: vec![] }
+                        Frame::Object { expect_key: true, keys: std::collections::HashSet::new() }
                     } else {
                         Frame::Array
                     });
@@ -139,14 +139,12 @@ impl Scan<'_> {
         let raw = &self.text[start..end];
         let name = match raw.contains(&b'\\') {
             true => serde_json::from_slice::<String>(raw).unwrap_or_default(),
-            false => String::from_utf8_lossy(&raw[1..raw.len().saturating_sub(1)]).into_owned(),
+            // An unterminated string (the text ends inside it) is one byte long.
+            false => String::from_utf8_lossy(raw.get(1..raw.len().saturating_sub(1)).unwrap_or_default())
+                .into_owned(),
         };
         let repeated = match self.frames.last_mut() {
-            Some(Frame::Object { keys, .. }) if keys.contains(&name) => true,
-            Some(Frame::Object { keys, .. }) => {
-                keys.push(name.clone());
-                false
-            }
+            Some(Frame::Object { keys, .. }) => !keys.insert(name.clone()),
             _ => false,
         };
         if repeated {
@@ -220,6 +218,16 @@ mod tests {
         );
         assert!(strict(r#"{"k":"a","a":"k"}"#).is_ok(), "values are not names");
         assert!(check(br#"{"a":1,"a":2}"#, false).is_ok(), "what earlier releases logged");
+    }
+
+    /// Found by the `statement` fuzz target: a member name cut off by the end
+    /// of the text panicked; truncated text is simply not JSON.
+    #[test]
+    fn text_ending_inside_a_member_name_is_no_panic() {
+        for text in [&br#"{""#[..], br#"{"a":1,""#, br#"{"a":{"b"#] {
+            let _ = check(text, true);
+            let _ = check(text, false);
+        }
     }
 
     #[test]

@@ -14,6 +14,63 @@
 //!
 //! Pure: no I/O, no clock. Every limit is a named constant here, so the server and
 //! clients agree on what is refused.
+//!
+//! # What a submission must meet
+//!
+//! A submission is read under [`Reading::Submission`]; an entry already in the
+//! log under [`Reading::Log`], as it was accepted. Each rule below refuses a
+//! submission with the code in brackets and logs nothing. `corridor audit` and
+//! `corridor verify --full` re-read every logged entry as a submission and name
+//! those a rule refuses today.
+//!
+//! **Every statement: one spelling for every byte.**
+//! - No JSON object repeats a member name, in the envelope or the payload
+//!   (`duplicate_member`).
+//! - A DSSE `keyid` is `name+` and 8 lower-case hex digits (`noncanonical_key_id`).
+//! - Every time is `YYYY-MM-DDTHH:MM:SS.sssZ`: UTC, a `T`, three fractional
+//!   digits, a capital `Z` (`noncanonical_time` for any other RFC 3339
+//!   spelling; anything not a time at all is `invalid_statement` or
+//!   `invalid_body`). Go's `time.RFC3339`, JavaScript's `Date.parse` and
+//!   Python's `datetime.fromisoformat` read each as the same instant.
+//! - An integer is a JSON integer literal within ±(2^53−1): never `2.0`, `2e0`
+//!   or a literal beyond that range (`noncanonical_number`).
+//! - A GeoJSON position is 2 or 3 finite numbers (`invalid_position`), and a
+//!   ring's first and last positions are equal in every member, altitude
+//!   included (`unclosed_ring`).
+//! - Signatures are Ed25519 with a canonical S (`bad_signature`).
+//!
+//! **Every reference names a record that exists** (`unknown_ref`,
+//! `unknown_party`), so that no quantity, grade or link falls outside the
+//! views that count it. This is checked against the state
+//! (`corridor_state::State::admit` and the fold).
+//!
+//! **Per type**, in the brief's terms:
+//! - `party.register`, `party.key.add`: a public key is 32 bytes in its
+//!   canonical encoding (`noncanonical_key`) and not of small order
+//!   (`weak_key`); a party lists a key once (`repeated_item`).
+//! - `movement.request`, `movement.amend`: the requester is not among its own
+//!   escorts (`own_movement`); no escort, manifest line (item and unit) or
+//!   condition twice (`repeated_item`); a manifest quantity carries something
+//!   (`nonpositive_quantity`) and is at most 2^53−1 (`quantity_out_of_range`).
+//! - `movement.respond`: only a party whose clearance the movement needs may
+//!   answer, so never the requester itself (`unauthorized`).
+//! - `operation.notify`, `agreement.declare`: no party notified or bound twice,
+//!   no corridor name twice (`repeated_item`).
+//! - `custody.transfer`: every item and every loss hands over a positive
+//!   quantity (`nonpositive_quantity`) of at most 2^53−1
+//!   (`quantity_out_of_range`), each item once (`repeated_item`).
+//! - `distribution.report`: quantities as for custody; at least one person,
+//!   and no more households than people (`inconsistent_counts`); a named
+//!   consignment has been named by a custody hand-off (`unknown_ref`: its
+//!   quantities would reconcile nowhere), and the site exists (`unknown_ref`).
+//! - `incident.report`: children killed or injured do not outnumber everyone
+//!   killed or injured (`inconsistent_counts`); no affected site or movement
+//!   twice (`repeated_item`).
+//! - `incident.assess`: no party attributed twice (`repeated_item`).
+//! - `claim.record`: no subject twice (`repeated_item`).
+//! - `claim.link`: a claim is not evidence about itself (`self_link`).
+//! - `message.send`, `acknowledge`: no recipient or reference twice
+//!   (`repeated_item`); every reference is logged (`unknown_ref`).
 
 pub mod access;
 pub mod accountability;
