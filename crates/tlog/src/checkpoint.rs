@@ -46,6 +46,9 @@ impl Checkpoint {
         let root = B64.decode(root).map_err(|_| CheckpointError::Malformed("root is not base64"))?;
         let root: [u8; HASH_LEN] =
             root.try_into().map_err(|_| CheckpointError::Malformed("root is not 32 bytes"))?;
+        // Every line ends in a newline (C2SP tlog-checkpoint), the root's too:
+        // a body cut short after the root is not another spelling of it.
+        lines.next().ok_or(CheckpointError::Malformed("the root line does not end in a newline"))?;
         Ok(Self { origin: origin.to_owned(), size, root })
     }
 }
@@ -113,5 +116,16 @@ mod tests {
         for body in ["o\n01\nAAAA\n", "o\n-1\nAAAA\n", "o\n\nAAAA\n", "\n1\nAAAA\n"] {
             assert!(Checkpoint::parse_body(body).is_err(), "{body:?}");
         }
+    }
+
+    /// Found by the `note` fuzz target: a body whose root line had no newline
+    /// parsed as the checkpoint with one.
+    #[test]
+    fn every_line_ends_in_a_newline() {
+        let cp = Checkpoint { origin: "o".into(), size: 42, root: [1; 32] };
+        let body = cp.body();
+        assert_eq!(Checkpoint::parse_body(&body), Ok(cp));
+        assert!(Checkpoint::parse_body(body.trim_end_matches('\n')).is_err());
+        assert!(Checkpoint::parse_body(&format!("{body}extension\n")).is_ok(), "extension lines may follow");
     }
 }
