@@ -290,6 +290,43 @@ mod tests {
         assert_eq!(err.code(), "unknown_key");
     }
 
+    /// Base64 has one spelling too: standard alphabet, padded, zero trailing
+    /// bits (RFC 4648 §3.5), no whitespace. Another decoder may read any
+    /// other spelling differently, or refuse it.
+    #[test]
+    fn payload_and_signature_base64_have_one_spelling() {
+        let env = sign(&payload(), &[&key("aid-one")]);
+        let good = env.payload.clone();
+        assert!(SignedEnvelope::from_envelope(env.clone()).is_ok());
+        let mut variants = vec![
+            good.trim_end_matches('=').to_owned(),
+            format!("{}\n{}", &good[..8], &good[8..]),
+            format!(" {good}"),
+            good.replace('+', "-").replace('/', "_"),
+        ];
+        // The same bytes with non-zero trailing bits: in canonical form the
+        // last character before padding has its low (padding) bits zero, so
+        // the next character of the alphabet differs only in those bits.
+        let unpadded = good.trim_end_matches('=');
+        if unpadded.len() < good.len() {
+            const ALPHABET: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+            let last = unpadded.chars().last().and_then(|c| ALPHABET.find(c)).expect("a base64 character");
+            let bumped = &ALPHABET[last + 1..last + 2];
+            let padding = &good[unpadded.len()..];
+            variants.push(format!("{}{bumped}{padding}", &unpadded[..unpadded.len() - 1]));
+        }
+        for variant in variants.into_iter().filter(|v| *v != good) {
+            let mut e = env.clone();
+            e.payload = variant.clone();
+            let err = SignedEnvelope::from_envelope(e).expect_err("a second spelling of the payload");
+            assert_eq!(err.code(), "bad_base64", "{variant:?}");
+        }
+        let mut e = env.clone();
+        e.signatures[0].sig = e.signatures[0].sig.trim_end_matches('=').to_owned();
+        let code = SignedEnvelope::from_envelope(e).expect_err("an unpadded signature").code();
+        assert!(code == "bad_base64" || code == "bad_signature", "{code}");
+    }
+
     #[test]
     fn a_wrong_key_gives_bad_signature() {
         let env = sign(&payload(), &[&key("aid-one")]);
