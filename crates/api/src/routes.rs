@@ -370,8 +370,16 @@ fn filter(svc: &Service, q: &HashMap<String, String>) -> Result<Filter, Problem>
             // never skipped (`1,2,x,3,4` is not a box).
             let v: Option<Vec<f64>> =
                 b.split(',').map(|x| x.trim().parse::<f64>().ok().filter(|f| f.is_finite())).collect();
-            v.and_then(|v| <[f64; 4]>::try_from(v).ok())
-                .ok_or_else(|| bad_request("bbox is min_lon,min_lat,max_lon,max_lat, four finite numbers"))
+            let in_range = |b: &[f64; 4]| {
+                b[0].abs() <= 180.0
+                    && b[2].abs() <= 180.0
+                    && b[1].abs() <= 90.0
+                    && b[3].abs() <= 90.0
+                    && b[1] <= b[3]
+            };
+            v.and_then(|v| <[f64; 4]>::try_from(v).ok()).filter(in_range).ok_or_else(|| {
+                bad_request("bbox is min_lon,min_lat,max_lon,max_lat: degrees, latitudes south to north")
+            })
         })
         .transpose()?;
     let at_us = q

@@ -39,7 +39,7 @@ pub struct VerifyArgs {
     /// The entry's leaf hash (base64), for a bare tlog-proof file.
     #[arg(long)]
     leaf_hash: Option<String>,
-    /// The entry's bytes (file), for a bare tlog-proof file.
+    /// The entry bytes (file): needed for a bare tlog-proof; for a receipt, checks its sequenced_at too.
     #[arg(long)]
     entry: Option<PathBuf>,
     /// Also fetch every entry and replay the log as `corridor audit` does: each
@@ -96,6 +96,7 @@ fn verify_proof_file(path: &PathBuf, args: &VerifyArgs, vkey: &VerifierKey) -> R
         (None, None) => Known::Nothing,
     };
     let is_receipt = text.trim_start().starts_with('{');
+    let entry_checked = matches!(known, Known::Entry(_));
     let proven = match (is_receipt, known) {
         (true, known) => check_receipt(&text, vkey, known),
         (false, Known::Entry(bytes)) => check_tlog_proof(&text, vkey, leaf_hash(bytes)),
@@ -110,6 +111,15 @@ fn verify_proof_file(path: &PathBuf, args: &VerifyArgs, vkey: &VerifierKey) -> R
         proven.checkpoint.checkpoint.size,
         vkey.key_ref()
     );
+    if is_receipt && !entry_checked {
+        // The leaf hash covers the entry's sequencing time, but without the
+        // entry's bytes the receipt's copy of that time cannot be compared.
+        println!(
+            "note: the receipt's sequenced_at is well formed but not checked against the entry; \
+             give --entry FILE (the entry bytes: field entry of GET /v1/entries/{}, base64-decoded) to check it",
+            proven.index
+        );
+    }
     Ok(())
 }
 

@@ -1029,6 +1029,23 @@ async fn every_spelling_another_reader_could_read_differently_is_refused() {
     let unclosed = polygon(&square("[36,33,999]"));
     case("a ring closed in two dimensions only", site("h-ring", &unclosed), &[&aid], "unclosed_ring");
     case("custody of quantity 0", handoff("h-custody", "0"), &[&aid, &authority], "nonpositive_quantity");
+    let with_crs = r#"{"type":"Point","coordinates":[36.3,33.5],"crs":{"type":"name","properties":{"name":"EPSG:3857"}}}"#;
+    case("a geometry with a crs", site("h-crs", with_crs), &[&aid], "foreign_member");
+    let far_hole = format!("[{},[[37,34],[37.1,34],[37.1,34.1],[37,34.1],[37,34]]]", square("[36,33,0]"));
+    case(
+        "a hole outside its shell",
+        site("h-hole", &format!(r#"{{"type":"Polygon","coordinates":{far_hole}}}"#)),
+        &[&aid],
+        "hole_outside_shell",
+    );
+    let twin = {
+        // The authority's public key under the consortium's name.
+        let public = authority.verifier().public_bytes();
+        let id = corridor_note::key_id("relief-consortium", &public);
+        let raw = [&[1u8][..], &public].concat();
+        format!(r#"{{"vkey":"relief-consortium+{id:08x}+{}"}}"#, B64.encode(raw))
+    };
+    case("another party's public key", statement("party.key.add", "h-twin", T, &twin), &[&aid], "key_in_use");
     case("an unknown consignment", distribution("h-dist", "EX-NOWHERE"), &[&aid], "unknown_ref");
 
     let before = get_text(&format!("{}/checkpoint", demo.url)).await;

@@ -25,6 +25,10 @@ pub enum GeometryError {
     TooFewPositions { path: String, found: usize, required: usize },
     #[error("{path}: ring is not closed (first and last positions differ)")]
     UnclosedRing { path: String },
+    #[error("{path}: a hole lies outside its polygon's outer ring, or is that ring")]
+    HoleOutsideShell { path: String },
+    #[error("geometry member {0:?}: a geometry has only \"type\" and \"coordinates\"")]
+    ForeignMember(String),
     #[error("{path}: ring intersects itself (edges {first} and {second})")]
     SelfIntersectingRing { path: String, first: usize, second: usize },
     #[error("{path}: ring encloses a pole")]

@@ -26,10 +26,20 @@ impl Geometry {
     /// [`Geometry::from_geojson`] for a submission, which also refuses what
     /// readers could take differently: a position that is not 2 or 3 numbers
     /// ([`GeometryError::InvalidPosition`]; the lenient reading ignores a
-    /// third member, whatever it is), and a ring whose first and last
+    /// third member, whatever it is), a ring whose first and last
     /// positions differ in any member, altitude included
-    /// ([`GeometryError::UnclosedRing`]).
+    /// ([`GeometryError::UnclosedRing`]), a member besides `type` and
+    /// `coordinates` ([`GeometryError::ForeignMember`]: a GeoJSON 2008 `crs`
+    /// makes some readers reproject), and shapes PostGIS's `ST_IsValid`
+    /// refuses that the lenient reading folds anyway: a line of one distinct
+    /// position ([`GeometryError::TooFewPositions`]) and a hole outside its
+    /// outer ring or equal to it ([`GeometryError::HoleOutsideShell`]).
     pub fn from_geojson_strict(value: &Value) -> Result<Self, GeometryError> {
+        if let Some(member) =
+            value.as_object().and_then(|o| o.keys().find(|k| !["type", "coordinates"].contains(&k.as_str())))
+        {
+            return Err(GeometryError::ForeignMember(member.clone()));
+        }
         let rings = match value["type"].as_str() {
             Some("Polygon") => 1,
             Some("MultiPolygon") => 2,
@@ -44,6 +54,7 @@ impl Geometry {
         }
         let geometry = geometry?;
         strict_positions(&value["coordinates"], "coordinates", rings)?;
+        geometry.check_strict_shape()?;
         Ok(geometry)
     }
 
@@ -199,6 +210,42 @@ fn nested<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Shapes the lenient reading folds (old logs replay) and a submission may
+    /// not have: a foreign member, a line of one distinct position, a hole
+    /// outside its shell or equal to it. Found by trying them as a user would.
+    #[test]
+    fn strict_shapes_refuse_what_postgis_calls_invalid() {
+        let square = json!([[20, 20], [20.5, 20], [20.5, 20.5], [20, 20.5], [20, 20]]);
+        let far_hole = json!([[21, 21], [21.1, 21], [21.1, 21.1], [21, 21.1], [21, 21]]);
+        let hole = json!([[20.1, 20.1], [20.2, 20.1], [20.2, 20.2], [20.1, 20.1]]);
+        let touching = json!([[20, 20], [20.2, 20.1], [20.1, 20.2], [20, 20]]);
+        let refused = [
+            (json!({"type": "Point", "coordinates": [36, 33], "crs": {"type": "name"}}), "member"),
+            (json!({"type": "Point", "coordinates": [36, 33], "bbox": [0, 0, 1, 1]}), "member"),
+            (json!({"type": "LineString", "coordinates": [[36.29, 33.51], [36.29, 33.51]]}), "few"),
+            (json!({"type": "MultiLineString", "coordinates": [[[1, 1], [2, 2]], [[3, 3], [3, 3]]]}), "few"),
+            (json!({"type": "Polygon", "coordinates": [square.clone(), far_hole]}), "hole"),
+            (json!({"type": "Polygon", "coordinates": [square.clone(), square.clone()]}), "hole"),
+        ];
+        for (v, why) in refused {
+            Geometry::from_geojson(&v).expect("the lenient reading folds it");
+            let e = Geometry::from_geojson_strict(&v).expect_err("a submission may not");
+            let right = match why {
+                "member" => matches!(e, GeometryError::ForeignMember(_)),
+                "few" => matches!(e, GeometryError::TooFewPositions { .. }),
+                _ => matches!(e, GeometryError::HoleOutsideShell { .. }),
+            };
+            assert!(right, "{v}: {e}");
+        }
+        for ok in [
+            json!({"type": "Polygon", "coordinates": [square.clone(), hole]}),
+            json!({"type": "Polygon", "coordinates": [square, touching]}),
+            json!({"type": "LineString", "coordinates": [[36.29, 33.51], [36.29, 33.51], [36.3, 33.5]]}),
+        ] {
+            Geometry::from_geojson_strict(&ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
+        }
+    }
 
     #[test]
     fn strictly_a_position_is_two_or_three_numbers_and_a_ring_closes_in_every_member() {

@@ -256,6 +256,45 @@ fn vertices(positions: &[Position], path: &str) -> Result<Vec<Vertex>, GeometryE
     Ok(out)
 }
 
+impl Geometry {
+    /// The shapes a submission may not have though the lenient reading folds
+    /// them (see [`Geometry::from_geojson_strict`]).
+    pub(crate) fn check_strict_shape(&self) -> Result<(), GeometryError> {
+        let multi = matches!(self.kind, GeometryKind::MultiLineString | GeometryKind::MultiPolygon);
+        let path = |i: usize| if multi { format!("coordinates[{i}]") } else { "coordinates".to_owned() };
+        for (i, part) in self.parts.iter().enumerate() {
+            match part {
+                Part::Line(vs) if vs.len() < 2 => {
+                    return Err(GeometryError::TooFewPositions {
+                        path: path(i),
+                        found: vs.len(),
+                        required: 2,
+                    });
+                }
+                Part::Polygon(p) => check_holes(p, &path(i))?,
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Every vertex of a hole lies inside the outer ring or on one of its
+/// vertices, and at least one lies strictly inside (else the hole is the ring).
+fn check_holes(p: &Polygon, path: &str) -> Result<(), GeometryError> {
+    let shell = Polygon { rings: vec![p.rings[0].clone()], bbox: p.bbox };
+    let on_shell = |v: &Vertex| p.rings[0].iter().any(|s| s.lon == v.lon && s.lat == v.lat);
+    for (h, hole) in p.rings.iter().enumerate().skip(1) {
+        let inside = |v: &&Vertex| crate::distance::polygon_contains(&shell, v);
+        let outside = hole.iter().any(|v| !on_shell(v) && !inside(&v));
+        let some_inside = hole.iter().filter(|v| !on_shell(v)).any(|v| inside(&v));
+        if outside || !some_inside {
+            return Err(GeometryError::HoleOutsideShell { path: format!("{path}[{h}]") });
+        }
+    }
+    Ok(())
+}
+
 fn check_edges(vs: &[Vertex], path: &str) -> Result<(), GeometryError> {
     match vs.windows(2).position(|w| dot(w[0].v, w[1].v) < -1.0 + 1e-12) {
         Some(edge) => Err(GeometryError::AntipodalEdge { path: path.to_owned(), edge }),

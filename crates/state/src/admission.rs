@@ -14,9 +14,15 @@
 //!   named that consignment (else its quantities would reconcile nowhere);
 //! - a `message.send` naming records in `refs`: each is logged.
 //!
+//! Every party signs with its own keys: a public key that another party
+//! holds (revoked or not) is refused in `party.register` and `party.key.add`
+//! (`key_in_use`), since a statement signed with it would then speak for two
+//! parties at once.
+//!
 //! Rules that need only the statement itself (canonical spellings, values
 //! that make no sense) are in [`corridor_statement::Reading`].
 
+use corridor_note::VerifierKey;
 use corridor_statement::{Body, Statement};
 
 use crate::{Rejection, State};
@@ -40,7 +46,25 @@ impl State {
                 Some(r) => Err(Rejection::UnknownRef(r.to_string())),
                 None => Ok(()),
             },
+            Body::PartyRegister(reg) => reg.keys.iter().try_for_each(|k| self.key_of_no_other(&reg.id, k)),
+            Body::PartyKeyAdd(change) => {
+                let party = change.party.as_deref().unwrap_or(statement.issuer());
+                self.key_of_no_other(party, &change.vkey)
+            }
             _ => Ok(()),
+        }
+    }
+
+    /// Refuses `key` if a party other than `party` holds the same public key.
+    fn key_of_no_other(&self, party: &str, key: &VerifierKey) -> Result<(), Rejection> {
+        let public = key.public_bytes();
+        let holder = self
+            .parties()
+            .filter(|p| p.id != party)
+            .find(|p| p.keys.iter().any(|k| k.vkey.public_bytes() == public));
+        match holder {
+            Some(p) => Err(Rejection::KeyInUse(format!("{} holds this public key", p.id))),
+            None => Ok(()),
         }
     }
 }

@@ -18,6 +18,8 @@ pub enum Rejection {
     PartyExists(String),
     #[error("key {0} is already registered")]
     KeyExists(String),
+    #[error("the key is another party's: {0}")]
+    KeyInUse(String),
     #[error("no party {0} is registered")]
     UnknownParty(String),
     #[error("nothing is logged under {0}")]
@@ -42,6 +44,7 @@ impl Rejection {
             Self::Resubmission { .. } => "resubmission",
             Self::PartyExists(_) => "party_exists",
             Self::KeyExists(_) => "key_exists",
+            Self::KeyInUse(_) => "key_in_use",
             Self::UnknownParty(_) => "unknown_party",
             Self::UnknownRef(_) => "unknown_ref",
             Self::InvalidBody(_) => "invalid_body",

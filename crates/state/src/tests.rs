@@ -535,3 +535,33 @@ mod canonical_encoding {
         assert_eq!(hex, "e536b7d3c08340556e1552608057436edd965b362486c4a12439148f74f368c9");
     }
 }
+
+#[test]
+fn admission_refuses_a_public_key_another_party_holds() {
+    let mut log = Log::new();
+    let aid = key("aid", 2);
+    log.apply(&register("aid", "agency", &aid, &log.ops.clone(), "r-aid")).expect("aid registers");
+    // The same secret under another party's name: its public key is aid's.
+    let twin = key("mil", 2);
+    let reg = register("mil", "armed_force", &twin, &log.ops.clone(), "r-mil");
+    assert_eq!(log.state.admit(&reg.statement).map_err(|e| e.code()), Err("key_in_use"));
+    let add = envelope(
+        "party.key.add",
+        "ops",
+        "k-ops",
+        json!({"vkey": key("ops", 2).verifier().to_vkey()}),
+        &[&log.ops],
+    );
+    assert_eq!(log.state.admit(&add.statement).map_err(|e| e.code()), Err("key_in_use"));
+    // A key of one's own, or a fresh one, is admitted.
+    let own = envelope(
+        "party.key.add",
+        "aid",
+        "k-aid",
+        json!({"vkey": key("aid", 2).verifier().to_vkey()}),
+        &[&aid],
+    );
+    assert_eq!(log.state.admit(&own.statement).map_err(|e| e.code()), Ok(()), "the fold says key_exists");
+    let fresh = register("mil", "armed_force", &key("mil", 3), &log.ops.clone(), "r-mil2");
+    assert_eq!(log.state.admit(&fresh.statement).map_err(|e| e.code()), Ok(()));
+}

@@ -49,6 +49,8 @@ pub fn geometry_error_code(e: &GeometryError) -> &'static str {
         GeometryError::CoordinateOutOfRange { .. } => "coordinate_out_of_range",
         GeometryError::TooFewPositions { .. } => "too_few_positions",
         GeometryError::UnclosedRing { .. } => "unclosed_ring",
+        GeometryError::HoleOutsideShell { .. } => "hole_outside_shell",
+        GeometryError::ForeignMember(_) => "foreign_member",
         GeometryError::SelfIntersectingRing { .. } => "self_intersecting_ring",
         GeometryError::RingEnclosesPole { .. } => "ring_encloses_pole",
         GeometryError::AntipodalEdge { .. } => "antipodal_edge",

@@ -153,7 +153,8 @@ impl Scan<'_> {
     }
 }
 
-/// The index just after the string whose contents start at `i`.
+/// The index just after the string whose contents start at `i`; the text's
+/// length if it ends inside the string (even inside an escape).
 fn skip_string(text: &[u8], mut i: usize) -> usize {
     while i < text.len() {
         match text[i] {
@@ -162,7 +163,7 @@ fn skip_string(text: &[u8], mut i: usize) -> usize {
             _ => i += 1,
         }
     }
-    i
+    i.min(text.len())
 }
 
 fn number_end(text: &[u8], mut i: usize) -> usize {
@@ -224,7 +225,7 @@ mod tests {
     /// of the text panicked; truncated text is simply not JSON.
     #[test]
     fn text_ending_inside_a_member_name_is_no_panic() {
-        for text in [&br#"{""#[..], br#"{"a":1,""#, br#"{"a":{"b"#] {
+        for text in [&br#"{""#[..], br#"{"a":1,""#, br#"{"a":{"b"#, br#"{"a\"#, br#"["\"#] {
             let _ = check(text, true);
             let _ = check(text, false);
         }

@@ -31,13 +31,23 @@
 //!   digits, a capital `Z` (`noncanonical_time` for any other RFC 3339
 //!   spelling; anything not a time at all is `invalid_statement` or
 //!   `invalid_body`). Go's `time.RFC3339`, JavaScript's `Date.parse` and
-//!   Python's `datetime.fromisoformat` read each as the same instant.
+//!   Python's `datetime.fromisoformat` read each as the same instant. The one
+//!   exception is a source's `published` in `incident.report`, which quotes
+//!   the source as it dates itself ("last Tuesday") and is never read as a time.
 //! - An integer is a JSON integer literal within ±(2^53−1): never `2.0`, `2e0`
 //!   or a literal beyond that range (`noncanonical_number`).
 //! - A GeoJSON position is 2 or 3 finite numbers (`invalid_position`), and a
 //!   ring's first and last positions are equal in every member, altitude
 //!   included (`unclosed_ring`).
-//! - Signatures are Ed25519 with a canonical S (`bad_signature`).
+//! - Signatures are Ed25519 with a canonical S (`bad_signature`); base64 is
+//!   the standard alphabet, padded, with zero trailing bits (`bad_base64`).
+//! - A geometry object has `type` and `coordinates` only
+//!   (`foreign_member`): a `crs` (GeoJSON 2008) would make some readers
+//!   reproject the positions, a `bbox` could disagree with them.
+//!
+//! What is not a second spelling: whitespace, member order and string escapes
+//! in the payload. Every JSON reader takes them for the same value, and the
+//! signed payload bytes are kept exactly as signed.
 //!
 //! **Every reference names a record that exists** (`unknown_ref`,
 //! `unknown_party`), so that no quantity, grade or link falls outside the
@@ -47,7 +57,9 @@
 //! **Per type**, in the brief's terms:
 //! - `party.register`, `party.key.add`: a public key is 32 bytes in its
 //!   canonical encoding (`noncanonical_key`) and not of small order
-//!   (`weak_key`); a party lists a key once (`repeated_item`).
+//!   (`weak_key`); a party lists a key once (`repeated_item`) and holds no
+//!   public key another party holds, revoked or not (`key_in_use`), so that
+//!   a signature speaks for one party only.
 //! - `movement.request`, `movement.amend`: the requester is not among its own
 //!   escorts (`own_movement`); no escort, manifest line (item and unit) or
 //!   condition twice (`repeated_item`); a manifest quantity carries something

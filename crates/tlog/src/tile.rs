@@ -48,7 +48,12 @@ impl TilePath {
             Some((i, w)) => (i, Some(parse_small(w).filter(|&w| w > 0).ok_or(TileError::BadPath)?)),
             None => (rest, None),
         };
-        Ok(Self { level, index: parse_index(index_part)?, width })
+        let tile = Self { level, index: parse_index(index_part)?, width };
+        // One spelling per tile: `0/x000/001` is not another name for `0/001`.
+        if tile.render() != path {
+            return Err(TileError::BadPath);
+        }
+        Ok(tile)
     }
 
     /// The path below `tile/`, in canonical form.
@@ -216,6 +221,9 @@ mod tests {
             "foo/000",
             "0/",
             "0/x000/x000/x000/x000/x000/x000/x000/000",
+            // Found by the tile_path fuzz target: a leading group of zeros.
+            "0/x000/x002/003.p/5",
+            "entries/x000/001",
         ] {
             assert_eq!(TilePath::parse(bad), Err(TileError::BadPath), "{bad}");
         }
