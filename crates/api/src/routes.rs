@@ -13,6 +13,7 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use corridor_service::{Filter, Service, Submitted};
+use corridor_state::access::MovementStatus;
 use corridor_statement::timefmt::parse_utc_us;
 use corridor_statement::ObjectRef;
 use corridor_tlog::TilePath;
@@ -361,6 +362,20 @@ struct ListQuery {
     limit: Option<u64>,
 }
 
+/// The `status` values of zones, sites and operations.
+const LIVE_STATUSES: &[&str] = &["active", "withdrawn"];
+
+/// Refuses a `status` that no object of the listing can have: it would
+/// answer an empty page where the client meant something else.
+fn check_status(q: &HashMap<String, String>, statuses: &[&str]) -> Result<(), Problem> {
+    match q.get("status") {
+        Some(s) if !statuses.contains(&s.as_str()) => {
+            Err(bad_request(format!("status={s:?} is none of {}", statuses.join(", "))))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Parses the listing filters shared by every spatial collection.
 fn filter(svc: &Service, q: &HashMap<String, String>) -> Result<Filter, Problem> {
     let bbox = q
@@ -399,6 +414,7 @@ fn parse_ref(name: &str, text: &str) -> Result<ObjectRef, Problem> {
 #[utoipa::path(get, path = "/v1/zones", tag = "access", params(ListQuery),
     responses((status = 200, body = ZoneCollection, content_type = "application/geo+json"), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn zones(State(svc): State<Service>, Query(q): Params) -> ApiResult {
+    check_status(&q, LIVE_STATUSES)?;
     let f = filter(&svc, &q)?;
     Ok(geojson(&svc.read(|v| ZoneCollection::new(v.zones(&f), ZoneFeature::from)).await?))
 }
@@ -407,6 +423,7 @@ pub async fn zones(State(svc): State<Service>, Query(q): Params) -> ApiResult {
 #[utoipa::path(get, path = "/v1/sites", tag = "access", params(ListQuery),
     responses((status = 200, body = SiteCollection, content_type = "application/geo+json"), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn sites(State(svc): State<Service>, Query(q): Params) -> ApiResult {
+    check_status(&q, LIVE_STATUSES)?;
     let f = filter(&svc, &q)?;
     Ok(geojson(&svc.read(|v| SiteCollection::new(v.sites(&f), SiteFeature::from)).await?))
 }
@@ -415,6 +432,8 @@ pub async fn sites(State(svc): State<Service>, Query(q): Params) -> ApiResult {
 #[utoipa::path(get, path = "/v1/movements", tag = "access", params(ListQuery),
     responses((status = 200, body = MovementCollection, content_type = "application/geo+json"), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn movements(State(svc): State<Service>, Query(q): Params) -> ApiResult {
+    let statuses: Vec<&str> = MovementStatus::ALL.iter().map(|m| m.as_str()).collect();
+    check_status(&q, &statuses)?;
     let f = filter(&svc, &q)?;
     let body = svc
         .read(|v| {
@@ -429,6 +448,7 @@ pub async fn movements(State(svc): State<Service>, Query(q): Params) -> ApiResul
 #[utoipa::path(get, path = "/v1/operations", tag = "access", params(ListQuery),
     responses((status = 200, body = OperationCollection, content_type = "application/geo+json"), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn operations(State(svc): State<Service>, Query(q): Params) -> ApiResult {
+    check_status(&q, LIVE_STATUSES)?;
     let f = filter(&svc, &q)?;
     Ok(geojson(&svc.read(|v| OperationCollection::new(v.operations(&f), OperationFeature::from)).await?))
 }

@@ -330,6 +330,10 @@ fn malformed(path: &str, name: &str, param: &Value) -> Vec<(String, Option<&'sta
     if typed {
         out.push((format!("{base}?{name}=not-a-value"), None));
     }
+    // A status no object of the listing can have.
+    if name == "status" && ["/v1/zones", "/v1/sites", "/v1/movements", "/v1/operations"].contains(&path) {
+        out.push((format!("{base}?status=bogus"), None));
+    }
     out
 }
 
