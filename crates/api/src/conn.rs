@@ -251,8 +251,17 @@ struct Io {
 }
 
 impl Io {
-    /// Called when a write is pending: an error once it has been for `send_stall`.
-    fn poll_stall(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+    /// A write's outcome: progress resets the stall clock; a pending write
+    /// becomes an error once it has been pending for `send_stall`.
+    fn after_write(
+        &mut self,
+        cx: &mut Context<'_>,
+        polled: Poll<io::Result<usize>>,
+    ) -> Poll<io::Result<usize>> {
+        if polled.is_ready() {
+            self.stall = None;
+            return polled;
+        }
         let send_stall = self.send_stall;
         let stall = self.stall.get_or_insert_with(|| Box::pin(tokio::time::sleep(send_stall)));
         match stall.as_mut().poll(cx) {
@@ -280,13 +289,8 @@ impl AsyncRead for Io {
 impl AsyncWrite for Io {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        match Pin::new(&mut this.inner).poll_write(cx, buf) {
-            Poll::Pending => this.poll_stall(cx),
-            done => {
-                this.stall = None;
-                done
-            }
-        }
+        let polled = Pin::new(&mut this.inner).poll_write(cx, buf);
+        this.after_write(cx, polled)
     }
 
     fn poll_write_vectored(
@@ -295,13 +299,8 @@ impl AsyncWrite for Io {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        match Pin::new(&mut this.inner).poll_write_vectored(cx, bufs) {
-            Poll::Pending => this.poll_stall(cx),
-            done => {
-                this.stall = None;
-                done
-            }
-        }
+        let polled = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
+        this.after_write(cx, polled)
     }
 
     fn is_write_vectored(&self) -> bool {

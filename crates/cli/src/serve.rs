@@ -36,44 +36,47 @@ pub async fn init(data: &Path, origin: &str, operator: &str, operator_name: &str
     Ok(())
 }
 
-/// The HTTP layer's limits (ARCHITECTURE.md, Limits); the defaults suit a
-/// public server, tests set short timeouts.
+/// The HTTP layer's limits (ARCHITECTURE.md, Limits); each left out keeps
+/// `corridor_api::HttpLimits::default()`, which suits a public server.
 #[derive(Debug, Clone, clap::Args)]
 pub struct HttpArgs {
-    /// Open connections at once.
-    #[arg(long, default_value_t = 1_024, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
-    max_connections: u32,
-    /// Open connections from one client address (IPv4 address or IPv6 /64).
-    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
-    max_connections_per_client: u32,
-    /// Seconds from the first byte of a request head to its last.
-    #[arg(long, default_value = "10", value_parser = seconds)]
-    header_read_timeout_s: std::time::Duration,
-    /// Seconds a connection may wait for the first byte of a request.
-    #[arg(long, default_value = "60", value_parser = seconds)]
-    idle_timeout_s: std::time::Duration,
-    /// Seconds from a request head to the last byte of its body.
-    #[arg(long, default_value = "30", value_parser = seconds)]
-    body_read_timeout_s: std::time::Duration,
-    /// Seconds a response may wait for the client to read any of it.
-    #[arg(long, default_value = "60", value_parser = seconds)]
-    send_stall_timeout_s: std::time::Duration,
-    /// Seconds between keep-alive comments on an idle event stream.
-    #[arg(long, default_value = "15", value_parser = seconds)]
-    event_keep_alive_s: std::time::Duration,
+    /// Open connections at once [default: 1024].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    max_connections: Option<u32>,
+    /// Open connections from one client address, an IPv4 address or IPv6 /64 [default: 256].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    max_connections_per_client: Option<u32>,
+    /// Seconds from the first byte of a request head to its last [default: 10].
+    #[arg(long, value_parser = seconds)]
+    header_read_timeout_s: Option<std::time::Duration>,
+    /// Seconds a connection may wait for the first byte of a request [default: 60].
+    #[arg(long, value_parser = seconds)]
+    idle_timeout_s: Option<std::time::Duration>,
+    /// Seconds from a request head to the last byte of its body [default: 30].
+    #[arg(long, value_parser = seconds)]
+    body_read_timeout_s: Option<std::time::Duration>,
+    /// Seconds a response may wait for the client to read any of it [default: 60].
+    #[arg(long, value_parser = seconds)]
+    send_stall_timeout_s: Option<std::time::Duration>,
+    /// Seconds between keep-alive comments on an idle event stream [default: 15].
+    #[arg(long, value_parser = seconds)]
+    event_keep_alive_s: Option<std::time::Duration>,
 }
 
 impl HttpArgs {
     pub fn limits(&self) -> corridor_api::HttpLimits {
+        let d = corridor_api::HttpLimits::default();
         corridor_api::HttpLimits {
-            max_connections: self.max_connections as usize,
-            max_connections_per_client: self.max_connections_per_client as usize,
-            header_read_timeout: self.header_read_timeout_s,
-            idle_timeout: self.idle_timeout_s,
-            body_read_timeout: self.body_read_timeout_s,
-            send_stall_timeout: self.send_stall_timeout_s,
-            event_keep_alive: self.event_keep_alive_s,
-            ..corridor_api::HttpLimits::default()
+            max_connections: self.max_connections.map_or(d.max_connections, |n| n as usize),
+            max_connections_per_client: self
+                .max_connections_per_client
+                .map_or(d.max_connections_per_client, |n| n as usize),
+            header_read_timeout: self.header_read_timeout_s.unwrap_or(d.header_read_timeout),
+            idle_timeout: self.idle_timeout_s.unwrap_or(d.idle_timeout),
+            body_read_timeout: self.body_read_timeout_s.unwrap_or(d.body_read_timeout),
+            send_stall_timeout: self.send_stall_timeout_s.unwrap_or(d.send_stall_timeout),
+            event_keep_alive: self.event_keep_alive_s.unwrap_or(d.event_keep_alive),
+            ..d
         }
     }
 }

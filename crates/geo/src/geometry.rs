@@ -282,6 +282,9 @@ impl Geometry {
 /// Every vertex of a hole lies inside the outer ring or on one of its
 /// vertices, and at least one lies strictly inside (else the hole is the ring).
 fn check_holes(p: &Polygon, path: &str) -> Result<(), GeometryError> {
+    if p.rings.len() < 2 {
+        return Ok(());
+    }
     let shell = Polygon { rings: vec![p.rings[0].clone()], bbox: p.bbox };
     let on_shell = |v: &Vertex| p.rings[0].iter().any(|s| s.lon == v.lon && s.lat == v.lat);
     for (h, hole) in p.rings.iter().enumerate().skip(1) {

@@ -85,51 +85,52 @@ impl Reader<'_> {
     }
 
     fn object(&mut self, depth: usize) -> Result<Strict, String> {
-        self.eat(b'{')?;
         let mut members = BTreeMap::new();
-        self.space();
-        if self.text.get(self.at) == Some(&b'}') {
-            self.at += 1;
-            return Ok(Strict::Object(members));
-        }
-        loop {
-            self.space();
-            let name = self.string()?;
-            self.eat(b':')?;
-            let v = self.value(depth + 1)?;
-            if members.insert(name.clone(), v).is_some() {
-                return Err(format!("member {name:?} is repeated"));
+        self.items(b'{', b'}', |r| {
+            r.space();
+            let name = r.string()?;
+            r.eat(b':')?;
+            let v = r.value(depth + 1)?;
+            match members.insert(name.clone(), v) {
+                Some(_) => Err(format!("member {name:?} is repeated")),
+                None => Ok(()),
             }
-            self.space();
-            match self.text.get(self.at) {
-                Some(b',') => self.at += 1,
-                Some(b'}') => {
-                    self.at += 1;
-                    return Ok(Strict::Object(members));
-                }
-                _ => return Err(format!("expected , or }} at {}", self.at)),
-            }
-        }
+        })?;
+        Ok(Strict::Object(members))
     }
 
     fn array(&mut self, depth: usize) -> Result<Strict, String> {
-        self.eat(b'[')?;
         let mut items = Vec::new();
+        self.items(b'[', b']', |r| {
+            items.push(r.value(depth + 1)?);
+            Ok(())
+        })?;
+        Ok(Strict::Array(items))
+    }
+
+    /// `open`, then items read by `item` separated by commas, then `close`.
+    fn items(
+        &mut self,
+        open: u8,
+        close: u8,
+        mut item: impl FnMut(&mut Self) -> Result<(), String>,
+    ) -> Result<(), String> {
+        self.eat(open)?;
         self.space();
-        if self.text.get(self.at) == Some(&b']') {
+        if self.text.get(self.at) == Some(&close) {
             self.at += 1;
-            return Ok(Strict::Array(items));
+            return Ok(());
         }
         loop {
-            items.push(self.value(depth + 1)?);
+            item(self)?;
             self.space();
             match self.text.get(self.at) {
                 Some(b',') => self.at += 1,
-                Some(b']') => {
+                Some(&c) if c == close => {
                     self.at += 1;
-                    return Ok(Strict::Array(items));
+                    return Ok(());
                 }
-                _ => return Err(format!("expected , or ] at {}", self.at)),
+                _ => return Err(format!("expected , or {} at {}", close as char, self.at)),
             }
         }
     }
