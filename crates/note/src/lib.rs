@@ -11,6 +11,8 @@
 //!
 //! This crate is pure: no I/O, no clock. Randomness for key generation is passed in.
 
+pub mod cosignature;
+
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};

@@ -45,6 +45,8 @@ pub enum QueryError {
     Store(String),
     #[error("the service has stopped after a failed commit; retry shortly")]
     Unavailable,
+    #[error("no checkpoint has been cosigned by the witnesses' quorum yet; retry shortly")]
+    AwaitingCosignatures,
 }
 
 impl QueryError {
@@ -55,6 +57,7 @@ impl QueryError {
             Self::Busy => "busy",
             Self::Store(_) => "storage_error",
             Self::Unavailable => "unavailable",
+            Self::AwaitingCosignatures => "awaiting_cosignatures",
         }
     }
 }

@@ -25,6 +25,7 @@
 mod access_views;
 mod accountability_views;
 mod clock;
+mod cosigned;
 mod error;
 mod limits;
 mod metrics;
@@ -46,6 +47,7 @@ use tokio::sync::{broadcast, mpsc, oneshot, watch, RwLock};
 pub use access_views::{Filter, MAX_EXPORT_ROWS};
 pub use accountability_views::{ConsignmentView, IncidentPage, ItemShares, RoundShares, DEFAULT_TOLERANCE};
 pub use clock::{Clock, Stopwatch, SystemClock};
+pub use cosigned::{CosignBoard, WitnessStatus};
 pub use error::{FatalError, QueryError, StartError, SubmitError};
 pub use limits::Limits;
 pub use metrics::{Metrics, MetricsSnapshot, COMMIT_BUCKETS_US};
@@ -59,6 +61,8 @@ pub(crate) struct Published {
     pub state: State,
     pub tree: Tree,
     pub checkpoint: SignedCheckpoint,
+    /// The latest checkpoint witnesses cosigned to the quorum, stored.
+    pub cosigned: Option<corridor_store::StoredCheckpoint>,
     /// Set when a durable commit failed: memory may be ahead of disk, so
     /// nothing here may be shown again.
     pub failed: bool,
@@ -92,6 +96,13 @@ pub(crate) struct Submission {
     reply: oneshot::Sender<Result<Outcome, SubmitError>>,
 }
 
+/// What the sequencer thread is asked to do: sequence a submission, or store
+/// a cosigned checkpoint (it is the only writer of the store).
+pub(crate) enum Work {
+    Submit(Submission),
+    Cosigned { checkpoint: corridor_store::StoredCheckpoint, reply: oneshot::Sender<Result<(), QueryError>> },
+}
+
 /// How the sequencer settled a submission.
 #[derive(Debug)]
 pub(crate) enum Outcome {
@@ -109,7 +120,7 @@ pub enum Submitted {
 pub(crate) struct Inner {
     published: RwLock<Published>,
     reader: Arc<dyn LogReader>,
-    pool: mpsc::Sender<Submission>,
+    pool: mpsc::Sender<Work>,
     log_vkey: VerifierKey,
     limits: Limits,
     metrics: Metrics,
@@ -118,6 +129,8 @@ pub(crate) struct Inner {
     clock: Arc<dyn Clock>,
     /// The sequencer's fatal error, once it has stopped.
     fatal: watch::Sender<Option<FatalError>>,
+    /// The witnesses and what each last did, when the log collects cosignatures.
+    witnesses: std::sync::Mutex<Option<CosignBoard>>,
 }
 
 /// A handle on the running service; cheap to clone.
@@ -159,7 +172,13 @@ impl Service {
             Some(cp) => cp,
             None => empty_checkpoint(&log_key)?,
         };
-        let published = Published { state: recovered.state, tree: recovered.tree, checkpoint, failed: false };
+        let published = Published {
+            state: recovered.state,
+            tree: recovered.tree,
+            checkpoint,
+            cosigned: recovered.cosigned,
+            failed: false,
+        };
         let last_at_us = published.state.last_sequenced_at_us();
         let (pool_tx, rx) = mpsc::channel(limits.pool_capacity);
         let (events, _) = broadcast::channel(limits.event_buffer);
@@ -173,6 +192,7 @@ impl Service {
             events,
             clock: clock.clone(),
             fatal: watch::channel(None).0,
+            witnesses: std::sync::Mutex::new(None),
         });
         let inner_weak = Arc::downgrade(&inner);
         let sequencer = sequencer::Sequencer { inner: inner_weak, rx, writer, log_key, clock, last_at_us };
@@ -250,10 +270,12 @@ impl Service {
         let mut keys = keys.into_iter();
         signed.verify(|_| keys.next().flatten())?;
         let (reply, rx) = oneshot::channel();
-        self.inner.pool.try_send(Submission { signed, canonical, reply }).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(_) => SubmitError::Busy,
-            mpsc::error::TrySendError::Closed(_) => SubmitError::Stopped,
-        })?;
+        self.inner.pool.try_send(Work::Submit(Submission { signed, canonical, reply })).map_err(
+            |e| match e {
+                mpsc::error::TrySendError::Full(_) => SubmitError::Busy,
+                mpsc::error::TrySendError::Closed(_) => SubmitError::Stopped,
+            },
+        )?;
         match rx.await.map_err(|_| SubmitError::Stopped)?? {
             Outcome::Logged(receipt) => Ok(Submitted::Created(receipt)),
             Outcome::AlreadyLogged(index) => Ok(Submitted::Existing(self.receipt(index).await?)),

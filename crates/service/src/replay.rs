@@ -286,6 +286,27 @@ pub struct Recovered {
     pub state: State,
     pub tree: Tree,
     pub checkpoint: Option<SignedCheckpoint>,
+    /// The latest stored cosigned checkpoint, checked like the signed one.
+    pub cosigned: Option<corridor_store::StoredCheckpoint>,
+}
+
+/// Checks a stored cosigned checkpoint: signed by the log key, and the root
+/// of the rebuilt tree at its size.
+fn check_cosigned(
+    stored: corridor_store::StoredCheckpoint,
+    tree: &Tree,
+    log_vkey: &VerifierKey,
+) -> Result<corridor_store::StoredCheckpoint, StartError> {
+    let signed =
+        SignedCheckpoint::open(&stored.note, log_vkey).map_err(|e| StartError::Checkpoint(e.to_string()))?;
+    let cp = &signed.checkpoint;
+    if cp.size != stored.size || Some(cp.root) != tree.root(cp.size).ok() {
+        return Err(StartError::Checkpoint(format!(
+            "the stored cosigned checkpoint (size {}) is not a prefix of the stored entries",
+            cp.size
+        )));
+    }
+    Ok(stored)
 }
 
 /// Recovery at startup: replays every entry ([`ReplayOptions::recovery`]),
@@ -312,5 +333,6 @@ pub fn recover(reader: &dyn LogReader, log_vkey: &VerifierKey) -> Result<Recover
         None if tree.size() == 0 => None,
         None => return Err(StartError::Checkpoint("entries are stored without a checkpoint".into())),
     };
-    Ok(Recovered { state, tree, checkpoint })
+    let cosigned = reader.latest_cosigned()?.map(|c| check_cosigned(c, &tree, log_vkey)).transpose()?;
+    Ok(Recovered { state, tree, checkpoint, cosigned })
 }

@@ -33,13 +33,14 @@ use corridor_tlog::{leaf_hash, Checkpoint, SignedCheckpoint};
 use tokio::sync::mpsc;
 
 use crate::clock::Stopwatch;
+use crate::error::QueryError;
 use crate::error::{FatalError, SubmitError};
 use crate::receipt;
-use crate::{Clock, Event, Inner, Outcome, Published, Submission};
+use crate::{Clock, Event, Inner, Outcome, Published, Submission, Work};
 
 pub(crate) struct Sequencer {
     pub inner: Weak<Inner>,
-    pub rx: mpsc::Receiver<Submission>,
+    pub rx: mpsc::Receiver<Work>,
     pub writer: Box<dyn LogWriter>,
     pub log_key: SignerKey,
     pub clock: Arc<dyn Clock>,
@@ -64,26 +65,54 @@ impl Sequencer {
         let max = inner.limits.batch_max_entries;
         drop(inner);
         let mut batch = Vec::with_capacity(max);
+        let mut cosigned = Vec::new();
         while let Some(first) = self.rx.blocking_recv() {
-            batch.push(first);
+            sort_work(first, &mut batch, &mut cosigned);
             while batch.len() < max {
                 match self.rx.try_recv() {
-                    Ok(s) => batch.push(s),
+                    Ok(w) => sort_work(w, &mut batch, &mut cosigned),
                     Err(_) => break,
                 }
             }
             let Some(inner) = self.inner.upgrade() else { return };
-            if let Err(fatal) = self.commit_batch(&inner, std::mem::take(&mut batch)) {
+            let committed =
+                if batch.is_empty() { Ok(()) } else { self.commit_batch(&inner, std::mem::take(&mut batch)) };
+            if let Err(fatal) = committed {
                 tracing::error!(%fatal, "the sequencer stops; a restart recovers the durable log");
                 // Whoever is still waiting in the pool is told to retry.
                 self.rx.close();
-                while let Ok(s) = self.rx.try_recv() {
-                    let _ = s.reply.send(Err(SubmitError::Stopped));
+                for (_, reply) in cosigned.drain(..) {
+                    let _ = reply.send(Err(QueryError::Unavailable));
+                }
+                while let Ok(w) = self.rx.try_recv() {
+                    match w {
+                        Work::Submit(s) => drop(s.reply.send(Err(SubmitError::Stopped))),
+                        Work::Cosigned { reply, .. } => drop(reply.send(Err(QueryError::Unavailable))),
+                    }
                 }
                 inner.fatal.send_replace(Some(fatal));
                 return;
             }
+            for (checkpoint, reply) in cosigned.drain(..) {
+                let _ = reply.send(self.store_cosigned(&inner, checkpoint));
+            }
         }
+    }
+
+    /// Stores a cosigned checkpoint, then serves it if it is the newest. Not
+    /// fatal when it fails: memory still matches disk (the served one is
+    /// replaced only after the write), and whether or not the write landed,
+    /// what is stored is a valid cosigned checkpoint.
+    fn store_cosigned(&mut self, inner: &Inner, checkpoint: StoredCheckpoint) -> Result<(), QueryError> {
+        let mut published = inner.published.blocking_write();
+        if published.failed {
+            return Err(QueryError::Unavailable);
+        }
+        self.writer.add_cosigned(&checkpoint)?;
+        if published.cosigned.as_ref().is_none_or(|c| c.size < checkpoint.size) {
+            published.cosigned = Some(checkpoint);
+        }
+        Ok(())
     }
 
     /// One sequencing time per batch, never earlier than the last one, in whole
@@ -165,6 +194,15 @@ impl Sequencer {
         self.writer.append(entries, &stored).map_err(FatalError::Commit)?;
         published.checkpoint = signed;
         Ok(stored)
+    }
+}
+
+/// Puts one piece of work on its list.
+type CosignedWork = (StoredCheckpoint, tokio::sync::oneshot::Sender<Result<(), QueryError>>);
+fn sort_work(work: Work, batch: &mut Vec<Submission>, cosigned: &mut Vec<CosignedWork>) {
+    match work {
+        Work::Submit(s) => batch.push(s),
+        Work::Cosigned { checkpoint, reply } => cosigned.push((checkpoint, reply)),
     }
 }
 

@@ -19,7 +19,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use corridor_store::{LogReader, LogWriter, NewEntry, StoreError, StoredCheckpoint, StoredEntry};
+use corridor_store::{
+    CheckpointKind, LogReader, LogWriter, NewEntry, StoreError, StoredCheckpoint, StoredEntry,
+};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 /// The most read connections open at once; a read beyond it gets `Busy`.
@@ -34,6 +36,10 @@ CREATE TABLE IF NOT EXISTS entries (
     data BLOB NOT NULL
 ) STRICT;
 CREATE TABLE IF NOT EXISTS checkpoints (
+    size INTEGER PRIMARY KEY,
+    note TEXT NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS cosigned_checkpoints (
     size INTEGER PRIMARY KEY,
     note TEXT NOT NULL
 ) STRICT;
@@ -107,6 +113,18 @@ impl LogWriter for SqliteWriter {
         // Durable once this returns (WAL + synchronous=FULL); dropped uncommitted otherwise.
         tx.commit().map_err(backend)?;
         self.size = new_size;
+        Ok(())
+    }
+
+    fn add_cosigned(&mut self, checkpoint: &StoredCheckpoint) -> Result<(), StoreError> {
+        if checkpoint.size > self.size {
+            return Err(StoreError::CheckpointMismatch { checkpoint: checkpoint.size, size: self.size });
+        }
+        // One statement, its own transaction: durable on return, all or nothing on a crash.
+        self.conn
+            .prepare_cached("INSERT OR REPLACE INTO cosigned_checkpoints (size, note) VALUES (?1, ?2)")
+            .and_then(|mut s| s.execute(params![checkpoint.size as i64, checkpoint.note]))
+            .map_err(backend)?;
         Ok(())
     }
 }
@@ -231,6 +249,38 @@ impl LogReader for SqliteReader {
 
     fn checkpoint_at(&self, size: u64) -> Result<Option<StoredCheckpoint>, StoreError> {
         self.checkpoint_query("SELECT size, note FROM checkpoints WHERE size = ?1", size)
+    }
+
+    fn latest_cosigned(&self) -> Result<Option<StoredCheckpoint>, StoreError> {
+        self.checkpoint_query(
+            "SELECT size, note FROM cosigned_checkpoints WHERE size >= ?1 ORDER BY size DESC LIMIT 1",
+            0,
+        )
+    }
+
+    fn checkpoints_from(
+        &self,
+        kind: CheckpointKind,
+        from_size: u64,
+        limit: usize,
+    ) -> Result<Vec<StoredCheckpoint>, StoreError> {
+        let sql = match kind {
+            CheckpointKind::Signed => {
+                "SELECT size, note FROM checkpoints WHERE size >= ?1 ORDER BY size LIMIT ?2"
+            }
+            CheckpointKind::Cosigned => {
+                "SELECT size, note FROM cosigned_checkpoints WHERE size >= ?1 ORDER BY size LIMIT ?2"
+            }
+        };
+        let conn = self.lease()?;
+        let mut stmt = conn.prepare_cached(sql).map_err(backend)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt
+            .query_map([from_size as i64, limit], |r| {
+                Ok(StoredCheckpoint { size: r.get::<_, i64>(0)? as u64, note: r.get(1)? })
+            })
+            .map_err(backend)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(backend)
     }
 }
 

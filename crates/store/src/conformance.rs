@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::faults::{self, AppendFault, Faults};
-use crate::{LogReader, LogWriter, NewEntry, StoreError, StoredCheckpoint};
+use crate::{CheckpointKind, LogReader, LogWriter, NewEntry, StoreError, StoredCheckpoint};
 
 pub trait Harness {
     type Writer: LogWriter;
@@ -54,6 +54,7 @@ pub fn run_all<H: Harness>(harness: &mut H) {
     reads_out_of_range_are_empty(harness);
     keeps_large_entries_byte_for_byte(harness);
     finds_the_checkpoint_of_every_batch(harness);
+    keeps_cosigned_checkpoints(harness);
     readers_see_whole_batches_only(harness);
     a_batch_refused_before_commit_leaves_nothing(harness);
     an_ambiguous_commit_is_durable(harness);
@@ -168,6 +169,38 @@ fn finds_the_checkpoint_of_every_batch<H: Harness>(h: &mut H) {
     })
     .expect("scan");
     assert_eq!(count, size);
+}
+
+fn cosigned(size: u64, witnesses: usize) -> StoredCheckpoint {
+    let lines = "— witness cosig\n".repeat(witnesses);
+    StoredCheckpoint { size, note: format!("origin\n{size}\nroot\n\n— sig\n{lines}") }
+}
+
+/// Cosigned checkpoints are kept apart from the signed ones, replaced per
+/// size, survive a reopen, and never name a size the log has not reached.
+fn keeps_cosigned_checkpoints<H: Harness>(h: &mut H) {
+    let (mut w, r) = h.open();
+    let size = r.size().expect("size");
+    assert!(size >= 10, "runs after batches were appended");
+    let before = r.latest_cosigned().expect("latest");
+    let err = w.add_cosigned(&cosigned(size + 1, 1)).expect_err("beyond the log");
+    assert!(matches!(err, StoreError::CheckpointMismatch { .. }), "{err}");
+    w.add_cosigned(&cosigned(size - 5, 1)).expect("stores");
+    w.add_cosigned(&cosigned(size, 1)).expect("stores");
+    w.add_cosigned(&cosigned(size - 5, 2)).expect("replaces");
+    assert_eq!(r.latest_cosigned().expect("latest"), Some(cosigned(size, 1)));
+    assert_ne!(before, r.latest_cosigned().expect("latest"));
+    let covering = r.checkpoints_from(CheckpointKind::Cosigned, size - 7, 1).expect("covering");
+    assert_eq!(covering, vec![cosigned(size - 5, 2)]);
+    let all = r.checkpoints_from(CheckpointKind::Cosigned, size - 5, 10).expect("from");
+    assert_eq!(all, vec![cosigned(size - 5, 2), cosigned(size, 1)]);
+    // The signed series is untouched.
+    assert_eq!(r.checkpoint_at(size).expect("at"), Some(checkpoint(size)));
+    let signed = r.checkpoints_from(CheckpointKind::Signed, size, 5).expect("signed");
+    assert_eq!(signed, vec![checkpoint(size)]);
+    drop((w, r));
+    let (_w, r) = h.open();
+    assert_eq!(r.latest_cosigned().expect("after reopen"), Some(cosigned(size, 1)));
 }
 
 /// A reader running while batches are appended only ever sees whole batches.

@@ -79,6 +79,10 @@ impl<W: LogWriter> LogWriter for FaultyWriter<W> {
             }
         }
     }
+
+    fn add_cosigned(&mut self, checkpoint: &StoredCheckpoint) -> Result<(), StoreError> {
+        self.inner.add_cosigned(checkpoint)
+    }
 }
 
 /// A reader that fails when told to.
@@ -121,6 +125,21 @@ impl<R: LogReader> LogReader for FaultyReader<R> {
     fn checkpoint_at(&self, size: u64) -> Result<Option<StoredCheckpoint>, StoreError> {
         self.faults.read()?;
         self.inner.checkpoint_at(size)
+    }
+
+    fn latest_cosigned(&self) -> Result<Option<StoredCheckpoint>, StoreError> {
+        self.faults.read()?;
+        self.inner.latest_cosigned()
+    }
+
+    fn checkpoints_from(
+        &self,
+        kind: crate::CheckpointKind,
+        from_size: u64,
+        limit: usize,
+    ) -> Result<Vec<StoredCheckpoint>, StoreError> {
+        self.faults.read()?;
+        self.inner.checkpoints_from(kind, from_size, limit)
     }
 }
 

@@ -1,7 +1,8 @@
 //! Storage interfaces for the log, and their durability contracts.
 //!
-//! The log is the only thing stored: entries (the leaves) and the signed
-//! checkpoint of each committed batch. Everything else — the Merkle tree, the
+//! The log is the only thing stored: entries (the leaves), the signed
+//! checkpoint of each committed batch, and the checkpoints witnesses cosigned
+//! (the same notes with cosignature lines added). Everything else — the Merkle tree, the
 //! state, the indexes — is derived from the entries at startup and kept in memory.
 //!
 //! # Durability contract
@@ -14,6 +15,12 @@
 //!   of the batch and its checkpoint are there or none of it is;
 //! - batches are contiguous: the first entry's index is the current size, or the
 //!   call fails with [`StoreError::NotContiguous`] and writes nothing.
+//!
+//! [`LogWriter::add_cosigned`] stores a cosigned checkpoint for a size already
+//! committed, durably when it returns `Ok`; a later one for the same size
+//! replaces it (it carries at least the cosignatures that made the quorum).
+//! A crash inside it leaves the old one or the new one, never a mix; a lost
+//! cosigned checkpoint costs only freshness, since witnesses cosign again.
 //!
 //! Because a receipt is sent only after `append` returns `Ok`, every acknowledged
 //! entry is in the store, and the checkpoint stored with it commits to it.
@@ -81,6 +88,20 @@ pub enum StoreError {
 pub trait LogWriter: Send {
     /// Appends `entries` and `checkpoint` atomically and durably (see the crate docs).
     fn append(&mut self, entries: &[NewEntry], checkpoint: &StoredCheckpoint) -> Result<(), StoreError>;
+
+    /// Stores `checkpoint`, a note carrying witness cosignatures, as the
+    /// cosigned checkpoint of its size. The size must be one the log has
+    /// reached ([`StoreError::CheckpointMismatch`] otherwise, nothing written).
+    fn add_cosigned(&mut self, checkpoint: &StoredCheckpoint) -> Result<(), StoreError>;
+}
+
+/// Which of the two checkpoint series a read is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckpointKind {
+    /// Signed by the log at each batch.
+    Signed,
+    /// Those stored by [`LogWriter::add_cosigned`].
+    Cosigned,
 }
 
 /// Read access to committed data. Cheap to clone; safe to share across threads.
@@ -107,4 +128,17 @@ pub trait LogReader: Send + Sync {
 
     /// The checkpoint stored for exactly `size`, if any.
     fn checkpoint_at(&self, size: u64) -> Result<Option<StoredCheckpoint>, StoreError>;
+
+    /// The latest cosigned checkpoint, if any.
+    fn latest_cosigned(&self) -> Result<Option<StoredCheckpoint>, StoreError>;
+
+    /// Up to `limit` checkpoints of `kind` whose size is at least `from_size`,
+    /// by increasing size. The first cosigned one covering entry `i` is
+    /// `checkpoints_from(Cosigned, i + 1, 1)`.
+    fn checkpoints_from(
+        &self,
+        kind: CheckpointKind,
+        from_size: u64,
+        limit: usize,
+    ) -> Result<Vec<StoredCheckpoint>, StoreError>;
 }

@@ -7,13 +7,15 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::{LogReader, LogWriter, NewEntry, StoreError, StoredCheckpoint, StoredEntry};
+use crate::{CheckpointKind, LogReader, LogWriter, NewEntry, StoreError, StoredCheckpoint, StoredEntry};
 
 #[derive(Debug, Default)]
 struct Log {
     entries: Vec<StoredEntry>,
     /// Checkpoint notes by tree size.
     checkpoints: BTreeMap<u64, String>,
+    /// Cosigned checkpoint notes by tree size.
+    cosigned: BTreeMap<u64, String>,
 }
 
 /// The storage; clones share it.
@@ -62,6 +64,16 @@ impl LogWriter for MemoryWriter {
             bytes: e.bytes.clone(),
         }));
         log.checkpoints.insert(checkpoint.size, checkpoint.note.clone());
+        Ok(())
+    }
+
+    fn add_cosigned(&mut self, checkpoint: &StoredCheckpoint) -> Result<(), StoreError> {
+        let mut log = self.store.lock()?;
+        let size = log.entries.len() as u64;
+        if checkpoint.size > size {
+            return Err(StoreError::CheckpointMismatch { checkpoint: checkpoint.size, size });
+        }
+        log.cosigned.insert(checkpoint.size, checkpoint.note.clone());
         Ok(())
     }
 }
@@ -120,6 +132,29 @@ impl LogReader for MemoryReader {
     fn checkpoint_at(&self, size: u64) -> Result<Option<StoredCheckpoint>, StoreError> {
         let log = self.store.lock()?;
         Ok(log.checkpoints.get(&size).map(|note| StoredCheckpoint { size, note: note.clone() }))
+    }
+
+    fn latest_cosigned(&self) -> Result<Option<StoredCheckpoint>, StoreError> {
+        let log = self.store.lock()?;
+        Ok(log.cosigned.iter().next_back().map(|(&size, note)| StoredCheckpoint { size, note: note.clone() }))
+    }
+
+    fn checkpoints_from(
+        &self,
+        kind: CheckpointKind,
+        from_size: u64,
+        limit: usize,
+    ) -> Result<Vec<StoredCheckpoint>, StoreError> {
+        let log = self.store.lock()?;
+        let series = match kind {
+            CheckpointKind::Signed => &log.checkpoints,
+            CheckpointKind::Cosigned => &log.cosigned,
+        };
+        Ok(series
+            .range(from_size..)
+            .take(limit)
+            .map(|(&size, note)| StoredCheckpoint { size, note: note.clone() })
+            .collect())
     }
 }
 

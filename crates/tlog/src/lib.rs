@@ -1,5 +1,6 @@
 //! The verifiable log: RFC 6962 Merkle hashing and proofs, C2SP checkpoints,
-//! C2SP tlog-tiles paths and contents, and C2SP tlog-proof text.
+//! C2SP tlog-tiles paths and contents, C2SP tlog-proof text, and the witness
+//! side: C2SP tlog-witness requests and their rule, C2SP tlog-policy.
 //!
 //! Everything here is pure and deterministic: given the same leaves it produces the
 //! same bytes. Verification functions take only public data (proofs, roots, vkeys) so
@@ -7,10 +8,12 @@
 
 mod checkpoint;
 mod hash;
+pub mod policy;
 mod proof;
 mod proof_text;
 mod tile;
 mod tree;
+pub mod witness;
 
 pub use checkpoint::{Checkpoint, CheckpointError, SignedCheckpoint};
 pub use hash::{empty_root, leaf_hash, node_hash, Hash, HASH_LEN};
