@@ -85,7 +85,8 @@ pub async fn serve(
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let connection = graceful.watch(connection(stream, router.clone(), limits));
+        let service = WithClient { router: router.clone(), client: ClientAddr(client_of(addr.ip())) };
+        let connection = graceful.watch(connection(stream, service, limits));
         tokio::spawn(async move {
             if let Err(e) = connection.await {
                 tracing::debug!(error = %e, "connection ended");
@@ -103,9 +104,9 @@ pub async fn serve(
 /// One HTTP/1.1 connection with its timers.
 fn connection(
     stream: TcpStream,
-    router: Router,
+    router: WithClient,
     limits: &HttpLimits,
-) -> hyper::server::conn::http1::Connection<TokioIo<Io>, TowerToHyperService<Router>> {
+) -> hyper::server::conn::http1::Connection<TokioIo<Io>, TowerToHyperService<WithClient>> {
     let reads = Arc::new(AtomicU64::new(0));
     let timer = HeadTimer {
         reads: reads.clone(),
@@ -118,6 +119,33 @@ fn connection(
         .header_read_timeout(limits.header_read_timeout)
         .keep_alive(true)
         .serve_connection(TokioIo::new(io), TowerToHyperService::new(router))
+}
+
+/// The client a request came from (an IPv4 address, or an IPv6 /64), as a
+/// request extension: what per-client limits key on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ClientAddr(pub IpAddr);
+
+/// The router, with each request tagged with its connection's [`ClientAddr`].
+#[derive(Debug, Clone)]
+struct WithClient {
+    router: Router,
+    client: ClientAddr,
+}
+
+impl tower::Service<axum::extract::Request<hyper::body::Incoming>> for WithClient {
+    type Response = axum::response::Response;
+    type Error = std::convert::Infallible;
+    type Future = <Router as tower::Service<axum::extract::Request<hyper::body::Incoming>>>::Future;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        tower::Service::<axum::extract::Request<hyper::body::Incoming>>::poll_ready(&mut self.router, cx)
+    }
+
+    fn call(&mut self, mut req: axum::extract::Request<hyper::body::Incoming>) -> Self::Future {
+        req.extensions_mut().insert(self.client);
+        self.router.call(req)
+    }
 }
 
 /// Open connections per client address: an IPv4 address, or an IPv6 /64 (one

@@ -29,7 +29,7 @@ use corridor_console::Console;
 use corridor_service::Service;
 use tokio::sync::Semaphore;
 
-pub use conn::{serve, SHUTDOWN_GRACE};
+pub use conn::{serve, ClientAddr, SHUTDOWN_GRACE};
 pub use problem::Problem;
 
 /// Limits of the HTTP layer; [`conn`] says which state of a connection each
@@ -86,6 +86,8 @@ pub fn router(service: Service, limits: &HttpLimits, console: Console) -> Router
         .route("/v1/log", get(routes::log_info))
         .route("/v1/entries/{index}", get(routes::entry))
         .route("/v1/receipts/{index}", get(routes::receipt))
+        .route("/v1/receipts/{index}/cosigned", get(routes::cosigned_receipt))
+        .route("/v1/checkpoints/latest", get(routes::latest_checkpoint))
         .route("/v1/proofs/inclusion", get(routes::inclusion))
         .route("/v1/proofs/consistency", get(routes::consistency))
         .route("/v1/parties", get(routes::parties))

@@ -12,10 +12,11 @@ use corridor_service::{Service, COMMIT_BUCKETS_US};
     responses((status = 200, description = "Metrics", body = String, content_type = "text/plain")))]
 pub async fn render(State(svc): State<Service>) -> Response {
     let m = svc.metrics();
-    let size = match svc.log_info().await {
-        Ok(info) => info.size,
+    let info = match svc.log_info().await {
+        Ok(info) => info,
         Err(e) => return crate::problem::Problem::from(e).into_response(),
     };
+    let size = info.size;
     let mut out = String::new();
     let _ = writeln!(out, "# HELP corridor_submissions_total Submissions by outcome.");
     let _ = writeln!(out, "# TYPE corridor_submissions_total counter");
@@ -43,5 +44,45 @@ pub async fn render(State(svc): State<Service>) -> Response {
     let _ = writeln!(out, "corridor_batch_commit_seconds_bucket{{le=\"+Inf\"}} {total}");
     let _ = writeln!(out, "corridor_batch_commit_seconds_sum {}", m.commit_us_sum as f64 / 1e6);
     let _ = writeln!(out, "corridor_batch_commit_seconds_count {}", m.batches);
+    write_witnesses(&mut out, &info);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
+}
+
+/// The cosigned size, and each witness's latest cosigned size and its age
+/// (from the witness's timestamp to the log's clock), when the log collects
+/// cosignatures.
+fn write_witnesses(out: &mut String, info: &corridor_service::LogInfo) {
+    let Some(board) = &info.witnesses else { return };
+    let _ = writeln!(
+        out,
+        "# HELP corridor_cosigned_size Size of the latest checkpoint the witnesses' quorum cosigned."
+    );
+    let _ = writeln!(out, "# TYPE corridor_cosigned_size gauge");
+    let _ = writeln!(out, "corridor_cosigned_size {}", info.cosigned.as_ref().map_or(0, |c| c.size));
+    let _ = writeln!(out, "# HELP corridor_witness_cosigned_size Largest size each witness cosigned.");
+    let _ = writeln!(out, "# TYPE corridor_witness_cosigned_size gauge");
+    for w in &board.witnesses {
+        let size = w.cosigned.map_or(0, |(s, _)| s);
+        let _ = writeln!(out, "corridor_witness_cosigned_size{{witness=\"{}\"}} {size}", label(&w.name));
+    }
+    let _ = writeln!(
+        out,
+        "# HELP corridor_witness_cosignature_age_seconds Age of each witness's latest cosignature."
+    );
+    let _ = writeln!(out, "# TYPE corridor_witness_cosignature_age_seconds gauge");
+    for w in &board.witnesses {
+        if let Some((_, at_s)) = w.cosigned {
+            let age = info.now_us as f64 / 1e6 - at_s as f64;
+            let _ = writeln!(
+                out,
+                "corridor_witness_cosignature_age_seconds{{witness=\"{}\"}} {age}",
+                label(&w.name)
+            );
+        }
+    }
+}
+
+/// A Prometheus label value: backslash, quote and newline escaped.
+fn label(v: &str) -> String {
+    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }

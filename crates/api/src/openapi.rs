@@ -25,10 +25,12 @@ use crate::problem::Problem;
     paths(
         crate::routes::submit,
         crate::routes::checkpoint,
+        crate::routes::latest_checkpoint,
         crate::routes::tile,
         crate::routes::log_info,
         crate::routes::entry,
         crate::routes::receipt,
+        crate::routes::cosigned_receipt,
         crate::routes::inclusion,
         crate::routes::consistency,
         crate::routes::parties,

@@ -90,10 +90,26 @@ pub async fn submit(State(svc): State<Service>, bytes: axum::body::Bytes) -> Api
     Ok(with_cache((status, Json(Receipt::from(&receipt))).into_response(), NO_STORE))
 }
 
-/// The latest signed checkpoint (C2SP tlog-checkpoint, a signed note).
+/// The checkpoint verifiers should use (C2SP tlog-checkpoint, a signed note).
+/// When the log collects cosignatures, it is the latest one the witnesses'
+/// quorum cosigned, with their `cosignature/v1` lines (503
+/// `awaiting_cosignatures` before the first); otherwise the latest the log signed.
 #[utoipa::path(get, path = "/checkpoint", tag = "c2sp",
-    responses((status = 200, description = "The checkpoint note", body = String, content_type = "text/plain")))]
+    responses(
+        (status = 200, description = "The checkpoint note", body = String, content_type = "text/plain"),
+        (status = 503, description = "No checkpoint has reached the quorum yet", body = Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn checkpoint(State(svc): State<Service>) -> ApiResult {
+    let note = svc.served_checkpoint().await?;
+    let resp = ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], note).into_response();
+    Ok(with_cache(resp, NO_STORE))
+}
+
+/// The freshest checkpoint the log signed, without waiting for witnesses
+/// (the one in the latest receipts). Only the log vouches for it.
+#[utoipa::path(get, path = "/v1/checkpoints/latest", tag = "log",
+    responses((status = 200, description = "The checkpoint note", body = String, content_type = "text/plain")))]
+pub async fn latest_checkpoint(State(svc): State<Service>) -> ApiResult {
     let note = svc.checkpoint_note().await?;
     let resp = ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], note).into_response();
     Ok(with_cache(resp, NO_STORE))
@@ -152,6 +168,21 @@ pub async fn entry(State(svc): State<Service>, Path(index): Path<String>) -> Api
     ))]
 pub async fn receipt(State(svc): State<Service>, Path(index): Path<String>) -> ApiResult {
     let r = svc.receipt(parse_index(&index)?).await?;
+    Ok(with_cache(json(&Receipt::from(&r)), IMMUTABLE))
+}
+
+/// The earliest checkpoint the witnesses' quorum cosigned that covers the
+/// entry, with an inclusion proof against it: a receipt whose checkpoint
+/// carries the cosignatures, checkable offline with the witness policy.
+#[utoipa::path(get, path = "/v1/receipts/{index}/cosigned", tag = "log",
+    params(("index" = u64, Path, description = "The entry's index")),
+    responses(
+        (status = 200, body = Receipt),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such entry, or no cosigned checkpoint covers it yet", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn cosigned_receipt(State(svc): State<Service>, Path(index): Path<String>) -> ApiResult {
+    let r = svc.cosigned_receipt(parse_index(&index)?).await?;
     Ok(with_cache(json(&Receipt::from(&r)), IMMUTABLE))
 }
 

@@ -27,7 +27,19 @@ pub const PARTIES: &[(&str, &str, &str)] = &[
     ("monitoring-mission", "Ceasefire Monitoring Mission (exercise)", "monitor"),
 ];
 
-pub async fn demo(data: &Path, listen: &str, limits: &corridor_api::HttpLimits) -> Result<()> {
+/// The exercise witnesses: (directory and policy name, key name). Both are
+/// fictional; each runs in this process with its own key and store.
+pub const WITNESSES: &[(&str, &str)] = &[
+    ("lindenmark", "lindenmark-observatory.example/witness"),
+    ("saltmarsh", "saltmarsh-audit.example/witness"),
+];
+
+pub async fn demo(
+    data: &Path,
+    listen: &str,
+    limits: &corridor_api::HttpLimits,
+    witnesses: bool,
+) -> Result<()> {
     let dir = DataDir::new(data);
     if dir.exists() {
         eprintln!("demo: using the existing data directory {}", data.display());
@@ -35,7 +47,44 @@ pub async fn demo(data: &Path, listen: &str, limits: &corridor_api::HttpLimits) 
         crate::serve::init(data, DEMO_ORIGIN, PARTIES[0].0, PARTIES[0].1).await?;
         load(&dir).await?;
     }
-    crate::serve::serve(data, listen, limits).await
+    let policy = if witnesses { Some(start_witnesses(&dir).await?) } else { None };
+    let cosign = corridor_cosigner::CosignerConfig::default();
+    crate::serve::serve(data, listen, limits, policy.map(|p| (p, cosign))).await
+}
+
+/// Starts the exercise witnesses on loopback ports of their own (creating
+/// their data under `DIR/witnesses/` the first time), and writes the policy
+/// naming them, quorum all of them, to `DIR/witness-policy.txt`: the file a
+/// verifier passes to `corridor verify --policy`.
+async fn start_witnesses(dir: &DataDir) -> Result<corridor_tlog::policy::Policy> {
+    let log_vkey = dir.log_key()?.verifier().to_vkey();
+    let mut policy =
+        format!("# The exercise log and its two exercise witnesses (fictional).\nlog {log_vkey}\n");
+    for (short, name) in WITNESSES {
+        let wdir = dir.root.join("witnesses").join(short);
+        if !wdir.join("witness.key").exists() {
+            crate::witness::init(&wdir, name)?;
+        }
+        crate::witness::add_log(&wdir, None, &log_vkey)?;
+        let args = crate::witness::WitnessArgs::default();
+        let (addr, serving) =
+            crate::witness::serve(&wdir, "127.0.0.1:0", &args, std::future::pending()).await?;
+        tokio::spawn(async move {
+            if let Err(e) = serving.await {
+                eprintln!("demo: witness stopped: {e:#}");
+            }
+        });
+        let vkey = std::fs::read_to_string(wdir.join("witness.vkey"))?;
+        policy.push_str(&format!("witness {short} {} http://{addr}\n", vkey.trim()));
+        eprintln!("demo: witness {name} on http://{addr}");
+    }
+    let names: Vec<&str> = WITNESSES.iter().map(|(s, _)| *s).collect();
+    policy
+        .push_str(&format!("group exercise-witnesses all {}\nquorum exercise-witnesses\n", names.join(" ")));
+    let path = dir.root.join("witness-policy.txt");
+    std::fs::write(&path, &policy)?;
+    eprintln!("demo: witness policy in {}", path.display());
+    Ok(corridor_tlog::policy::Policy::parse(&policy)?)
 }
 
 /// Generates the parties' keys and files the scenario.

@@ -14,6 +14,7 @@ mod keys;
 mod receipt;
 mod serve;
 mod verify;
+mod witness;
 
 use std::path::PathBuf;
 
@@ -54,6 +55,8 @@ enum Command {
         listen: String,
         #[command(flatten)]
         http: serve::HttpArgs,
+        #[command(flatten)]
+        witnesses: serve::WitnessPolicyArgs,
     },
     /// Create (once) a data directory with the exercise scenario, and serve it.
     Demo {
@@ -63,6 +66,9 @@ enum Command {
         listen: String,
         #[command(flatten)]
         http: serve::HttpArgs,
+        /// Serve without the two in-process exercise witnesses.
+        #[arg(long)]
+        no_witnesses: bool,
     },
     /// Generate a party's private key file and print its verifier key.
     Keygen {
@@ -125,6 +131,11 @@ enum Command {
         #[arg(long)]
         data: PathBuf,
     },
+    /// A witness (C2SP tlog-witness): init, add-log, list-logs, serve, forks.
+    Witness {
+        #[command(subcommand)]
+        command: witness::WitnessCommand,
+    },
     /// Benchmarks that print numbers.
     Bench {
         #[command(subcommand)]
@@ -175,8 +186,13 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Init { data, origin, operator, operator_name } => {
             serve::init(&data, &origin, &operator, &operator_name).await
         }
-        Command::Serve { data, listen, http } => serve::serve(&data, &listen, &http.limits()).await,
-        Command::Demo { data, listen, http } => demo::demo(&data, &listen, &http.limits()).await,
+        Command::Serve { data, listen, http, witnesses } => {
+            let policy = witnesses.policy()?.map(|p| (p, witnesses.cosigner()));
+            serve::serve(&data, &listen, &http.limits(), policy).await
+        }
+        Command::Demo { data, listen, http, no_witnesses } => {
+            demo::demo(&data, &listen, &http.limits(), !no_witnesses).await
+        }
         Command::Keygen { party, out } => keys::keygen(&party, &out),
         Command::Party { command: PartyCommand::Add { data, id, name, kind, vkeys, server } } => {
             keys::party_add(&data, &id, &name, &kind, &vkeys, server.as_deref()).await
@@ -190,5 +206,6 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Audit { data } => audit::run(&data).map(|_| ()),
         Command::Bench { command } => bench::run(command).await,
+        Command::Witness { command } => witness::run(command).await,
     }
 }

@@ -89,10 +89,51 @@ fn seconds(text: &str) -> Result<std::time::Duration, String> {
     }
 }
 
-pub async fn serve(data: &Path, listen: &str, limits: &corridor_api::HttpLimits) -> Result<()> {
+/// Witness options of `serve` and `demo`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct WitnessPolicyArgs {
+    /// A C2SP tlog-policy file naming the witnesses (with their submission
+    /// URLs) and the quorum: checkpoints are sent to them, and /checkpoint
+    /// serves only checkpoints the quorum cosigned.
+    #[arg(long)]
+    pub witness_policy: Option<std::path::PathBuf>,
+    /// Milliseconds between rounds of sending the latest checkpoint to the witnesses.
+    #[arg(long, default_value_t = 250, value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
+    pub witness_interval_ms: u64,
+}
+
+impl WitnessPolicyArgs {
+    /// Reads and parses the policy file, if one was given.
+    pub fn policy(&self) -> Result<Option<corridor_tlog::policy::Policy>> {
+        let Some(path) = &self.witness_policy else { return Ok(None) };
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let policy = corridor_tlog::policy::Policy::parse(&text)
+            .with_context(|| format!("{} is not a C2SP tlog-policy", path.display()))?;
+        Ok(Some(policy))
+    }
+
+    pub fn cosigner(&self) -> corridor_cosigner::CosignerConfig {
+        corridor_cosigner::CosignerConfig {
+            interval: std::time::Duration::from_millis(self.witness_interval_ms),
+            ..Default::default()
+        }
+    }
+}
+
+pub async fn serve(
+    data: &Path,
+    listen: &str,
+    limits: &corridor_api::HttpLimits,
+    witnesses: Option<(corridor_tlog::policy::Policy, corridor_cosigner::CosignerConfig)>,
+) -> Result<()> {
     let dir = DataDir::new(data);
     let config = dir.config()?;
     let (service, _lock) = dir.open_service().context("recovering the log")?;
+    if let Some((policy, cosign)) = witnesses {
+        eprintln!("corridor: collecting cosignatures, quorum {}", policy.describe_quorum());
+        let clock = std::sync::Arc::new(corridor_service::SystemClock);
+        corridor_cosigner::spawn(service.clone(), policy, clock, cosign).context("--witness-policy")?;
+    }
     let router = corridor_api::router(service.clone(), limits, console());
     let listener =
         tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;

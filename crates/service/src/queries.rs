@@ -17,6 +17,12 @@ pub struct LogInfo {
     pub root_hash: Hash,
     /// The signed checkpoint note.
     pub checkpoint: String,
+    /// The latest checkpoint the witnesses' quorum cosigned, if any.
+    pub cosigned: Option<corridor_store::StoredCheckpoint>,
+    /// The witnesses, when the log collects cosignatures.
+    pub witnesses: Option<crate::CosignBoard>,
+    /// "Now" on the service's clock, microseconds: what ages are measured from.
+    pub now_us: i64,
 }
 
 /// One log entry, as stored.
@@ -38,6 +44,9 @@ impl Service {
             size: cp.checkpoint.size,
             root_hash: cp.checkpoint.root,
             checkpoint: cp.note.clone(),
+            cosigned: published.cosigned.clone(),
+            witnesses: self.witnesses(),
+            now_us: self.inner.clock.now_us(),
         })
     }
 

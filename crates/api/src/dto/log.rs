@@ -46,17 +46,75 @@ pub struct LogInfo {
     pub size: u64,
     /// Base64.
     pub root_hash: String,
+    /// The freshest checkpoint the log signed (also at `/v1/checkpoints/latest`).
     pub checkpoint: String,
+    /// The latest checkpoint the witnesses' quorum cosigned, with the
+    /// cosignature lines (served at `/checkpoint`); null when the log collects
+    /// no cosignatures, or none has reached the quorum yet.
+    pub cosigned_checkpoint: Option<String>,
+    pub cosigned_size: Option<u64>,
+    /// The witnesses the log sends checkpoints to; null when it sends none.
+    pub witnesses: Option<Witnesses>,
+}
+
+/// The witness policy as the log applies it, and what each witness last did.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Witnesses {
+    /// The quorum, for people (`2 of {a, b}`).
+    pub quorum: String,
+    pub witnesses: Vec<WitnessInfo>,
+}
+
+/// One witness (C2SP tlog-witness) and its latest cosignature of this log.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WitnessInfo {
+    /// The policy's name for it.
+    pub name: String,
+    /// Its cosignature key (C2SP tlog-cosignature vkey, type 0x04).
+    pub vkey: String,
+    /// Its submission prefix.
+    pub url: String,
+    /// The largest tree size it cosigned.
+    pub cosigned_size: Option<u64>,
+    /// The timestamp of that cosignature (the witness's clock).
+    #[schema(format = DateTime)]
+    pub cosigned_at: Option<String>,
+    /// Seconds from that timestamp to now (the log's clock).
+    pub age_s: Option<f64>,
+    /// Its last refusal or failure, until it cosigns again.
+    pub last_error: Option<String>,
 }
 
 impl From<corridor_service::LogInfo> for LogInfo {
     fn from(l: corridor_service::LogInfo) -> Self {
+        let now_us = l.now_us;
         Self {
             origin: l.origin,
             vkey: l.vkey,
             size: l.size,
             root_hash: b64(&l.root_hash),
             checkpoint: l.checkpoint,
+            cosigned_size: l.cosigned.as_ref().map(|c| c.size),
+            cosigned_checkpoint: l.cosigned.map(|c| c.note),
+            witnesses: l.witnesses.map(|b| Witnesses {
+                quorum: b.quorum,
+                witnesses: b.witnesses.into_iter().map(|w| WitnessInfo::new(w, now_us)).collect(),
+            }),
+        }
+    }
+}
+
+impl WitnessInfo {
+    fn new(w: corridor_service::WitnessStatus, now_us: i64) -> Self {
+        let at_us = w.cosigned.map(|(_, t)| i64::try_from(t).unwrap_or(i64::MAX / 1_000_000) * 1_000_000);
+        Self {
+            name: w.name,
+            vkey: w.vkey,
+            url: w.url,
+            cosigned_size: w.cosigned.map(|(s, _)| s),
+            cosigned_at: at_us.map(time_ms),
+            age_s: at_us.map(|at| (now_us - at) as f64 / 1e6),
+            last_error: w.last_error,
         }
     }
 }

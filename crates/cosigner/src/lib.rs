@@ -1,0 +1,281 @@
+//! The log's side of C2SP tlog-witness: collecting cosignatures.
+//!
+//! Every [`CosignerConfig::interval`], if the log has grown, a round starts:
+//! the latest signed checkpoint goes to every witness of the policy that is
+//! not backing off, all at once, each with a consistency proof from the size
+//! that witness last cosigned. A 409 tells the witness's size; the request is
+//! then sent again once with a proof from it. The cosignature lines that
+//! verify are added to the note, and when they meet the policy's quorum the
+//! note is stored through the service ([`Service::record_cosigned`]) and from
+//! then on served at `/checkpoint`.
+//!
+//! Nothing here is on the path of a receipt: the sequencer never waits for a
+//! witness. A witness that fails or times out backs off (doubling from
+//! [`CosignerConfig::min_backoff`] to [`CosignerConfig::max_backoff`]) and
+//! sits out rounds until then, so a dead witness costs one timeout per
+//! backoff period and never stalls the others; rounds wait for the slowest
+//! live witness, at most [`CosignerConfig::request_timeout`], so that all of
+//! them cosign the same checkpoint.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use corridor_note::cosignature::CosignerKey;
+use corridor_service::{Clock, CosignBoard, Service, WitnessStatus};
+use corridor_store::StoredCheckpoint;
+use corridor_tlog::policy::Policy;
+use corridor_tlog::witness::{AddCheckpoint, SIZE_CONTENT_TYPE};
+use corridor_tlog::SignedCheckpoint;
+use tokio::task::JoinSet;
+
+/// When and how hard to ask.
+#[derive(Debug, Clone)]
+pub struct CosignerConfig {
+    /// Between the starts of two rounds: how checkpoints are batched.
+    pub interval: Duration,
+    /// One add-checkpoint request, connection included.
+    pub request_timeout: Duration,
+    pub min_backoff: Duration,
+    pub max_backoff: Duration,
+}
+
+impl Default for CosignerConfig {
+    fn default() -> Self {
+        Self {
+            interval: Duration::from_millis(250),
+            request_timeout: Duration::from_secs(5),
+            min_backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(60),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CosignerError {
+    #[error("witness {0:?} has no URL in the policy; the log needs its submission prefix")]
+    NoUrl(String),
+    #[error("the policy's quorum is `none`: there is nothing to collect")]
+    NoQuorum,
+    #[error("the policy lists logs, and this log's key {0} is not one of them")]
+    NotThisLog(String),
+    #[error("HTTP client: {0}")]
+    Client(String),
+}
+
+/// One witness as the cosigner tracks it.
+#[derive(Debug, Clone)]
+struct Peer {
+    vkey: CosignerKey,
+    endpoint: String,
+    /// The size it last cosigned (as far as this log knows).
+    size: u64,
+    backoff: Duration,
+    /// Rounds to sit out before trying again.
+    resting_until_us: i64,
+}
+
+/// Checks the policy against this log and starts collecting; returns the task.
+pub fn spawn(
+    service: Service,
+    policy: Policy,
+    clock: Arc<dyn Clock>,
+    config: CosignerConfig,
+) -> Result<tokio::task::JoinHandle<()>, CosignerError> {
+    let vkey = service.log_vkey().to_vkey();
+    if !policy.logs.is_empty() && !policy.logs.iter().any(|l| l.vkey.to_vkey() == vkey) {
+        return Err(CosignerError::NotThisLog(vkey));
+    }
+    if !policy.requires_cosignatures() {
+        return Err(CosignerError::NoQuorum);
+    }
+    let mut peers = Vec::new();
+    let mut board = CosignBoard { quorum: policy.describe_quorum(), witnesses: Vec::new() };
+    for w in &policy.witnesses {
+        let url = w.url.clone().ok_or_else(|| CosignerError::NoUrl(w.name.clone()))?;
+        let endpoint = format!("{}/add-checkpoint", url.trim_end_matches('/'));
+        peers.push(Peer {
+            vkey: w.vkey.clone(),
+            endpoint,
+            size: 0,
+            backoff: Duration::ZERO,
+            resting_until_us: 0,
+        });
+        board.witnesses.push(WitnessStatus {
+            name: w.name.clone(),
+            vkey: w.vkey.to_vkey(),
+            url,
+            cosigned: None,
+            last_answer_us: None,
+            last_error: None,
+        });
+    }
+    let http = reqwest::Client::builder()
+        .timeout(config.request_timeout)
+        .pool_idle_timeout(Duration::from_secs(90))
+        .build()
+        .map_err(|e| CosignerError::Client(e.to_string()))?;
+    service.configure_witnesses(board);
+    let cosigner = Cosigner { service, policy, clock, config, http, peers, last_round: None };
+    Ok(tokio::spawn(cosigner.run()))
+}
+
+struct Cosigner {
+    service: Service,
+    policy: Policy,
+    clock: Arc<dyn Clock>,
+    config: CosignerConfig,
+    http: reqwest::Client,
+    peers: Vec<Peer>,
+    /// The size of the last round's checkpoint, and whether it reached the quorum.
+    last_round: Option<(u64, bool)>,
+}
+
+/// What one witness answered in a round.
+#[derive(Debug)]
+enum Reply {
+    /// A verified cosignature line, with its timestamp.
+    Cosigned(String, u64),
+    /// The witness's latest size (409), to retry from.
+    Conflict(u64),
+    Failed(String),
+}
+
+impl Cosigner {
+    async fn run(mut self) {
+        let mut tick = tokio::time::interval(self.config.interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let Ok(cp) = self.service.latest_checkpoint().await else { continue };
+            let size = cp.checkpoint.size;
+            if size == 0 || self.last_round == Some((size, true)) {
+                continue;
+            }
+            let reached = self.round(&cp).await;
+            self.last_round = Some((size, reached));
+        }
+    }
+
+    /// Sends `cp` to every witness that is not resting; stores the note if
+    /// the cosignatures meet the quorum. Returns whether they did.
+    async fn round(&mut self, cp: &SignedCheckpoint) -> bool {
+        let now_us = self.clock.now_us();
+        let mut set = JoinSet::new();
+        for (i, peer) in self.peers.iter().enumerate() {
+            if peer.resting_until_us > now_us {
+                continue;
+            }
+            let (service, http, peer, cp) =
+                (self.service.clone(), self.http.clone(), peer.clone(), cp.clone());
+            set.spawn(async move { (i, ask(&service, &http, &peer, &cp).await) });
+        }
+        let mut lines = String::new();
+        while let Some(joined) = set.join_next().await {
+            let Ok((i, reply)) = joined else { continue };
+            if let Some(line) = self.settle(i, cp.checkpoint.size, reply) {
+                lines.push_str(&line);
+            }
+        }
+        let note = format!("{}{lines}", cp.note);
+        let reached = self.policy.check_cosignatures(&note).is_ok_and(|c| c.satisfied);
+        if reached {
+            let stored = StoredCheckpoint { size: cp.checkpoint.size, note };
+            if let Err(e) = self.service.record_cosigned(stored).await {
+                tracing::warn!(error = %e, "could not store a cosigned checkpoint");
+                return false;
+            }
+        }
+        reached
+    }
+
+    /// Records what witness `i` answered; returns its line if it cosigned.
+    fn settle(&mut self, i: usize, size: u64, reply: Reply) -> Option<String> {
+        let now_us = self.clock.now_us();
+        let peer = &mut self.peers[i];
+        match reply {
+            Reply::Cosigned(line, timestamp) => {
+                peer.size = size;
+                peer.backoff = Duration::ZERO;
+                self.service.update_witness(i, |w| {
+                    w.cosigned = Some((size, timestamp));
+                    w.last_answer_us = Some(now_us);
+                    w.last_error = None;
+                });
+                Some(line)
+            }
+            Reply::Conflict(latest) => {
+                peer.size = latest;
+                self.service.update_witness(i, |w| {
+                    w.last_answer_us = Some(now_us);
+                    w.last_error = Some(format!("the witness holds size {latest}"));
+                });
+                None
+            }
+            Reply::Failed(error) => {
+                peer.backoff = (peer.backoff * 2).clamp(self.config.min_backoff, self.config.max_backoff);
+                peer.resting_until_us = now_us + i64::try_from(peer.backoff.as_micros()).unwrap_or(i64::MAX);
+                tracing::debug!(witness = %peer.endpoint, %error, backoff_s = peer.backoff.as_secs_f64(), "witness failed");
+                self.service.update_witness(i, |w| w.last_error = Some(error));
+                None
+            }
+        }
+    }
+}
+
+/// Asks one witness to cosign `cp`: from the size it last cosigned, and once
+/// more from the size it names if that was not it.
+async fn ask(service: &Service, http: &reqwest::Client, peer: &Peer, cp: &SignedCheckpoint) -> Reply {
+    let first = request(service, http, peer, peer.size, cp).await;
+    match first {
+        Reply::Conflict(latest) if latest != peer.size && latest <= cp.checkpoint.size => {
+            request(service, http, peer, latest, cp).await
+        }
+        other => other,
+    }
+}
+
+async fn request(
+    service: &Service,
+    http: &reqwest::Client,
+    peer: &Peer,
+    old: u64,
+    cp: &SignedCheckpoint,
+) -> Reply {
+    let proof = match service.consistency_proof(old, Some(cp.checkpoint.size)).await {
+        Ok((_, proof)) => proof,
+        Err(e) => return Reply::Failed(format!("no consistency proof from {old}: {e}")),
+    };
+    let body = AddCheckpoint { old_size: old, proof, checkpoint_note: cp.note.clone() }.to_body();
+    let resp = match http.post(&peer.endpoint).body(body).send().await {
+        Ok(r) => r,
+        Err(e) => return Reply::Failed(format!("request failed: {e}")),
+    };
+    let status = resp.status().as_u16();
+    let is_size = resp
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(SIZE_CONTENT_TYPE.as_bytes()));
+    let text = match resp.text().await {
+        Ok(t) => t,
+        Err(e) => return Reply::Failed(format!("reading the answer: {e}")),
+    };
+    match status {
+        200 => verify_line(&peer.vkey, cp, &text),
+        409 if is_size => match text.trim_end_matches('\n').parse::<u64>() {
+            Ok(latest) => Reply::Conflict(latest),
+            Err(_) => Reply::Failed("409 without a size".into()),
+        },
+        _ => Reply::Failed(format!("HTTP {status}: {}", text.chars().take(200).collect::<String>())),
+    }
+}
+
+/// Keeps, from a 200 answer, the line by this witness's key that verifies.
+fn verify_line(vkey: &CosignerKey, cp: &SignedCheckpoint, text: &str) -> Reply {
+    for line in text.split_inclusive('\n').filter(|l| l.ends_with('\n')) {
+        let note = format!("{}{line}", cp.note);
+        if let Ok(Some(c)) = vkey.find_in(&note) {
+            return Reply::Cosigned(line.to_owned(), c.timestamp);
+        }
+    }
+    Reply::Failed("the answer carries no valid cosignature by the witness's key".into())
+}
