@@ -6,15 +6,25 @@
 //! would be read, and fails listing each entry that would now be refused
 //! (logged by an earlier, laxer release): such an entry may read differently
 //! to another verifier.
+//!
+//! Checkpoints: every stored one (signed at each batch, and those the
+//! witnesses cosigned) must be signed by the log key and commit to the
+//! replayed tree at its size. Checkpoints gathered elsewhere (`--checkpoint
+//! FILE`: saved by `verify --save`, served to a client, or an add-checkpoint
+//! request a witness kept as fork evidence) are held to the same tree, and
+//! to each other: any two validly signed checkpoints that cannot both be
+//! prefixes of one log are reported as a conflict, and the audit fails.
 
 use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
 use corridor_note::VerifierKey;
 use corridor_service::replay::{replay, Refusals, ReplayOptions};
-use corridor_store::LogReader;
-use corridor_tlog::{SignedCheckpoint, Tree};
+use corridor_store::{CheckpointKind, LogReader};
+use corridor_tlog::{Checkpoint, SignedCheckpoint, Tree};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::data::DataDir;
@@ -27,19 +37,24 @@ pub struct AuditSummary {
     pub seconds: f64,
     /// Entries a submission today would be refused for.
     pub refused_today: Refusals,
+    pub cosigned_checkpoints: u64,
+    /// The replayed tree.
+    pub tree: Tree,
 }
 
-pub fn run(data: &Path) -> Result<AuditSummary> {
+pub fn run(data: &Path, gathered: &[std::path::PathBuf]) -> Result<AuditSummary> {
     let dir = DataDir::new(data);
     let log_vkey = dir.log_key()?.verifier();
     let (_writer, reader) = corridor_store_sqlite::open(&dir.db())?;
     let summary = audit(&reader, &log_vkey, true)?;
     report_refusals(&summary.refused_today)?;
+    check_gathered(gathered, &summary.tree, &log_vkey)?;
     println!(
-        "audit OK: {} entries, {} signatures, {} checkpoints in {:.2} s ({:.0} entries/s, {:.0} signatures/s)",
+        "audit OK: {} entries, {} signatures, {} checkpoints ({} cosigned) in {:.2} s ({:.0} entries/s, {:.0} signatures/s)",
         summary.entries,
         summary.signatures,
         summary.checkpoints,
+        summary.cosigned_checkpoints,
         summary.seconds,
         summary.entries as f64 / summary.seconds,
         summary.signatures as f64 / summary.seconds
@@ -61,12 +76,15 @@ pub fn audit(reader: &dyn LogReader, log_vkey: &VerifierKey, progress: bool) -> 
         bail!("the store ended at {}, before its size {total}", replayed.tree.size());
     }
     let checkpoints = check_checkpoints(reader, &replayed.tree, log_vkey)?;
+    let cosigned_checkpoints = check_cosigned(reader, &replayed.tree, log_vkey)?;
     Ok(AuditSummary {
         entries: replayed.tree.size(),
         signatures: replayed.signatures,
         checkpoints,
         seconds: started.elapsed().as_secs_f64(),
         refused_today: replayed.refused_today,
+        cosigned_checkpoints,
+        tree: replayed.tree,
     })
 }
 
@@ -112,4 +130,81 @@ fn check_checkpoints(reader: &dyn LogReader, tree: &Tree, log_vkey: &VerifierKey
         bail!("the last checkpoint covers {last_size} entries but the log holds {}", tree.size());
     }
     Ok(count)
+}
+
+/// Every stored cosigned checkpoint: signed by the log key, and the tree's
+/// root at its size.
+fn check_cosigned(reader: &dyn LogReader, tree: &Tree, log_vkey: &VerifierKey) -> Result<u64> {
+    let (mut count, mut from) = (0, 0);
+    loop {
+        let page = reader.checkpoints_from(CheckpointKind::Cosigned, from, 1_000)?;
+        let Some(last) = page.last() else { return Ok(count) };
+        from = last.size + 1;
+        for stored in &page {
+            let cp = SignedCheckpoint::open(&stored.note, log_vkey)
+                .with_context(|| format!("cosigned checkpoint of size {}: bad log signature", stored.size))?;
+            if cp.checkpoint.size != stored.size || Some(cp.checkpoint.root) != tree.root(stored.size).ok() {
+                bail!(
+                    "CONFLICT: the stored cosigned checkpoint of size {} does not commit to the log",
+                    stored.size
+                );
+            }
+            count += 1;
+        }
+    }
+}
+
+/// The checkpoint note in a gathered file: a note, or an add-checkpoint
+/// request (C2SP tlog-witness) whose checkpoint follows the proof.
+fn gathered_note(text: &str) -> Result<&str> {
+    if !text.starts_with("old ") {
+        return Ok(text);
+    }
+    Ok(text.split_once("\n\n").context("an add-checkpoint request without a checkpoint")?.1)
+}
+
+/// Holds each gathered checkpoint to the replayed tree, and each pair to each
+/// other; reports every conflict and fails if there is one.
+fn check_gathered(files: &[std::path::PathBuf], tree: &Tree, log_vkey: &VerifierKey) -> Result<()> {
+    let mut seen: Vec<(String, Checkpoint)> = Vec::new();
+    let mut conflicts = 0;
+    for path in files {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let name = path.display().to_string();
+        let Ok(cp) = SignedCheckpoint::open(gathered_note(&text)?, log_vkey) else {
+            println!("{name}: not a checkpoint signed by the log key; ignored");
+            continue;
+        };
+        let cp = cp.checkpoint;
+        match tree.root(cp.size) {
+            Ok(root) if root == cp.root => {}
+            Ok(root) => {
+                conflicts += 1;
+                println!(
+                    "CONFLICT: {name} (size {}, root {}) and the log's tree of that size (root {})",
+                    cp.size,
+                    B64.encode(cp.root),
+                    B64.encode(root)
+                );
+            }
+            Err(_) => {
+                conflicts += 1;
+                println!("CONFLICT: {name} commits to {} entries, but this log holds {}: entries it covers are missing", cp.size, tree.size());
+            }
+        }
+        for (other, o) in &seen {
+            if o.size == cp.size && o.root != cp.root {
+                conflicts += 1;
+                println!("CONFLICT: {other} and {name} are both signed by the log for size {} with different roots", cp.size);
+            }
+        }
+        seen.push((name, cp));
+    }
+    if conflicts > 0 {
+        bail!("{conflicts} conflict(s) between validly signed checkpoints: the log has shown more than one history");
+    }
+    if !files.is_empty() {
+        println!("gathered checkpoints OK: {} consistent with the log", seen.len());
+    }
+    Ok(())
 }

@@ -415,7 +415,7 @@ async fn bench_audit(entries: usize) -> Result<()> {
     }
     println!("bench audit: log of {} entries, machine: {}", entries + 1, machine());
     let root: PathBuf = dir.root.clone();
-    tokio::task::spawn_blocking(move || crate::audit::run(&root)).await??;
+    tokio::task::spawn_blocking(move || crate::audit::run(&root, &[])).await??;
     Ok(())
 }
 

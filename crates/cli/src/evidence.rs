@@ -7,6 +7,10 @@
 //!   within reach, when they were notified, who acknowledged them);
 //! - `entries/<index>.entry`: the exact log entry bytes;
 //! - `proofs/<index>.tlog-proof`: a C2SP tlog-proof for each entry (with its checkpoint);
+//! - `proofs/<index>.cosigned.tlog-proof`: when the log collects witness
+//!   cosignatures, the same proof against the earliest checkpoint the
+//!   witnesses' quorum cosigned that covers the entry (its note carries the
+//!   `cosignature/v1` lines, each with the witness's timestamp);
 //! - `README.md`: how to check it with any C2SP-compatible tool.
 //!
 //! Besides the incident, its notifications and acknowledgements, the bundle holds
@@ -22,6 +26,7 @@ use base64::Engine as _;
 use corridor_note::VerifierKey;
 use corridor_statement::body::Body;
 use corridor_statement::{parse_entry, KeyRef, SignedEnvelope};
+use corridor_tlog::policy::Policy;
 use corridor_tlog::{leaf_hash, parse_tlog_proof};
 use serde_json::Value;
 
@@ -37,7 +42,12 @@ To verify with any C2SP-compatible tool: check the checkpoint's signature with\n
 checkpoint's root. Each entry is JSON `{\"sequenced_at\", \"envelope\"}`; the envelope is\n\
 DSSE v1 and its signatures are checked with the keys registered by the\n\
 `party.register` / `party.key.add` entries that are also in this bundle.\n\n\
-With Corridor: `corridor verify --bundle DIR --vkey \"$(cat DIR/log.vkey)\"`.\n";
+`proofs/N.cosigned.tlog-proof`, when present, proves the same leaf against a\n\
+checkpoint that witnesses cosigned (C2SP tlog-cosignature): each witness's\n\
+timestamp shows that the entry was in the log by then, on the witness's clock\n\
+rather than the operator's.\n\n\
+With Corridor: `corridor verify --bundle DIR --vkey \"$(cat DIR/log.vkey)\" --policy POLICY`\n\
+(`--policy`: a C2SP tlog-policy naming the witnesses you trust and the quorum).\n";
 
 /// Entry indexes the evidence view refers to: the incident, notifications, acknowledgements.
 fn referenced_entries(evidence: &Value) -> BTreeSet<u64> {
@@ -82,6 +92,8 @@ pub async fn write_bundle(server: &str, incident: &str, out: &Path) -> Result<()
     let mut wanted = referenced_entries(&evidence);
     let signers = key_entries(&parties);
     let mut done = BTreeSet::new();
+    let collects_cosignatures = !log["witnesses"].is_null();
+    let mut cosigned = 0;
     while let Some(index) = wanted.pop_first() {
         if !done.insert(index) {
             continue;
@@ -97,6 +109,12 @@ pub async fn write_bundle(server: &str, incident: &str, out: &Path) -> Result<()
             out.join(format!("proofs/{index}.tlog-proof")),
             receipt["tlog_proof"].as_str().context("proof")?,
         )?;
+        if collects_cosignatures {
+            cosigned += write_cosigned_proof(&http, server, index, out).await? as usize;
+        }
+    }
+    if collects_cosignatures {
+        println!("{cosigned} of {} entries have a proof against a cosigned checkpoint", done.len());
     }
     std::fs::write(out.join("log.vkey"), format!("{}\n", log["vkey"].as_str().context("vkey")?))?;
     std::fs::write(out.join("evidence.json"), serde_json::to_string_pretty(&evidence)?)?;
@@ -105,9 +123,59 @@ pub async fn write_bundle(server: &str, incident: &str, out: &Path) -> Result<()
     Ok(())
 }
 
+/// Writes entry `index`'s proof against the earliest cosigned checkpoint
+/// covering it; false when none covers it yet (404).
+async fn write_cosigned_proof(http: &reqwest::Client, server: &str, index: u64, out: &Path) -> Result<bool> {
+    let resp = http
+        .get(client::url(server, &format!("/v1/receipts/{index}/cosigned")))
+        .send()
+        .await
+        .with_context(|| format!("connecting to {server}"))?;
+    if resp.status() == reqwest::StatusCode::NOT_FOUND {
+        eprintln!("note: no cosigned checkpoint covers entry {index} yet");
+        return Ok(false);
+    }
+    let receipt: Value = client::check(resp).await?.json().await?;
+    let proof = receipt["tlog_proof"].as_str().context("proof")?;
+    std::fs::write(out.join(format!("proofs/{index}.cosigned.tlog-proof")), proof)?;
+    Ok(true)
+}
+
+/// With a policy: entry `index`'s proof against a cosigned checkpoint, its
+/// quorum checked; returns the time by which the quorum had cosigned.
+fn witnessed_by(
+    dir: &Path,
+    index: u64,
+    leaf: &corridor_tlog::Hash,
+    vkey: &VerifierKey,
+    policy: &Policy,
+) -> Result<u64> {
+    let path = dir.join(format!("proofs/{index}.cosigned.tlog-proof"));
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("entry {index} has no proof against a cosigned checkpoint"))?;
+    let proof = parse_tlog_proof(&text)?;
+    if proof.index != index {
+        bail!("cosigned proof for entry {index} names index {}", proof.index);
+    }
+    let cp = proof
+        .verify(leaf, vkey)
+        .with_context(|| format!("entry {index} is not proven in the cosigned checkpoint"))?;
+    let (by, who) = crate::verify::require_quorum(policy, vkey, &cp.note)
+        .with_context(|| format!("entry {index}'s cosigned checkpoint"))?;
+    let by = by.with_context(|| format!("entry {index}: the policy requires no cosignature"))?;
+    println!(
+        "entry {index}: in the log by {} (witnessed at size {}: {who})",
+        crate::keys::posix_rfc3339(by),
+        cp.checkpoint.size
+    );
+    Ok(by)
+}
+
 /// Checks every entry's inclusion proof and checkpoint signature, then every
-/// envelope signature with keys registered by entries in the bundle.
-pub fn verify_bundle(dir: &Path, vkey: &VerifierKey) -> Result<()> {
+/// envelope signature with keys registered by entries in the bundle; with a
+/// policy, also every entry's proof against a cosigned checkpoint, reporting
+/// the earliest witness time that proves it was in the log.
+pub fn verify_bundle(dir: &Path, vkey: &VerifierKey, policy: Option<&Policy>) -> Result<()> {
     let mut entries: BTreeMap<u64, Vec<u8>> = BTreeMap::new();
     for f in std::fs::read_dir(dir.join("entries")).context("bundle has no entries/")? {
         let path = f?.path();
@@ -130,6 +198,9 @@ pub fn verify_bundle(dir: &Path, vkey: &VerifierKey) -> Result<()> {
         proof
             .verify(&leaf_hash(bytes), vkey)
             .with_context(|| format!("entry {index} is not proven in the log"))?;
+        if let Some(policy) = policy {
+            witnessed_by(dir, *index, &leaf_hash(bytes), vkey, policy)?;
+        }
         let signed = parse_entry(bytes)?.signed;
         for k in registered_keys(&signed) {
             keys.insert(KeyRef::of(&k), k);
@@ -141,7 +212,15 @@ pub fn verify_bundle(dir: &Path, vkey: &VerifierKey) -> Result<()> {
             .verify(|r| keys.get(r).cloned())
             .with_context(|| format!("entry {index}: signature check failed"))?;
     }
-    println!("bundle OK: {} entries proven in the log and their signatures checked", parsed.len());
+    let witnessed = if policy.is_some() { ", each witnessed by the policy's quorum" } else { "" };
+    println!("bundle OK: {} entries proven in the log{witnessed} and their signatures checked", parsed.len());
+    if policy.is_none()
+        && std::fs::read_dir(dir.join("proofs"))?
+            .flatten()
+            .any(|f| f.file_name().to_string_lossy().contains(".cosigned."))
+    {
+        println!("note: the bundle holds proofs against cosigned checkpoints; give --policy FILE to check the witnesses and learn when each entry was witnessed");
+    }
     Ok(())
 }
 

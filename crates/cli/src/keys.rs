@@ -32,6 +32,12 @@ pub fn now_rfc3339() -> String {
     corridor_statement::timefmt::format_ms(now_us())
 }
 
+/// POSIX seconds as RFC 3339 UTC, for people.
+pub fn posix_rfc3339(s: u64) -> String {
+    let us = i64::try_from(s).ok().and_then(|s| s.checked_mul(1_000_000));
+    us.map_or_else(|| format!("{s} (POSIX seconds)"), corridor_statement::timefmt::format_ms)
+}
+
 /// A fresh random statement id.
 pub fn random_id(prefix: &str) -> String {
     format!("{prefix}-{:016x}", rand::random::<u64>())

@@ -130,6 +130,10 @@ enum Command {
     Audit {
         #[arg(long)]
         data: PathBuf,
+        /// Checkpoints gathered elsewhere (one note per file, or an
+        /// add-checkpoint request): each must agree with the log and with the others.
+        #[arg(long = "checkpoint")]
+        checkpoints: Vec<PathBuf>,
     },
     /// A witness (C2SP tlog-witness): init, add-log, list-logs, serve, forks.
     Witness {
@@ -204,7 +208,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Export { kind, format, server, out } => {
             client::export(&server, &kind, &format, out.as_deref()).await
         }
-        Command::Audit { data } => audit::run(&data).map(|_| ()),
+        Command::Audit { data, checkpoints } => audit::run(&data, &checkpoints).map(|_| ()),
         Command::Bench { command } => bench::run(command).await,
         Command::Witness { command } => witness::run(command).await,
     }

@@ -10,6 +10,7 @@ use base64::Engine as _;
 use corridor_note::VerifierKey;
 use corridor_service::replay::{replay, EntrySource, ReplayOptions};
 use corridor_store::{StoreError, StoredEntry};
+use corridor_tlog::policy::Policy;
 use corridor_tlog::{
     decode_entry_bundle, leaf_hash, root_from_stored, verify_consistency, Hash, SignedCheckpoint, TilePath,
     TILE_WIDTH,
@@ -50,6 +51,43 @@ pub struct VerifyArgs {
     /// Write the verified checkpoint here, for a later --since.
     #[arg(long)]
     save: Option<PathBuf>,
+    /// A C2SP tlog-policy file: the checkpoint checked (the server's, a
+    /// proof's, each of a bundle's) must carry valid cosignatures of its quorum.
+    #[arg(long)]
+    policy: Option<PathBuf>,
+}
+
+/// Reads a C2SP tlog-policy file.
+pub fn read_policy(path: &std::path::Path) -> Result<Policy> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    Policy::parse(&text).with_context(|| format!("{} is not a C2SP tlog-policy", path.display()))
+}
+
+/// Requires that `note`, a checkpoint already verified against `vkey`,
+/// carries cosignatures meeting the policy's quorum; returns the earliest
+/// time (POSIX s) by which the quorum had cosigned, and who cosigned when.
+pub fn require_quorum(policy: &Policy, vkey: &VerifierKey, note: &str) -> Result<(Option<u64>, String)> {
+    if !policy.logs.is_empty() && !policy.logs.iter().any(|l| l.vkey == *vkey) {
+        bail!("the policy does not list the log key {}", vkey.key_ref());
+    }
+    let check = policy.check_cosignatures(note).context("a cosignature on the checkpoint does NOT verify")?;
+    let who: Vec<String> = policy
+        .witnesses
+        .iter()
+        .zip(&check.cosignatures)
+        .map(|(w, c)| match c {
+            Some(c) => format!("{} at {}", w.name, crate::keys::posix_rfc3339(c.timestamp)),
+            None => format!("{} (none)", w.name),
+        })
+        .collect();
+    if !check.satisfied {
+        bail!(
+            "the checkpoint is NOT cosigned by the policy's quorum ({}): {}",
+            policy.describe_quorum(),
+            who.join(", ")
+        );
+    }
+    Ok((check.quorum_time(policy), who.join(", ")))
 }
 
 pub async fn run(args: VerifyArgs) -> Result<()> {
@@ -65,14 +103,15 @@ pub async fn run(args: VerifyArgs) -> Result<()> {
     if args.proof.is_none() && args.server.is_none() && args.bundle.is_none() {
         bail!("nothing to verify: give --server URL, --proof FILE or --bundle DIR");
     }
+    let policy = args.policy.as_deref().map(read_policy).transpose()?;
     if let Some(dir) = &args.bundle {
-        crate::evidence::verify_bundle(dir, &vkey)?;
+        crate::evidence::verify_bundle(dir, &vkey, policy.as_ref())?;
     }
     if let Some(path) = &args.proof {
-        verify_proof_file(path, &args, &vkey)?;
+        verify_proof_file(path, &args, &vkey, policy.as_ref())?;
     }
     if let Some(server) = &args.server {
-        verify_server(server, &args, &vkey).await?;
+        verify_server(server, &args, &vkey, policy.as_ref()).await?;
     }
     Ok(())
 }
@@ -84,7 +123,12 @@ fn decode_hash(b64: &str) -> Result<Hash> {
 
 /// Verifies a receipt (every field: see [`crate::receipt`]) or a bare
 /// tlog-proof with no network at all.
-fn verify_proof_file(path: &PathBuf, args: &VerifyArgs, vkey: &VerifierKey) -> Result<()> {
+fn verify_proof_file(
+    path: &PathBuf,
+    args: &VerifyArgs,
+    vkey: &VerifierKey,
+    policy: Option<&Policy>,
+) -> Result<()> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let entry = match &args.entry {
         Some(p) => Some(std::fs::read(p).with_context(|| format!("reading {}", p.display()))?),
@@ -111,6 +155,13 @@ fn verify_proof_file(path: &PathBuf, args: &VerifyArgs, vkey: &VerifierKey) -> R
         proven.checkpoint.checkpoint.size,
         vkey.key_ref()
     );
+    if let Some(policy) = policy {
+        let (by, who) = require_quorum(policy, vkey, &proven.checkpoint.note)?;
+        println!("cosignatures OK: quorum {} met ({who})", policy.describe_quorum());
+        if let Some(t) = by {
+            println!("witnessed: entry {} was in the log by {}", proven.index, crate::keys::posix_rfc3339(t));
+        }
+    }
     if is_receipt && !entry_checked {
         // The leaf hash covers the entry's sequencing time, but without the
         // entry's bytes the receipt's copy of that time cannot be compared.
@@ -163,12 +214,21 @@ impl TileFetcher<'_> {
     }
 }
 
-async fn verify_server(server: &str, args: &VerifyArgs, vkey: &VerifierKey) -> Result<()> {
+async fn verify_server(
+    server: &str,
+    args: &VerifyArgs,
+    vkey: &VerifierKey,
+    policy: Option<&Policy>,
+) -> Result<()> {
     let http = client::http()?;
     let note = client::get_text(&http, server, "/checkpoint").await?;
     let cp = SignedCheckpoint::open(&note, vkey).context("checkpoint signature does not verify")?;
     let size = cp.checkpoint.size;
     println!("checkpoint OK: {} size {} signed by {}", cp.checkpoint.origin, size, vkey.key_ref());
+    if let Some(policy) = policy {
+        let (_, who) = require_quorum(policy, vkey, &note)?;
+        println!("cosignatures OK: quorum {} met ({who})", policy.describe_quorum());
+    }
     let mut tiles = TileFetcher { client: &http, server, size, cache: HashMap::new(), fetched: 0 };
     let root = recompute_root(&mut tiles, size).await?;
     if root != cp.checkpoint.root {
@@ -293,6 +353,14 @@ async fn verify_since(
     if from > to {
         bail!("the log shrank: earlier size {from}, now {to}");
     }
+    if from == to && old.checkpoint.root != now.checkpoint.root {
+        bail!(
+            "INCONSISTENT: two checkpoints of size {from} with different roots (earlier {}, now {}): \
+             the log has shown two histories",
+            B64.encode(old.checkpoint.root),
+            B64.encode(now.checkpoint.root)
+        );
+    }
     let resp = client::get_json(http, server, &format!("/v1/proofs/consistency?from={from}&to={to}")).await?;
     let proof = resp["proof"]
         .as_array()
@@ -300,8 +368,14 @@ async fn verify_since(
         .iter()
         .map(|h| decode_hash(h.as_str().unwrap_or_default()))
         .collect::<Result<Vec<_>>>()?;
-    verify_consistency(from, to, &proof, &old.checkpoint.root, &now.checkpoint.root)
-        .context("the current checkpoint is NOT consistent with the earlier one")?;
+    verify_consistency(from, to, &proof, &old.checkpoint.root, &now.checkpoint.root).with_context(|| {
+        format!(
+            "INCONSISTENT: the checkpoint of size {to} (root {}) does not extend the earlier one of size {from} \
+             (root {}): no consistency proof links them, so the log has shown two histories",
+            B64.encode(now.checkpoint.root),
+            B64.encode(old.checkpoint.root)
+        )
+    })?;
     println!("consistency OK: size {from} -> {to}");
     Ok(())
 }

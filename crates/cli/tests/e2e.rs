@@ -437,6 +437,19 @@ async fn get_json(url: &str) -> Value {
     serde_json::from_str(&get_text(url).await).expect("json")
 }
 
+/// Waits (a bounded number of polls of `/v1/log`) until the witnesses'
+/// quorum has cosigned the log's current size; returns that size.
+async fn wait_cosigned(url: &str) -> u64 {
+    for _ in 0..300 {
+        let log = get_json(&format!("{url}/v1/log")).await;
+        if log["cosigned_size"].as_u64().is_some_and(|c| Some(c) == log["size"].as_u64()) {
+            return log["size"].as_u64().expect("size");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the witnesses never cosigned the latest checkpoint");
+}
+
 /// Reads server-sent events until one of `kind` arrives, or fails after `limit`.
 async fn next_event(resp: &mut reqwest::Response, kind: &str, limit: std::time::Duration) -> Value {
     let mut buf = String::new();
@@ -821,13 +834,33 @@ async fn the_demo_fills_every_view_and_replays_identically() {
     }
 
     // An evidence bundle, verified after the server is gone; tampering is caught.
+    // The demo's witnesses cosign; the bundle carries their cosignatures, and
+    // with the policy the verifier learns when each entry was witnessed.
     let log_vkey = get_json(&format!("{url}/v1/log")).await["vkey"].as_str().expect("vkey").to_owned();
+    wait_cosigned(&url).await;
     ok(&["evidence", "health-alliance/inc-clinic-shelling", "--server", &url, "--out", "bundle"], tmp.path());
 
     let digest = get_json(&format!("{url}/v1/state/digest")).await;
     demo.kill9();
     let verified = ok(&["verify", "--bundle", "bundle", "--vkey", &log_vkey], tmp.path());
     assert!(verified.contains("bundle OK"), "{verified}");
+    let policy = "d/witness-policy.txt";
+    let witnessed =
+        ok(&["verify", "--bundle", "bundle", "--vkey", &log_vkey, "--policy", policy], tmp.path());
+    assert!(witnessed.contains("each witnessed by the policy's quorum"), "{witnessed}");
+    let times = witnessed.lines().filter(|l| l.contains(": in the log by ")).count();
+    assert!(times >= 4, "every entry has its witness time: {witnessed}");
+    // A policy whose witnesses did not cosign is not met.
+    let stranger = ok(&["witness", "init", "--data", "stranger", "--name", "stranger.example/w"], tmp.path());
+    let text = std::fs::read_to_string(tmp.path().join(policy)).expect("policy");
+    let lines: Vec<&str> = text.lines().filter(|l| l.starts_with("log ")).collect();
+    let other = format!("{}\nwitness s {}\nquorum s\n", lines.join("\n"), stranger.trim());
+    std::fs::write(tmp.path().join("other-policy.txt"), other).expect("write");
+    let (passed, out, err) = corridor(
+        &["verify", "--bundle", "bundle", "--vkey", &log_vkey, "--policy", "other-policy.txt"],
+        tmp.path(),
+    );
+    assert!(!passed && err.contains("NOT cosigned by the policy's quorum"), "{out}{err}");
     let entries: Vec<_> = std::fs::read_dir(tmp.path().join("bundle/entries")).expect("entries").collect();
     assert!(entries.len() >= 4, "incident, notification, acknowledgement and the keys that signed them");
     let first = entries[0].as_ref().expect("entry").path();
@@ -878,6 +911,7 @@ async fn the_console_is_served_beside_the_api() {
     let tile = gzip(format!("{url}/tile/0/000.p/3")).await.expect("GET tile");
     assert_eq!((tile.status().as_u16(), header(&tile, "content-encoding")), (200, String::new()));
     // API paths are never shadowed; unknown ones stay problem+json.
+    wait_cosigned(&url).await;
     assert!(get_text(&format!("{url}/checkpoint"))
         .await
         .lines()
@@ -1048,14 +1082,14 @@ async fn every_spelling_another_reader_could_read_differently_is_refused() {
     case("another party's public key", statement("party.key.add", "h-twin", T, &twin), &[&aid], "key_in_use");
     case("an unknown consignment", distribution("h-dist", "EX-NOWHERE"), &[&aid], "unknown_ref");
 
-    let before = get_text(&format!("{}/checkpoint", demo.url)).await;
+    let before = get_text(&format!("{}/v1/checkpoints/latest", demo.url)).await;
     for (what, body, code) in &cases {
         let (status, problem, ctype) = post(&client, &demo.url, body.clone().into_bytes()).await;
         assert_eq!(problem["code"].as_str(), Some(*code), "{what}: {status} {problem}");
         assert!((400..500).contains(&status), "{what}: {status}");
         assert_eq!(ctype.as_deref(), Some("application/problem+json"), "{what}");
     }
-    assert_eq!(get_text(&format!("{}/checkpoint", demo.url)).await, before, "nothing was logged");
+    assert_eq!(get_text(&format!("{}/v1/checkpoints/latest", demo.url)).await, before, "nothing was logged");
 
     // The same statements, spelled canonically and making sense, are logged:
     // each refusal above was for its one difference.

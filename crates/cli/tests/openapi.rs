@@ -189,6 +189,9 @@ async fn every_route_answers_as_documented() {
         check(&schema, &entry["statement"]["body"], &format!("entry {index}'s body against {body_type}"));
     }
     w.get("/checkpoint", "/checkpoint").await;
+    w.get("/v1/checkpoints/latest", "/v1/checkpoints/latest").await;
+    w.get("/v1/receipts/{index}/cosigned", "/v1/receipts/0/cosigned").await;
+    assert_eq!(w.get("/v1/receipts/{index}/cosigned", "/v1/receipts/x/cosigned").await.0, 400);
     w.get("/v1/state/digest", "/v1/state/digest").await;
     w.get("/v1/parties", "/v1/parties").await;
     w.get("/v1/proofs/inclusion", "/v1/proofs/inclusion?index=3").await;
