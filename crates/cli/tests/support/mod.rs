@@ -46,10 +46,11 @@ pub fn start_with(args: &[&str], cwd: &Path) -> Server {
     let stdout = child.stdout.take().expect("stdout");
     let mut reader = BufReader::new(stdout);
     let mut line = String::new();
-    while !line.starts_with("listening on ") {
+    // `corridor serve` prints "listening on URL", `corridor witness serve` "witness listening on URL".
+    while !line.contains("listening on ") {
         line.clear();
         assert!(reader.read_line(&mut line).expect("reads") > 0, "exited before listening");
     }
-    let url = line.trim().trim_start_matches("listening on ").to_owned();
+    let url = line.trim().rsplit("listening on ").next().expect("url").to_owned();
     Server { child, url }
 }

@@ -1,0 +1,342 @@
+//! Witnesses, with the real binaries: a log and two witnesses as separate
+//! processes; a split view built from a second data directory holding the
+//! same log key; and two branches racing at one witness that is killed with
+//! SIGKILL in the middle and restarted.
+//!
+//! The cosignatures the witnesses return are checked by a client written
+//! from the C2SP tlog-cosignature and tlog-witness texts alone (`spec`
+//! below: raw Ed25519, SHA-256 and base64, none of this project's code).
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+mod support;
+
+use support::{start_with, Server, BIN};
+
+fn corridor(args: &[&str], cwd: &Path) -> (bool, String, String) {
+    let out = Command::new(BIN).args(args).current_dir(cwd).output().expect("runs corridor");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn ok(args: &[&str], cwd: &Path) -> String {
+    let (success, stdout, stderr) = corridor(args, cwd);
+    assert!(success, "corridor {args:?} failed: {stderr}");
+    stdout
+}
+
+async fn get_json(url: &str) -> Value {
+    reqwest::get(url).await.expect("gets").json().await.expect("json")
+}
+
+/// Polls `/v1/log` (bounded) until `done` holds; returns the last answer.
+async fn wait_log(url: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+    for _ in 0..400 {
+        let log = get_json(&format!("{url}/v1/log")).await;
+        if done(&log) {
+            return log;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("{what} never happened");
+}
+
+/// Registers a party through the data directory (the server must not be running).
+fn add_party(dir: &Path, data: &str, id: &str) {
+    let vkey = ok(&["keygen", "--party", id, "--out", &format!("{id}.key")], dir);
+    ok(
+        &[
+            "party",
+            "add",
+            "--data",
+            data,
+            "--id",
+            id,
+            "--name",
+            id,
+            "--kind",
+            "agency",
+            "--vkey",
+            vkey.trim(),
+        ],
+        dir,
+    );
+}
+
+/// A client of the witness protocol written from the specs alone.
+mod spec {
+    use base64::engine::general_purpose::STANDARD as B64;
+    use base64::Engine as _;
+    use ed25519_dalek::{Signature, VerifyingKey};
+    use sha2::{Digest, Sha256};
+
+    /// A witness vkey: `name+hex(keyID)+base64(0x04 || key)`, keyID =
+    /// SHA-256(name || 0x0A || 0x04 || key)[:4] (c2sp.org/tlog-cosignature).
+    pub struct Cosigner {
+        pub name: String,
+        pub id: [u8; 4],
+        pub key: VerifyingKey,
+    }
+
+    pub fn parse_vkey(text: &str) -> Cosigner {
+        let mut parts = text.trim().splitn(3, '+');
+        let (name, id_hex, data) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());
+        let raw = B64.decode(data).expect("base64");
+        assert_eq!(raw[0], 0x04, "a cosignature/v1 key");
+        let key: [u8; 32] = raw[1..].try_into().expect("32 bytes");
+        let digest = Sha256::new().chain_update(name).chain_update([0x0A, 0x04]).chain_update(key).finalize();
+        let id: [u8; 4] = digest[..4].try_into().expect("4");
+        assert_eq!(hex(&id), id_hex, "key ID");
+        Cosigner { name: name.to_owned(), id, key: VerifyingKey::from_bytes(&key).expect("point") }
+    }
+
+    fn hex(b: &[u8]) -> String {
+        b.iter().map(|x| format!("{x:02x}")).collect()
+    }
+
+    /// Verifies a `— name base64(keyID || u64 timestamp || sig)` line over the
+    /// checkpoint body; returns the timestamp.
+    pub fn verify_line(c: &Cosigner, body: &str, line: &str) -> Option<u64> {
+        let rest = line.strip_prefix("\u{2014} ")?.strip_suffix('\n')?;
+        let (name, blob) = rest.split_once(' ')?;
+        let blob = B64.decode(blob).ok()?;
+        if name != c.name || blob.len() != 4 + 8 + 64 || blob[..4] != c.id {
+            return None;
+        }
+        let timestamp = u64::from_be_bytes(blob[4..12].try_into().ok()?);
+        let msg = format!("cosignature/v1\ntime {timestamp}\n{body}");
+        let sig = Signature::from_slice(&blob[12..]).ok()?;
+        c.key.verify_strict(msg.as_bytes(), &sig).ok()?;
+        Some(timestamp)
+    }
+
+    /// The add-checkpoint body: `old N`, proof lines, a blank line, the note.
+    pub fn request(old: u64, proof: &[[u8; 32]], note: &str) -> String {
+        let mut out = format!("old {old}\n");
+        for h in proof {
+            out.push_str(&B64.encode(h));
+            out.push('\n');
+        }
+        out.push('\n');
+        out.push_str(note);
+        out
+    }
+}
+
+struct Witness {
+    dir: String,
+    vkey: String,
+    server: Server,
+}
+
+fn start_witness(tmp: &Path, name: &str, log_vkey: &str) -> Witness {
+    let dir = format!("w-{name}");
+    let vkey = ok(&["witness", "init", "--data", &dir, "--name", &format!("{name}.example/witness")], tmp);
+    ok(&["witness", "add-log", "--data", &dir, "--vkey", log_vkey], tmp);
+    let server = start_with(&["witness", "serve", "--data", &dir, "--listen", "127.0.0.1:0"], tmp);
+    Witness { dir, vkey: vkey.trim().to_owned(), server }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read_dir").flatten() {
+        let target = to.join(e.file_name());
+        if e.file_type().expect("type").is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).expect("copy");
+        }
+    }
+}
+
+/// The split view: one log key, two histories. Both witnesses cosign the
+/// first branch, refuse the second and keep it as evidence; a verifier
+/// holding a checkpoint of one branch refuses the other; the audit of the
+/// first branch reports the fork's checkpoint as a conflict.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_split_view_is_caught() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let t = tmp.path();
+    let log_vkey = ok(&["init", "--data", "a", "--origin", "split.example/log"], t).trim().to_owned();
+    add_party(t, "a", "aid-one");
+    // The fork: the same log, its key included, taken before the histories part.
+    copy_dir(&t.join("a"), &t.join("b"));
+    std::fs::remove_file(t.join("b/lock")).ok();
+    add_party(t, "a", "aid-honest");
+    add_party(t, "b", "aid-forged");
+
+    let w1 = start_witness(t, "w1", &log_vkey);
+    let w2 = start_witness(t, "w2", &log_vkey);
+    let policy = format!(
+        "log {log_vkey}\nwitness w1 {} {}\nwitness w2 {} {}\ngroup both all w1 w2\nquorum both\n",
+        w1.vkey, w1.server.url, w2.vkey, w2.server.url
+    );
+    std::fs::write(t.join("policy.txt"), policy).expect("policy");
+
+    // Branch A is witnessed; its cosigned checkpoint verifies under the policy.
+    let a =
+        start_with(&["serve", "--data", "a", "--listen", "127.0.0.1:0", "--witness-policy", "policy.txt"], t);
+    let log = wait_log(&a.url, "branch A cosigned", |l| l["cosigned_size"] == l["size"]).await;
+    let size = log["size"].as_u64().expect("size");
+    let out = ok(
+        &["verify", "--server", &a.url, "--vkey", &log_vkey, "--policy", "policy.txt", "--save", "a.cp"],
+        t,
+    );
+    assert!(out.contains("cosignatures OK"), "{out}");
+    let cosigned = std::fs::read_to_string(t.join("a.cp")).expect("saved");
+    let body = cosigned.split_once("\n\n").expect("note").0.to_owned() + "\n";
+    for w in [&w1, &w2] {
+        let c = spec::parse_vkey(&w.vkey);
+        let line = cosigned.lines().find(|l| l.contains(&c.name)).expect("a line per witness");
+        assert!(spec::verify_line(&c, &body, &format!("{line}\n")).is_some(), "{line}");
+    }
+
+    // Branch B, shown to a client that does not ask for cosignatures: a
+    // client holding A's checkpoint is told the two histories differ.
+    let b = start_with(&["serve", "--data", "b", "--listen", "127.0.0.1:0"], t);
+    assert_eq!(
+        get_json(&format!("{}/v1/log", b.url)).await["size"].as_u64(),
+        Some(size),
+        "same size, other root"
+    );
+    let (passed, stdout, stderr) =
+        corridor(&["verify", "--server", &b.url, "--vkey", &log_vkey, "--since", "a.cp"], t);
+    assert!(!passed, "{stdout}");
+    assert!(stderr.contains("INCONSISTENT") && stderr.contains("two histories"), "{stderr}");
+    drop(b);
+
+    // Branch B presented to the witnesses: both refuse it and keep it.
+    let b =
+        start_with(&["serve", "--data", "b", "--listen", "127.0.0.1:0", "--witness-policy", "policy.txt"], t);
+    wait_log(&b.url, "both witnesses refusing branch B", |l| {
+        l["witnesses"]["witnesses"].as_array().is_some_and(|ws| ws.iter().all(|w| !w["last_error"].is_null()))
+    })
+    .await;
+    let served = reqwest::get(format!("{}/checkpoint", b.url)).await.expect("gets");
+    assert_eq!(served.status(), 503, "branch B never reaches the quorum");
+    for w in [&w1, &w2] {
+        let forks = ok(&["witness", "forks", "--data", &w.dir], t);
+        assert!(forks.contains("fork evidence 1 of"), "{forks}");
+        assert!(forks.contains("split.example/log"), "{forks}");
+        let logs = ok(&["witness", "list-logs", "--data", &w.dir], t);
+        assert!(logs.contains(&format!("size {size}")), "{logs}");
+    }
+    // The audit of branch A, given branch B's checkpoint, reports the conflict.
+    let b_cp = reqwest::get(format!("{}/v1/checkpoints/latest", b.url))
+        .await
+        .expect("gets")
+        .text()
+        .await
+        .expect("text");
+    std::fs::write(t.join("b.cp"), b_cp).expect("write");
+    drop((a, b));
+    let (passed, stdout, _) =
+        corridor(&["audit", "--data", "a", "--checkpoint", "b.cp", "--checkpoint", "a.cp"], t);
+    assert!(!passed, "{stdout}");
+    assert!(stdout.contains("CONFLICT: b.cp"), "{stdout}");
+    assert!(!stdout.contains("CONFLICT: a.cp"), "{stdout}");
+    assert!(
+        stdout.contains("a.cp and b.cp")
+            || stdout.contains("b.cp and a.cp")
+            || stdout.matches("CONFLICT").count() >= 2,
+        "{stdout}"
+    );
+}
+
+/// Two branches of one log raced at a witness, which is killed with SIGKILL
+/// mid-way and restarted on its data: among every cosignature it ever
+/// returned, no size has two roots, and all lie on one branch.
+#[tokio::test(flavor = "multi_thread")]
+async fn racing_branches_and_a_killed_witness_never_get_two_roots_for_one_size() {
+    use corridor_tlog::{leaf_hash, Checkpoint, SignedCheckpoint, Tree};
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let t = tmp.path();
+    let key = corridor_note::SignerKey::from_seed("race.example/log", [42; 32]).expect("name");
+    let log_vkey = key.verifier().to_vkey();
+    let mut w = start_witness(t, "racer", &log_vkey);
+    let cosigner = spec::parse_vkey(&w.vkey);
+    let branches: Vec<Tree> = (0..2u8)
+        .map(|salt| {
+            let mut tree = Tree::new();
+            (0..200u16).for_each(|i| tree.push(leaf_hash(&[salt, i as u8, (i >> 8) as u8])));
+            tree
+        })
+        .collect();
+    let note = |b: &Tree, size: u64| {
+        let cp = Checkpoint { origin: "race.example/log".into(), size, root: b.root(size).expect("root") };
+        SignedCheckpoint::sign(cp, &key).expect("signs").note
+    };
+    let client = reqwest::Client::new();
+    let mut cosigned: Vec<(u64, [u8; 32])> = Vec::new();
+    for phase in 0..2 {
+        let url = format!("{}/add-checkpoint", w.server.url);
+        let mut tasks = tokio::task::JoinSet::new();
+        for task in 0..8u64 {
+            let (client, url, branches) = (client.clone(), url.clone(), branches.clone());
+            let notes: Vec<(u64, usize, String)> = (1..=100u64)
+                .map(|size| (size + 100 * phase, ((task + size) % 2) as usize))
+                .map(|(size, b)| (size, b, note(&branches[b], size)))
+                .collect();
+            tasks.spawn(async move {
+                let mut won = Vec::new();
+                let mut old = 0;
+                for (size, b, note) in notes {
+                    let proof = if old == 0 || old > size {
+                        vec![]
+                    } else {
+                        branches[b].consistency_proof(old, size).expect("proof")
+                    };
+                    let body = spec::request(if old > size { 0 } else { old }, &proof, &note);
+                    let Ok(resp) = client.post(&url).body(body).send().await else { break };
+                    let status = resp.status().as_u16();
+                    let text = resp.text().await.unwrap_or_default();
+                    match status {
+                        200 => won.push((size, b, note, text)),
+                        409 => old = text.trim().parse().unwrap_or(0),
+                        _ => {}
+                    }
+                }
+                won
+            });
+        }
+        if phase == 0 {
+            // Mid-burst (once the witness has cosigned past size 10): SIGKILL,
+            // then a restart on the same data.
+            let mut polls = 0;
+            while !ok(&["witness", "list-logs", "--data", &w.dir], t)
+                .split_whitespace()
+                .skip_while(|s| *s != "size")
+                .nth(1)
+                .and_then(|s| s.parse::<u64>().ok())
+                .is_some_and(|s| s > 10)
+            {
+                polls += 1;
+                assert!(polls < 1_000, "the witness never got past size 10");
+            }
+            w.server.kill9();
+            w.server = start_with(&["witness", "serve", "--data", &w.dir, "--listen", "127.0.0.1:0"], t);
+        }
+        while let Some(won) = tasks.join_next().await {
+            for (size, b, note, line) in won.expect("task") {
+                let body = note.split_once("\n\n").expect("note").0.to_owned() + "\n";
+                assert!(spec::verify_line(&cosigner, &body, &line).is_some(), "a valid cosignature: {line}");
+                cosigned.push((size, branches[b].root(size).expect("root")));
+            }
+        }
+    }
+    assert!(cosigned.len() >= 2, "some requests were cosigned");
+    let mut by_size = std::collections::BTreeMap::new();
+    for (size, root) in &cosigned {
+        assert_eq!(*by_size.entry(*size).or_insert(*root), *root, "two roots cosigned for size {size}");
+    }
+    assert!(
+        branches.iter().any(|b| cosigned.iter().all(|(s, r)| b.root(*s).expect("root") == *r)),
+        "everything cosigned lies on one branch"
+    );
+}
