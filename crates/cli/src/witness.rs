@@ -77,7 +77,7 @@ impl WitnessArgs {
         for (name, v) in
             [("--rate-per-client", self.rate_per_client), ("--burst-per-client", self.burst_per_client)]
         {
-            if !(v.is_finite() && v >= 1.0 && v <= 1e6) {
+            if !(1.0..=1e6).contains(&v) {
                 bail!("{name} must be between 1 and 1000000");
             }
         }

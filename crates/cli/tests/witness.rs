@@ -86,7 +86,8 @@ mod spec {
 
     pub fn parse_vkey(text: &str) -> Cosigner {
         let mut parts = text.trim().splitn(3, '+');
-        let (name, id_hex, data) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());
+        let mut next = || parts.next().expect("a vkey has three fields");
+        let (name, id_hex, data) = (next(), next(), next());
         let raw = B64.decode(data).expect("base64");
         assert_eq!(raw[0], 0x04, "a cosignature/v1 key");
         let key: [u8; 32] = raw[1..].try_into().expect("32 bytes");
@@ -309,13 +310,11 @@ async fn racing_branches_and_a_killed_witness_never_get_two_roots_for_one_size()
             // Mid-burst (once the witness has cosigned past size 10): SIGKILL,
             // then a restart on the same data.
             let mut polls = 0;
-            while !ok(&["witness", "list-logs", "--data", &w.dir], t)
-                .split_whitespace()
-                .skip_while(|s| *s != "size")
-                .nth(1)
-                .and_then(|s| s.parse::<u64>().ok())
-                .is_some_and(|s| s > 10)
-            {
+            let cosigned_size = |listing: String| {
+                let size = listing.split_whitespace().skip_while(|s| *s != "size").nth(1).map(str::to_owned);
+                size.and_then(|s| s.parse::<u64>().ok()).unwrap_or(0)
+            };
+            while cosigned_size(ok(&["witness", "list-logs", "--data", &w.dir], t)) <= 10 {
                 polls += 1;
                 assert!(polls < 1_000, "the witness never got past size 10");
             }
