@@ -32,12 +32,12 @@ export function replace(el, ...children) {
   append(el, children);
 }
 
-/** "2026-11-23 07:18 UTC": unambiguous for parties in different time zones. */
-export function fmtTime(iso, { zone = true } = {}) {
+/** "2026-11-23 07:18 UTC" (with seconds: "07:18:05"): unambiguous for parties in different time zones. */
+export function fmtTime(iso, { zone = true, seconds = false } = {}) {
   if (!iso) return '—';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return String(iso);
-  return `${d.toISOString().slice(0, 16).replace('T', ' ')}${zone ? ' UTC' : ''}`;
+  return `${d.toISOString().slice(0, seconds ? 19 : 16).replace('T', ' ')}${zone ? ' UTC' : ''}`;
 }
 
 export function fmtDuration(seconds) {

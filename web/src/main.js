@@ -7,7 +7,7 @@ import * as api from './api.js';
 import * as panels from './panels.js';
 import { Activity, readKeyFile, siteForm, operationForm, incidentForm, localInput } from './actions.js';
 import { newStatement, signStatement, parseVerifierKey } from './crypto.js';
-import { verifyCheckpointWithTiles } from './verify.js';
+import { verifyCheckpointWithTiles, checkCosignatures, requireQuorum } from './verify.js';
 import { witness } from './witness.js';
 import { h, byId, replace, humanize } from './dom.js';
 
@@ -35,6 +35,7 @@ const state = {
   key: null,
   parties: [],
   vkey: null,
+  witnesses: null,
   at: null,
   data: { movements: [], agreements: [] },
   fetchedAt: Date.now(),
@@ -106,18 +107,10 @@ const LOADERS = {
     const log = await api.getJson('/v1/log');
     if (!fresh()) return;
     renderLogStatus(log, null);
-    let check;
-    let tiles = 0;
-    try {
-      if (log.vkey !== state.vkey.text) throw new Error('the log key differs from the one this page started with');
-      const r = await verifyCheckpointWithTiles(log.checkpoint, state.vkey, (path) => { tiles++; return api.getBytes(`/${path}`); });
-      const consistency = (from, to) => api.getJson('/v1/proofs/consistency', { from, to }).then((p) => p.proof);
-      check = { ...r, tiles, ...(await witness(log.vkey, r, consistency)) };
-    } catch (e) {
-      check = { error: api.describeError(e).detail };
-    }
+    const check = await checkLog(log);
     if (!fresh()) return;
     renderLogStatus(log, check);
+    followCosigning(log);
   },
   async parties(fresh) {
     const { parties } = await api.getJson('/v1/parties');
@@ -199,6 +192,61 @@ function spatial(kind, apply) {
   };
 }
 
+// ---- log status ----
+
+/**
+ * Verifies what the log shows: its checkpoint as today when it has no
+ * witnesses; with witnesses, the checkpoint they cosigned, and only with the
+ * quorum of valid cosignatures. The remembered checkpoint is updated only
+ * after everything else checked out.
+ */
+async function checkLog(log) {
+  if (log.witnesses && !log.cosigned_checkpoint) {
+    return { awaiting: 'no checkpoint of this log has reached the witnesses’ quorum yet' };
+  }
+  let cosign = null;
+  let tiles = 0;
+  try {
+    if (log.vkey !== state.vkey.text) throw new Error('the log key differs from the one this page started with');
+    if (witnessSet(log) !== state.witnesses) throw new Error('the witnesses or their quorum differ from those this page started with');
+    const note = log.witnesses ? log.cosigned_checkpoint : log.checkpoint;
+    const r = await verifyCheckpointWithTiles(note, state.vkey, (path) => { tiles++; return api.getBytes(`/${path}`); });
+    if (log.witnesses) {
+      cosign = checkCosignatures(note, log.witnesses);
+      requireQuorum(cosign);
+    }
+    const consistency = (from, to) => api.getJson('/v1/proofs/consistency', { from, to }).then((p) => p.proof);
+    return { ...r, tiles, cosign, ...(await witness(log.vkey, r, consistency)) };
+  } catch (e) {
+    return { error: api.describeError(e).detail, cosign };
+  }
+}
+
+/**
+ * The witnesses' keys and quorum, as one string: like the log key, they are
+ * taken from the server once, when the page starts, and held to after that,
+ * so a server cannot swap in witnesses of its own while the page is open.
+ */
+const witnessSet = (log) => (log.witnesses
+  ? JSON.stringify([log.witnesses.quorum, (log.witnesses.witnesses || []).map((w) => [w?.name, w?.vkey])])
+  : null);
+
+// Cosignatures arrive without a log entry, so no event announces them: while
+// the witnesses lag behind the log, its status is reloaded, ever less often.
+const COSIGN_POLL = { first: 1000, max: 30000 };
+let cosignPoll = { timer: null, delay: COSIGN_POLL.first };
+
+function followCosigning(log) {
+  clearTimeout(cosignPoll.timer);
+  const behind = log.witnesses && (log.cosigned_size ?? -1) < log.size;
+  if (!behind) {
+    cosignPoll = { timer: null, delay: COSIGN_POLL.first };
+    return;
+  }
+  const { delay } = cosignPoll;
+  cosignPoll = { timer: setTimeout(() => schedule(['log'], 0), delay), delay: Math.min(delay * 2, COSIGN_POLL.max) };
+}
+
 function count(tab, n) {
   const el = byId(`count-${tab}`);
   if (el) el.textContent = String(n);
@@ -207,9 +255,16 @@ function count(tab, n) {
 function renderLogStatus(log, check) {
   panels.renderLog(byId('log-body'), log, check);
   const badge = byId('log-badge');
-  const verdict = !check ? 'checking' : check.error ? 'failed' : 'verified';
+  const verdict = !check ? 'checking' : check.awaiting ? 'awaiting' : check.error ? 'failed' : 'verified';
+  const said = {
+    checking: 'verifying…',
+    awaiting: '… awaiting cosignatures',
+    failed: '✘ verification failed',
+    verified: check?.cosign ? `✔ verified, ${check.cosign.valid} cosignature${check.cosign.valid === 1 ? '' : 's'}` : '✔ verified',
+  }[verdict];
   badge.dataset.verdict = verdict;
-  badge.textContent = `Log: ${log.size} entries · ${verdict === 'verified' ? '✔ verified' : verdict === 'failed' ? '✘ verification failed' : 'verifying…'}`;
+  badge.textContent = `Log: ${log.size} entries · ${said}`;
+  badge.title = check?.error || check?.awaiting || '';
 }
 
 // ---- board ----
@@ -499,6 +554,7 @@ async function start() {
   cmap.loadBasemap().catch((e) => viewError('base map', e));
   const log = await api.getJson('/v1/log');
   state.vkey = parseVerifierKey(log.vkey);
+  state.witnesses = witnessSet(log);
   activity = new Activity(byId('activity'), state.vkey);
   setInterval(() => panels.tickClocks(byId('board-body')), 1000);
   await load('parties');

@@ -262,26 +262,82 @@ export function renderClaims(el, claims) {
 
 // ---- log status ----
 
-export function renderLog(el, log, check) {
-  let verdict;
-  if (!check) verdict = h('p', { class: 'verdict pending', dataset: { verdict: 'pending' } }, 'Verifying in this browser…');
-  else if (check.error) verdict = h('p', { class: 'verdict failed', dataset: { verdict: 'failed' } }, `Verification FAILED: ${check.error}`);
-  else {
-    verdict = h('p', { class: 'verdict verified', dataset: { verdict: 'verified' } },
-      `Verified in this browser: checkpoint signature by the log key, and root hash recomputed from ${check.tiles} tile${check.tiles === 1 ? '' : 's'} (size ${fmtNumber(check.size)}).`);
+const plural = (n, word) => `${fmtNumber(n)} ${word}${n === 1 ? '' : 's'}`;
+
+function logVerdict(log, check) {
+  const p = (kind, text) => h('p', { class: `verdict ${kind}`, dataset: { verdict: kind } }, text);
+  if (!check) return p('pending', 'Verifying in this browser…');
+  if (check.awaiting) {
+    return p('awaiting', `Awaiting cosignatures: ${check.awaiting} (quorum ${log.witnesses?.quorum}), so there is no checkpoint to verify.`);
   }
-  const witnessed = !check || check.error ? null : h('p', { id: 'log-witness', dataset: { since: check.since ?? '' } },
+  if (check.error) return p('failed', `Verification FAILED: ${check.error}`);
+  const tiles = `root hash recomputed from ${plural(check.tiles, 'tile')} (size ${fmtNumber(check.size)})`;
+  if (!check.cosign) return p('verified', `Verified in this browser: checkpoint signature by the log key, and ${tiles}.`);
+  const q = check.cosign.quorum;
+  return p('verified', `Verified in this browser: checkpoint signature by the log key, ${tiles}, and ${plural(check.cosign.valid, 'valid witness cosignature')}, `
+    + `meeting the quorum ${q.exact ? q.description : `of all ${fmtNumber(q.threshold)} listed witnesses`}.`);
+}
+
+const COSIGNATURE_STATES = { verified: 'ok', missing: 'waiting', invalid: 'flagged' };
+
+/** One row per witness the log sends its checkpoints to: what this page found, and what the log says the witness last did. */
+function witnessTable(log, check) {
+  const found = new Map((check?.cosign?.witnesses || []).map((w) => [w.name, w]));
+  const unchecked = !check ? 'checking' : 'not checked';
+  return table('Witnesses (times UTC; cosigned size and age are of each witness’s latest cosignature)',
+    ['Witness', 'Cosignature here', 'Signed at', 'Cosigned size', 'Age', 'Last error'],
+    (log.witnesses.witnesses || []).map((w) => {
+      const f = found.get(w.name);
+      const status = f ? f.status : unchecked;
+      return h('tr', { dataset: { witness: w.name, cosignature: status } },
+        h('th', { scope: 'row', title: w.vkey }, w.name),
+        h('td', null, badge(status, COSIGNATURE_STATES[status]), f?.reason ? h('p', { class: 'reason' }, f.reason) : null),
+        h('td', { class: 'time' }, f?.timestamp !== undefined ? fmtTime(new Date(f.timestamp * 1000), { seconds: true, zone: false }) : '—'),
+        h('td', null, fmtNumber(w.cosigned_size)),
+        h('td', { class: 'time' }, typeof w.age_s === 'number' ? fmtDuration(Math.round(w.age_s)) : '—'),
+        h('td', null, w.last_error ? h('span', { class: 'error' }, w.last_error) : 'none'));
+    }), { class: 'witnesses' });
+}
+
+function witnessSection(log, check) {
+  if (!log.witnesses) return null;
+  const q = check?.cosign?.quorum;
+  return h('section', { id: 'log-cosignatures', 'aria-labelledby': 'log-cosignatures-title' },
+    h('h4', { id: 'log-cosignatures-title' }, 'Witness cosignatures'),
+    h('p', null, 'Each cosignature is an independent witness’s signed statement that it checked this checkpoint extends every checkpoint of this log it saw before, '
+      + 'so the operator cannot show two different histories without the witnesses noticing; its timestamp shows that the entries the checkpoint covers existed by then.'),
+    q && !q.exact
+      ? h('p', { class: 'meta' }, `This page cannot read the quorum “${q.description}” as a simple list, so it requires every listed witness.`)
+      : null,
+    witnessTable(log, check));
+}
+
+export function renderLog(el, log, check) {
+  const witnessed = !check || check.error || check.awaiting ? null : h('p', { id: 'log-witness', dataset: { since: check.since ?? '' } },
     check.since === null
       ? 'First checkpoint this browser has seen from this log key; later ones will be held to it with consistency proofs.'
       : `Consistent with the checkpoint this browser verified before (size ${fmtNumber(check.since)}): nothing it saw has been rewritten.`,
     check.remembered ? null : ' (This browser cannot store checkpoints, so it will not remember this one.)');
+  const cosigned = log.witnesses ? [
+    h('dt', null, 'Cosigned size'),
+    h('dd', { id: 'log-cosigned-size' }, log.cosigned_size === null || log.cosigned_size === undefined
+      ? `none yet (log size ${fmtNumber(log.size)})`
+      : `${fmtNumber(log.cosigned_size)} of ${fmtNumber(log.size)} entries`
+        + (log.cosigned_size < log.size ? ' (the witnesses have not yet cosigned the newest entries)' : '')),
+    h('dt', null, 'Witness quorum'), h('dd', { id: 'log-quorum' }, log.witnesses.quorum),
+  ] : null;
   replace(el,
     h('dl', { class: 'log-facts' },
       h('dt', null, 'Origin'), h('dd', null, log.origin),
       h('dt', null, 'Size'), h('dd', { id: 'log-size' }, fmtNumber(log.size)),
       h('dt', null, 'Root hash'), h('dd', null, h('code', { id: 'log-root' }, log.root_hash)),
-      h('dt', null, 'Log verifier key'), h('dd', null, h('code', null, log.vkey))),
-    verdict,
+      h('dt', null, 'Log verifier key'), h('dd', null, h('code', null, log.vkey)),
+      cosigned),
+    logVerdict(log, check),
     witnessed,
-    h('h4', null, 'Checkpoint'), h('pre', { class: 'note' }, log.checkpoint));
+    witnessSection(log, check),
+    h('h4', null, log.witnesses ? 'Checkpoint (the freshest the log signed)' : 'Checkpoint'), h('pre', { class: 'note' }, log.checkpoint),
+    log.witnesses && log.cosigned_checkpoint
+      ? [h('h4', null, 'Cosigned checkpoint (the one this page verifies)'), h('pre', { class: 'note', id: 'log-cosigned' }, log.cosigned_checkpoint)]
+      : null);
 }

@@ -1,12 +1,19 @@
 // The verifier: checkpoints (C2SP signed notes) against the log's verifier
 // key, RFC 6962 / RFC 9162 inclusion proofs, and tree roots recomputed from
-// C2SP tiles. Everything runs in the browser so that a receipt or a checkpoint
-// is believed because it checks out, not because the server says so. Built as
-// its own module (verify.js) so that anyone can import it from the console.
+// C2SP tiles, and witness cosignatures (C2SP tlog-cosignature, in cosign.js)
+// against a quorum. Everything runs in the browser so that a receipt or a
+// checkpoint is believed because it checks out, not because the server says
+// so. Built as its own module (verify.js) so that anyone can import it from
+// the console.
 
 import { sha256, parseVerifierKey, verifySignature } from './crypto.js';
 import { utf8, fromBase64, toBase64, concat, equal } from './bytes.js';
 import { tilePath, tileWidth, TILE_WIDTH } from './tiles.js';
+import { parseCosignerKey, findCosignature, parseQuorum } from './cosign.js';
+
+export {
+  parseCosignerKey, cosignerKeyId, cosignedMessage, verifyCosignatureBlob, findCosignature, parseQuorum,
+} from './cosign.js';
 
 export class VerifyError extends Error {}
 
@@ -229,6 +236,55 @@ export async function verifyCheckpointWithTiles(text, vkey, fetchTile) {
   const root = await rootFromTiles(cp.size, fetchTile);
   if (!equal(root, cp.root)) fail('the root recomputed from the tiles differs from the checkpoint root');
   return { origin: cp.origin, size: cp.size, root: toBase64(cp.root) };
+}
+
+/**
+ * Checks each witness's cosignature (c2sp.org/tlog-cosignature) on the
+ * checkpoint note `text` against the witness's vkey, and counts the valid
+ * ones against the quorum. `witnesses` is `/v1/log`'s { quorum, witnesses:
+ * [{ name, vkey }] }. A bad cosignature does not throw: the report says what
+ * was found for every witness, so that the page can show it; requireQuorum
+ * turns the report into a verdict. Returns { size, witnesses: [{ name,
+ * keyName, status ('verified' | 'missing' | 'invalid'), timestamp, reason }],
+ * quorum: { description, threshold, members, exact }, valid }.
+ */
+export function checkCosignatures(text, witnesses) {
+  const cp = parseCheckpoint(text);
+  const list = Array.isArray(witnesses?.witnesses) ? witnesses.witnesses : [];
+  const results = list.map((w) => {
+    let key;
+    try {
+      key = parseCosignerKey(w.vkey);
+    } catch (e) {
+      return { name: w.name, status: 'invalid', reason: `its key cannot be used: ${e.message}` };
+    }
+    const found = findCosignature(cp, key);
+    const reason = {
+      missing: 'no cosignature by its key on this checkpoint',
+      invalid: 'a cosignature line by its key does not verify: the checkpoint was altered',
+    }[found.status];
+    return { name: w.name, keyName: key.name, ...found, reason };
+  });
+  const quorum = { description: String(witnesses?.quorum ?? ''), ...parseQuorum(witnesses?.quorum, list.map((w) => w.name)) };
+  const valid = results.filter((r) => r.status === 'verified' && quorum.members.includes(r.name)).length;
+  return { size: cp.size, witnesses: results, quorum, valid };
+}
+
+/**
+ * Throws unless the report of checkCosignatures meets its quorum. A failing
+ * line by a known witness fails the checkpoint whatever the count, as the
+ * log's own verifier (and c2sp.org/signed-note) treats it.
+ */
+export function requireQuorum(report) {
+  const bad = report.witnesses.find((w) => w.status === 'invalid');
+  if (bad) fail(`witness ${bad.name}: ${bad.reason}`);
+  const { threshold, description, exact } = report.quorum;
+  if (report.valid < threshold) {
+    const have = `only ${report.valid} valid witness cosignature${report.valid === 1 ? '' : 's'}`;
+    fail(exact
+      ? `${have}; the quorum ${description} needs ${threshold}`
+      : `${have}; all ${threshold} listed witnesses must cosign (the quorum is described as ${JSON.stringify(description)})`);
+  }
 }
 
 const TLOG_PROOF_HEADER = 'c2sp.org/tlog-proof@v1\n';

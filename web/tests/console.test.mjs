@@ -17,12 +17,14 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { parsePrivateKey, newStatement, signStatement } from '../src/crypto.js';
 import { getAll } from '../src/api.js';
+import { parseCheckpoint, parseCosignerKey, findCosignature } from '../src/verify.js';
 
 const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = process.env.CORRIDOR_BIN || path.resolve(webDir, '../target/debug/corridor');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const WAIT = { timeout: 20000 };
 const CONVOY = 'relief-consortium/convoy-rukban';
+const WITNESSES = ['lindenmark', 'saltmarsh'];
 const APPROVER = 'southern-task-force';
 
 let server;
@@ -72,6 +74,17 @@ async function openPage(context) {
   await page.goto(`${base}/`);
   await page.waitForSelector('body[data-ready="true"]', WAIT);
   return { page, problems };
+}
+
+/** /v1/log once the witnesses have cosigned the whole log (they cosign soon after it grows). */
+async function cosignedLog() {
+  const deadline = Date.now() + WAIT.timeout;
+  for (;;) {
+    const log = (await api('/v1/log')).body;
+    if (log.cosigned_size === log.size) return log;
+    if (Date.now() > deadline) throw new Error(`the witnesses did not cosign size ${log.size}: ${JSON.stringify(log.witnesses)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 const keyPath = (party) => path.join(dataDir, 'keys', `${party}.key`);
@@ -199,6 +212,70 @@ test('the demo loads: the map draws every layer, the log verifies, no console er
   assert.equal(await page.locator('#claims-body article.claim').count(), claims);
 
   assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('the log panel shows each witness’s cosignature verified, and the quorum, and refuses altered cosignatures', { timeout: 90000 }, async () => {
+  const log = await cosignedLog();
+  assert.deepEqual(log.witnesses.witnesses.map((w) => w.name).sort(), WITNESSES);
+  // What the page must find: each witness's timestamp, read here from the note by the same module.
+  const cp = parseCheckpoint(log.cosigned_checkpoint);
+  const expected = Object.fromEntries(log.witnesses.witnesses.map((w) => [w.name, findCosignature(cp, parseCosignerKey(w.vkey))]));
+  for (const name of WITNESSES) assert.equal(expected[name].status, 'verified', name);
+
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const { page, problems } = await openPage(context);
+  await page.waitForSelector('#log-badge[data-verdict="verified"]', WAIT);
+  assert.match(await page.locator('#log-badge').textContent(), /✔ verified, 2 cosignatures/);
+  await page.click('#tab-log');
+  await page.waitForSelector('#log-body .verdict[data-verdict="verified"]', WAIT);
+  for (const name of WITNESSES) {
+    const row = page.locator(`#log-body table.witnesses tr[data-witness="${name}"][data-cosignature="verified"]`);
+    await row.waitFor(WAIT);
+    const when = new Date(expected[name].timestamp * 1000).toISOString().slice(0, 19).replace('T', ' ');
+    assert.equal(await row.locator('td[data-label="Signed at"]').textContent(), when, name);
+    assert.equal(await row.locator('td[data-label="Last error"]').textContent(), 'none', name);
+    assert.match(await row.locator('td[data-label="Cosigned size"]').textContent(), /^[\d,]+$/, name);
+  }
+  assert.equal(await page.locator('#log-body table.witnesses tbody tr').count(), WITNESSES.length);
+  assert.equal(await page.locator('#log-quorum').textContent(), log.witnesses.quorum);
+  assert.match(await page.locator('#log-cosigned-size').textContent(), /^[\d,]+ of [\d,]+ entries/);
+  assert.match(await page.locator('#log-body .verdict').textContent(), /2 valid witness cosignatures, meeting the quorum 2 of \{lindenmark, saltmarsh\}/);
+  assert.match(await page.locator('#log-cosignatures').textContent(), /cannot show two different histories without the witnesses noticing/);
+  assert.equal(await page.locator('#log-cosigned').textContent(), log.cosigned_checkpoint);
+  assert.deepEqual(problems, []);
+
+  // The same page against a /v1/log whose cosigned checkpoint was altered.
+  const keyName = (name) => log.witnesses.witnesses.find((w) => w.name === name).vkey.split('+')[0];
+  const saltLine = (note) => note.split('\n').find((l) => l.startsWith(`— ${keyName('saltmarsh')} `));
+  const flipSig = (note) => {
+    const line = saltLine(note);
+    const blob = Buffer.from(line.split(' ')[2], 'base64');
+    blob[40] ^= 1;
+    return note.replace(line, `— ${keyName('saltmarsh')} ${blob.toString('base64')}`);
+  };
+  const cases = [
+    ['a flipped signature bit', (l) => ({ ...l, cosigned_checkpoint: flipSig(l.cosigned_checkpoint) }),
+      'failed', /saltmarsh: a cosignature line by its key does not verify/, 'invalid'],
+    ['a dropped cosignature', (l) => ({ ...l, cosigned_checkpoint: l.cosigned_checkpoint.replace(`${saltLine(l.cosigned_checkpoint)}\n`, '') }),
+      'failed', /only 1 valid witness cosignature; the quorum 2 of \{lindenmark, saltmarsh\} needs 2/, 'missing'],
+    ['no cosigned checkpoint yet', (l) => ({ ...l, cosigned_checkpoint: null, cosigned_size: null }),
+      'awaiting', /Awaiting cosignatures/, 'not checked'],
+  ];
+  for (const [what, alter, verdict, reason, saltmarsh] of cases) {
+    const tampered = await context.newPage();
+    await tampered.route('**/v1/log', async (route) => {
+      const res = await route.fetch();
+      await route.fulfill({ response: res, json: alter(await res.json()) });
+    });
+    await tampered.goto(`${base}/`);
+    await tampered.waitForSelector(`#log-badge[data-verdict="${verdict}"]`, WAIT);
+    await tampered.click('#tab-log');
+    assert.match(await tampered.locator('#log-body .verdict').textContent(), reason, what);
+    assert.equal(await tampered.locator('tr[data-witness="saltmarsh"]').getAttribute('data-cosignature'), saltmarsh, what);
+    assert.equal(await tampered.locator('#log-witness').count(), 0, `${what}: nothing is remembered as verified`);
+    await tampered.close();
+  }
   await context.close();
 });
 
