@@ -99,6 +99,20 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 200)]
         queries: usize,
     },
+    /// Witnesses: receipt latency with and without two witness processes,
+    /// and the lag from a receipt to a cosigned checkpoint covering it.
+    Witness {
+        #[arg(long, default_value_t = 20_000)]
+        entries: usize,
+        /// Open-loop rates, one run each with and without witnesses.
+        #[arg(long, value_delimiter = ',', default_values_t = [1_000u64, 5_000])]
+        rates: Vec<u64>,
+    },
+    /// One witness: cosignatures per second for one client, one request after another.
+    Cosign {
+        #[arg(long, default_value_t = 5_000)]
+        requests: u64,
+    },
     /// Audit speed: every hash, signature and checkpoint of a generated log.
     Audit {
         #[arg(long, default_value_t = 200_000)]
@@ -112,6 +126,10 @@ pub async fn run(cmd: BenchCommand) -> Result<()> {
         BenchCommand::Append { entries } => bench_append(entries).await,
         BenchCommand::Proof { entries, proofs } => bench_proof(entries, proofs),
         BenchCommand::Audit { entries } => bench_audit(entries).await,
+        BenchCommand::Witness { entries, rates } => {
+            crate::bench_witness::bench_witness(entries, &rates).await
+        }
+        BenchCommand::Cosign { requests } => crate::bench_witness::bench_cosign(requests).await,
         BenchCommand::Fold { entries } => bench_fold(entries),
         BenchCommand::Views { objects, queries } => bench_views(objects, queries).await,
         BenchCommand::Deconflict { sites, polygons, short_queries, long_queries, postgres, seed } => {
@@ -132,7 +150,7 @@ pub async fn run(cmd: BenchCommand) -> Result<()> {
     }
 }
 
-fn machine() -> String {
+pub(crate) fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|s| {
@@ -146,7 +164,7 @@ fn machine() -> String {
 }
 
 /// A fresh data directory in a temporary folder, initialised like `corridor init`.
-async fn temp_log() -> Result<(tempfile::TempDir, DataDir)> {
+pub(crate) async fn temp_log() -> Result<(tempfile::TempDir, DataDir)> {
     let tmp = tempfile::tempdir()?;
     let root = tmp.path().join("data");
     crate::serve::init(&root, "bench.corridor/log", "ops", "Bench operator").await?;
@@ -154,7 +172,7 @@ async fn temp_log() -> Result<(tempfile::TempDir, DataDir)> {
 }
 
 /// Pre-signs `n` message envelopes from the operator (signing is not measured).
-fn presign(key: &SignerKey, n: usize) -> Vec<Vec<u8>> {
+pub(crate) fn presign(key: &SignerKey, n: usize) -> Vec<Vec<u8>> {
     (0..n)
         .into_par_iter()
         .map(|i| {
@@ -165,7 +183,7 @@ fn presign(key: &SignerKey, n: usize) -> Vec<Vec<u8>> {
         .collect()
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[Duration], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
@@ -173,7 +191,7 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[i].as_secs_f64() * 1e3
 }
 
-fn report_latencies(label: &str, mut lat: Vec<Duration>) {
+pub(crate) fn report_latencies(label: &str, mut lat: Vec<Duration>) {
     lat.sort_unstable();
     println!(
         "{label}: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms ({} samples)",
@@ -186,11 +204,20 @@ fn report_latencies(label: &str, mut lat: Vec<Duration>) {
 
 /// Starts `corridor serve` on an ephemeral port; returns the child and its URL.
 async fn spawn_server(data: &Path) -> Result<(tokio::process::Child, String)> {
+    spawn_server_with(data, &[]).await
+}
+
+/// Starts `corridor serve` with extra arguments.
+pub(crate) async fn spawn_server_with(
+    data: &Path,
+    extra: &[String],
+) -> Result<(tokio::process::Child, String)> {
     let exe = std::env::current_exe()?;
     let mut child = tokio::process::Command::new(exe)
         .args(["serve", "--data"])
         .arg(data)
         .args(["--listen", "127.0.0.1:0"])
+        .args(extra)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .kill_on_drop(true)
