@@ -188,6 +188,13 @@ pub fn router(witness: Arc<Witness>) -> Router {
     Router::new()
         .route("/add-checkpoint", post(add_checkpoint))
         .route("/healthz", axum::routing::get(|| async { "ok\n" }))
+        .method_not_allowed_fallback(|| async {
+            Problem::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "add-checkpoint takes POST only",
+            )
+        })
         .fallback(|| async {
             Problem::new(StatusCode::NOT_FOUND, "not_found", "no such path on this witness")
         })

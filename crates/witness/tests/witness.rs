@@ -113,3 +113,36 @@ fn racing_branches_never_get_two_roots_for_one_size() {
     let branch = branches.iter().find(|b| cosigned.iter().all(|(s, r)| b.root(*s).expect("root") == *r));
     assert!(branch.is_some(), "everything cosigned lies on one branch");
 }
+
+/// The HTTP surface: each status and the 409's body and media type, as the
+/// spec gives them, through the router.
+#[tokio::test]
+async fn the_http_answers_follow_the_spec() {
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt as _;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let w = Arc::new(witness(dir.path()));
+    let router = corridor_witness::router(w);
+    let t = tree(10, 0);
+    let key = log_key();
+    let post = |body: Vec<u8>| Request::post("/add-checkpoint").body(Body::from(body)).expect("request");
+    let answer = |req: Request<Body>| async {
+        let resp = router.clone().oneshot(req).await.expect("answers");
+        let status = resp.status().as_u16();
+        let ctype = resp.headers().get("content-type").map(|v| v.to_str().expect("ascii").to_owned());
+        let body = axum::body::to_bytes(resp.into_body(), 1 << 20).await.expect("body");
+        (status, ctype.unwrap_or_default(), String::from_utf8_lossy(&body).into_owned())
+    };
+    let (status, _, line) = answer(post(request(&t, 0, 4, &key))).await;
+    assert_eq!(status, 200);
+    assert!(line.starts_with("\u{2014} witness.example/w ") && line.ends_with('\n'), "{line:?}");
+    let (status, ctype, body) = answer(post(request(&t, 0, 6, &key))).await;
+    assert_eq!((status, ctype.as_str(), body.as_str()), (409, "text/x.tlog.size", "4\n"));
+    let (status, ctype, _) = answer(post(b"old x\n\n".to_vec())).await;
+    assert_eq!((status, ctype.as_str()), (400, "application/problem+json"));
+    let (status, _, _) = answer(post(vec![b'a'; 40 * 1024])).await;
+    assert_eq!(status, 413);
+    let get = Request::get("/add-checkpoint").body(Body::empty()).expect("request");
+    assert_eq!(answer(get).await.0, 405);
+}
