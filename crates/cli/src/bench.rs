@@ -222,14 +222,20 @@ pub(crate) async fn spawn_server_with(
         .stdout(Stdio::piped())
         .kill_on_drop(true)
         .spawn()?;
+    let url = listening_url(&mut child, "listening on ").await?;
+    Ok((child, url))
+}
+
+/// Reads a child's stdout until its line `<prefix>URL`; returns the URL.
+pub(crate) async fn listening_url(child: &mut tokio::process::Child, prefix: &str) -> Result<String> {
     let stdout = child.stdout.take().context("no stdout")?;
     let mut lines = tokio::io::BufReader::new(stdout).lines();
     while let Some(line) = lines.next_line().await? {
-        if let Some(url) = line.strip_prefix("listening on ") {
-            return Ok((child, url.to_owned()));
+        if let Some(url) = line.strip_prefix(prefix) {
+            return Ok(url.to_owned());
         }
     }
-    bail!("the server exited before listening")
+    bail!("the child exited before listening")
 }
 
 async fn bench_submit(entries: usize, connections: usize, rate: Option<u64>) -> Result<()> {

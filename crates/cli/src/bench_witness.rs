@@ -21,9 +21,10 @@ use anyhow::{bail, Context, Result};
 use corridor_note::SignerKey;
 use corridor_tlog::witness::AddCheckpoint;
 use corridor_tlog::{leaf_hash, Checkpoint, SignedCheckpoint, Tree};
-use tokio::io::AsyncBufReadExt as _;
 
-use crate::bench::{machine, percentile, presign, report_latencies, spawn_server_with, temp_log};
+use crate::bench::{
+    listening_url, machine, percentile, presign, report_latencies, spawn_server_with, temp_log,
+};
 
 /// Starts `corridor witness serve` on its own data; returns the child, URL and vkey.
 async fn spawn_witness(
@@ -41,14 +42,8 @@ async fn spawn_witness(
         .stdout(Stdio::piped())
         .kill_on_drop(true)
         .spawn()?;
-    let stdout = child.stdout.take().context("no stdout")?;
-    let mut lines = tokio::io::BufReader::new(stdout).lines();
-    while let Some(line) = lines.next_line().await? {
-        if let Some(url) = line.strip_prefix("witness listening on ") {
-            return Ok((child, url.to_owned(), key.verifier().to_vkey()));
-        }
-    }
-    bail!("the witness exited before listening")
+    let url = listening_url(&mut child, "witness listening on ").await?;
+    Ok((child, url, key.verifier().to_vkey()))
 }
 
 /// One open-loop run; returns (receipt latencies, per entry (index, receipt instant)).

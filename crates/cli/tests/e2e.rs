@@ -5,7 +5,6 @@
 #![allow(clippy::disallowed_methods)]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
@@ -16,22 +15,7 @@ use serde_json::{json, Value};
 
 mod support;
 
-use support::{start_with, Server, BIN};
-
-fn corridor(args: &[&str], cwd: &Path) -> (bool, String, String) {
-    let out = Command::new(BIN).args(args).current_dir(cwd).output().expect("runs corridor");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn ok(args: &[&str], cwd: &Path) -> String {
-    let (success, stdout, stderr) = corridor(args, cwd);
-    assert!(success, "corridor {args:?} failed: {stderr}");
-    stdout
-}
+use support::{corridor, ok, start_with, Server};
 
 struct Log {
     _tmp: tempfile::TempDir,

@@ -8,28 +8,12 @@
 //! below: raw Ed25519, SHA-256 and base64, none of this project's code).
 
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::Value;
 
 mod support;
 
-use support::{start_with, Server, BIN};
-
-fn corridor(args: &[&str], cwd: &Path) -> (bool, String, String) {
-    let out = Command::new(BIN).args(args).current_dir(cwd).output().expect("runs corridor");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn ok(args: &[&str], cwd: &Path) -> String {
-    let (success, stdout, stderr) = corridor(args, cwd);
-    assert!(success, "corridor {args:?} failed: {stderr}");
-    stdout
-}
+use support::{corridor, ok, start_with, Server};
 
 async fn get_json(url: &str) -> Value {
     reqwest::get(url).await.expect("gets").json().await.expect("json")

@@ -10,7 +10,12 @@
 //! - [`note`]: a parsed checkpoint writes back to the text it was read from;
 //! - [`tlog_proof`]: a parsed tlog-proof writes back to the same text;
 //! - [`tile_path`]: a parsed tile path renders back to the same path;
-//! - [`fold`]: plausible statements, folded in turn: a rejection changes nothing.
+//! - [`fold`]: plausible statements, folded in turn: a rejection changes nothing;
+//! - [`witness_request`]: a parsed add-checkpoint body writes back to the
+//!   same bytes, and the witness's rule never accepts a tree that does not
+//!   extend the one it holds;
+//! - [`policy`]: a parsed tlog-policy is met when every witness cosigned,
+//!   and not when none did (unless its quorum is `none`).
 
 mod world;
 
@@ -74,6 +79,33 @@ pub fn tile_path(data: &[u8]) {
     if let Ok(path) = corridor_tlog::TilePath::parse(text) {
         assert_eq!(path.render(), text, "a tile path has one spelling");
     }
+}
+
+/// The tlog-witness add-checkpoint body, and the witness's rule on it against
+/// a fixed tree it has cosigned up to size 5 of.
+pub fn witness_request(data: &[u8]) {
+    use corridor_tlog::witness::{decide, AddCheckpoint};
+    let Ok(req) = AddCheckpoint::parse(data) else { return };
+    assert_eq!(req.to_body().as_bytes(), data, "an add-checkpoint body has one spelling");
+    let Ok(note) = corridor_note::parse_note(&req.checkpoint_note) else { return };
+    let Ok(checkpoint) = corridor_tlog::Checkpoint::parse_body(&note.text) else { return };
+    let held = world::held_tree();
+    let latest = (5, held.root(5).expect("a root at 5"));
+    if decide(Some(latest), &req, &checkpoint).is_ok() {
+        let proof = &req.proof;
+        let consistent =
+            corridor_tlog::verify_consistency(5, checkpoint.size, proof, &latest.1, &checkpoint.root);
+        assert!(consistent.is_ok(), "a cosigned tree extends the one held");
+    }
+}
+
+/// C2SP tlog-policy text.
+pub fn policy(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(policy) = corridor_tlog::policy::Policy::parse(text) else { return };
+    let _ = policy.describe_quorum();
+    assert!(policy.satisfied(&|_| true), "every witness cosigning meets any quorum");
+    assert_eq!(policy.satisfied(&|_| false), !policy.requires_cosignatures(), "no witness meets only `none`");
 }
 
 /// Plausible statements, built from `data`, folded in turn.

@@ -100,6 +100,16 @@ pub fn log_vkey() -> &'static VerifierKey {
     KEY.get_or_init(|| key("fuzz.corridor.local/log").verifier())
 }
 
+/// A tree of 16 leaves whose first 5 the witness target holds as cosigned.
+pub fn held_tree() -> &'static corridor_tlog::Tree {
+    static TREE: OnceLock<corridor_tlog::Tree> = OnceLock::new();
+    TREE.get_or_init(|| {
+        let mut t = corridor_tlog::Tree::new();
+        (0..16u8).for_each(|i| t.push(corridor_tlog::leaf_hash(&[i])));
+        t
+    })
+}
+
 /// Reads choices from the fuzzer's bytes; zeros once they run out.
 struct Choices<'a>(&'a [u8]);
 

@@ -8,13 +8,15 @@ use std::path::PathBuf;
 
 type Target = fn(&[u8]);
 
-const TARGETS: [(&str, Target); 6] = [
+const TARGETS: [(&str, Target); 8] = [
     ("statement", corridor_fuzz::statement),
     ("geojson", corridor_fuzz::geojson),
     ("note", corridor_fuzz::note),
     ("tlog_proof", corridor_fuzz::tlog_proof),
     ("tile_path", corridor_fuzz::tile_path),
     ("fold", corridor_fuzz::fold),
+    ("witness_request", corridor_fuzz::witness_request),
+    ("policy", corridor_fuzz::policy),
 ];
 
 fn inputs(kind: &str, target: &str) -> Vec<PathBuf> {

@@ -16,9 +16,8 @@
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
-use sha2::{Digest, Sha256};
 
-use crate::{parse_note, validate_name, NoteError};
+use crate::{parse_note, split_typed_key, typed_key_id, validate_name, NoteError};
 
 /// The signature type byte of an Ed25519 cosignature key.
 pub const ALG_COSIGNATURE_V1: u8 = 0x04;
@@ -27,38 +26,12 @@ pub const MAX_TIMESTAMP: u64 = i64::MAX as u64;
 
 /// The key ID of a cosignature/v1 key with the given name, big-endian.
 pub fn cosigner_key_id(name: &str, public: &[u8; 32]) -> u32 {
-    let mut h = Sha256::new();
-    h.update(name.as_bytes());
-    h.update([0x0A, ALG_COSIGNATURE_V1]);
-    h.update(public);
-    let d = h.finalize();
-    u32::from_be_bytes([d[0], d[1], d[2], d[3]])
+    typed_key_id(name, ALG_COSIGNATURE_V1, public)
 }
 
 /// The message a cosignature signs: header line, time line, checkpoint body.
 pub fn cosigned_message(body: &str, timestamp: u64) -> Vec<u8> {
     format!("cosignature/v1\ntime {timestamp}\n{body}").into_bytes()
-}
-
-fn split_cosigner_text(text: &str) -> Result<(&str, u32, [u8; 32]), NoteError> {
-    let mut parts = text.splitn(3, '+');
-    let (Some(name), Some(id_hex), Some(data)) = (parts.next(), parts.next(), parts.next()) else {
-        return Err(NoteError::MalformedKey);
-    };
-    validate_name(name)?;
-    if id_hex.len() != 8 || !id_hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(NoteError::MalformedKey);
-    }
-    let id = u32::from_str_radix(id_hex, 16).map_err(|_| NoteError::MalformedKey)?;
-    let raw = B64.decode(data).map_err(|_| NoteError::MalformedKey)?;
-    match raw.split_first() {
-        Some((&ALG_COSIGNATURE_V1, rest)) => {
-            let bytes: [u8; 32] = rest.try_into().map_err(|_| NoteError::MalformedKey)?;
-            Ok((name, id, bytes))
-        }
-        Some(_) => Err(NoteError::UnsupportedAlgorithm),
-        None => Err(NoteError::MalformedKey),
-    }
 }
 
 /// A witness's public key: verifies its cosignatures.
@@ -86,7 +59,7 @@ impl CosignerKey {
     /// Parses `name+hex(keyID)+base64(0x04 || public key)`, refusing a key ID
     /// that does not match, a key of another type, and a weak or non-canonical point.
     pub fn parse(text: &str) -> Result<Self, NoteError> {
-        let (name, id, bytes) = split_cosigner_text(text.trim())?;
+        let (name, id, bytes) = split_typed_key(text.trim(), ALG_COSIGNATURE_V1)?;
         let public = VerifyingKey::from_bytes(&bytes).map_err(|_| NoteError::MalformedKey)?;
         if cosigner_key_id(name, &bytes) != id {
             return Err(NoteError::KeyIdMismatch);
@@ -187,7 +160,7 @@ impl CosignerSigner {
     /// Parses `PRIVATE+KEY+name+hex(keyID)+base64(0x04 || seed)`.
     pub fn parse(text: &str) -> Result<Self, NoteError> {
         let rest = text.trim().strip_prefix("PRIVATE+KEY+").ok_or(NoteError::MalformedKey)?;
-        let (name, id, seed) = split_cosigner_text(rest)?;
+        let (name, id, seed) = split_typed_key(rest, ALG_COSIGNATURE_V1)?;
         let key = Self::from_seed(name, seed)?;
         if key.key_id != id {
             return Err(NoteError::KeyIdMismatch);

@@ -58,16 +58,23 @@ pub fn validate_name(name: &str) -> Result<(), NoteError> {
 
 /// The 4-byte key ID of an Ed25519 key with the given name, as a big-endian integer.
 pub fn key_id(name: &str, public: &[u8; 32]) -> u32 {
+    typed_key_id(name, ALG_ED25519, public)
+}
+
+/// SHA-256(name || 0x0A || type || public key)[:4], big-endian: the key ID of
+/// a key of signature type `alg` (C2SP signed-note; 0x04 for tlog-cosignature).
+pub(crate) fn typed_key_id(name: &str, alg: u8, public: &[u8; 32]) -> u32 {
     let mut h = Sha256::new();
     h.update(name.as_bytes());
-    h.update([0x0A, ALG_ED25519]);
+    h.update([0x0A, alg]);
     h.update(public);
     let d = h.finalize();
     u32::from_be_bytes([d[0], d[1], d[2], d[3]])
 }
 
-/// Splits `name+hex8+base64` (the last two `+`-separated fields), checking the name.
-fn split_key_text(text: &str) -> Result<(&str, u32, Vec<u8>), NoteError> {
+/// Splits `name+hex8+base64(alg || 32 bytes)`, checking the name, the form
+/// and the signature type byte.
+pub(crate) fn split_typed_key(text: &str, alg: u8) -> Result<(&str, u32, [u8; 32]), NoteError> {
     // Names never contain '+', but base64 key data may: split from the left.
     let mut parts = text.splitn(3, '+');
     let (Some(name), Some(id_hex), Some(data)) = (parts.next(), parts.next(), parts.next()) else {
@@ -82,10 +89,11 @@ fn split_key_text(text: &str) -> Result<(&str, u32, Vec<u8>), NoteError> {
     if raw.len() != 33 {
         return Err(NoteError::MalformedKey);
     }
-    if raw[0] != ALG_ED25519 {
+    if raw[0] != alg {
         return Err(NoteError::UnsupportedAlgorithm);
     }
-    Ok((name, id, raw[1..].to_vec()))
+    let bytes: [u8; 32] = raw[1..].try_into().map_err(|_| NoteError::MalformedKey)?;
+    Ok((name, id, bytes))
 }
 
 /// A public key with its name: what verifies a party's statements or a checkpoint.
@@ -107,8 +115,7 @@ impl VerifierKey {
     /// It reads what it can; [`VerifierKey::is_weak`] and a comparison with
     /// [`VerifierKey::to_vkey`] tell a key that should not be accepted anew.
     pub fn parse(text: &str) -> Result<Self, NoteError> {
-        let (name, id, raw) = split_key_text(text)?;
-        let bytes: [u8; 32] = raw.try_into().map_err(|_| NoteError::MalformedKey)?;
+        let (name, id, bytes) = split_typed_key(text, ALG_ED25519)?;
         let public = VerifyingKey::from_bytes(&bytes).map_err(|_| NoteError::MalformedKey)?;
         if key_id(name, &bytes) != id {
             return Err(NoteError::KeyIdMismatch);
@@ -184,8 +191,7 @@ impl SignerKey {
     /// Parses `PRIVATE+KEY+name+hex(keyID)+base64(0x01 || seed)`.
     pub fn parse(text: &str) -> Result<Self, NoteError> {
         let rest = text.trim().strip_prefix("PRIVATE+KEY+").ok_or(NoteError::MalformedKey)?;
-        let (name, id, raw) = split_key_text(rest)?;
-        let seed: [u8; 32] = raw.try_into().map_err(|_| NoteError::MalformedKey)?;
+        let (name, id, seed) = split_typed_key(rest, ALG_ED25519)?;
         let key = Self::from_seed(name, seed)?;
         if key.key_id != id {
             return Err(NoteError::KeyIdMismatch);

@@ -8,6 +8,23 @@ use std::process::{Child, Command, Stdio};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_corridor");
 
+/// Runs `corridor` to completion: (success, stdout, stderr).
+pub fn corridor(args: &[&str], cwd: &Path) -> (bool, String, String) {
+    let out = Command::new(BIN).args(args).current_dir(cwd).output().expect("runs corridor");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Runs `corridor`, which must succeed; returns its stdout.
+pub fn ok(args: &[&str], cwd: &Path) -> String {
+    let (success, stdout, stderr) = corridor(args, cwd);
+    assert!(success, "corridor {args:?} failed: {stderr}");
+    stdout
+}
+
 /// A running `corridor serve`; killed with SIGKILL on drop.
 pub struct Server {
     pub child: Child,
