@@ -156,11 +156,13 @@ fn check_cosigned(reader: &dyn LogReader, tree: &Tree, log_vkey: &VerifierKey) -
 
 /// The checkpoint note in a gathered file: a note, or an add-checkpoint
 /// request (C2SP tlog-witness) whose checkpoint follows the proof.
-fn gathered_note(text: &str) -> Result<&str> {
-    if !text.starts_with("old ") {
-        return Ok(text);
-    }
-    Ok(text.split_once("\n\n").context("an add-checkpoint request without a checkpoint")?.1)
+fn gathered_note(text: &str) -> Result<String> {
+    let note = match text.strip_prefix("old ") {
+        None => text,
+        Some(_) => text.split_once("\n\n").context("an add-checkpoint request without a checkpoint")?.1,
+    };
+    // A note ends with one newline; a copied one may carry blank lines after it.
+    Ok(format!("{}\n", note.trim_end_matches('\n')))
 }
 
 /// Holds each gathered checkpoint to the replayed tree, and each pair to each
@@ -171,10 +173,8 @@ fn check_gathered(files: &[std::path::PathBuf], tree: &Tree, log_vkey: &Verifier
     for path in files {
         let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         let name = path.display().to_string();
-        let Ok(cp) = SignedCheckpoint::open(gathered_note(&text)?, log_vkey) else {
-            println!("{name}: not a checkpoint signed by the log key; ignored");
-            continue;
-        };
+        let cp = SignedCheckpoint::open(&gathered_note(&text)?, log_vkey)
+            .with_context(|| format!("{name} is not a checkpoint signed by the log key"))?;
         let cp = cp.checkpoint;
         match tree.root(cp.size) {
             Ok(root) if root == cp.root => {}

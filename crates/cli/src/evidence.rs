@@ -164,8 +164,8 @@ fn witnessed_by(
         .with_context(|| format!("entry {index}'s cosigned checkpoint"))?;
     let by = by.with_context(|| format!("entry {index}: the policy requires no cosignature"))?;
     println!(
-        "entry {index}: in the log by {} (witnessed at size {}: {who})",
-        crate::keys::posix_rfc3339(by),
+        "entry {index}: in the log before {} (witnessed at size {}: {who})",
+        crate::verify::witnessed_before(by),
         cp.checkpoint.size
     );
     Ok(by)

@@ -33,9 +33,15 @@ pub fn now_rfc3339() -> String {
 }
 
 /// POSIX seconds as RFC 3339 UTC, for people.
+/// Whole seconds, as the times witnesses sign are: `YYYY-MM-DDTHH:MM:SSZ`.
+/// Beyond the year 9999 (which RFC 3339 cannot write) it says the number.
 pub fn posix_rfc3339(s: u64) -> String {
-    let us = i64::try_from(s).ok().and_then(|s| s.checked_mul(1_000_000));
-    us.map_or_else(|| format!("{s} (POSIX seconds)"), corridor_statement::timefmt::format_ms)
+    const YEAR_10000_S: u64 = 253_402_300_800;
+    if s >= YEAR_10000_S {
+        return format!("{s} POSIX seconds (after the year 9999)");
+    }
+    let ms = corridor_statement::timefmt::format_ms(s as i64 * 1_000_000);
+    ms.strip_suffix(".000Z").map_or(ms.clone(), |t| format!("{t}Z"))
 }
 
 /// A fresh random statement id.

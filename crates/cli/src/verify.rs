@@ -57,6 +57,15 @@ pub struct VerifyArgs {
     policy: Option<PathBuf>,
 }
 
+/// How far ahead of this machine's clock a cosignature may be dated.
+const MAX_FUTURE_S: u64 = 600;
+
+/// The bound a cosignature time `t` (whole POSIX seconds, rounded down when
+/// the witness signed) puts on when an entry was in the log: before `t + 1`.
+pub fn witnessed_before(t: u64) -> String {
+    crate::keys::posix_rfc3339(t.saturating_add(1))
+}
+
 /// Reads a C2SP tlog-policy file.
 pub fn read_policy(path: &std::path::Path) -> Result<Policy> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
@@ -71,6 +80,18 @@ pub fn require_quorum(policy: &Policy, vkey: &VerifierKey, note: &str) -> Result
         bail!("the policy does not list the log key {}", vkey.key_ref());
     }
     let check = policy.check_cosignatures(note).context("a cosignature on the checkpoint does NOT verify")?;
+    // C2SP tlog-cosignature lets verifiers refuse timestamps in the future;
+    // a witness dating its cosignature ahead would date entries falsely.
+    let now_s = u64::try_from(crate::keys::now_us() / 1_000_000).unwrap_or(0);
+    for (w, c) in policy.witnesses.iter().zip(&check.cosignatures) {
+        if let Some(c) = c.filter(|c| c.timestamp > now_s + MAX_FUTURE_S) {
+            bail!(
+                "the cosignature by {} is dated {}, in the future: refused",
+                w.name,
+                crate::keys::posix_rfc3339(c.timestamp)
+            );
+        }
+    }
     let who: Vec<String> = policy
         .witnesses
         .iter()
@@ -159,7 +180,11 @@ fn verify_proof_file(
         let (by, who) = require_quorum(policy, vkey, &proven.checkpoint.note)?;
         println!("cosignatures OK: quorum {} met ({who})", policy.describe_quorum());
         if let Some(t) = by {
-            println!("witnessed: entry {} was in the log by {}", proven.index, crate::keys::posix_rfc3339(t));
+            println!(
+                "witnessed: entry {} was in the log before {} (the quorum's cosignature times, to the second)",
+                proven.index,
+                witnessed_before(t)
+            );
         }
     }
     if is_receipt && !entry_checked {
@@ -351,7 +376,11 @@ async fn verify_since(
         .context("the earlier checkpoint's signature does not verify")?;
     let (from, to) = (old.checkpoint.size, now.checkpoint.size);
     if from > to {
-        bail!("the log shrank: earlier size {from}, now {to}");
+        bail!(
+            "the checkpoint served (size {to}) is older than the earlier one (size {from}): the log shrank, \
+             or it serves at /checkpoint only what witnesses cosigned and they are behind; retry once they \
+             have caught up"
+        );
     }
     if from == to && old.checkpoint.root != now.checkpoint.root {
         bail!(

@@ -7,6 +7,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use std::io::Write as _;
+
 use anyhow::{bail, Context, Result};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
@@ -64,6 +66,12 @@ pub struct WitnessArgs {
     /// Requests handled at once; beyond, 503 with Retry-After.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     max_in_flight: u32,
+    /// Requests one client address may have in flight at once; beyond, 429.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    max_in_flight_per_client: u32,
+    /// Seconds from a request head to the last byte of its body; then 408.
+    #[arg(long, default_value_t = 5.0)]
+    body_read_timeout_s: f64,
     /// Requests per second one client address may make on average; beyond, 429.
     #[arg(long, default_value_t = 50.0)]
     rate_per_client: f64,
@@ -81,11 +89,15 @@ impl WitnessArgs {
                 bail!("{name} must be between 1 and 1000000");
             }
         }
+        if !(0.1..=3600.0).contains(&self.body_read_timeout_s) {
+            bail!("--body-read-timeout-s must be between 0.1 and 3600");
+        }
         Ok(WitnessLimits {
             max_in_flight: self.max_in_flight as usize,
+            max_in_flight_per_client: self.max_in_flight_per_client as usize,
+            body_read_timeout: std::time::Duration::from_secs_f64(self.body_read_timeout_s),
             rate_per_client: self.rate_per_client,
             burst_per_client: self.burst_per_client,
-            ..WitnessLimits::default()
         })
     }
 }
@@ -95,6 +107,8 @@ impl Default for WitnessArgs {
         let d = WitnessLimits::default();
         Self {
             max_in_flight: d.max_in_flight as u32,
+            max_in_flight_per_client: d.max_in_flight_per_client as u32,
+            body_read_timeout_s: d.body_read_timeout.as_secs_f64(),
             rate_per_client: d.rate_per_client,
             burst_per_client: d.burst_per_client,
         }
@@ -135,6 +149,9 @@ pub fn init(data: &Path, name: &str) -> Result<CosignerSigner> {
     if key_path(data).exists() {
         bail!("{} already holds a witness", data.display());
     }
+    if data.join("corridor.db").exists() || data.join("config.json").exists() {
+        bail!("{} holds a log; give a witness its own directory", data.display());
+    }
     let key = CosignerSigner::from_seed(name, rand::random())
         .with_context(|| format!("{name:?} is not a valid key name"))?;
     std::fs::create_dir_all(data).with_context(|| format!("creating {}", data.display()))?;
@@ -171,7 +188,7 @@ fn list_logs(data: &Path) -> Result<()> {
                     log.origin,
                     log.vkey,
                     B64.encode(root),
-                    at
+                    crate::keys::posix_rfc3339(at)
                 )
             }
             None => println!("{}\t{}\tnothing cosigned yet", log.origin, log.vkey),
@@ -186,20 +203,26 @@ fn forks(data: &Path) -> Result<()> {
         eprintln!("no fork evidence");
         return Ok(());
     }
+    // Written through a handle, so that a closed pipe (`| head`) ends the
+    // listing instead of panicking.
+    let mut out = std::io::stdout().lock();
     for (i, f) in forks.iter().enumerate() {
-        println!(
-            "# fork evidence {} of {}: log {}, received at {} (POSIX s)",
+        let at = crate::keys::posix_rfc3339(f.received_at);
+        let written = write!(
+            out,
+            "# fork evidence {} of {}: log {}, received at {at}\n# refused: {}\n\
+             # the checkpoint this witness had cosigned:\n{}\
+             # the add-checkpoint request refused (old size, proof, checkpoint):\n{}\n",
             i + 1,
             forks.len(),
             f.origin,
-            f.received_at
+            f.reason,
+            f.held_note,
+            f.request
         );
-        println!("# refused: {}", f.reason);
-        println!("# the checkpoint this witness had cosigned:");
-        print!("{}", f.held_note);
-        println!("# the add-checkpoint request refused (old size, proof, checkpoint):");
-        print!("{}", f.request);
-        println!();
+        if written.is_err() {
+            break;
+        }
     }
     Ok(())
 }
@@ -212,6 +235,11 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(std::net::SocketAddr, impl std::future::Future<Output = Result<()>>)> {
     let store = Arc::new(store(data)?);
+    let lock =
+        std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(data.join("lock"))?;
+    if lock.try_lock().is_err() {
+        bail!("{} is in use by another witness process", data.display());
+    }
     let text = std::fs::read_to_string(key_path(data)).context("reading the witness key")?;
     let key = CosignerSigner::parse(&text).context("the witness key file is not a cosignature key")?;
     let logs = store.logs()?;

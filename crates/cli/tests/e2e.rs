@@ -832,7 +832,7 @@ async fn the_demo_fills_every_view_and_replays_identically() {
     let witnessed =
         ok(&["verify", "--bundle", "bundle", "--vkey", &log_vkey, "--policy", policy], tmp.path());
     assert!(witnessed.contains("each witnessed by the policy's quorum"), "{witnessed}");
-    let times = witnessed.lines().filter(|l| l.contains(": in the log by ")).count();
+    let times = witnessed.lines().filter(|l| l.contains(": in the log before ")).count();
     assert!(times >= 4, "every entry has its witness time: {witnessed}");
     // A policy whose witnesses did not cosign is not met.
     let stranger = ok(&["witness", "init", "--data", "stranger", "--name", "stranger.example/w"], tmp.path());

@@ -323,3 +323,60 @@ async fn racing_branches_and_a_killed_witness_never_get_two_roots_for_one_size()
         "everything cosigned lies on one branch"
     );
 }
+
+/// A "witness" answering 200 with an endless body, or 409 with a size beyond
+/// the log: the log reads no more than its cap, records the error, keeps
+/// giving receipts, and the honest witness alone meets an any-of quorum.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hostile_witness_costs_the_log_nothing() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let t = tmp.path();
+    let log_vkey = ok(&["init", "--data", "l", "--origin", "hostile.example/log"], t).trim().to_owned();
+    let honest = start_witness(t, "honest", &log_vkey);
+    let mut addrs = Vec::new();
+    for answer in [
+        "HTTP/1.1 200 OK\r\nContent-Length: 10000000000\r\n\r\n",
+        "HTTP/1.1 409 Conflict\r\nContent-Type: text/x.tlog.size\r\nContent-Length: 8\r\n\r\n9999999\n",
+    ] {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binds");
+        addrs.push(listener.local_addr().expect("addr"));
+        tokio::spawn(async move {
+            while let Ok((mut conn, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 65536];
+                    let _ = conn.read(&mut buf).await;
+                    let _ = conn.write_all(answer.as_bytes()).await;
+                    // An endless body for the 200: zeros until the client goes.
+                    while answer.contains("200") && conn.write_all(&[b'a'; 65536]).await.is_ok() {}
+                });
+            }
+        });
+    }
+    let fake = |i: u8| {
+        corridor_note::cosignature::CosignerSigner::from_seed(&format!("fake{i}.example/w"), [i; 32])
+            .expect("name")
+            .verifier()
+            .to_vkey()
+    };
+    let policy = format!(
+        "log {log_vkey}\nwitness honest {} {}\nwitness huge {} http://{}\nwitness ahead {} http://{}\ngroup g any honest huge ahead\nquorum g\n",
+        honest.vkey, honest.server.url, fake(1), addrs[0], fake(2), addrs[1]
+    );
+    std::fs::write(t.join("policy.txt"), policy).expect("policy");
+    let log =
+        start_with(&["serve", "--data", "l", "--listen", "127.0.0.1:0", "--witness-policy", "policy.txt"], t);
+    let seen = wait_log(&log.url, "the honest witness cosigning and both fakes failing", |l| {
+        let ws = l["witnesses"]["witnesses"].as_array().cloned().unwrap_or_default();
+        l["cosigned_size"] == l["size"]
+            && ws.len() == 3
+            && !ws[1]["last_error"].is_null()
+            && !ws[2]["last_error"].is_null()
+    })
+    .await;
+    let ws = &seen["witnesses"]["witnesses"];
+    assert!(ws[1]["last_error"].as_str().expect("error").contains("longer than"), "{ws}");
+    assert!(ws[2]["last_error"].as_str().expect("error").contains("beyond this log"), "{ws}");
+    let out = ok(&["verify", "--server", &log.url, "--vkey", &log_vkey, "--policy", "policy.txt"], t);
+    assert!(out.contains("cosignatures OK"), "{out}");
+}

@@ -58,9 +58,16 @@ pub enum CosignerError {
     NoQuorum,
     #[error("the policy lists logs, and this log's key {0} is not one of them")]
     NotThisLog(String),
+    #[error("witness {0:?}: URL {1:?} is not http://host[:port][/path]; this build speaks plain HTTP only (put a TLS witness behind a local proxy)")]
+    BadUrl(String, String),
     #[error("HTTP client: {0}")]
     Client(String),
 }
+
+/// Longest answer read from a witness: a few cosignature lines, or a size.
+pub const MAX_ANSWER_BYTES: usize = 8 * 1024;
+/// Cosignature timestamps further ahead of the log's clock are refused.
+pub const MAX_FUTURE_S: u64 = 600;
 
 /// One witness as the cosigner tracks it.
 #[derive(Debug, Clone)]
@@ -92,6 +99,10 @@ pub fn spawn(
     let mut board = CosignBoard { quorum: policy.describe_quorum(), witnesses: Vec::new() };
     for w in &policy.witnesses {
         let url = w.url.clone().ok_or_else(|| CosignerError::NoUrl(w.name.clone()))?;
+        let parsed = reqwest::Url::parse(&url).ok().filter(|u| u.scheme() == "http" && u.host().is_some());
+        if parsed.is_none() {
+            return Err(CosignerError::BadUrl(w.name.clone(), url));
+        }
         let endpoint = format!("{}/add-checkpoint", url.trim_end_matches('/'));
         peers.push(Peer {
             vkey: w.vkey.clone(),
@@ -115,7 +126,7 @@ pub fn spawn(
         .build()
         .map_err(|e| CosignerError::Client(e.to_string()))?;
     service.configure_witnesses(board);
-    let cosigner = Cosigner { service, policy, clock, config, http, peers, last_round: None };
+    let cosigner = Cosigner { service, policy, clock, config, http, peers, last_round: None, gathered: None };
     Ok(tokio::spawn(cosigner.run()))
 }
 
@@ -128,6 +139,9 @@ struct Cosigner {
     peers: Vec<Peer>,
     /// The size of the last round's checkpoint, and whether it reached the quorum.
     last_round: Option<(u64, bool)>,
+    /// Cosignature lines gathered so far for one size, per witness: a round
+    /// for the same size asks only the witnesses missing from it.
+    gathered: Option<(u64, Vec<Option<String>>)>,
 }
 
 /// What one witness answered in a round.
@@ -160,22 +174,32 @@ impl Cosigner {
     /// the cosignatures meet the quorum. Returns whether they did.
     async fn round(&mut self, cp: &SignedCheckpoint) -> bool {
         let now_us = self.clock.now_us();
+        let size = cp.checkpoint.size;
+        if self.gathered.as_ref().is_none_or(|(s, _)| *s != size) {
+            self.gathered = Some((size, vec![None; self.peers.len()]));
+        }
+        let have: Vec<bool> =
+            self.gathered.as_ref().map(|(_, g)| g.iter().map(Option::is_some).collect()).unwrap_or_default();
         let mut set = JoinSet::new();
         for (i, peer) in self.peers.iter().enumerate() {
-            if peer.resting_until_us > now_us {
+            if peer.resting_until_us > now_us || have.get(i).copied().unwrap_or(false) {
                 continue;
             }
             let (service, http, peer, cp) =
                 (self.service.clone(), self.http.clone(), peer.clone(), cp.clone());
-            set.spawn(async move { (i, ask(&service, &http, &peer, &cp).await) });
+            let now_s = u64::try_from(now_us / 1_000_000).unwrap_or(0);
+            set.spawn(async move { (i, ask(&service, &http, &peer, &cp, now_s).await) });
         }
-        let mut lines = String::new();
         while let Some(joined) = set.join_next().await {
             let Ok((i, reply)) = joined else { continue };
-            if let Some(line) = self.settle(i, cp.checkpoint.size, reply) {
-                lines.push_str(&line);
+            if let Some(line) = self.settle(i, size, reply) {
+                if let Some((_, g)) = self.gathered.as_mut() {
+                    g[i] = Some(line);
+                }
             }
         }
+        let lines: String =
+            self.gathered.iter().flat_map(|(_, g)| g.iter().flatten()).map(String::as_str).collect();
         let note = format!("{}{lines}", cp.note);
         let reached = self.policy.check_cosignatures(&note).is_ok_and(|c| c.satisfied);
         if reached {
@@ -204,10 +228,20 @@ impl Cosigner {
                 Some(line)
             }
             Reply::Conflict(latest) => {
-                peer.size = latest;
+                // Asked twice already (once from the size it named): it holds
+                // a tree this log cannot extend to, or keeps changing its
+                // answer. Back off, and relearn its size from scratch next time.
+                peer.size = 0;
+                peer.backoff = (peer.backoff * 2).clamp(self.config.min_backoff, self.config.max_backoff);
+                peer.resting_until_us = now_us + i64::try_from(peer.backoff.as_micros()).unwrap_or(i64::MAX);
+                let error = if latest > size {
+                    format!("the witness holds size {latest}, beyond this log's {size}: a fork or a rollback")
+                } else {
+                    format!("the witness still answers 409 (size {latest})")
+                };
                 self.service.update_witness(i, |w| {
                     w.last_answer_us = Some(now_us);
-                    w.last_error = Some(format!("the witness holds size {latest}"));
+                    w.last_error = Some(error);
                 });
                 None
             }
@@ -224,11 +258,17 @@ impl Cosigner {
 
 /// Asks one witness to cosign `cp`: from the size it last cosigned, and once
 /// more from the size it names if that was not it.
-async fn ask(service: &Service, http: &reqwest::Client, peer: &Peer, cp: &SignedCheckpoint) -> Reply {
-    let first = request(service, http, peer, peer.size, cp).await;
+async fn ask(
+    service: &Service,
+    http: &reqwest::Client,
+    peer: &Peer,
+    cp: &SignedCheckpoint,
+    now_s: u64,
+) -> Reply {
+    let first = request(service, http, peer, peer.size, cp, now_s).await;
     match first {
         Reply::Conflict(latest) if latest != peer.size && latest <= cp.checkpoint.size => {
-            request(service, http, peer, latest, cp).await
+            request(service, http, peer, latest, cp, now_s).await
         }
         other => other,
     }
@@ -240,6 +280,7 @@ async fn request(
     peer: &Peer,
     old: u64,
     cp: &SignedCheckpoint,
+    now_s: u64,
 ) -> Reply {
     let proof = match service.consistency_proof(old, Some(cp.checkpoint.size)).await {
         Ok((_, proof)) => proof,
@@ -255,12 +296,12 @@ async fn request(
         .headers()
         .get(reqwest::header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(SIZE_CONTENT_TYPE.as_bytes()));
-    let text = match resp.text().await {
+    let text = match read_capped(resp).await {
         Ok(t) => t,
-        Err(e) => return Reply::Failed(format!("reading the answer: {e}")),
+        Err(e) => return Reply::Failed(e),
     };
     match status {
-        200 => verify_line(&peer.vkey, cp, &text),
+        200 => verify_line(&peer.vkey, cp, &text, now_s),
         409 if is_size => match text.trim_end_matches('\n').parse::<u64>() {
             Ok(latest) => Reply::Conflict(latest),
             Err(_) => Reply::Failed("409 without a size".into()),
@@ -269,11 +310,28 @@ async fn request(
     }
 }
 
-/// Keeps, from a 200 answer, the line by this witness's key that verifies.
-fn verify_line(vkey: &CosignerKey, cp: &SignedCheckpoint, text: &str) -> Reply {
+/// Reads at most [`MAX_ANSWER_BYTES`] of an answer: a witness (or whatever
+/// answers at its URL) must not be able to make the log hold more.
+async fn read_capped(mut resp: reqwest::Response) -> Result<String, String> {
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| format!("reading the answer: {e}"))? {
+        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return Err(format!("the answer is longer than {MAX_ANSWER_BYTES} bytes"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    String::from_utf8(body).map_err(|_| "the answer is not UTF-8".to_owned())
+}
+
+/// Keeps, from a 200 answer, the line by this witness's key that verifies,
+/// unless its timestamp is more than [`MAX_FUTURE_S`] ahead of `now_s`.
+fn verify_line(vkey: &CosignerKey, cp: &SignedCheckpoint, text: &str, now_s: u64) -> Reply {
     for line in text.split_inclusive('\n').filter(|l| l.ends_with('\n')) {
         let note = format!("{}{line}", cp.note);
         if let Ok(Some(c)) = vkey.find_in(&note) {
+            if c.timestamp > now_s.saturating_add(MAX_FUTURE_S) {
+                return Reply::Failed(format!("the cosignature's time {} is in the future", c.timestamp));
+            }
             return Reply::Cosigned(line.to_owned(), c.timestamp);
         }
     }

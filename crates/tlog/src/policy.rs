@@ -24,7 +24,7 @@ pub const MAX_POLICY_ITEMS: usize = 64;
 pub const MAX_POLICY_BYTES: usize = 64 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("policy line {line}: {reason}")]
+#[error("{}{reason}", if *line == 0 { "policy: ".to_owned() } else { format!("policy line {line}: ") })]
 pub struct PolicyError {
     /// 1-based line number (0 for the file as a whole).
     pub line: usize,

@@ -133,11 +133,12 @@ impl Refusal {
         }
     }
 
-    /// Whether the refused checkpoint, validly signed by the log, shows the log
-    /// presenting a history that does not extend the one the witness holds:
-    /// a root of the cosigned size that differs, or a proof that fails.
+    /// Whether the refused checkpoint, validly signed by the log, proves by
+    /// itself that the log forked: a second root for the size cosigned. A
+    /// failed proof proves nothing (anyone can send a wrong proof with an
+    /// honest checkpoint), so it is not kept.
     pub fn is_fork_evidence(&self) -> bool {
-        matches!(self, Refusal::RootMismatch { .. } | Refusal::BadProof { .. })
+        matches!(self, Refusal::RootMismatch { .. })
     }
 }
 
@@ -159,6 +160,10 @@ pub fn decide(
     }
     if checkpoint.size == latest_size && latest.is_some() && checkpoint.root != latest_root {
         return Err(Refusal::RootMismatch { size: latest_size });
+    }
+    if checkpoint.size == 0 && checkpoint.root != crate::hash::empty_root() {
+        // The empty tree has one root (RFC 6962: SHA-256 of nothing).
+        return Err(Refusal::BadProof { old: 0, size: 0 });
     }
     verify_consistency(latest_size, checkpoint.size, &req.proof, &latest_root, &checkpoint.root)
         .map_err(|_| Refusal::BadProof { old: latest_size, size: checkpoint.size })
@@ -218,7 +223,15 @@ mod tests {
         assert_eq!(decide(latest, &req(6, vec![]), &cp(&fork, 6)).map_err(|r| r.status()), Err(409));
         let forked = req(6, fork.consistency_proof(6, 10).expect("proof"));
         let refusal = decide(latest, &forked, &cp(&fork, 10)).expect_err("fork");
-        assert_eq!((refusal.status(), refusal.is_fork_evidence()), (422, true));
+        assert_eq!(
+            (refusal.status(), refusal.is_fork_evidence()),
+            (422, false),
+            "a failed proof proves nothing"
+        );
+        let same_size = decide(latest, &req(6, vec![]), &cp(&fork, 6)).expect_err("fork");
+        assert!(same_size.is_fork_evidence(), "two roots for one size do");
+        let bogus_empty = Checkpoint { origin: "log.example".into(), size: 0, root: [0x42; 32] };
+        assert_eq!(decide(None, &req(0, vec![]), &bogus_empty).map_err(|r| r.status()), Err(422));
         // Never cosigned: old must be 0 and the proof empty.
         assert_eq!(decide(None, &req(0, vec![]), &cp(&t, 10)), Ok(()));
         assert!(decide(None, &req(0, vec![[0; 32]]), &cp(&t, 10)).is_err());

@@ -14,12 +14,14 @@
 //! `text/x.tlog.size` and the latest cosigned size when the old size is not
 //! it (or a checkpoint of that size has another root); 422 when the proof
 //! fails. Other refusals are RFC 9457 problem+json: 413 body too large, 408
-//! body too slow, 429 for a client over its rate (with `Retry-After`), 503
-//! when every slot is busy (with `Retry-After`).
+//! body too slow, 429 for a client over its rate or its share of requests in
+//! flight (with `Retry-After`), 503 when every slot is busy (with `Retry-After`).
 //!
-//! Every refused checkpoint that carried a valid log signature and does not
-//! extend the cosigned tree is kept ([`store::ForkRecord`]): it is proof that
-//! the log forked.
+//! Every refused checkpoint that carried a valid log signature and another
+//! root for a size already cosigned is kept ([`store::ForkRecord`]): two
+//! signed roots for one size prove that the log forked. A failed consistency
+//! proof is refused (422) but not kept, since anyone can pair an honest
+//! checkpoint with a wrong proof.
 
 pub mod rate;
 pub mod store;
@@ -49,6 +51,8 @@ pub use store::{Decision, ForkRecord, LogRecord, WitnessStore};
 pub struct WitnessLimits {
     /// Requests handled at once; beyond it, 503 with Retry-After.
     pub max_in_flight: usize,
+    /// Requests one client may have in flight at once; beyond it, 429.
+    pub max_in_flight_per_client: usize,
     /// Requests per second one client (IPv4 address or IPv6 /64) may make, on average.
     pub rate_per_client: f64,
     /// How many requests one client may make in a burst.
@@ -61,9 +65,10 @@ impl Default for WitnessLimits {
     fn default() -> Self {
         Self {
             max_in_flight: 64,
+            max_in_flight_per_client: 4,
             rate_per_client: 50.0,
             burst_per_client: 100.0,
-            body_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(5),
         }
     }
 }
@@ -76,6 +81,7 @@ pub struct Witness {
     limits: WitnessLimits,
     rate: RateLimiter,
     in_flight: Arc<Semaphore>,
+    per_client: rate::InFlight,
 }
 
 impl std::fmt::Debug for Witness {
@@ -93,7 +99,8 @@ impl Witness {
     ) -> Self {
         let rate = RateLimiter::new(limits.rate_per_client, limits.burst_per_client);
         let in_flight = Arc::new(Semaphore::new(limits.max_in_flight));
-        Self { store, key, clock, limits, rate, in_flight }
+        let per_client = rate::InFlight::new(limits.max_in_flight_per_client);
+        Self { store, key, clock, limits, rate, in_flight, per_client }
     }
 
     pub fn store(&self) -> &WitnessStore {
@@ -201,19 +208,29 @@ pub fn router(witness: Arc<Witness>) -> Router {
         .with_state(witness)
 }
 
+fn too_many(detail: &str, wait_s: u64) -> Response {
+    let mut resp = Problem::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", detail).into_response();
+    resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait_s));
+    resp
+}
+
 async fn add_checkpoint(State(w): State<Arc<Witness>>, req: Request) -> Response {
     let client = req.extensions().get::<ClientAddr>().copied();
+    let mut _slot = None;
     if let Some(ClientAddr(ip)) = client {
         if let Err(wait_s) = w.rate.admit(ip, w.clock.now_us()) {
-            let mut resp = Problem::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                "too many requests from this client",
-            )
-            .into_response();
-            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait_s));
-            return resp;
+            return too_many("too many requests from this client", wait_s);
         }
+        _slot = match w.per_client.admit(ip) {
+            Some(slot) => Some(slot),
+            None => return too_many("this client has its share of requests in flight already", 1),
+        };
+    }
+    let declared =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_REQUEST_BYTES as u64) {
+        let detail = format!("request bodies are at most {MAX_REQUEST_BYTES} bytes");
+        return Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", detail).into_response();
     }
     let Ok(_permit) = w.in_flight.clone().try_acquire_owned() else {
         return Problem::busy("every request slot of this witness is busy").into_response();

@@ -1,5 +1,6 @@
-//! Per-client rate limits: a token bucket per client address (an IPv4
-//! address or an IPv6 /64), refilled at a steady rate up to a burst.
+//! Per-client limits: a token bucket per client address (an IPv4 address or
+//! an IPv6 /64), refilled at a steady rate up to a burst; and a share of the
+//! requests in flight per client.
 //!
 //! The table is bounded: at [`MAX_CLIENTS`], buckets that have refilled (so
 //! forgetting them changes nothing) are dropped first; if none has, the new
@@ -61,6 +62,50 @@ impl RateLimiter {
     }
 }
 
+/// Requests in flight per client, so that one client holding slow requests
+/// open cannot take every slot of the witness.
+#[derive(Debug, Clone)]
+pub struct InFlight {
+    max_per_client: usize,
+    open: std::sync::Arc<Mutex<HashMap<IpAddr, usize>>>,
+}
+
+/// A client's slot, given back on drop.
+#[derive(Debug)]
+pub struct Slot {
+    open: std::sync::Arc<Mutex<HashMap<IpAddr, usize>>>,
+    client: IpAddr,
+}
+
+impl InFlight {
+    pub fn new(max_per_client: usize) -> Self {
+        Self { max_per_client: max_per_client.max(1), open: Default::default() }
+    }
+
+    /// A slot for one more request from `client`, or `None` at its share.
+    pub fn admit(&self, client: IpAddr) -> Option<Slot> {
+        let mut open = self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let n = open.entry(client).or_insert(0);
+        if *n >= self.max_per_client {
+            return None;
+        }
+        *n += 1;
+        Some(Slot { open: self.open.clone(), client })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut open = self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = open.get_mut(&self.client) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.client);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,5 +122,16 @@ mod tests {
         assert_eq!(r.admit(b, 0), Ok(()), "another client has its own bucket");
         assert_eq!(r.admit(a, 500_000), Ok(()), "half a second at 2/s is one token");
         assert!(r.admit(a, 500_000).is_err());
+    }
+
+    #[test]
+    fn in_flight_is_shared_per_client() {
+        let f = InFlight::new(2);
+        let a: IpAddr = [10, 0, 0, 1].into();
+        let (s1, _s2) = (f.admit(a).expect("first"), f.admit(a).expect("second"));
+        assert!(f.admit(a).is_none(), "at its share");
+        assert!(f.admit([10, 0, 0, 2].into()).is_some(), "another client is not held up");
+        drop(s1);
+        assert!(f.admit(a).is_some(), "a finished request gives its slot back");
     }
 }

@@ -21,9 +21,9 @@ use corridor_tlog::witness::{decide, AddCheckpoint, Refusal};
 use corridor_tlog::{Checkpoint, Hash};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
-/// Most fork records kept; beyond it, new ones are logged and dropped (the
-/// first ones already prove the fork).
-pub const MAX_FORKS: i64 = 10_000;
+/// Most fork records kept per log; beyond it, new ones are logged and dropped
+/// (the first ones already prove the fork).
+pub const MAX_FORKS_PER_LOG: i64 = 1_000;
 /// Most logs one witness follows.
 pub const MAX_LOGS: i64 = 1_000;
 
@@ -71,7 +71,8 @@ pub struct LogRecord {
     pub latest: Option<(u64, Hash, u64)>,
 }
 
-/// A refused checkpoint that carried a valid log signature.
+/// A refused checkpoint that carried a valid log signature and a root other
+/// than the one cosigned for its size: the log signed two trees of one size.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ForkRecord {
     pub origin: String,
@@ -252,9 +253,9 @@ fn keep_fork(
     held_note: &str,
     now_s: u64,
 ) -> Result<(), StoreError> {
-    let count: i64 = tx.query_row("SELECT COUNT(*) FROM forks", [], |r| r.get(0))?;
-    if count >= MAX_FORKS {
-        tracing::warn!(%origin, "fork evidence not kept: {MAX_FORKS} records already held");
+    let count: i64 = tx.query_row("SELECT COUNT(*) FROM forks WHERE origin = ?1", [origin], |r| r.get(0))?;
+    if count >= MAX_FORKS_PER_LOG {
+        tracing::warn!(%origin, "fork evidence not kept: {MAX_FORKS_PER_LOG} records already held for this log");
         return Ok(());
     }
     tracing::warn!(%origin, %refusal, "a validly signed checkpoint does not extend the cosigned tree: kept as fork evidence");

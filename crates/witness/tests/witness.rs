@@ -71,9 +71,11 @@ fn each_answer_of_the_spec() {
     let forked = w.add_checkpoint(&body);
     assert_eq!(status(&forked), 422);
     body.clear();
-    assert_eq!(w.store().forks().expect("forks").len(), 1, "the fork is kept");
+    assert_eq!(w.store().forks().expect("forks").len(), 0, "a failed proof proves no fork");
     assert_eq!(status(&w.add_checkpoint(&request(&fork, 9, 9, &key))), 409);
-    assert_eq!(w.store().forks().expect("forks").len(), 2);
+    assert_eq!(w.store().forks().expect("forks").len(), 1, "a second root for size 9 does");
+    assert_eq!(status(&w.add_checkpoint(&request(&fork, 9, 9, &key))), 409);
+    assert_eq!(w.store().forks().expect("forks").len(), 1, "the same request is kept once");
     assert_eq!(status(&w.add_checkpoint(&request(&t, 9, 12, &key))), 200, "the honest branch goes on");
 }
 
