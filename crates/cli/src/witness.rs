@@ -210,12 +210,17 @@ fn forks(data: &Path) -> Result<()> {
         let at = crate::keys::posix_rfc3339(f.received_at);
         let written = write!(
             out,
-            "# fork evidence {} of {}: log {}, received at {at}\n# refused: {}\n\
+            "# fork evidence {} of {}: log {}, received at {at}\n# {}: {}\n\
              # the checkpoint this witness had cosigned:\n{}\
              # the add-checkpoint request refused (old size, proof, checkpoint):\n{}\n",
             i + 1,
             forks.len(),
             f.origin,
+            if f.proven {
+                "PROVEN: the log signed two roots for one size"
+            } else {
+                "unproven: its consistency proof failed (a fork, or a wrong proof with an honest checkpoint)"
+            },
             f.reason,
             f.held_note,
             f.request

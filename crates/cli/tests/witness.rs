@@ -120,11 +120,21 @@ struct Witness {
     server: Server,
 }
 
+/// A loopback test client is one address: lift the per-client limits so
+/// that the races below race instead of queueing for 429s.
+const UNLIMITED: [&str; 6] =
+    ["--rate-per-client", "1000000", "--burst-per-client", "1000000", "--max-in-flight-per-client", "1000"];
+
+fn serve_witness(dir: &str, tmp: &Path) -> Server {
+    let args = [&["witness", "serve", "--data", dir, "--listen", "127.0.0.1:0"][..], &UNLIMITED[..]].concat();
+    start_with(&args, tmp)
+}
+
 fn start_witness(tmp: &Path, name: &str, log_vkey: &str) -> Witness {
     let dir = format!("w-{name}");
     let vkey = ok(&["witness", "init", "--data", &dir, "--name", &format!("{name}.example/witness")], tmp);
     ok(&["witness", "add-log", "--data", &dir, "--vkey", log_vkey], tmp);
-    let server = start_with(&["witness", "serve", "--data", &dir, "--listen", "127.0.0.1:0"], tmp);
+    let server = serve_witness(&dir, tmp);
     Witness { dir, vkey: vkey.trim().to_owned(), server }
 }
 
@@ -207,7 +217,10 @@ async fn a_split_view_is_caught() {
     assert_eq!(served.status(), 503, "branch B never reaches the quorum");
     for w in [&w1, &w2] {
         let forks = ok(&["witness", "forks", "--data", &w.dir], t);
-        assert!(forks.contains("fork evidence 1 of"), "{forks}");
+        assert!(
+            forks.contains("fork evidence 1 of") && forks.contains("PROVEN: the log signed two roots"),
+            "{forks}"
+        );
         assert!(forks.contains("split.example/log"), "{forks}");
         let logs = ok(&["witness", "list-logs", "--data", &w.dir], t);
         assert!(logs.contains(&format!("size {size}")), "{logs}");
@@ -303,7 +316,7 @@ async fn racing_branches_and_a_killed_witness_never_get_two_roots_for_one_size()
                 assert!(polls < 1_000, "the witness never got past size 10");
             }
             w.server.kill9();
-            w.server = start_with(&["witness", "serve", "--data", &w.dir, "--listen", "127.0.0.1:0"], t);
+            w.server = serve_witness(&w.dir, t);
         }
         while let Some(won) = tasks.join_next().await {
             for (size, b, note, line) in won.expect("task") {

@@ -133,13 +133,26 @@ impl Refusal {
         }
     }
 
-    /// Whether the refused checkpoint, validly signed by the log, proves by
-    /// itself that the log forked: a second root for the size cosigned. A
-    /// failed proof proves nothing (anyone can send a wrong proof with an
-    /// honest checkpoint), so it is not kept.
-    pub fn is_fork_evidence(&self) -> bool {
-        matches!(self, Refusal::RootMismatch { .. })
+    /// What the refused checkpoint, validly signed by the log, says about a
+    /// fork: a second root for the size cosigned proves one; a consistency
+    /// proof that fails may show one (or may be a wrong proof sent with an
+    /// honest checkpoint); a stale or oversized old size says nothing.
+    pub fn fork_evidence(&self) -> Option<ForkEvidence> {
+        match self {
+            Refusal::RootMismatch { .. } => Some(ForkEvidence::Proven),
+            Refusal::BadProof { .. } => Some(ForkEvidence::Unproven),
+            Refusal::OldSizeTooLarge { .. } | Refusal::OldSizeMismatch { .. } => None,
+        }
     }
+}
+
+/// How strongly a refused, validly signed checkpoint points to a fork.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ForkEvidence {
+    /// Two signed roots for one size: the log forked.
+    Proven,
+    /// The consistency proof from the cosigned tree failed.
+    Unproven,
 }
 
 /// The witness's rule (c2sp.org/tlog-witness, add-checkpoint), for a checkpoint
@@ -223,13 +236,9 @@ mod tests {
         assert_eq!(decide(latest, &req(6, vec![]), &cp(&fork, 6)).map_err(|r| r.status()), Err(409));
         let forked = req(6, fork.consistency_proof(6, 10).expect("proof"));
         let refusal = decide(latest, &forked, &cp(&fork, 10)).expect_err("fork");
-        assert_eq!(
-            (refusal.status(), refusal.is_fork_evidence()),
-            (422, false),
-            "a failed proof proves nothing"
-        );
+        assert_eq!((refusal.status(), refusal.fork_evidence()), (422, Some(ForkEvidence::Unproven)));
         let same_size = decide(latest, &req(6, vec![]), &cp(&fork, 6)).expect_err("fork");
-        assert!(same_size.is_fork_evidence(), "two roots for one size do");
+        assert_eq!(same_size.fork_evidence(), Some(ForkEvidence::Proven), "two roots for one size");
         let bogus_empty = Checkpoint { origin: "log.example".into(), size: 0, root: [0x42; 32] };
         assert_eq!(decide(None, &req(0, vec![]), &bogus_empty).map_err(|r| r.status()), Err(422));
         // Never cosigned: old must be 0 and the proof empty.

@@ -17,11 +17,11 @@
 //! body too slow, 429 for a client over its rate or its share of requests in
 //! flight (with `Retry-After`), 503 when every slot is busy (with `Retry-After`).
 //!
-//! Every refused checkpoint that carried a valid log signature and another
-//! root for a size already cosigned is kept ([`store::ForkRecord`]): two
-//! signed roots for one size prove that the log forked. A failed consistency
-//! proof is refused (422) but not kept, since anyone can pair an honest
-//! checkpoint with a wrong proof.
+//! Every refused checkpoint that carried a valid log signature and does not
+//! extend the cosigned tree is kept ([`store::ForkRecord`]), marked by what it
+//! shows: another root for a size already cosigned proves that the log
+//! forked; a failed consistency proof may show a fork, or only a wrong proof
+//! sent with an honest checkpoint. The two kinds are bounded apart.
 
 pub mod rate;
 pub mod store;

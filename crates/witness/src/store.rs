@@ -17,12 +17,14 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use corridor_note::VerifierKey;
-use corridor_tlog::witness::{decide, AddCheckpoint, Refusal};
+use corridor_tlog::witness::{decide, AddCheckpoint, ForkEvidence, Refusal};
 use corridor_tlog::{Checkpoint, Hash};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
-/// Most fork records kept per log; beyond it, new ones are logged and dropped
-/// (the first ones already prove the fork).
+/// Most fork records kept per log and kind (proven, unproven); beyond it,
+/// new ones are logged and dropped (the first ones already show the fork).
+/// The kinds are counted apart, so that anyone pairing an honest checkpoint
+/// with a wrong proof cannot crowd out a proven fork.
 pub const MAX_FORKS_PER_LOG: i64 = 1_000;
 /// Most logs one witness follows.
 pub const MAX_LOGS: i64 = 1_000;
@@ -44,6 +46,7 @@ CREATE TABLE IF NOT EXISTS forks (
     origin TEXT NOT NULL,
     received_at INTEGER NOT NULL,
     reason TEXT NOT NULL,
+    proven INTEGER NOT NULL,
     request TEXT NOT NULL,
     held_note TEXT NOT NULL,
     UNIQUE (origin, request)
@@ -71,11 +74,14 @@ pub struct LogRecord {
     pub latest: Option<(u64, Hash, u64)>,
 }
 
-/// A refused checkpoint that carried a valid log signature and a root other
-/// than the one cosigned for its size: the log signed two trees of one size.
+/// A refused checkpoint that carried a valid log signature and did not
+/// extend the tree the witness had cosigned.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ForkRecord {
     pub origin: String,
+    /// True when it proves the fork by itself (another root for a size
+    /// cosigned); false when only its consistency proof failed.
+    pub proven: bool,
     /// POSIX seconds.
     pub received_at: u64,
     pub reason: String,
@@ -215,9 +221,11 @@ impl WitnessStore {
                 Decision::Cosign
             }
             Err(refusal) => {
-                if refusal.is_fork_evidence() {
+                if let Some(evidence) = refusal.fork_evidence() {
                     let held_note = held.as_ref().map(|h| h.2.as_str()).unwrap_or_default();
-                    keep_fork(&tx, &checkpoint.origin, &refusal, request_body, held_note, now_s)?;
+                    let proven = evidence == ForkEvidence::Proven;
+                    let fork = (&checkpoint.origin[..], &refusal, proven);
+                    keep_fork(&tx, fork, request_body, held_note, now_s)?;
                 }
                 Decision::Refused(refusal)
             }
@@ -230,8 +238,9 @@ impl WitnessStore {
     /// Every fork record, oldest first.
     pub fn forks(&self) -> Result<Vec<ForkRecord>, StoreError> {
         let conn = self.conn();
-        let mut stmt =
-            conn.prepare("SELECT origin, received_at, reason, request, held_note FROM forks ORDER BY id")?;
+        let mut stmt = conn.prepare(
+            "SELECT origin, received_at, reason, request, held_note, proven FROM forks ORDER BY id",
+        )?;
         let rows = stmt.query_map([], |r| {
             Ok(ForkRecord {
                 origin: r.get(0)?,
@@ -239,6 +248,7 @@ impl WitnessStore {
                 reason: r.get(2)?,
                 request: r.get(3)?,
                 held_note: r.get(4)?,
+                proven: r.get::<_, i64>(5)? != 0,
             })
         })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
@@ -247,21 +257,25 @@ impl WitnessStore {
 
 fn keep_fork(
     tx: &rusqlite::Transaction<'_>,
-    origin: &str,
-    refusal: &Refusal,
+    (origin, refusal, proven): (&str, &Refusal, bool),
     request_body: &str,
     held_note: &str,
     now_s: u64,
 ) -> Result<(), StoreError> {
-    let count: i64 = tx.query_row("SELECT COUNT(*) FROM forks WHERE origin = ?1", [origin], |r| r.get(0))?;
+    let count: i64 = tx.query_row(
+        "SELECT COUNT(*) FROM forks WHERE origin = ?1 AND proven = ?2",
+        params![origin, proven as i64],
+        |r| r.get(0),
+    )?;
     if count >= MAX_FORKS_PER_LOG {
-        tracing::warn!(%origin, "fork evidence not kept: {MAX_FORKS_PER_LOG} records already held for this log");
+        tracing::warn!(%origin, proven, "fork evidence not kept: {MAX_FORKS_PER_LOG} records of its kind already held");
         return Ok(());
     }
-    tracing::warn!(%origin, %refusal, "a validly signed checkpoint does not extend the cosigned tree: kept as fork evidence");
+    tracing::warn!(%origin, %refusal, proven, "a validly signed checkpoint does not extend the cosigned tree: kept");
     tx.execute(
-        "INSERT OR IGNORE INTO forks (origin, received_at, reason, request, held_note) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![origin, now_s as i64, refusal.to_string(), request_body, held_note],
+        "INSERT OR IGNORE INTO forks (origin, received_at, reason, proven, request, held_note) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![origin, now_s as i64, refusal.to_string(), proven as i64, request_body, held_note],
     )?;
     Ok(())
 }

@@ -71,11 +71,14 @@ fn each_answer_of_the_spec() {
     let forked = w.add_checkpoint(&body);
     assert_eq!(status(&forked), 422);
     body.clear();
-    assert_eq!(w.store().forks().expect("forks").len(), 0, "a failed proof proves no fork");
+    let kinds = |w: &Witness| w.store().forks().expect("forks").iter().map(|f| f.proven).collect::<Vec<_>>();
+    assert_eq!(kinds(&w), vec![false], "a failed proof is kept, unproven");
     assert_eq!(status(&w.add_checkpoint(&request(&fork, 9, 9, &key))), 409);
-    assert_eq!(w.store().forks().expect("forks").len(), 1, "a second root for size 9 does");
+    assert_eq!(kinds(&w), vec![false, true], "a second root for size 9 proves the fork");
     assert_eq!(status(&w.add_checkpoint(&request(&fork, 9, 9, &key))), 409);
-    assert_eq!(w.store().forks().expect("forks").len(), 1, "the same request is kept once");
+    assert_eq!(kinds(&w).len(), 2, "the same request is kept once");
+    assert_eq!(status(&w.add_checkpoint(&request(&t, 9, 9, &key))), 200);
+    assert_eq!(kinds(&w).len(), 2, "a stale or repeated honest request is no evidence");
     assert_eq!(status(&w.add_checkpoint(&request(&t, 9, 12, &key))), 200, "the honest branch goes on");
 }
 
