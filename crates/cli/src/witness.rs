@@ -64,19 +64,19 @@ pub enum WitnessCommand {
 #[derive(Debug, Clone, clap::Args)]
 pub struct WitnessArgs {
     /// Requests handled at once; beyond, 503 with Retry-After.
-    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    #[arg(long, default_value_t = WitnessLimits::default().max_in_flight as u32, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     max_in_flight: u32,
     /// Requests one client address may have in flight at once; beyond, 429.
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    #[arg(long, default_value_t = WitnessLimits::default().max_in_flight_per_client as u32, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     max_in_flight_per_client: u32,
     /// Seconds from a request head to the last byte of its body; then 408.
-    #[arg(long, default_value_t = 5.0)]
+    #[arg(long, default_value_t = WitnessLimits::default().body_read_timeout.as_secs_f64())]
     body_read_timeout_s: f64,
     /// Requests per second one client address may make on average; beyond, 429.
-    #[arg(long, default_value_t = 50.0)]
+    #[arg(long, default_value_t = WitnessLimits::default().rate_per_client)]
     rate_per_client: f64,
     /// Requests one client address may make in a burst.
-    #[arg(long, default_value_t = 100.0)]
+    #[arg(long, default_value_t = WitnessLimits::default().burst_per_client)]
     burst_per_client: f64,
 }
 

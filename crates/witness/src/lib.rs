@@ -65,9 +65,11 @@ impl Default for WitnessLimits {
     fn default() -> Self {
         Self {
             max_in_flight: 64,
-            max_in_flight_per_client: 4,
-            rate_per_client: 50.0,
-            burst_per_client: 100.0,
+            // A log sends a few requests a second; these leave room for a
+            // client that checks or replays, and still bound a flood.
+            max_in_flight_per_client: 8,
+            rate_per_client: 100.0,
+            burst_per_client: 200.0,
             body_read_timeout: Duration::from_secs(5),
         }
     }
