@@ -13,36 +13,20 @@
 // - signed message `cosignature/v1\ntime <timestamp>\n` followed by the
 //   checkpoint body (its final newline included, no signature lines).
 
-import { sha256, verifySignature, KeyFileError } from './crypto.js';
-import { utf8, fromBase64, toHex, concat, equal } from './bytes.js';
+import { verifySignature, typedKeyId, parseTypedKey } from './crypto.js';
+import { utf8, equal } from './bytes.js';
 
 export const ALG_COSIGNATURE_V1 = 0x04;
 // The spec's timestamps are POSIX seconds that fit a signed 64-bit integer.
 const MAX_TIMESTAMP = 2n ** 63n - 1n;
 
 export function cosignerKeyId(name, publicKey) {
-  return sha256(concat(utf8(name), Uint8Array.of(0x0a, ALG_COSIGNATURE_V1), publicKey)).slice(0, 4);
+  return typedKeyId(name, ALG_COSIGNATURE_V1, publicKey);
 }
 
 /** Parses a witness's vkey `name+hex8+base64(0x04 || key)`; throws KeyFileError. */
 export function parseCosignerKey(text) {
-  // The key's base64 may itself contain '+': only the first two split.
-  const m = /^([^+\s]+)\+([0-9a-f]{8})\+(\S+)$/.exec(String(text).trim());
-  if (!m) throw new KeyFileError('not a cosigner key (name+keyID+key)');
-  const [, name, hex, b64] = m;
-  let raw;
-  try {
-    raw = fromBase64(b64);
-  } catch {
-    throw new KeyFileError('the cosigner key is not valid base64');
-  }
-  if (raw.length !== 33 || raw[0] !== ALG_COSIGNATURE_V1) {
-    throw new KeyFileError('not a cosignature/v1 key (type byte 0x04 and 32 Ed25519 key bytes)');
-  }
-  const publicKey = raw.slice(1);
-  const keyId = cosignerKeyId(name, publicKey);
-  if (toHex(keyId) !== hex) throw new KeyFileError('the cosigner key ID does not match its key');
-  return { name, keyId, publicKey, text: `${name}+${hex}+${b64}` };
+  return parseTypedKey(text, ALG_COSIGNATURE_V1, 'cosigner key', 'a cosignature/v1 key (type byte 0x04 and 32 Ed25519 key bytes)');
 }
 
 /** The bytes a cosignature signs: header line, time line, checkpoint body. */

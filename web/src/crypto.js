@@ -16,36 +16,50 @@ const PARTY_ID = /^[a-z0-9][a-z0-9.-]*$/;
 
 export class KeyFileError extends Error {}
 
+/** SHA-256(name || 0x0A || type || key)[:4]: a key's ID for its signature type (C2SP signed-note). */
+export function typedKeyId(name, alg, publicKey) {
+  return sha256(concat(utf8(name), Uint8Array.of(0x0a, alg), publicKey)).slice(0, 4);
+}
+
 export function keyId(name, publicKey) {
-  return sha256(concat(utf8(name), Uint8Array.of(0x0a, ALG_ED25519), publicKey)).slice(0, 4);
+  return typedKeyId(name, ALG_ED25519, publicKey);
 }
 
 export function vkeyText(name, publicKey) {
   return `${name}+${toHex(keyId(name, publicKey))}+${toBase64(concat(Uint8Array.of(ALG_ED25519), publicKey))}`;
 }
 
-function keyBytes(b64, what) {
+function keyBytes(b64, what, alg = ALG_ED25519, kind = 'an Ed25519 key (1 algorithm byte and 32 key bytes)') {
   let raw;
   try {
     raw = fromBase64(b64);
   } catch {
     throw new KeyFileError(`the ${what} is not valid base64`);
   }
-  if (raw.length !== 33 || raw[0] !== ALG_ED25519) {
-    throw new KeyFileError(`the ${what} is not an Ed25519 key (1 algorithm byte and 32 key bytes)`);
+  if (raw.length !== 33 || raw[0] !== alg) {
+    throw new KeyFileError(`the ${what} is not ${kind}`);
   }
   return raw.slice(1);
 }
 
-/** Parses verifier key text `name+hex8+base64(0x01 || key)`. */
-export function parseVerifierKey(text) {
+/**
+ * Parses vkey text `name+hex8+base64(alg || key)` of signature type `alg`
+ * (described as `kind` when refused); `what` names it in errors.
+ */
+export function parseTypedKey(text, alg, what, kind) {
   // The key's base64 may itself contain '+': only the first two split.
   const m = /^([^+\s]+)\+([0-9a-f]{8})\+(\S+)$/.exec(String(text).trim());
-  if (!m) throw new KeyFileError('not a verifier key (name+keyID+key)');
+  if (!m) throw new KeyFileError(`not a ${what} (name+keyID+key)`);
   const [, name, hex, b64] = m;
-  const publicKey = keyBytes(b64, 'verifier key');
-  if (toHex(keyId(name, publicKey)) !== hex) throw new KeyFileError('the verifier key ID does not match its key');
-  return { name, keyId: keyId(name, publicKey), publicKey, text: `${name}+${hex}+${b64}` };
+  const publicKey = keyBytes(b64, what, alg, kind);
+  const id = typedKeyId(name, alg, publicKey);
+  if (toHex(id) !== hex) throw new KeyFileError(`the ${what} ID does not match its key`);
+  return { name, keyId: id, publicKey, text: `${name}+${hex}+${b64}` };
+}
+
+/** Parses verifier key text `name+hex8+base64(0x01 || key)`. */
+export function parseVerifierKey(text) {
+  return parseTypedKey(text, ALG_ED25519, 'verifier key', 'an Ed25519 key (1 algorithm byte and 32 key bytes)');
 }
 
 /**

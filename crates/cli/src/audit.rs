@@ -76,7 +76,7 @@ pub fn audit(reader: &dyn LogReader, log_vkey: &VerifierKey, progress: bool) -> 
         bail!("the store ended at {}, before its size {total}", replayed.tree.size());
     }
     let checkpoints = check_checkpoints(reader, &replayed.tree, log_vkey)?;
-    let cosigned_checkpoints = check_cosigned(reader, &replayed.tree, log_vkey)?;
+    let (cosigned_checkpoints, _) = check_series(reader, CheckpointKind::Cosigned, &replayed.tree, log_vkey)?;
     Ok(AuditSummary {
         entries: replayed.tree.size(),
         signatures: replayed.signatures,
@@ -106,52 +106,47 @@ pub fn report_refusals(refusals: &Refusals) -> Result<()> {
     )
 }
 
-/// Walks every stored checkpoint: each must be signed by the log key and commit
-/// to the tree of its size; the last must cover the whole log.
-fn check_checkpoints(reader: &dyn LogReader, tree: &Tree, log_vkey: &VerifierKey) -> Result<u64> {
-    let mut count = 0;
-    let mut next = 0;
-    let mut last_size = 0;
-    while let Some(stored) = reader.checkpoint_covering(next)? {
-        let cp = SignedCheckpoint::open(&stored.note, log_vkey)
-            .with_context(|| format!("checkpoint of size {}: bad signature", stored.size))?;
-        if cp.checkpoint.size != stored.size || Some(cp.checkpoint.root) != tree.root(stored.size).ok() {
-            bail!(
-                "checkpoint of size {} does not commit to the log's first {} entries",
-                stored.size,
-                stored.size
-            );
-        }
-        count += 1;
-        last_size = stored.size;
-        next = stored.size;
-    }
-    if last_size != tree.size() {
-        bail!("the last checkpoint covers {last_size} entries but the log holds {}", tree.size());
-    }
-    Ok(count)
-}
-
-/// Every stored cosigned checkpoint: signed by the log key, and the tree's
-/// root at its size.
-fn check_cosigned(reader: &dyn LogReader, tree: &Tree, log_vkey: &VerifierKey) -> Result<u64> {
-    let (mut count, mut from) = (0, 0);
+/// Walks every stored checkpoint of `kind`: each must be signed by the log
+/// key and commit to the tree of its size. Returns how many, and the largest size.
+fn check_series(
+    reader: &dyn LogReader,
+    kind: CheckpointKind,
+    tree: &Tree,
+    log_vkey: &VerifierKey,
+) -> Result<(u64, u64)> {
+    let (what, conflict) = match kind {
+        CheckpointKind::Signed => ("checkpoint", ""),
+        CheckpointKind::Cosigned => ("cosigned checkpoint", "CONFLICT: the stored "),
+    };
+    let (mut count, mut last_size) = (0, 0);
     loop {
-        let page = reader.checkpoints_from(CheckpointKind::Cosigned, from, 1_000)?;
-        let Some(last) = page.last() else { return Ok(count) };
-        from = last.size + 1;
+        let page = reader.checkpoints_from(kind, last_size + 1, 1_000)?;
+        if page.is_empty() {
+            return Ok((count, last_size));
+        }
         for stored in &page {
             let cp = SignedCheckpoint::open(&stored.note, log_vkey)
-                .with_context(|| format!("cosigned checkpoint of size {}: bad log signature", stored.size))?;
+                .with_context(|| format!("{what} of size {}: bad signature", stored.size))?;
             if cp.checkpoint.size != stored.size || Some(cp.checkpoint.root) != tree.root(stored.size).ok() {
                 bail!(
-                    "CONFLICT: the stored cosigned checkpoint of size {} does not commit to the log",
+                    "{conflict}{what} of size {} does not commit to the log's first {} entries",
+                    stored.size,
                     stored.size
                 );
             }
             count += 1;
+            last_size = stored.size;
         }
     }
+}
+
+/// Every stored checkpoint; the last must cover the whole log.
+fn check_checkpoints(reader: &dyn LogReader, tree: &Tree, log_vkey: &VerifierKey) -> Result<u64> {
+    let (count, last_size) = check_series(reader, CheckpointKind::Signed, tree, log_vkey)?;
+    if last_size != tree.size() {
+        bail!("the last checkpoint covers {last_size} entries but the log holds {}", tree.size());
+    }
+    Ok(count)
 }
 
 /// The checkpoint note in a gathered file: a note, or an add-checkpoint

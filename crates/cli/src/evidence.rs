@@ -141,6 +141,24 @@ async fn write_cosigned_proof(http: &reqwest::Client, server: &str, index: u64, 
     Ok(true)
 }
 
+/// Checks `proofs/<name>.tlog-proof`: a tlog-proof of `leaf` at `index`,
+/// against a checkpoint signed by `vkey`, which it returns.
+fn proven_in(
+    dir: &Path,
+    name: &str,
+    index: u64,
+    leaf: &corridor_tlog::Hash,
+    vkey: &VerifierKey,
+) -> Result<corridor_tlog::SignedCheckpoint> {
+    let path = dir.join(format!("proofs/{name}.tlog-proof"));
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let proof = parse_tlog_proof(&text)?;
+    if proof.index != index {
+        bail!("{} names index {}", path.display(), proof.index);
+    }
+    Ok(proof.verify(leaf, vkey)?)
+}
+
 /// With a policy: entry `index`'s proof against a cosigned checkpoint, its
 /// quorum checked; returns the time by which the quorum had cosigned.
 fn witnessed_by(
@@ -150,16 +168,8 @@ fn witnessed_by(
     vkey: &VerifierKey,
     policy: &Policy,
 ) -> Result<u64> {
-    let path = dir.join(format!("proofs/{index}.cosigned.tlog-proof"));
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("entry {index} has no proof against a cosigned checkpoint"))?;
-    let proof = parse_tlog_proof(&text)?;
-    if proof.index != index {
-        bail!("cosigned proof for entry {index} names index {}", proof.index);
-    }
-    let cp = proof
-        .verify(leaf, vkey)
-        .with_context(|| format!("entry {index} is not proven in the cosigned checkpoint"))?;
+    let cp = proven_in(dir, &format!("{index}.cosigned"), index, leaf, vkey)
+        .with_context(|| format!("entry {index}: no valid proof against a cosigned checkpoint"))?;
     let (by, who) = crate::verify::require_quorum(policy, vkey, &cp.note)
         .with_context(|| format!("entry {index}'s cosigned checkpoint"))?;
     let by = by.with_context(|| format!("entry {index}: the policy requires no cosignature"))?;
@@ -189,14 +199,7 @@ pub fn verify_bundle(dir: &Path, vkey: &VerifierKey, policy: Option<&Policy>) ->
     let mut keys: BTreeMap<KeyRef, VerifierKey> = BTreeMap::new();
     let mut parsed = Vec::new();
     for (index, bytes) in &entries {
-        let proof_text = std::fs::read_to_string(dir.join(format!("proofs/{index}.tlog-proof")))
-            .with_context(|| format!("no proof for entry {index}"))?;
-        let proof = parse_tlog_proof(&proof_text)?;
-        if proof.index != *index {
-            bail!("proof for entry {index} names index {}", proof.index);
-        }
-        proof
-            .verify(&leaf_hash(bytes), vkey)
+        proven_in(dir, &index.to_string(), *index, &leaf_hash(bytes), vkey)
             .with_context(|| format!("entry {index} is not proven in the log"))?;
         if let Some(policy) = policy {
             witnessed_by(dir, *index, &leaf_hash(bytes), vkey, policy)?;

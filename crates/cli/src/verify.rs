@@ -57,9 +57,6 @@ pub struct VerifyArgs {
     policy: Option<PathBuf>,
 }
 
-/// How far ahead of this machine's clock a cosignature may be dated.
-const MAX_FUTURE_S: u64 = 600;
-
 /// The bound a cosignature time `t` (whole POSIX seconds, rounded down when
 /// the witness signed) puts on when an entry was in the log: before `t + 1`.
 pub fn witnessed_before(t: u64) -> String {
@@ -76,15 +73,13 @@ pub fn read_policy(path: &std::path::Path) -> Result<Policy> {
 /// carries cosignatures meeting the policy's quorum; returns the earliest
 /// time (POSIX s) by which the quorum had cosigned, and who cosigned when.
 pub fn require_quorum(policy: &Policy, vkey: &VerifierKey, note: &str) -> Result<(Option<u64>, String)> {
-    if !policy.logs.is_empty() && !policy.logs.iter().any(|l| l.vkey == *vkey) {
+    if !policy.accepts_log(vkey) {
         bail!("the policy does not list the log key {}", vkey.key_ref());
     }
     let check = policy.check_cosignatures(note).context("a cosignature on the checkpoint does NOT verify")?;
-    // C2SP tlog-cosignature lets verifiers refuse timestamps in the future;
-    // a witness dating its cosignature ahead would date entries falsely.
     let now_s = u64::try_from(crate::keys::now_us() / 1_000_000).unwrap_or(0);
     for (w, c) in policy.witnesses.iter().zip(&check.cosignatures) {
-        if let Some(c) = c.filter(|c| c.timestamp > now_s + MAX_FUTURE_S) {
+        if let Some(c) = c.filter(|c| c.timestamp > now_s + corridor_tlog::policy::MAX_FUTURE_S) {
             bail!(
                 "the cosignature by {} is dated {}, in the future: refused",
                 w.name,

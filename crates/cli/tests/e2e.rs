@@ -421,17 +421,22 @@ async fn get_json(url: &str) -> Value {
     serde_json::from_str(&get_text(url).await).expect("json")
 }
 
-/// Waits (a bounded number of polls of `/v1/log`) until the witnesses'
-/// quorum has cosigned the log's current size; returns that size.
+/// Waits until the witnesses' quorum has cosigned the log's current size,
+/// polling `/v1/log` (no event announces a cosignature) until a deadline;
+/// returns that size.
 async fn wait_cosigned(url: &str) -> u64 {
-    for _ in 0..300 {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
         let log = get_json(&format!("{url}/v1/log")).await;
         if log["cosigned_size"].as_u64().is_some_and(|c| Some(c) == log["size"].as_u64()) {
             return log["size"].as_u64().expect("size");
         }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the witnesses never cosigned the latest checkpoint: {log}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    panic!("the witnesses never cosigned the latest checkpoint");
 }
 
 /// Reads server-sent events until one of `kind` arrives, or fails after `limit`.

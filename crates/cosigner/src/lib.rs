@@ -66,8 +66,6 @@ pub enum CosignerError {
 
 /// Longest answer read from a witness: a few cosignature lines, or a size.
 pub const MAX_ANSWER_BYTES: usize = 8 * 1024;
-/// Cosignature timestamps further ahead of the log's clock are refused.
-pub const MAX_FUTURE_S: u64 = 600;
 
 /// One witness as the cosigner tracks it.
 #[derive(Debug, Clone)]
@@ -81,6 +79,14 @@ struct Peer {
     resting_until_us: i64,
 }
 
+impl Peer {
+    /// Doubles the backoff (within the config's bounds) and rests that long.
+    fn back_off(&mut self, config: &CosignerConfig, now_us: i64) {
+        self.backoff = (self.backoff * 2).clamp(config.min_backoff, config.max_backoff);
+        self.resting_until_us = now_us + i64::try_from(self.backoff.as_micros()).unwrap_or(i64::MAX);
+    }
+}
+
 /// Checks the policy against this log and starts collecting; returns the task.
 pub fn spawn(
     service: Service,
@@ -88,9 +94,8 @@ pub fn spawn(
     clock: Arc<dyn Clock>,
     config: CosignerConfig,
 ) -> Result<tokio::task::JoinHandle<()>, CosignerError> {
-    let vkey = service.log_vkey().to_vkey();
-    if !policy.logs.is_empty() && !policy.logs.iter().any(|l| l.vkey.to_vkey() == vkey) {
-        return Err(CosignerError::NotThisLog(vkey));
+    if !policy.accepts_log(service.log_vkey()) {
+        return Err(CosignerError::NotThisLog(service.log_vkey().to_vkey()));
     }
     if !policy.requires_cosignatures() {
         return Err(CosignerError::NoQuorum);
@@ -126,7 +131,7 @@ pub fn spawn(
         .build()
         .map_err(|e| CosignerError::Client(e.to_string()))?;
     service.configure_witnesses(board);
-    let cosigner = Cosigner { service, policy, clock, config, http, peers, last_round: None, gathered: None };
+    let cosigner = Cosigner { service, policy, clock, config, http, peers, recorded: None, gathered: None };
     Ok(tokio::spawn(cosigner.run()))
 }
 
@@ -137,8 +142,8 @@ struct Cosigner {
     config: CosignerConfig,
     http: reqwest::Client,
     peers: Vec<Peer>,
-    /// The size of the last round's checkpoint, and whether it reached the quorum.
-    last_round: Option<(u64, bool)>,
+    /// The size of the last checkpoint stored with the quorum's cosignatures.
+    recorded: Option<u64>,
     /// Cosignature lines gathered so far for one size, per witness: a round
     /// for the same size asks only the witnesses missing from it.
     gathered: Option<(u64, Vec<Option<String>>)>,
@@ -162,11 +167,12 @@ impl Cosigner {
             tick.tick().await;
             let Ok(cp) = self.service.latest_checkpoint().await else { continue };
             let size = cp.checkpoint.size;
-            if size == 0 || self.last_round == Some((size, true)) {
+            if size == 0 || self.recorded == Some(size) {
                 continue;
             }
-            let reached = self.round(&cp).await;
-            self.last_round = Some((size, reached));
+            if self.round(&cp).await {
+                self.recorded = Some(size);
+            }
         }
     }
 
@@ -232,8 +238,7 @@ impl Cosigner {
                 // a tree this log cannot extend to, or keeps changing its
                 // answer. Back off, and relearn its size from scratch next time.
                 peer.size = 0;
-                peer.backoff = (peer.backoff * 2).clamp(self.config.min_backoff, self.config.max_backoff);
-                peer.resting_until_us = now_us + i64::try_from(peer.backoff.as_micros()).unwrap_or(i64::MAX);
+                peer.back_off(&self.config, now_us);
                 let error = if latest > size {
                     format!("the witness holds size {latest}, beyond this log's {size}: a fork or a rollback")
                 } else {
@@ -246,8 +251,7 @@ impl Cosigner {
                 None
             }
             Reply::Failed(error) => {
-                peer.backoff = (peer.backoff * 2).clamp(self.config.min_backoff, self.config.max_backoff);
-                peer.resting_until_us = now_us + i64::try_from(peer.backoff.as_micros()).unwrap_or(i64::MAX);
+                peer.back_off(&self.config, now_us);
                 tracing::debug!(witness = %peer.endpoint, %error, backoff_s = peer.backoff.as_secs_f64(), "witness failed");
                 self.service.update_witness(i, |w| w.last_error = Some(error));
                 None
@@ -324,12 +328,13 @@ async fn read_capped(mut resp: reqwest::Response) -> Result<String, String> {
 }
 
 /// Keeps, from a 200 answer, the line by this witness's key that verifies,
-/// unless its timestamp is more than [`MAX_FUTURE_S`] ahead of `now_s`.
+/// unless its timestamp is more than [`corridor_tlog::policy::MAX_FUTURE_S`]
+/// ahead of `now_s`.
 fn verify_line(vkey: &CosignerKey, cp: &SignedCheckpoint, text: &str, now_s: u64) -> Reply {
     for line in text.split_inclusive('\n').filter(|l| l.ends_with('\n')) {
         let note = format!("{}{line}", cp.note);
         if let Ok(Some(c)) = vkey.find_in(&note) {
-            if c.timestamp > now_s.saturating_add(MAX_FUTURE_S) {
+            if c.timestamp > now_s.saturating_add(corridor_tlog::policy::MAX_FUTURE_S) {
                 return Reply::Failed(format!("the cosignature's time {} is in the future", c.timestamp));
             }
             return Reply::Cosigned(line.to_owned(), c.timestamp);

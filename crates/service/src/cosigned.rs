@@ -70,11 +70,6 @@ impl Service {
         Ok(self.published().await?.checkpoint.clone())
     }
 
-    /// The latest checkpoint cosigned by the quorum, if any.
-    pub async fn cosigned_checkpoint(&self) -> Result<Option<StoredCheckpoint>, QueryError> {
-        Ok(self.published().await?.cosigned.clone())
-    }
-
     /// What `/checkpoint` serves: the latest cosigned checkpoint when the log
     /// collects cosignatures (`AwaitingCosignatures` before the first), the
     /// latest signed one otherwise.
@@ -105,14 +100,11 @@ impl Service {
     /// inclusion proof against it (`NotFound` while none covers it yet).
     pub async fn cosigned_receipt(&self, index: u64) -> Result<Receipt, QueryError> {
         let published = self.published().await?;
-        if index >= published.tree.size() {
-            return Err(QueryError::NotFound(format!("no entry {index}")));
-        }
         let reader = self.inner.reader.as_ref();
+        let sequenced_at_us = receipt::sequenced_at(reader, &published.tree, index)?;
         let cp = reader.checkpoints_from(CheckpointKind::Cosigned, index + 1, 1)?.pop().ok_or_else(|| {
             QueryError::NotFound(format!("no cosigned checkpoint covers entry {index} yet"))
         })?;
-        let original = receipt::original(reader, &published.tree, index)?;
-        receipt::build(&published.tree, index, original.sequenced_at_us, cp.size, &cp.note)
+        receipt::build(&published.tree, index, sequenced_at_us, cp.size, &cp.note)
     }
 }

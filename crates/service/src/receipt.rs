@@ -45,12 +45,19 @@ pub(crate) fn build(
 
 /// Reproduces the receipt entry `index` was given: same checkpoint, same proof.
 pub(crate) fn original(reader: &dyn LogReader, tree: &Tree, index: u64) -> Result<Receipt, QueryError> {
+    let sequenced_at_us = sequenced_at(reader, tree, index)?;
+    let not_found = || QueryError::NotFound(format!("no entry {index}"));
+    let cp = reader.checkpoint_covering(index)?.ok_or_else(not_found)?;
+    build(tree, index, sequenced_at_us, cp.size, &cp.note)
+}
+
+/// When entry `index` was sequenced, read from its stored bytes.
+pub(crate) fn sequenced_at(reader: &dyn LogReader, tree: &Tree, index: u64) -> Result<i64, QueryError> {
     let not_found = || QueryError::NotFound(format!("no entry {index}"));
     if index >= tree.size() {
         return Err(not_found());
     }
     let stored = reader.entries(index, index + 1)?.pop().ok_or_else(not_found)?;
     let entry = parse_entry(&stored.bytes).map_err(|e| QueryError::Store(e.to_string()))?;
-    let cp = reader.checkpoint_covering(index)?.ok_or_else(not_found)?;
-    build(tree, index, entry.sequenced_at_us, cp.size, &cp.note)
+    Ok(entry.sequenced_at_us)
 }

@@ -290,23 +290,23 @@ pub struct Recovered {
     pub cosigned: Option<corridor_store::StoredCheckpoint>,
 }
 
-/// Checks a stored cosigned checkpoint: signed by the log key, and the root
-/// of the rebuilt tree at its size.
-fn check_cosigned(
-    stored: corridor_store::StoredCheckpoint,
+/// Checks a stored checkpoint: signed by the log key, stored under its own
+/// size, and the root of the rebuilt tree at that size.
+fn check_stored(
+    stored: &corridor_store::StoredCheckpoint,
     tree: &Tree,
     log_vkey: &VerifierKey,
-) -> Result<corridor_store::StoredCheckpoint, StartError> {
+) -> Result<SignedCheckpoint, StartError> {
     let signed =
         SignedCheckpoint::open(&stored.note, log_vkey).map_err(|e| StartError::Checkpoint(e.to_string()))?;
     let cp = &signed.checkpoint;
     if cp.size != stored.size || Some(cp.root) != tree.root(cp.size).ok() {
         return Err(StartError::Checkpoint(format!(
-            "the stored cosigned checkpoint (size {}) is not a prefix of the stored entries",
-            cp.size
+            "the stored checkpoint of size {} does not commit to the first {} stored entries",
+            stored.size, stored.size
         )));
     }
-    Ok(stored)
+    Ok(signed)
 }
 
 /// Recovery at startup: replays every entry ([`ReplayOptions::recovery`]),
@@ -318,13 +318,11 @@ pub fn recover(reader: &dyn LogReader, log_vkey: &VerifierKey) -> Result<Recover
     let Replayed { state, tree, .. } = replay(reader, ReplayOptions::recovery(), &|_| {})?;
     let checkpoint = match reader.latest_checkpoint()? {
         Some(stored) => {
-            let signed = SignedCheckpoint::open(&stored.note, log_vkey)
-                .map_err(|e| StartError::Checkpoint(e.to_string()))?;
-            let cp = &signed.checkpoint;
-            if cp.size != tree.size() || Some(cp.root) != tree.root(cp.size).ok() {
+            let signed = check_stored(&stored, &tree, log_vkey)?;
+            if stored.size != tree.size() {
                 return Err(StartError::Checkpoint(format!(
                     "latest checkpoint (size {}) does not commit to the {} stored entries",
-                    cp.size,
+                    stored.size,
                     tree.size()
                 )));
             }
@@ -333,6 +331,9 @@ pub fn recover(reader: &dyn LogReader, log_vkey: &VerifierKey) -> Result<Recover
         None if tree.size() == 0 => None,
         None => return Err(StartError::Checkpoint("entries are stored without a checkpoint".into())),
     };
-    let cosigned = reader.latest_cosigned()?.map(|c| check_cosigned(c, &tree, log_vkey)).transpose()?;
+    let cosigned = reader.latest_cosigned()?;
+    if let Some(stored) = &cosigned {
+        check_stored(stored, &tree, log_vkey)?;
+    }
     Ok(Recovered { state, tree, checkpoint, cosigned })
 }

@@ -103,12 +103,16 @@ impl Sequencer {
     /// fatal when it fails: memory still matches disk (the served one is
     /// replaced only after the write), and whether or not the write landed,
     /// what is stored is a valid cosigned checkpoint.
+    ///
+    /// The write (an fsync) runs without the lock: this thread is the only
+    /// one that changes `Published`, so nothing can change under it, and
+    /// readers are held only for the assignment.
     fn store_cosigned(&mut self, inner: &Inner, checkpoint: StoredCheckpoint) -> Result<(), QueryError> {
-        let mut published = inner.published.blocking_write();
-        if published.failed {
+        if inner.published.blocking_read().failed {
             return Err(QueryError::Unavailable);
         }
         self.writer.add_cosigned(&checkpoint)?;
+        let mut published = inner.published.blocking_write();
         if published.cosigned.as_ref().is_none_or(|c| c.size < checkpoint.size) {
             published.cosigned = Some(checkpoint);
         }

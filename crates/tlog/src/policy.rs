@@ -22,6 +22,10 @@ use corridor_note::VerifierKey;
 pub const MAX_POLICY_ITEMS: usize = 64;
 /// Largest policy file read, in bytes.
 pub const MAX_POLICY_BYTES: usize = 64 * 1024;
+/// How far ahead of the verifier's clock a cosignature may be dated, in
+/// seconds; C2SP tlog-cosignature lets verifiers refuse later ones, and a
+/// witness dating its cosignature ahead would date entries falsely.
+pub const MAX_FUTURE_S: u64 = 600;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}{reason}", if *line == 0 { "policy: ".to_owned() } else { format!("policy line {line}: ") })]
@@ -236,6 +240,12 @@ impl Policy {
         }
         let quorum = b.quorum.ok_or_else(|| err(0, "no quorum line"))?;
         Ok(Self { logs: b.logs, witnesses: b.witnesses, groups: b.groups, quorum })
+    }
+
+    /// Whether a checkpoint signed by `vkey` may be accepted: the policy
+    /// lists that log, or lists no log at all (the log is known from context).
+    pub fn accepts_log(&self, vkey: &VerifierKey) -> bool {
+        self.logs.is_empty() || self.logs.iter().any(|l| l.vkey == *vkey)
     }
 
     /// Whether the policy asks for any cosignature at all.

@@ -133,6 +133,15 @@ impl Refusal {
         }
     }
 
+    /// The size a 409 names (the latest cosigned), for the refusals that are 409s.
+    pub fn held_size(&self) -> Option<u64> {
+        match self {
+            Refusal::OldSizeMismatch { latest, .. } => Some(*latest),
+            Refusal::RootMismatch { size } => Some(*size),
+            Refusal::OldSizeTooLarge { .. } | Refusal::BadProof { .. } => None,
+        }
+    }
+
     /// What the refused checkpoint, validly signed by the log, says about a
     /// fork: a second root for the size cosigned proves one; a consistency
     /// proof that fails may show one (or may be a wrong proof sent with an

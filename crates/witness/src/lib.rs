@@ -141,8 +141,10 @@ impl Witness {
             return Answer::Problem(StatusCode::FORBIDDEN, "bad_signature", detail);
         }
         let body_text = String::from_utf8_lossy(body);
-        match self.store.add_checkpoint(&req, &checkpoint, &body_text, self.now_s()) {
-            Ok(Decision::Cosign) => Answer::Cosigned(self.key.cosign(&text, self.now_s())),
+        // One time for the record and the cosignature, so the two agree.
+        let now_s = self.now_s();
+        match self.store.add_checkpoint(&req, &checkpoint, &body_text, now_s) {
+            Ok(Decision::Cosign) => Answer::Cosigned(self.key.cosign(&text, now_s)),
             Ok(Decision::Refused(r)) => Answer::Refused(r),
             Err(e) => Answer::Problem(StatusCode::INTERNAL_SERVER_ERROR, "storage_error", e.to_string()),
         }
@@ -172,14 +174,10 @@ impl IntoResponse for Answer {
                 ([(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"))], line)
                     .into_response()
             }
-            Answer::Refused(r @ (Refusal::OldSizeMismatch { .. } | Refusal::RootMismatch { .. })) => {
-                let latest = match r {
-                    Refusal::OldSizeMismatch { latest, .. } => latest,
-                    Refusal::RootMismatch { size } => size,
-                    _ => 0,
-                };
+            Answer::Refused(r) if r.held_size().is_some() => {
+                let held = r.held_size().unwrap_or_default();
                 let ct = [(header::CONTENT_TYPE, HeaderValue::from_static(SIZE_CONTENT_TYPE))];
-                (StatusCode::CONFLICT, ct, format!("{latest}\n")).into_response()
+                (StatusCode::CONFLICT, ct, format!("{held}\n")).into_response()
             }
             Answer::Refused(r) => {
                 let status = StatusCode::from_u16(r.status()).unwrap_or(StatusCode::BAD_REQUEST);
