@@ -255,10 +255,12 @@ pub async fn serve(
     eprintln!("witness {} ({} logs), vkey {}", key.name(), logs.len(), key.verifier().to_vkey());
     let router = corridor_witness::router(witness);
     let limits = corridor_api::HttpLimits::default();
-    Ok((
-        addr,
-        async move { corridor_api::serve(listener, router, &limits, shutdown).await.map_err(Into::into) },
-    ))
+    Ok((addr, async move {
+        // Held for as long as the witness serves: a second process on this
+        // directory is refused above.
+        let _lock = lock;
+        corridor_api::serve(listener, router, &limits, shutdown).await.map_err(Into::into)
+    }))
 }
 
 async fn shutdown_signal() {

@@ -11,12 +11,13 @@
 #![allow(clippy::disallowed_methods)]
 
 use std::path::Path;
+use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
 mod support;
 
-use support::{corridor, ok, start_with, Server};
+use support::{corridor, ok, start_with, Server, BIN};
 
 async fn get_json(url: &str) -> Value {
     reqwest::get(url).await.expect("gets").json().await.expect("json")
@@ -173,6 +174,28 @@ async fn a_split_view_is_caught() {
 
     let w1 = start_witness(t, "w1", &log_vkey);
     let w2 = start_witness(t, "w2", &log_vkey);
+    // A second process on a serving witness's directory is refused.
+    let mut second = Command::new(BIN)
+        .args(["witness", "serve", "--data", &w1.dir, "--listen", "127.0.0.1:0"])
+        .current_dir(t)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let exited = loop {
+        if let Some(status) = second.try_wait().expect("waits") {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = second.kill();
+            panic!("a second witness serve on {} kept running", w1.dir);
+        }
+        std::thread::yield_now();
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut second.stderr.take().expect("stderr"), &mut err).expect("reads");
+    assert!(!exited.success() && err.contains("in use by another witness process"), "{err}");
     let policy = format!(
         "log {log_vkey}\nwitness w1 {} {}\nwitness w2 {} {}\ngroup both all w1 w2\nquorum both\n",
         w1.vkey, w1.server.url, w2.vkey, w2.server.url

@@ -149,6 +149,9 @@ impl Refusal {
     pub fn fork_evidence(&self) -> Option<ForkEvidence> {
         match self {
             Refusal::RootMismatch { .. } => Some(ForkEvidence::Proven),
+            // The tree cosigned, shown again with a proof it does not need:
+            // the same root (a different one is a RootMismatch), so no fork.
+            Refusal::BadProof { old, size } if old == size => None,
             Refusal::BadProof { .. } => Some(ForkEvidence::Unproven),
             Refusal::OldSizeTooLarge { .. } | Refusal::OldSizeMismatch { .. } => None,
         }
@@ -248,6 +251,9 @@ mod tests {
         assert_eq!((refusal.status(), refusal.fork_evidence()), (422, Some(ForkEvidence::Unproven)));
         let same_size = decide(latest, &req(6, vec![]), &cp(&fork, 6)).expect_err("fork");
         assert_eq!(same_size.fork_evidence(), Some(ForkEvidence::Proven), "two roots for one size");
+        let needless =
+            decide(latest, &req(6, vec![[7; 32]]), &cp(&t, 6)).expect_err("a proof for equal trees");
+        assert_eq!((needless.status(), needless.fork_evidence()), (422, None), "the same tree shows no fork");
         let bogus_empty = Checkpoint { origin: "log.example".into(), size: 0, root: [0x42; 32] };
         assert_eq!(decide(None, &req(0, vec![]), &bogus_empty).map_err(|r| r.status()), Err(422));
         // Never cosigned: old must be 0 and the proof empty.
