@@ -496,7 +496,7 @@ impl Encode for Casualties {
 impl Encode for Source {
     fn encode<W: Sink>(&self, e: &mut Encoder<W>) {
         e.str(&self.outlet);
-        for field in [&self.url, &self.published, &self.quote] {
+        for field in [&self.url, &self.published, &self.quote, &self.sha256] {
             e.opt(field.as_deref(), |e, s| e.str(s));
         }
     }
@@ -552,6 +552,7 @@ impl Encode for Claim {
         e.str(c.stance.as_str());
         e.seq(c.figures.iter(), |e, f| f.encode(e));
         e.seq(c.subjects.iter(), |e, s| s.encode(e));
+        e.opt(c.source_sha256.as_deref(), |e, s| e.str(s));
         self.recorded.encode(e);
         e.seq(self.links.iter(), |e, l| {
             e.str(&l.by);

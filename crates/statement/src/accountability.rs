@@ -120,6 +120,11 @@ pub struct Source {
     pub published: Option<String>,
     #[serde(default)]
     pub quote: Option<String>,
+    /// SHA-256 of the text the report was drafted from (64 lowercase hex
+    /// digits; `corridor intake` fills it), so the record names the exact
+    /// text. An extension of the brief's body; optional.
+    #[serde(default)]
+    pub sha256: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -190,6 +195,9 @@ pub struct ClaimRecord {
     pub stance: Stance,
     pub figures: Vec<Figure>,
     pub subjects: Vec<ObjectRef>,
+    /// SHA-256 of the text the claim was drafted from (64 lowercase hex
+    /// digits), as for [`Source::sha256`]. An extension; optional.
+    pub source_sha256: Option<String>,
 }
 
 wire_enum!(Relation {
@@ -205,6 +213,17 @@ pub struct ClaimLink {
     pub evidence: Target,
     pub relation: Relation,
     pub note: Option<String>,
+}
+
+/// A SHA-256 digest as 64 lowercase hex digits, the one spelling `sha256sum`
+/// prints.
+fn check_sha256(field: &str, value: Option<&str>) -> Result<(), StatementError> {
+    match value {
+        Some(v) if v.len() != 64 || !v.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) => {
+            Err(invalid(format!("{field} must be 64 lowercase hex digits")))
+        }
+        _ => Ok(()),
+    }
 }
 
 fn refs(field: &str, items: &[String]) -> Result<Vec<ObjectRef>, StatementError> {
@@ -375,6 +394,7 @@ pub(crate) fn parse_incident(text: &str, ctx: &Ctx<'_>) -> Result<IncidentReport
         if let Some(q) = &s.quote {
             check_text("quote", q, MAX_TEXT_LEN, false)?;
         }
+        check_sha256("sha256", s.sha256.as_deref())?;
     }
     Ok(IncidentReport {
         kind: b.kind,
@@ -433,8 +453,11 @@ pub(crate) fn parse_claim(text: &str, ctx: &Ctx<'_>) -> Result<ClaimRecord, Stat
         figures: Vec<Figure>,
         #[serde(default)]
         subjects: Vec<String>,
+        #[serde(default)]
+        source_sha256: Option<String>,
     }
     let b: Raw = typed(text)?;
+    check_sha256("source_sha256", b.source_sha256.as_deref())?;
     check_text("speaker", &b.speaker, MAX_NAME_LEN, true)?;
     check_text("outlet", &b.outlet, MAX_NAME_LEN, true)?;
     check_text("text", &b.text, MAX_TEXT_LEN, true)?;
@@ -460,6 +483,7 @@ pub(crate) fn parse_claim(text: &str, ctx: &Ctx<'_>) -> Result<ClaimRecord, Stat
         stance: b.stance,
         figures: b.figures,
         subjects,
+        source_sha256: b.source_sha256,
     })
 }
 

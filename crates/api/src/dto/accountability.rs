@@ -405,6 +405,9 @@ pub struct SourceView {
     pub published: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub quote: Option<String>,
+    /// SHA-256 of the text the report was drafted from, when it was drafted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
 }
 
 impl From<&Source> for SourceView {
@@ -414,6 +417,7 @@ impl From<&Source> for SourceView {
             url: s.url.clone(),
             published: s.published.clone(),
             quote: s.quote.clone(),
+            sha256: s.sha256.clone(),
         }
     }
 }
@@ -676,6 +680,9 @@ pub struct ClaimRecordView {
     pub stance: Stance,
     pub figures: Vec<FigureView>,
     pub subjects: Vec<String>,
+    /// SHA-256 of the text the claim was drafted from, when it was drafted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_sha256: Option<String>,
 }
 
 /// Evidence linked to a claim: an object's reference or an entry index.
@@ -751,6 +758,7 @@ impl From<&Claim> for ClaimView {
             stance: r.stance.into(),
             figures: r.figures.iter().map(FigureView::from).collect(),
             subjects: r.subjects.iter().map(ToString::to_string).collect(),
+            source_sha256: r.source_sha256.clone(),
         };
         let of = |rel: R| c.links.iter().filter(|l| l.relation == rel).map(LinkView::from).collect();
         Self {
