@@ -14,6 +14,7 @@ mod conn;
 pub mod dto;
 mod export;
 mod extract;
+mod intake;
 mod limit;
 mod metrics;
 pub mod openapi;
@@ -77,6 +78,7 @@ pub fn router(service: Service, limits: &HttpLimits, console: Console) -> Router
     let in_flight = Arc::new(Semaphore::new(limits.max_in_flight));
     let body = limit::BodyLimits {
         max_bytes: service.limits().max_body_bytes,
+        intake_max_bytes: corridor_intake::MAX_TEXT_BYTES,
         read_timeout: limits.body_read_timeout,
     };
     Router::new()
@@ -109,6 +111,7 @@ pub fn router(service: Service, limits: &HttpLimits, console: Console) -> Router
         .route("/v1/agreements/{issuer}/{id}/violations", get(routes::violations))
         .route("/v1/claims", get(routes::claims))
         .route("/v1/claims/{issuer}/{id}", get(routes::claim))
+        .route("/v1/intake", post(intake::intake))
         .route("/v1/export/{file}", get(export::export))
         .route("/healthz", get(routes::healthz))
         .route("/metrics", get(metrics::render))

@@ -31,6 +31,9 @@ pub async fn shed_load(State(permits): State<Arc<Semaphore>>, req: Request, next
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimits {
     pub max_bytes: usize,
+    /// `POST /v1/intake` reads a news report's text, which may be far larger
+    /// than a statement.
+    pub intake_max_bytes: usize,
     pub read_timeout: Duration,
 }
 
@@ -42,15 +45,16 @@ pub async fn read_body(State(limits): State<BodyLimits>, req: Request, next: Nex
     if req.method() == Method::GET || req.method() == Method::HEAD {
         return next.run(req).await;
     }
+    let max_bytes = if req.uri().path() == "/v1/intake" { limits.intake_max_bytes } else { limits.max_bytes };
     let declared =
         req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limits.max_bytes as u64) {
-        return closing(too_large(limits.max_bytes));
+    if declared.is_some_and(|n| n > max_bytes as u64) {
+        return closing(too_large(max_bytes));
     }
     let (parts, body) = req.into_parts();
-    let bytes = match tokio::time::timeout(limits.read_timeout, to_bytes(body, limits.max_bytes)).await {
+    let bytes = match tokio::time::timeout(limits.read_timeout, to_bytes(body, max_bytes)).await {
         Ok(Ok(bytes)) => bytes,
-        Ok(Err(e)) if is_length_limit(&e) => return closing(too_large(limits.max_bytes)),
+        Ok(Err(e)) if is_length_limit(&e) => return closing(too_large(max_bytes)),
         Ok(Err(e)) => {
             let detail = format!("reading the request body failed: {e}");
             return closing(Problem::new(StatusCode::BAD_REQUEST, "bad_body", detail));

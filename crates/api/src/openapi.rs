@@ -52,6 +52,7 @@ use crate::problem::Problem;
         crate::routes::violations,
         crate::routes::claims,
         crate::routes::claim,
+        crate::intake::intake,
         crate::export::export,
         crate::routes::healthz,
         crate::metrics::render,

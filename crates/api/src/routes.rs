@@ -64,6 +64,11 @@ fn json<T: Serialize>(body: &T) -> Response {
     Json(body).into_response()
 }
 
+/// JSON that no cache may keep (answers computed from a request body).
+pub(crate) fn no_store_json<T: Serialize>(body: &T) -> Response {
+    with_cache(json(body), NO_STORE)
+}
+
 pub(crate) fn geojson<T: Serialize>(body: &T) -> Response {
     let bytes = serde_json::to_vec(body).unwrap_or_default();
     ([(header::CONTENT_TYPE, "application/geo+json")], bytes).into_response()

@@ -41,6 +41,15 @@ pub enum BenchCommand {
         #[arg(long)]
         rate: Option<u64>,
     },
+    /// Intake: precision and recall per field on the labelled corpus, and drafting time.
+    Intake {
+        /// The labelled corpus (NN-name.txt beside NN-name.json).
+        #[arg(long, default_value = "crates/intake/corpus")]
+        corpus: std::path::PathBuf,
+        /// Rounds over the corpus for the timing.
+        #[arg(long, default_value_t = 20)]
+        rounds: usize,
+    },
     /// Durable in-process append throughput (no HTTP).
     Append {
         #[arg(long, default_value_t = 100_000)]
@@ -124,6 +133,7 @@ pub async fn run(cmd: BenchCommand) -> Result<()> {
     match cmd {
         BenchCommand::Submit { entries, connections, rate } => bench_submit(entries, connections, rate).await,
         BenchCommand::Append { entries } => bench_append(entries).await,
+        BenchCommand::Intake { corpus, rounds } => crate::intake::bench(&corpus, rounds.max(1)),
         BenchCommand::Proof { entries, proofs } => bench_proof(entries, proofs),
         BenchCommand::Audit { entries } => bench_audit(entries).await,
         BenchCommand::Witness { entries, rates } => {

@@ -11,6 +11,7 @@ mod client;
 mod data;
 mod demo;
 mod evidence;
+mod intake;
 mod keys;
 mod receipt;
 mod serve;
@@ -88,15 +89,21 @@ enum Command {
         #[arg(long)]
         key: PathBuf,
         /// Statement type, e.g. message.send.
-        #[arg(long = "type")]
-        kind: String,
+        #[arg(long = "type", required_unless_present = "draft", conflicts_with = "draft")]
+        kind: Option<String>,
         /// The body as JSON, or @FILE to read it from a file.
+        #[arg(long, required_unless_present = "draft", conflicts_with = "draft")]
+        body: Option<String>,
+        /// A reviewed draft from `corridor intake --out FILE`: FILE#N signs draft N
+        /// (its type and body), once its needs_review list is empty.
         #[arg(long)]
-        body: String,
+        draft: Option<String>,
         /// Statement id (default: a random one).
         #[arg(long)]
         id: Option<String>,
     },
+    /// Draft claims and incidents from a news report's text, for review; never signs or submits.
+    Intake(intake::IntakeArgs),
     /// Submit envelopes (a file holds one envelope, a JSON array, or one per line).
     Submit {
         #[arg(long, default_value = "http://127.0.0.1:8080")]
@@ -202,7 +209,15 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Party { command: PartyCommand::Add { data, id, name, kind, vkeys, server } } => {
             keys::party_add(&data, &id, &name, &kind, &vkeys, server.as_deref()).await
         }
-        Command::Sign { key, kind, body, id } => keys::sign_cmd(&key, &kind, &body, id.as_deref()),
+        Command::Sign { key, kind, body, draft, id } => match (draft, kind, body) {
+            (Some(d), _, _) => {
+                let (kind, body) = intake::reviewed_draft(&d)?;
+                keys::sign_cmd(&key, &kind, &serde_json::to_string(&body)?, id.as_deref())
+            }
+            (None, Some(kind), Some(body)) => keys::sign_cmd(&key, &kind, &body, id.as_deref()),
+            _ => anyhow::bail!("sign needs --type and --body, or --draft FILE#N"),
+        },
+        Command::Intake(args) => intake::run(&args),
         Command::Submit { server, files } => client::submit_files(&server, &files).await,
         Command::Verify(args) => verify::run(args).await,
         Command::Evidence { incident, server, out } => evidence::write_bundle(&server, &incident, &out).await,

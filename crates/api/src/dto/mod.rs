@@ -17,6 +17,7 @@
 pub mod access;
 pub mod accountability;
 pub mod events;
+pub mod intake;
 pub mod log;
 pub mod statement;
 
