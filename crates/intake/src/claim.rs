@@ -280,18 +280,9 @@ fn np_after(doc: &Doc<'_>, from: usize, end: usize) -> (Range<usize>, Option<Ran
     });
     let appos = appos.filter(|a| {
         !a.is_empty()
-            && (doc.tokens[a.start].is_any(&[
-                "a",
-                "an",
-                "the",
-                "who",
-                "one",
-                "head",
-                "director",
-                "spokesman",
-                "spokeswoman",
-                "chief",
-            ]) || person_name(doc, a.clone()).is_some_and(|n| n == *a))
+            && (!doc.capitalized(a.start)
+                || TITLES.contains(&doc.tokens[a.start].lower.as_str())
+                || person_name(doc, a.clone()).is_some_and(|n| n == *a))
     });
     (np, appos)
 }
@@ -573,7 +564,9 @@ fn analyse(
     if let Some(a) = appos.clone() {
         let a = trim_punct(doc, a);
         if let Some(name) = person_name(doc, a.clone()).filter(|n| n.start == a.start && n.end == a.end) {
-            let affiliation = affiliation_in(doc, np.clone()).or_else(|| title_affiliation(doc, np.clone()));
+            let affiliation = affiliation_in(doc, np.clone())
+                .or_else(|| title_affiliation(doc, np.clone()))
+                .or_else(|| possessive_org(doc, np.clone(), earlier));
             return Some(person(doc, name, affiliation));
         }
     }
@@ -585,6 +578,19 @@ fn analyse(
             affiliation: None,
             person: false,
         });
+    }
+    // An unnamed speaker: "a source at the Syrian customs authority" is "a
+    // source" of that authority; "a monitoring group based in London" stays whole.
+    let split = (np.start + 1..np.end).find(|&k| doc.tokens[k].is_any(&["at", "for", "with", "from", "of"]));
+    if let Some(k) = split.filter(|&k| unnamed_head(&words[..k - np.start])) {
+        if let Some(a) = affiliation_in(doc, k..np.end) {
+            let head = np.start..k;
+            return Some(Speaker {
+                name: Spanned { value: unnamed(doc, head.clone()), span: doc.bytes(head) },
+                affiliation: Some(resolve_org(doc, a)),
+                person: false,
+            });
+        }
     }
     // An organisation by name: the speaker, with no affiliation.
     let capitalised_name = doc.capitalized(np.end - 1) && np.len() > 1;
@@ -599,23 +605,18 @@ fn analyse(
             person: false,
         });
     }
-    // An unnamed speaker: "a source at the Syrian customs authority" is "a
-    // source" of that authority; "a monitoring group based in London" stays whole.
-    if let Some(k) =
-        (np.start + 1..np.end).find(|&k| doc.tokens[k].is_any(&["at", "for", "with", "from", "of"]))
-    {
-        if let Some(a) = affiliation_in(doc, k..np.end) {
-            let head = np.start..k;
-            return Some(Speaker {
-                name: Spanned { value: unnamed(doc, head.clone()), span: doc.bytes(head) },
-                affiliation: Some(resolve_org(doc, a)),
-                person: false,
-            });
-        }
-    }
     let affiliation = appos.and_then(|a| affiliation_in(doc, a)).map(|a| resolve_org(doc, a));
     let name = expand_acronym(doc, unnamed(doc, np.clone()));
     Some(Speaker { name: Spanned { value: name, span: doc.bytes(np) }, affiliation, person: false })
+}
+
+/// "its director": the organisation that spoke last.
+fn possessive_org(doc: &Doc<'_>, np: Range<usize>, earlier: &[ClaimDraft]) -> Option<Spanned<String>> {
+    if !doc.tokens[np.start].is_any(&["its", "their"]) {
+        return None;
+    }
+    let c = earlier.iter().rev().find(|c| !c.person)?;
+    Some(Spanned { value: c.speaker.value.trim_start_matches("the ").to_owned(), span: c.speaker.span.clone() })
 }
 
 fn person(doc: &Doc<'_>, name: Range<usize>, affiliation: Option<Spanned<String>>) -> Speaker {
@@ -699,10 +700,7 @@ fn resolve_org(doc: &Doc<'_>, a: Spanned<String>) -> Spanned<String> {
     let lower = a.value.to_lowercase();
     let single = lower.split_whitespace().count() == 1 && !is_acronym(&a.value);
     if !single {
-        return Spanned {
-            value: expand_acronym(doc, a.value.clone()).trim_start_matches("the ").to_owned(),
-            span: a.span,
-        };
+        return Spanned { value: a.value.trim_start_matches("the ").to_owned(), span: a.span };
     }
     match full_name_before(doc, a.span.start, &[lower.as_str()]) {
         Some(full) => Spanned { value: full, span: a.span },
@@ -719,19 +717,25 @@ fn full_name_before(doc: &Doc<'_>, at: usize, heads: &[&str]) -> Option<String> 
             break;
         }
         let head = t.lower.trim_end_matches("'s");
-        if !heads.contains(&head) || !doc.capitalized(k) {
+        if !heads.contains(&head) {
             continue;
         }
         let mut s = k;
         while s > 0
-            && (doc.capitalized(s - 1) || doc.tokens[s - 1].is_any(&["for", "of", "and"]))
+            && k - s < 6
             && doc.tokens[s - 1].kind == Tok::Word
             && !is_sentence_start(doc, s)
+            && !doc.tokens[s - 1].is_any(&["the", "a", "an", "said", "by", "its", "their", "his", "her"])
+            && reporting_verb(&doc.tokens[s - 1].lower).is_none()
         {
             s -= 1;
         }
-        while s < k && doc.tokens[s].is_any(&["for", "of", "and"]) {
+        // From the first capitalised word: "Turkish defence ministry".
+        while s < k && (!doc.capitalized(s) || doc.tokens[s].is_any(&["for", "of", "and"])) {
             s += 1;
+        }
+        if s == k && !doc.capitalized(k) {
+            continue;
         }
         if k > s {
             let text =

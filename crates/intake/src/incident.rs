@@ -37,17 +37,23 @@ pub struct IncidentDraft {
     pub children_killed: Option<(Quantity, Range<usize>)>,
     pub children_injured: Option<(Quantity, Range<usize>)>,
     pub sites: Vec<(&'static str, Range<usize>)>,
+    /// The most precise place name the text gives, found or not in the
+    /// gazetteer ("the village of Umm Jloud").
+    pub place_text: Option<(String, Range<usize>)>,
+    /// Some sentence of it gives a toll (casualties or damage).
+    pub has_toll: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Weapon {
-    Convoy = 6,
-    Air = 5,
-    Shelling = 4,
-    Ground = 3,
-    Site = 2,
-    Ceasefire = 1,
-    Detention = 0,
+    Obstruction,
+    Detention,
+    Ceasefire,
+    Site,
+    Ground,
+    Shelling,
+    Air,
+    Convoy,
 }
 
 fn kind_of(w: Weapon) -> IncidentKind {
@@ -59,107 +65,87 @@ fn kind_of(w: Weapon) -> IncidentKind {
         Weapon::Site => IncidentKind::AttackOnSite,
         Weapon::Ceasefire => IncidentKind::CeasefireViolation,
         Weapon::Detention => IncidentKind::Detention,
+        Weapon::Obstruction => IncidentKind::Obstruction,
     }
 }
 
+fn weapon_of(k: IncidentKind) -> Weapon {
+    match k {
+        IncidentKind::AttackOnConvoy => Weapon::Convoy,
+        IncidentKind::Airstrike => Weapon::Air,
+        IncidentKind::Shelling => Weapon::Shelling,
+        IncidentKind::GroundAttack => Weapon::Ground,
+        IncidentKind::AttackOnSite => Weapon::Site,
+        IncidentKind::CeasefireViolation => Weapon::Ceasefire,
+        IncidentKind::Obstruction => Weapon::Obstruction,
+        IncidentKind::Detention => Weapon::Detention,
+    }
+}
+
+/// Verbs and nouns of an attack reaching its target.
 const HIT_WORDS: &[&str] = &[
-    "hit",
-    "struck",
-    "strikes",
-    "attacked",
-    "targeted",
-    "bombed",
-    "shelled",
-    "damaged",
-    "destroyed",
-    "ambushed",
-    "fired",
-    "shot",
-    "looted",
-    "stormed",
-    "burned",
-    "torched",
-    "raided",
-    "levelled",
-    "leveled",
-    "flattened",
+    "hit", "hitting", "struck", "strikes", "attacked", "attacking", "attack", "targeted", "targeting", "bombed",
+    "bombing", "shelled", "shelling", "damaged", "destroyed", "ambushed", "fired", "shot", "looted", "stormed",
+    "burned", "burnt", "torched", "raided", "levelled", "leveled", "flattened", "slammed", "fire", "opened",
 ];
 
-/// The weapon a sentence names, with the token it was read from.
-fn weapon(doc: &Doc<'_>, s: Range<usize>) -> Option<(Weapon, usize)> {
+/// Words of a truce broken.
+const BREACH_WORDS: &[&str] =
+    &["violation", "violations", "breach", "breaches", "violated", "breached", "violating", "breaching"];
+
+/// The weapon a sentence names, with the token it was read from. Words
+/// inside quotations count only when `quoted` is allowed.
+fn weapon(doc: &Doc<'_>, s: Range<usize>, quoted: bool) -> Option<(Weapon, usize)> {
     let w = |k: usize| -> &str {
-        if k < s.end {
+        if k < s.end && k >= s.start && (quoted || !doc.tokens[k].quoted) {
             doc.tokens[k].lower.as_str()
         } else {
             ""
         }
     };
+    let near = |k: usize, set: &[&str]| (k.saturating_sub(7).max(s.start)..(k + 8).min(s.end)).any(|j| set.contains(&w(j)));
+    let hit_near = |k: usize| {
+        near(k, HIT_WORDS)
+            || (k.saturating_sub(7).max(s.start)..(k + 8).min(s.end))
+                .any(|j| matches!(casualty(w(j)), Some("killed" | "injured")))
+    };
+    let breach = (s.clone()).any(|j| BREACH_WORDS.contains(&w(j)));
+    let aid_words = (s.clone()).any(|j| matches!(w(j), "convoy" | "convoys" | "trucks" | "aid" | "access" | "passage"));
     let mut best: Option<(Weapon, usize)> = None;
     let mut put = |wp: Weapon, k: usize| {
         if best.is_none_or(|(b, _)| wp > b) {
             best = Some((wp, k));
         }
     };
-    let hit_near = |k: usize| {
-        (k.saturating_sub(6).max(s.start)..(k + 7).min(s.end)).any(|j| {
-            w(j).is_empty()
-                || HIT_WORDS.contains(&w(j))
-                || casualty(w(j)).is_some_and(|c| c == "killed" || c == "injured")
-        })
-    };
     for k in s.clone() {
-        let t = w(k);
-        match t {
-            "convoy" | "convoys" => {
-                if hit_near(k) {
-                    put(Weapon::Convoy, k);
-                }
-            }
-            "truck" | "trucks" | "lorries"
-                if (k.saturating_sub(2)..k).any(|j| matches!(w(j), "aid" | "relief" | "humanitarian"))
-                    && hit_near(k) =>
+        match w(k) {
+            "convoy" | "convoys" if hit_near(k) => put(Weapon::Convoy, k),
+            "truck" | "trucks" | "lorries" | "drivers"
+                if (k.saturating_sub(3)..k).any(|j| matches!(w(j), "aid" | "relief" | "humanitarian")) && hit_near(k) =>
             {
-                put(Weapon::Convoy, k);
+                put(Weapon::Convoy, k)
             }
-            "airstrike" | "airstrikes" | "warplanes" | "warplane" | "jets" | "aircraft" | "helicopter"
-            | "helicopters" | "drone" | "drones" | "air-strike" | "air-strikes" | "airstrike's" => {
-                put(Weapon::Air, k)
-            }
-            "air"
-                if matches!(
-                    w(k + 1),
-                    "strike" | "strikes" | "raid" | "raids" | "attack" | "attacks" | "bombardment"
-                ) =>
-            {
+            "airstrike" | "airstrikes" | "warplanes" | "warplane" | "jets" | "aircraft" | "helicopter" | "helicopters"
+            | "drone" | "drones" | "air-strike" | "air-strikes" => put(Weapon::Air, k),
+            "air" if matches!(w(k + 1), "strike" | "strikes" | "raid" | "raids" | "attack" | "attacks" | "bombardment") => {
                 put(Weapon::Air, k)
             }
             "barrel" if w(k + 1).starts_with("bomb") => put(Weapon::Air, k),
-            "shelling" | "shelled" | "shells" | "artillery" | "mortar" | "mortars" | "rocket" | "rockets"
-            | "missile" | "missiles" | "bombardment" | "shell" | "howitzer" | "grad" => {
-                put(Weapon::Shelling, k)
-            }
-            "raid" | "raids" | "raided" if !matches!(w(k.saturating_sub(1)), "air") => put(Weapon::Ground, k),
-            "gunmen" | "clashes" | "stormed" | "ambush" | "ambushed" | "assault" | "gunfire" | "sniper"
-            | "snipers" | "ied" | "landmine" | "mine" | "explosive" | "suicide" | "shooting" | "shot" => {
+            "shelling" | "shelled" | "shells" | "artillery" | "mortar" | "mortars" | "rocket" | "rockets" | "missile"
+            | "missiles" | "bombardment" | "shell" | "howitzer" => put(Weapon::Shelling, k),
+            "raid" | "raids" | "raided" if w(k.saturating_sub(1)) != "air" => put(Weapon::Ground, k),
+            "gunmen" | "clashes" | "stormed" | "ambush" | "ambushed" | "assault" | "gunfire" | "sniper" | "snipers"
+            | "ied" | "landmine" | "explosive" | "suicide" | "shooting" | "attackers" | "gunman" | "shot" => {
                 put(Weapon::Ground, k)
             }
-            "ceasefire" | "truce" | "de-escalation"
-                if (k.saturating_sub(3)..(k + 3).min(s.end)).any(|j| {
-                    matches!(
-                        w(j),
-                        "violation"
-                            | "violations"
-                            | "breach"
-                            | "breaches"
-                            | "violated"
-                            | "breached"
-                            | "violating"
-                    )
-                }) =>
-            {
-                put(Weapon::Ceasefire, k);
+            "fire" if matches!(w(k.saturating_sub(1)), "set" | "opened") && w(k.saturating_sub(1)) == "set" => put(Weapon::Site, k),
+            "fire" if w(k.saturating_sub(1)) == "opened" => put(Weapon::Ground, k),
+            "ceasefire" | "truce" | "de-escalation" | "agreement" | "breach" if breach => put(Weapon::Ceasefire, k),
+            "detained" | "arrested" | "abducted" | "kidnapped" | "detention" | "held" if w(k) != "held" || w(k + 1) == "at" => {
+                put(Weapon::Detention, k)
             }
-            "detained" | "arrested" | "abducted" | "kidnapped" | "detention" => put(Weapon::Detention, k),
+            "turned" if w(k + 1) == "back" && aid_words => put(Weapon::Obstruction, k),
+            "blocked" | "halted" | "refused" | "denied" | "prevented" | "stopped" if aid_words => put(Weapon::Obstruction, k),
             _ => {
                 if site_word(doc, k, s.end).is_some() && hit_near(k) {
                     put(Weapon::Site, k);
@@ -172,31 +158,24 @@ fn weapon(doc: &Doc<'_>, s: Range<usize>) -> Option<(Weapon, usize)> {
 
 /// A protected site named at token `k`, as a site category of the brief.
 fn site_word(doc: &Doc<'_>, k: usize, end: usize) -> Option<(&'static str, Range<usize>)> {
-    let w = |j: usize| -> &str {
-        if j < end {
-            doc.tokens[j].lower.as_str()
-        } else {
-            ""
-        }
-    };
-    let t = w(k);
+    let w = |j: usize| -> &str { if j < end { doc.tokens[j].lower.as_str() } else { "" } };
     let one = |c| Some((c, k..k + 1));
-    match t {
+    match w(k) {
         "distribution" if matches!(w(k + 1), "point" | "points" | "centre" | "center" | "site") => {
             Some(("distribution_point", k..k + 2))
         }
         "hospital" | "hospitals" => one("hospital"),
         "clinic" | "clinics" => one("clinic"),
-        "medical" | "health" if matches!(w(k + 1), "centre" | "center" | "point" | "facility") => {
-            Some(("clinic", k..k + 2))
-        }
+        "medical" | "health" if matches!(w(k + 1), "centre" | "center" | "point" | "facility") => Some(("clinic", k..k + 2)),
         "school" | "schools" => one("school"),
         "bakery" | "bakeries" => one("bakery"),
-        "camp" | "camps" if !matches!(w(k + 1), "david") => one("camp"),
-        "warehouse" | "warehouses" | "depot" => one("warehouse"),
-        "office" | "offices" if k > 0 && !doc.tokens[k - 1].is_any(&["media", "press", "the"]) => {
-            one("office")
+        "camp" | "camps" => one("camp"),
+        "settlement" | "settlements" if k > 0 && doc.tokens[k - 1].is_any(&["tented", "informal", "tent", "refugee"]) => {
+            one("camp")
         }
+        "warehouse" | "warehouses" | "depot" => one("warehouse"),
+        "office" | "offices" if k > 0 && !doc.tokens[k - 1].is_any(&["media", "press"]) => one("office"),
+        "house" | "home" | "residential" => one("residence"),
         _ => None,
     }
 }
@@ -207,81 +186,86 @@ fn toll(doc: &Doc<'_>, s: Range<usize>) -> bool {
     doc.tokens[s].iter().any(|t| {
         matches!(casualty(&t.lower), Some("killed" | "injured"))
             || t.is_any(&[
-                "damaged",
-                "destroyed",
-                "damage",
-                "destruction",
-                "casualties",
-                "hit",
-                "struck",
-                "levelled",
-                "flattened",
-                "burned",
-                "torched",
-                "looted",
+                "damaged", "destroyed", "destroying", "damaging", "damage", "destruction", "casualties", "levelled",
+                "flattened", "burned", "burnt", "torched", "looted", "burns", "fire", "gutted",
             ])
     })
 }
 
 fn separate_event(doc: &Doc<'_>, s: Range<usize>) -> bool {
-    let words: Vec<&str> = doc.tokens[s.clone()].iter().take(6).map(|t| t.lower.as_str()).collect();
-    let has = |seq: &[&str]| words.windows(seq.len()).any(|w| w == seq);
-    has(&["separate"])
-        || has(&["separately"])
-        || has(&["elsewhere"])
-        || has(&["another"])
-        || has(&["a", "second"])
-        || has(&["in", "a", "separate"])
+    let words: Vec<&str> = doc.tokens[s].iter().take(6).map(|t| t.lower.as_str()).collect();
+    words.iter().any(|w| matches!(*w, "separate" | "separately" | "elsewhere" | "another"))
+        || words.windows(2).any(|w| w == ["a", "second"])
 }
 
 /// Every incident in the document.
-pub fn incidents(
-    doc: &Doc<'_>,
-    gazetteer: &Gazetteer,
-    places: &[PlaceMatch],
-    claims: &[ClaimDraft],
-) -> Vec<IncidentDraft> {
+pub fn incidents(doc: &Doc<'_>, gazetteer: &Gazetteer, places: &[PlaceMatch], claims: &[ClaimDraft]) -> Vec<IncidentDraft> {
+    // Places inside a speaker's description ("a mine worker from Homs") are not the event's.
+    let speakers: Vec<Range<usize>> = claims.iter().flat_map(|c| [c.speaker.span.clone()].into_iter().chain(c.affiliation.iter().map(|a| a.span.clone()))).collect();
+    let places: Vec<PlaceMatch> = places.iter().filter(|m| !speakers.iter().any(|s| s.start <= m.span.start && m.span.end <= s.end)).cloned().collect();
     let mut out: Vec<IncidentDraft> = Vec::new();
     for (si, s) in doc.sentences.iter().enumerate() {
         let s = s.clone();
-        let wp = weapon(doc, s.clone());
         let has_toll = toll(doc, s.clone());
-        let place = best_place(doc, gazetteer, places, s.clone());
-        match (wp, out.last_mut()) {
-            (Some((wp, k)), last) if has_toll || wp == Weapon::Detention => {
-                let new_place = match (&place, last.as_ref().and_then(|l| l.place.as_ref())) {
-                    (Some(p), Some(lp)) => !same_place(lp, p),
-                    _ => false,
-                };
-                let separate = separate_event(doc, s.clone()) || new_place;
-                match last {
-                    Some(l) if !separate => add_to(doc, l, si, s, wp, k, place),
-                    _ => out.push(start(doc, si, s, wp, k, place)),
-                }
-            }
-            (None, Some(l))
-                if has_toll
-                    && l.sentences.last().is_some_and(|&x| x + 3 >= si)
-                    && tolls(doc, s.clone()).iter().any(Option::is_some) =>
+        let place = best_place(doc, gazetteer, &places, s.clone());
+        let text_place = place_text(doc, gazetteer, s.clone());
+        let opener = weapon(doc, s.clone(), false);
+        let empty = out.is_empty();
+        let separate = separate_event(doc, s.clone());
+        match (opener.or_else(|| weapon(doc, s.clone(), true)), out.last_mut()) {
+            (Some((wp, k)), Some(l))
+                if opener.is_none() || wp <= Weapon::Detention || (!separate && !new_place(l, place.as_ref())) =>
             {
-                add_to(doc, l, si, s, Weapon::Detention, usize::MAX, place);
+                add_to(doc, l, si, s, wp, k, place, text_place);
+                l.has_toll |= has_toll;
+            }
+            (Some((wp, k)), _) if opener.is_some() && (wp != Weapon::Detention || empty) => {
+                let mut inc = start(doc, si, s, wp, k, place, text_place);
+                inc.has_toll = has_toll;
+                out.push(inc);
+            }
+            (None, Some(l)) if has_toll && l.sentences.last().is_some_and(|&x| x + 3 >= si) && tolls(doc, s.clone()).iter().any(Option::is_some) => {
+                add_to(doc, l, si, s, Weapon::Obstruction, usize::MAX, place, text_place);
+                l.has_toll = true;
             }
             _ => {}
         }
     }
-    for inc in &mut out {
-        perpetrators(doc, inc, claims);
+    out.retain(|i| i.has_toll || matches!(i.kind, IncidentKind::Detention | IncidentKind::Obstruction | IncidentKind::CeasefireViolation));
+    let firsts: Vec<usize> = out.iter().map(|i| i.sentences[0]).collect();
+    for (n, inc) in out.iter_mut().enumerate() {
+        let region = firsts[n]..firsts.get(n + 1).copied().unwrap_or(doc.sentences.len());
+        perpetrators(doc, inc, region, &speakers);
         if inc.place.is_none() {
-            inc.place = fallback_place(doc, gazetteer, places);
+            inc.place = fallback_place(doc, gazetteer, &places);
         }
+        fill_general_from_children(inc);
     }
     out
 }
 
-fn same_place(a: &(PlaceMatch, usize), b: &(PlaceMatch, usize)) -> bool {
-    a.0.places.first() == b.0.places.first() || a.0.places.iter().any(|p| b.0.places.contains(p))
+fn new_place(l: &IncidentDraft, place: Option<&(PlaceMatch, usize)>) -> bool {
+    match (place, l.place.as_ref()) {
+        (Some(p), Some(lp)) => !same_place(lp, p) && lp.0.span.end < p.0.span.start,
+        _ => false,
+    }
 }
 
+/// Children are people: a toll given only for children is also the toll.
+fn fill_general_from_children(inc: &mut IncidentDraft) {
+    if inc.killed.is_none() {
+        inc.killed = inc.children_killed.clone();
+    }
+    if inc.injured.is_none() {
+        inc.injured = inc.children_injured.clone();
+    }
+}
+
+fn same_place(a: &(PlaceMatch, usize), b: &(PlaceMatch, usize)) -> bool {
+    a.1 == b.1 || a.0.places.iter().any(|p| b.0.places.contains(p))
+}
+
+#[allow(clippy::too_many_arguments)]
 fn start(
     doc: &Doc<'_>,
     si: usize,
@@ -289,6 +273,7 @@ fn start(
     wp: Weapon,
     k: usize,
     place: Option<(PlaceMatch, usize)>,
+    text_place: Option<(String, Range<usize>)>,
 ) -> IncidentDraft {
     let mut inc = IncidentDraft {
         kind: kind_of(wp),
@@ -301,11 +286,14 @@ fn start(
         children_killed: None,
         children_injured: None,
         sites: Vec::new(),
+        place_text: None,
+        has_toll: false,
     };
-    add_to(doc, &mut inc, si, s, wp, k, place);
+    add_to(doc, &mut inc, si, s, wp, k, place, text_place);
     inc
 }
 
+#[allow(clippy::too_many_arguments)]
 fn add_to(
     doc: &Doc<'_>,
     inc: &mut IncidentDraft,
@@ -314,19 +302,18 @@ fn add_to(
     wp: Weapon,
     k: usize,
     place: Option<(PlaceMatch, usize)>,
+    text_place: Option<(String, Range<usize>)>,
 ) {
     inc.sentences.push(si);
-    let current = weapon_of(inc.kind);
-    if k != usize::MAX && wp > current {
+    if k != usize::MAX && wp > weapon_of(inc.kind) {
         inc.kind = kind_of(wp);
         inc.kind_span = doc.tokens[k].span.clone();
     }
     if inc.place.is_none() {
         inc.place = place;
-    } else if let (Some(new), Some(old)) = (&place, &inc.place) {
-        if new.1 < old.1 {
-            inc.place = place;
-        }
+    }
+    if inc.place_text.is_none() {
+        inc.place_text = text_place;
     }
     let [killed, injured, ck, ci] = tolls(doc, s.clone());
     merge(&mut inc.killed, killed);
@@ -342,29 +329,12 @@ fn add_to(
     }
 }
 
-fn weapon_of(k: IncidentKind) -> Weapon {
-    match k {
-        IncidentKind::AttackOnConvoy => Weapon::Convoy,
-        IncidentKind::Airstrike => Weapon::Air,
-        IncidentKind::Shelling => Weapon::Shelling,
-        IncidentKind::GroundAttack => Weapon::Ground,
-        IncidentKind::AttackOnSite => Weapon::Site,
-        IncidentKind::CeasefireViolation => Weapon::Ceasefire,
-        _ => Weapon::Detention,
-    }
-}
-
 /// Keeps the most conservative toll: the lowest minimum.
 fn merge(slot: &mut Option<(Quantity, Range<usize>)>, new: Option<(Quantity, Range<usize>)>) {
     let Some(n) = new else { return };
-    match slot {
-        None => *slot = Some(n),
-        Some(old) => {
-            let lower = |q: &Quantity| q.min.or(q.max).or(q.about).unwrap_or(f64::MAX);
-            if lower(&n.0) < lower(&old.0) {
-                *slot = Some(n);
-            }
-        }
+    let lower = |q: &Quantity| q.min.or(q.max).or(q.about).unwrap_or(f64::MAX);
+    if slot.as_ref().is_none_or(|old| lower(&n.0) < lower(&old.0)) {
+        *slot = Some(n);
     }
 }
 
@@ -372,39 +342,29 @@ fn merge(slot: &mut Option<(Quantity, Range<usize>)>, new: Option<(Quantity, Ran
 fn tolls(doc: &Doc<'_>, s: Range<usize>) -> [Option<(Quantity, Range<usize>)>; 4] {
     let mut out: [Option<(Quantity, Range<usize>)>; 4] = [None, None, None, None];
     let skip = crate::when::spans(doc, s.clone());
-    let w = |k: usize| -> &str {
-        if k < s.end && k >= s.start {
-            doc.tokens[k].lower.as_str()
-        } else {
-            ""
-        }
-    };
+    let w = |k: usize| -> &str { if k < s.end && k >= s.start { doc.tokens[k].lower.as_str() } else { "" } };
     let mut last_cat: Option<&str> = None;
     for q in quantities(doc, s.clone()) {
         if skip.iter().any(|r| r.start <= q.tokens.start && q.tokens.end <= r.end) {
             continue;
         }
         let after = q.tokens.end;
-        // What is counted: the noun after, then a casualty word after or before.
-        let noun = (after..(after + 3).min(s.end)).map(&w).find(|x| crate::words::unit(x).is_some());
-        let noun_unit = noun.and_then(crate::words::unit);
-        if !matches!(noun_unit, None | Some("people" | "children" | "women" | "fighters")) {
+        let noun_unit = (after..(after + 3).min(s.end)).map(&w).find_map(crate::words::unit);
+        if !matches!(noun_unit, None | Some("people" | "children" | "women" | "fighters" | "workers")) {
             continue;
         }
-        if w(after).ends_with("-year-old")
-            || (q.tokens.start > s.start && doc.tokens[q.tokens.start - 1].is_any(&["aged"]))
-        {
+        let aged = q.tokens.start > s.start && doc.tokens[q.tokens.start - 1].is_any(&["aged", "age"]);
+        if w(after).ends_with("-year-old") || aged {
             continue;
         }
+        // "killing two guards and wounding three": the verb just before wins.
+        let cat_right_before = (q.tokens.start.saturating_sub(2).max(s.start)..q.tokens.start).rev().find_map(|k| casualty(w(k)));
         let cat_after = (after..(after + 6).min(s.end))
             .take_while(|&k| doc.tokens[k].kind == Tok::Word || doc.tokens[k].is_punct(","))
             .find_map(|k| casualty(w(k)));
-        let cat_before = (q.tokens.start.saturating_sub(5).max(s.start)..q.tokens.start)
-            .rev()
-            .find_map(|k| casualty(w(k)));
-        let including = q.tokens.start > s.start
-            && doc.tokens[q.tokens.start - 1].is_any(&["including", "among", "them"]);
-        let cat = if including { last_cat.or(cat_after).or(cat_before) } else { cat_after.or(cat_before) };
+        let cat_before = (q.tokens.start.saturating_sub(5).max(s.start)..q.tokens.start).rev().find_map(|k| casualty(w(k)));
+        let including = q.tokens.start > s.start && doc.tokens[q.tokens.start - 1].is_any(&["including", "among", "them"]);
+        let cat = if including { last_cat.or(cat_after).or(cat_before) } else { cat_right_before.or(cat_after).or(cat_before) };
         let Some(cat) = cat.filter(|c| matches!(*c, "killed" | "injured")) else { continue };
         let children = noun_unit == Some("children");
         let slot = match (cat, children) {
@@ -413,9 +373,6 @@ fn tolls(doc: &Doc<'_>, s: Range<usize>) -> [Option<(Quantity, Range<usize>)>; 4
             ("killed", true) => 2,
             _ => 3,
         };
-        if children && !including && out[slot - 2].is_none() {
-            // "killed five children" with no other toll: the children are also the toll.
-        }
         last_cat = Some(cat);
         if out[slot].is_none() {
             out[slot] = Some((q.clone(), doc.bytes(q.tokens.clone())));
@@ -424,15 +381,82 @@ fn tolls(doc: &Doc<'_>, s: Range<usize>) -> [Option<(Quantity, Range<usize>)>; 4
     out
 }
 
-/// The place of an event in a sentence: a name after a locative word ("in",
-/// "near", "outside", "town of") or before a place noun ("camp",
-/// "province"), most precise first.
-fn best_place(
-    doc: &Doc<'_>,
-    g: &Gazetteer,
-    places: &[PlaceMatch],
-    s: Range<usize>,
-) -> Option<(PlaceMatch, usize)> {
+/// Words that name a kind of place after "the … of" or before a name.
+const PLACE_NOUNS: &[&str] = &[
+    "town", "village", "city", "district", "neighbourhood", "neighborhood", "area", "suburb", "hamlet", "camp",
+    "settlement", "quarter", "outskirts", "countryside", "region", "province", "governorate",
+];
+
+/// The most precise place name a sentence gives, in the gazetteer or not:
+/// "the village of Umm Jloud", "the al-Waer district", "near Sarmada".
+fn place_text(doc: &Doc<'_>, g: &Gazetteer, s: Range<usize>) -> Option<(String, Range<usize>)> {
+    let name_at = |k: usize| -> Option<Range<usize>> {
+        let mut e = k;
+        while e < s.end && e < k + 4 && doc.tokens[e].kind == Tok::Word && (doc.capitalized(e) || is_article_prefixed(doc, e)) && !doc.tokens[e].quoted {
+            e += 1;
+        }
+        (e > k).then_some(k..e)
+    };
+    let mut best: Option<(u8, Range<usize>)> = None;
+    let mut consider = |rank: u8, r: Range<usize>| {
+        if best.as_ref().is_none_or(|(b, _)| rank > *b) {
+            best = Some((rank, r));
+        }
+    };
+    for k in s.clone() {
+        let t = &doc.tokens[k];
+        // "the town of X", "the village of X"
+        if t.is_any(&["town", "village", "city", "district", "neighbourhood", "neighborhood", "suburb", "hamlet", "camp", "area"]) && k + 2 < s.end && doc.tokens[k + 1].is("of") {
+            if let Some(r) = name_at(k + 2) {
+                consider(if t.is_any(&["district", "area", "city"]) { 4 } else { 6 }, r);
+            }
+        }
+        // "the al-Waer district", "the Douris area", "the Rukban camp"
+        if t.is("the") && k + 2 < s.end {
+            if let Some(r) = name_at(k + 1) {
+                let noun = |x: &[&str]| r.end < s.end && doc.tokens[r.end].is_any(x);
+                if noun(&["neighbourhood", "neighborhood", "camp", "crossing", "garrison", "base", "quarter", "station", "water", "market"]) {
+                    consider(5, r);
+                } else if noun(&["district", "area"]) {
+                    consider(4, r);
+                }
+            }
+        }
+        // "in X", "near X", "outside X"
+        if t.is_any(&["in", "near", "outside", "at"]) && k + 1 < s.end {
+            if let Some(r) = name_at(k + 1) {
+                let known = g.find(doc.slice(r.clone())).first().is_some_and(|m| m.span.start == 0);
+                let rank = if known { 2 } else { 3 };
+                let not_place = doc.tokens[r.clone()].iter().any(|x| ORG_OR_TIME.contains(&x.lower.as_str()));
+                if !not_place {
+                    consider(rank, r);
+                }
+            }
+        }
+    }
+    let (_, r) = best?;
+    Some((doc.slice(r.clone()).to_owned(), doc.bytes(r)))
+}
+
+/// Capitalised words after "in" that are not places.
+const ORG_OR_TIME: &[&str] = &[
+    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
+    "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "a", "the",
+    "ministry", "council", "statement", "english", "arabic", "un", "geneva", "new", "washington", "moscow",
+    "ankara", "london", "brussels", "paris", "tehran",
+];
+
+fn is_article_prefixed(doc: &Doc<'_>, k: usize) -> bool {
+    let w = doc.word(k);
+    ["al-", "ar-", "as-", "ad-", "at-", "an-", "az-", "el-", "ash-"].iter().any(|p| {
+        w.strip_prefix(p).is_some_and(|rest| rest.chars().next().is_some_and(char::is_uppercase))
+    })
+}
+
+/// The place of an event in a sentence, most precise first; a name after a
+/// locative word ("in", "near", "town of") or before a place noun ("camp",
+/// "province") breaks ties.
+fn best_place(doc: &Doc<'_>, g: &Gazetteer, places: &[PlaceMatch], s: Range<usize>) -> Option<(PlaceMatch, usize)> {
     let bytes = doc.bytes(s);
     let mut best: Option<(PlaceMatch, usize, u8)> = None;
     for m in places.iter().filter(|m| bytes.start <= m.span.start && m.span.end <= bytes.end) {
@@ -440,57 +464,19 @@ fn best_place(
         let kind = g.place(idx).kind;
         let before = doc.text[..m.span.start].trim_end();
         let prev = before.rsplit(|c: char| !c.is_alphanumeric()).next().unwrap_or("").to_lowercase();
-        let next = doc.text[m.span.end..]
-            .trim_start()
-            .split(|c: char| !c.is_alphanumeric())
-            .next()
-            .unwrap_or("")
-            .to_lowercase();
+        let next = doc.text[m.span.end..].trim_start().split(|c: char| !c.is_alphanumeric()).next().unwrap_or("").to_lowercase();
         let locative = matches!(
             prev.as_str(),
-            "in" | "near"
-                | "outside"
-                | "at"
-                | "of"
-                | "on"
-                | "into"
-                | "around"
-                | "from"
-                | "rural"
-                | "eastern"
-                | "western"
-                | "northern"
-                | "southern"
-                | "central"
-                | "town"
-                | "city"
-                | "village"
-                | "hit"
-                | "struck"
-                | "targeted"
-                | "shelled"
-                | "bombed"
-        ) || matches!(
-            next.as_str(),
-            "camp"
-                | "province"
-                | "governorate"
-                | "countryside"
-                | "crossing"
-                | "district"
-                | "city"
-                | "town"
-                | "village"
-                | "border"
-                | "area"
-                | "region"
-        );
-        let score = if locative { 10 } else { 0 }
+            "in" | "near" | "outside" | "at" | "of" | "on" | "into" | "around" | "rural" | "eastern" | "western"
+                | "northern" | "southern" | "central" | "town" | "city" | "village" | "hit" | "struck" | "targeted"
+                | "shelled" | "bombed"
+        ) || PLACE_NOUNS.contains(&next.as_str());
+        let score = u8::from(locative) * 3
             + match kind {
-                PlaceKind::Crossing | PlaceKind::Camp | PlaceKind::Village => 6,
-                PlaceKind::Town => 5,
-                PlaceKind::City => 4,
-                PlaceKind::Admin1 => 2,
+                PlaceKind::Crossing | PlaceKind::Camp | PlaceKind::Village => 12,
+                PlaceKind::Town => 10,
+                PlaceKind::City => 8,
+                PlaceKind::Admin1 => 4,
                 PlaceKind::Country => 0,
             };
         if best.as_ref().is_none_or(|b| score > b.2) {
@@ -503,156 +489,108 @@ fn best_place(
 /// Picks the candidate a place noun asks for: "Idlib province" is the
 /// governorate, "Rukban camp" the camp.
 fn refine(doc: &Doc<'_>, g: &Gazetteer, m: &PlaceMatch) -> (PlaceMatch, usize) {
-    let next = doc.text[m.span.end..]
-        .trim_start()
-        .split(|c: char| !c.is_alphanumeric())
-        .next()
-        .unwrap_or("")
-        .to_lowercase();
-    let prev_word = doc.text[..m.span.start]
-        .trim_end()
-        .rsplit(|c: char| !c.is_alphanumeric())
-        .next()
-        .unwrap_or("")
-        .to_lowercase();
+    let next = doc.text[m.span.end..].trim_start().split(|c: char| !c.is_alphanumeric()).next().unwrap_or("").to_lowercase();
+    let prev_word = doc.text[..m.span.start].trim_end().rsplit(|c: char| !c.is_alphanumeric()).next().unwrap_or("").to_lowercase();
     let want = match (next.as_str(), prev_word.as_str()) {
         ("province" | "governorate" | "countryside", _) | (_, "rural") => Some(PlaceKind::Admin1),
         ("camp", _) => Some(PlaceKind::Camp),
         ("crossing", _) => Some(PlaceKind::Crossing),
         _ => None,
     };
-    let idx =
-        want.and_then(|k| m.places.iter().copied().find(|&p| g.place(p).kind == k)).unwrap_or_else(|| {
-            // Prefer Syria, the region's centre, then the first (largest).
-            m.places
-                .iter()
-                .copied()
-                .find(|&p| g.place(p).country == "SY" && g.place(p).kind != PlaceKind::Country)
-                .unwrap_or(m.places[0])
-        });
+    let idx = want.and_then(|k| m.places.iter().copied().find(|&p| g.place(p).kind == k)).unwrap_or_else(|| {
+        // Prefer Syria, the region's centre, then the first (largest).
+        m.places.iter().copied().find(|&p| g.place(p).country == "SY" && g.place(p).kind != PlaceKind::Country).unwrap_or(m.places[0])
+    });
     (m.clone(), idx)
 }
 
 /// When no sentence of the event names a place: the first place of the
 /// document that is not a country (a dateline, a headline).
 fn fallback_place(doc: &Doc<'_>, g: &Gazetteer, places: &[PlaceMatch]) -> Option<(PlaceMatch, usize)> {
-    let m = places
-        .iter()
-        .find(|m| m.places.iter().any(|&p| g.place(p).kind != PlaceKind::Country))
-        .or_else(|| places.first())?;
+    let m = places.iter().find(|m| m.places.iter().any(|&p| g.place(p).kind != PlaceKind::Country)).or_else(|| places.first())?;
     Some(refine(doc, g, m))
 }
 
-/// Who is said to have carried it out: "by X", "X shelled", "X warplanes",
-/// "blamed X for", "accused X of", with "either A or B" kept as two.
-fn perpetrators(doc: &Doc<'_>, inc: &mut IncidentDraft, claims: &[ClaimDraft]) {
+/// Who is said to have carried it out, from the sentences about it:
+/// "by X", "X shelled", "X warplanes struck", "blamed X for", "accused X
+/// of", "clashes between A and B", with "either A or B" kept as two.
+fn perpetrators(doc: &Doc<'_>, inc: &mut IncidentDraft, region: Range<usize>, speakers: &[Range<usize>]) {
     let mut found: Vec<(String, Range<usize>)> = Vec::new();
-    let push = |found: &mut Vec<(String, Range<usize>)>, text: String, span: Range<usize>| {
-        let key = norm(&text);
-        if !key.is_empty() && !found.iter().any(|(t, _)| norm(t) == key) {
-            found.push((text, span));
-        }
-    };
-    for &si in &inc.sentences {
+    for si in region {
         let s = doc.sentences[si].clone();
         for (text, span) in in_sentence(doc, s) {
-            push(&mut found, text, span);
-        }
-    }
-    // Blame in claims anywhere in the text.
-    for c in claims {
-        let s = doc.sentences[c.sentence].clone();
-        for k in s.clone() {
-            let t = &doc.tokens[k];
-            if t.is_any(&["blamed", "blames", "blaming", "accused", "accuses", "accusing"]) {
-                let end = (k + 1..s.end)
-                    .find(|&j| doc.tokens[j].is_any(&["for", "of"]) || doc.tokens[j].kind != Tok::Word)
-                    .unwrap_or(s.end);
-                if end > k + 1 && end - k <= 8 {
-                    for (text, span) in alternatives(doc, k + 1..end) {
-                        push(&mut found, text, span);
-                    }
-                }
+            let key = norm(&text);
+            let is_speaker = speakers.iter().any(|r| r.start <= span.start && span.end <= r.end);
+            let generic = matches!(key.as_str(), "it" | "them" | "him" | "her" | "they" | "us" | "each other" | "one another" | "authorities" | "government" | "forces" | "army");
+            if !key.is_empty() && !is_speaker && !generic && !found.iter().any(|(t, _)| norm(t) == key) {
+                found.push((text, span));
             }
         }
     }
-    found.retain(|(t, _)| {
-        !matches!(
-            norm(t).as_str(),
-            "it" | "them" | "him" | "her" | "they" | "us" | "each other" | "one another"
-        )
-    });
     inc.perpetrators = found;
 }
 
+/// Verbs whose subject carried out the attack.
+const ATTACK_VERBS: &[&str] = &[
+    "struck", "hit", "shelled", "fired", "attacked", "opened", "killed", "bombed", "targeted", "launched", "carried",
+    "stormed", "ambushed", "shot", "turned", "detained", "arrested", "blocked", "raided", "set", "pounded", "seized",
+    "abducted", "breached", "violated",
+];
+
 fn in_sentence(doc: &Doc<'_>, s: Range<usize>) -> Vec<(String, Range<usize>)> {
-    let w = |k: usize| -> &str {
-        if k < s.end && k >= s.start {
-            doc.tokens[k].lower.as_str()
-        } else {
-            ""
-        }
-    };
+    let w = |k: usize| -> &str { if k < s.end && k >= s.start { doc.tokens[k].lower.as_str() } else { "" } };
     let mut out = Vec::new();
     for k in s.clone() {
         // "carried out by X", "shelling by X", "hit by X"
-        if w(k) == "by"
+        let by_attack = w(k) == "by"
             && k > s.start
             && (HIT_WORDS.contains(&w(k - 1))
-                || matches!(
-                    w(k - 1),
-                    "out"
-                        | "shelling"
-                        | "strike"
-                        | "strikes"
-                        | "airstrike"
-                        | "airstrikes"
-                        | "attack"
-                        | "attacks"
-                        | "launched"
-                        | "fire"
-                        | "raid"
-                        | "bombardment"
-                        | "conducted"
-                ))
-        {
-            let end = (k + 1..s.end)
-                .find(|&j| {
-                    doc.tokens[j].kind != Tok::Word
-                        || doc.tokens[j].is_any(&[
-                            "on",
-                            "in",
-                            "near",
-                            "at",
-                            "killing",
-                            "which",
-                            "that",
-                            "who",
-                            "according",
-                            "late",
-                            "early",
-                            "overnight",
-                            "during",
-                            "while",
-                            "and",
-                            "after",
-                            "as",
-                            "wounding",
-                            "injuring",
-                        ])
-                })
-                .unwrap_or(s.end);
-            if end > k + 1 && end - k <= 10 {
-                out.extend(alternatives(doc, k + 1..end));
+                || matches!(w(k - 1), "out" | "strike" | "strikes" | "airstrike" | "airstrikes" | "launched" | "raid" | "bombardment" | "conducted"));
+        if by_attack {
+            if let Some(r) = phrase_after(doc, k + 1, s.end) {
+                out.extend(alternatives(doc, r));
             }
         }
-        // "Russian warplanes", "government forces", "Turkish-backed factions"
-        if PERPETRATOR_HEADS.contains(&w(k)) && !doc.tokens[k].quoted {
+        // "blamed X for", "accused X of"
+        if w(k).starts_with("blam") || matches!(w(k), "accused" | "accuses" | "accusing" | "charged") {
+            let end = (k + 1..s.end)
+                .find(|&j| {
+                    doc.tokens[j].is_any(&["for", "of", "over", "and", "hiding", "operating", "in", "on", "near", "based", "who", "which", "that"])
+                        || (doc.tokens[j].kind != Tok::Word && doc.tokens[j].kind != Tok::Quote)
+                })
+                .unwrap_or(s.end);
+            if end > k + 1 && end - k <= 9 {
+                let r = trim_quotes(doc, k + 1..end);
+                out.extend(alternatives(doc, cut_participle(doc, r)));
+            }
+        }
+        // "clashes between A and B"
+        if w(k) == "between" && k > s.start && w(k - 1).starts_with("clash") {
+            if let Some(r) = phrase_after(doc, k + 1, s.end) {
+                let and = (r.clone()).find(|&j| w(j) == "and");
+                if let Some(a) = and {
+                    out.extend(alternatives(doc, k + 1..a));
+                    out.extend(alternatives(doc, a + 1..r.end));
+                }
+            }
+        }
+        // "X was behind the strike"
+        if matches!(w(k), "was" | "were") && w(k + 1) == "behind" {
+            let mut start = k;
+            while start > s.start && doc.tokens[start - 1].kind == Tok::Word && (doc.capitalized(start - 1) || modifier(doc, start - 1)) && !doc.tokens[start - 1].is("that") {
+                start -= 1;
+            }
+            if start < k {
+                out.push((doc.slice(start..k).to_owned(), doc.bytes(start..k)));
+            }
+        }
+        // "Russian warplanes struck", "Syrian government forces turned back", "… had carried out"
+        let verb_at = if matches!(w(k + 1), "had" | "have" | "has" | "were" | "was") { k + 2 } else { k + 1 };
+        if PERPETRATOR_HEADS.contains(&w(k)) && !doc.tokens[k].quoted && ATTACK_VERBS.contains(&w(verb_at)) {
             let mut start = k;
             while start > s.start && modifier(doc, start - 1) {
                 start -= 1;
             }
-            // "either A or B aircraft"
             if start > s.start + 1 && w(start - 1) == "or" {
                 let mut a = start - 1;
                 while a > s.start && modifier(doc, a - 1) {
@@ -663,67 +601,68 @@ fn in_sentence(doc: &Doc<'_>, s: Range<usize>) -> Vec<(String, Range<usize>)> {
                     continue;
                 }
             }
-            if start < k && !(w(k) == "air" || w(k) == "force" && w(k - 1) != "air") {
-                let end = if w(k) == "air" && w(k + 1) == "force" { k + 2 } else { k + 1 };
-                if !doc.tokens[start..end]
-                    .iter()
-                    .any(|t| t.is_any(&["aid", "civil", "defence", "rescue", "relief", "peacekeeping", "un"]))
-                {
-                    out.push((doc.slice(start..end).to_owned(), doc.bytes(start..end)));
-                }
-            }
-        }
-        if w(k) == "either" {
-            let end = (k + 1..s.end)
-                .find(|&j| {
-                    doc.tokens[j].kind != Tok::Word
-                        || doc.tokens[j].is_any(&[
-                            "for", "of", "on", "in", "had", "was", "were", "carried", "struck", "hit",
-                        ])
-                })
-                .unwrap_or(s.end);
-            if (k + 1..end).any(|j| w(j) == "or") {
-                out.extend(alternatives(doc, k..end));
+            if start < k && !doc.tokens[start..=k].iter().any(|t| t.is_any(&["aid", "civil", "defence", "rescue", "relief", "peacekeeping", "un"])) {
+                out.push((doc.slice(start..k + 1).to_owned(), doc.bytes(start..k + 1)));
             }
         }
     }
     out
 }
 
+fn trim_quotes(doc: &Doc<'_>, mut r: Range<usize>) -> Range<usize> {
+    while r.start < r.end && doc.tokens[r.start].kind == Tok::Quote {
+        r.start += 1;
+    }
+    while r.end > r.start && doc.tokens[r.end - 1].kind == Tok::Quote {
+        r.end -= 1;
+    }
+    r
+}
+
+/// A noun phrase after a preposition: up to punctuation or a clause word.
+fn phrase_after(doc: &Doc<'_>, from: usize, end: usize) -> Option<Range<usize>> {
+    let stop = (from..end)
+        .find(|&j| {
+            doc.tokens[j].kind != Tok::Word
+                || doc.tokens[j].is_any(&[
+                    "on", "in", "near", "at", "killing", "which", "that", "who", "according", "late", "early",
+                    "overnight", "during", "while", "after", "as", "wounding", "injuring", "from", "to", "last",
+                    "this", "earlier", "hours", "days",
+                ])
+        })
+        .unwrap_or(end);
+    let r = cut_participle(doc, from..stop);
+    (r.end > r.start && r.end - r.start <= 8).then_some(r)
+}
+
+/// "government forces positioned near Saraqib" → "government forces".
+fn cut_participle(doc: &Doc<'_>, r: Range<usize>) -> Range<usize> {
+    let end = (r.clone())
+        .find(|&j| {
+            j > r.start
+                && doc.tokens[j].is_any(&[
+                    "operating", "based", "positioned", "stationed", "deployed", "loyal", "who", "which", "that", "inside",
+                    "in", "near", "on", "at", "from", "with", "over", "after",
+                ])
+        })
+        .unwrap_or(r.end);
+    r.start..end
+}
+
 fn modifier(doc: &Doc<'_>, k: usize) -> bool {
     let t = &doc.tokens[k];
+    let number = crate::number::read_number(doc, k, k + 1).is_some();
     t.kind == Tok::Word
         && !t.quoted
+        && !number
         && (doc.capitalized(k)
             || t.lower.ends_with("-backed")
             || t.lower.ends_with("-led")
             || t.lower.ends_with("-aligned")
             || t.is_any(&[
-                "government",
-                "regime",
-                "pro-government",
-                "opposition",
-                "rebel",
-                "unidentified",
-                "unknown",
-                "allied",
-                "armed",
-                "militant",
-                "jihadist",
-                "islamist",
-                "coalition",
-                "israeli",
-                "russian",
-                "syrian",
-                "turkish",
-                "iranian",
-                "american",
-                "kurdish",
-                "iraqi",
-                "state",
-                "security",
-                "military",
-                "air",
+                "government", "regime", "pro-government", "opposition", "rebel", "unidentified", "unknown", "allied",
+                "armed", "militant", "jihadist", "islamist", "coalition", "state", "security", "military", "air",
+                "border", "tribal", "terrorist",
             ]))
         && !t.is_any(&["the", "a", "an", "on", "in", "by", "and", "or", "either"])
 }
@@ -732,34 +671,26 @@ fn modifier(doc: &Doc<'_>, k: usize) -> bool {
 /// modifier the head of the other ("either Russian or Syrian aircraft" →
 /// "Russian aircraft", "Syrian aircraft").
 fn alternatives(doc: &Doc<'_>, r: Range<usize>) -> Vec<(String, Range<usize>)> {
-    let mut r = r;
-    while r.start < r.end && doc.tokens[r.start].is_any(&["either", "the", "a", "an"]) {
-        r.start += 1;
-    }
-    let parts: Vec<Range<usize>> = {
-        let mut v = Vec::new();
-        let mut s = r.start;
-        for k in r.clone() {
-            if doc.tokens[k].is_any(&["or", "and/or"]) {
-                v.push(s..k);
-                s = k + 1;
-            }
+    let r = strip_article(doc, r);
+    let mut parts = Vec::new();
+    let mut s = r.start;
+    for k in r.clone() {
+        if doc.tokens[k].is_any(&["or", "and/or"]) {
+            parts.push(strip_article(doc, s..k));
+            s = k + 1;
         }
-        v.push(s..r.end);
-        v.into_iter().map(|p| strip_article(doc, p)).filter(|p| !p.is_empty()).collect()
-    };
-    if parts.len() < 2 {
-        return parts.into_iter().map(|p| (doc.slice(p.clone()).to_owned(), doc.bytes(p))).collect();
     }
+    parts.push(strip_article(doc, s..r.end));
+    parts.retain(|p| !p.is_empty());
     let last = parts.last().cloned().unwrap_or(r.clone());
-    let head = doc.tokens[last.end - 1].lower.clone();
+    let head_word = doc.tokens.get(last.end.saturating_sub(1)).map(|t| t.lower.clone()).unwrap_or_default();
+    let many = parts.len() > 1;
     parts
         .into_iter()
         .map(|p| {
             let text = doc.slice(p.clone()).to_owned();
-            let has_head =
-                doc.tokens[p.clone()].iter().any(|t| PERPETRATOR_HEADS.contains(&t.lower.as_str()));
-            if !has_head && PERPETRATOR_HEADS.contains(&head.as_str()) {
+            let has_head = doc.tokens[p.clone()].iter().any(|t| PERPETRATOR_HEADS.contains(&t.lower.as_str()));
+            if many && !has_head && PERPETRATOR_HEADS.contains(&head_word.as_str()) {
                 (format!("{text} {}", doc.word(last.end - 1)), doc.bytes(p))
             } else {
                 (text, doc.bytes(p))

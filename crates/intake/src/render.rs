@@ -242,9 +242,19 @@ fn place(o: &mut Out<'_>, body: &mut Map<String, Value>, g: &Gazetteer, inc: &In
     body.insert("precision_m".into(), json!(p.kind.precision_m()));
     o.span("/geometry", &m.span);
     o.span("/precision_m", &m.span);
+    if let Some((text, span)) = &inc.place_text {
+        let same = crate::score::same_text(text, &p.name) || o.chars.span(span) == o.chars.span(&m.span);
+        if !same {
+            o.review("/geometry", format!("the text names {text:?}, not in the gazetteer: the point is {}'s", p.name), Some(span));
+        }
+    }
     o.hints.insert(
         "place".into(),
-        json!({"name": p.name, "kind": p.kind.as_str(), "country": p.country, "geonameid": p.geonameid, "matched": o.chars.span(&m.span)}),
+        json!({
+            "name": p.name, "kind": p.kind.as_str(), "country": p.country, "geonameid": p.geonameid,
+            "matched": o.chars.span(&m.span),
+            "text": inc.place_text.as_ref().map(|(t, _)| t.clone()),
+        }),
     );
     if m.places.len() > 1 {
         o.review(

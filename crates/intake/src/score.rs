@@ -162,7 +162,9 @@ impl Values {
             let hint = &d["hints"]["place"];
             if let Some(name) = hint["name"].as_str() {
                 let matched = matched_text(got, hint);
-                v.put("place", vec![name.to_owned(), matched]);
+                let mut names = vec![name.to_owned(), matched];
+                names.extend(hint["text"].as_str().map(str::to_owned));
+                v.put("place", names);
             }
             match d["hints"]["perpetrator_alternatives"].as_array() {
                 Some(alts) => alts.iter().for_each(|a| v.put("perpetrator", vec![s(&a["text"])])),
