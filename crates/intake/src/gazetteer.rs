@@ -14,7 +14,7 @@
 //! English word (`data/ambiguous.txt`) only after a locative word ("in Hit",
 //! "near Ana").
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
@@ -93,6 +93,9 @@ pub struct Gazetteer {
     pattern_places: Vec<Vec<usize>>,
     ambiguous: HashSet<String>,
     automaton: AhoCorasick,
+    /// Consonant skeletons of the longer spellings ([`skeleton`]), for
+    /// transliterations the list lacks.
+    skeletons: HashMap<String, Vec<usize>>,
 }
 
 /// A place name found in text.
@@ -167,8 +170,24 @@ impl Gazetteer {
             .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
             .map(|l| l.trim().to_lowercase())
             .collect();
+        let mut skeletons: HashMap<String, Vec<usize>> = HashMap::new();
+        for (spelling, list) in &patterns {
+            let key = skeleton(spelling);
+            if key.chars().count() >= MIN_SKELETON {
+                let entry = skeletons.entry(key).or_default();
+                for &p in list {
+                    if !entry.contains(&p) {
+                        entry.push(p);
+                    }
+                }
+            }
+        }
+        for list in skeletons.values_mut() {
+            list.sort_by(|&a, &b| rank(&places[b]).cmp(&rank(&places[a])));
+        }
         Ok(Self {
             places,
+            skeletons,
             pattern_places: patterns.into_iter().map(|(_, l)| l).collect(),
             ambiguous,
             automaton,
@@ -203,8 +222,134 @@ impl Gazetteer {
             }
             out.push(PlaceMatch { span, places: self.pattern_places[m.pattern().as_usize()].clone() });
         }
+        self.find_by_skeleton(text, &mut out);
         out
     }
+
+    /// Names the spelling list lacks but whose consonants match a listed
+    /// spelling's ("Maarat al-Numan" for "Maarrat an-Numan"): runs of one to
+    /// four capitalised words not already matched.
+    fn find_by_skeleton(&self, text: &str, out: &mut Vec<PlaceMatch>) {
+        let words: Vec<(usize, usize)> = word_spans(text);
+        let mut i = 0;
+        while i < words.len() {
+            let start = words[i].0;
+            let taken = out.iter().any(|m| m.span.start <= start && start < m.span.end);
+            if taken || !spelled_as_name(&text[start..words[i].1]) {
+                i += 1;
+                continue;
+            }
+            let mut hit = None;
+            for n in (1..=4.min(words.len() - i)).rev() {
+                let end = words[i + n - 1].1;
+                let gap_ok = (i..i + n - 1).all(|k| text[words[k].1..words[k + 1].0].chars().all(|c| c == ' ' || c == '-'))
+                    && (i..i + n).all(|k| {
+                        let w = &text[words[k].0..words[k].1];
+                        spelled_as_name(w) || ARTICLES.contains(&w.to_lowercase().as_str())
+                    });
+                if !gap_ok {
+                    continue;
+                }
+                let key = skeleton(&text[start..end]);
+                if key.chars().count() < MIN_SKELETON {
+                    continue;
+                }
+                if let Some(list) = self.skeletons.get(&key) {
+                    hit = Some((n, PlaceMatch { span: start..end, places: list.clone() }));
+                    break;
+                }
+            }
+            match hit {
+                Some((n, m)) => {
+                    out.push(m);
+                    i += n;
+                }
+                None => i += 1,
+            }
+        }
+        out.sort_by_key(|m| m.span.start);
+    }
+}
+
+/// Skeletons shorter than this (in consonants) are not matched: too many
+/// names share them.
+const MIN_SKELETON: usize = 5;
+
+/// The word spans of a text (letters, digits, inner hyphens and apostrophes).
+fn word_spans(text: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    let mut prev = ' ';
+    for (b, c) in text.char_indices() {
+        let inner = matches!(c, '-' | '\'' | '’' | '‘' | 'ʿ' | 'ʾ' | '`') && prev.is_alphanumeric();
+        if c.is_alphanumeric() || (inner && start.is_some()) {
+            start.get_or_insert(b);
+        } else if let Some(s) = start.take() {
+            out.push((s, b));
+        }
+        prev = c;
+    }
+    if let Some(s) = start {
+        out.push((s, text.len()));
+    }
+    // A trailing hyphen or apostrophe is not part of the word.
+    out.into_iter()
+        .map(|(s, e)| (s, s + text[s..e].trim_end_matches(|c: char| !c.is_alphanumeric()).len()))
+        .collect()
+}
+
+/// A transliteration-blind key for a place name: lower case, diacritics and
+/// ayn/hamza marks dropped, the Arabic article (al-, an-, ash-, el-, …)
+/// dropped, vowels (and y, w) dropped, doubled letters collapsed, q read as k.
+/// "Deir ez-Zor", "Dayr az Zawr" and "Deir Ezzor" all give `drzr`.
+pub fn skeleton(name: &str) -> String {
+    let mut out = String::new();
+    for word in name.split(|c: char| c == ' ' || c == '-') {
+        let lower: String = word.chars().flat_map(char::to_lowercase).filter_map(fold).collect();
+        if ARTICLES.contains(&lower.as_str()) {
+            continue;
+        }
+        for c in lower.chars() {
+            let c = if c == 'q' { 'k' } else { c };
+            if matches!(c, 'a' | 'e' | 'i' | 'o' | 'u' | 'y' | 'w') || !c.is_alphanumeric() {
+                continue;
+            }
+            if !out.ends_with(c) {
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
+const ARTICLES: &[&str] = &[
+    "al", "el", "an", "ar", "as", "ad", "at", "az", "ash", "esh", "en", "er", "es", "ed", "et", "ez", "ech", "ul", "il",
+    "ad", "adh", "ath", "az", "ej",
+];
+
+/// A letter without its diacritics; marks of ayn and hamza dropped.
+fn fold(c: char) -> Option<char> {
+    Some(match c {
+        'á' | 'à' | 'â' | 'ä' | 'ā' | 'ă' | 'ą' | 'ã' | 'å' => 'a',
+        'ç' | 'ć' | 'č' => 'c',
+        'ḍ' | 'ḑ' | 'ď' | 'đ' => 'd',
+        'é' | 'è' | 'ê' | 'ë' | 'ē' | 'ė' | 'ę' | 'ě' | 'ə' => 'e',
+        'ğ' | 'ġ' | 'ǧ' => 'g',
+        'ḥ' | 'ḩ' | 'ħ' | 'ḫ' => 'h',
+        'í' | 'ì' | 'î' | 'ï' | 'ī' | 'ı' => 'i',
+        'ķ' | 'ḳ' => 'k',
+        'ł' | 'ľ' | 'ļ' => 'l',
+        'ñ' | 'ń' | 'ň' | 'ņ' => 'n',
+        'ó' | 'ò' | 'ô' | 'ö' | 'ō' | 'õ' | 'ø' | 'ő' => 'o',
+        'ṛ' | 'ř' => 'r',
+        'ş' | 'ś' | 'š' | 'ṣ' | 'ș' => 's',
+        'ţ' | 'ṭ' | 'ť' | 'ț' => 't',
+        'ú' | 'ù' | 'û' | 'ü' | 'ū' | 'ů' | 'ű' => 'u',
+        'ý' | 'ÿ' => 'y',
+        'ẓ' | 'ž' | 'ź' | 'ż' | 'ẕ' => 'z',
+        '\'' | '’' | '‘' | '`' | 'ʿ' | 'ʾ' | '´' | 'ʼ' => return None,
+        c => c,
+    })
 }
 
 /// Larger and more specific places first: a city before a village of the
@@ -250,6 +395,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn skeletons_ignore_transliteration() {
+        assert_eq!(skeleton("Deir ez-Zor"), "drzr");
+        assert_eq!(skeleton("Dayr az Zawr"), "drzr");
+        assert_eq!(skeleton("Deir Ezzor"), "drzr");
+        assert_eq!(skeleton("Maarat al-Numan"), skeleton("Ma‘arrat an Nu‘mān"));
+    }
+
+    #[test]
     fn builtin_parses_and_finds_variants() {
         let g = Gazetteer::builtin().expect("builtin gazetteer");
         assert!(g.len() > 1000);
@@ -268,6 +421,9 @@ mod tests {
             assert!(!g.find(text).is_empty(), "{text}");
         }
         assert!(g.find("rukban").is_empty(), "lower case is not a name");
+        for text in ["in Maarat al-Numan", "Deir Ezzor", "Jisr al-Shughour"] {
+            assert!(!g.find(text).is_empty(), "{text} by its skeleton");
+        }
         assert!(g.find("Rukbanite").is_empty(), "word boundary");
     }
 }

@@ -42,6 +42,8 @@ pub struct IncidentDraft {
     pub place_text: Option<(String, Range<usize>)>,
     /// Some sentence of it gives a toll (casualties or damage).
     pub has_toll: bool,
+    /// How precise `place` and `place_text` are (higher is more precise).
+    place_rank: (u8, u8),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -135,10 +137,12 @@ fn weapon(doc: &Doc<'_>, s: Range<usize>, quoted: bool) -> Option<(Weapon, usize
             | "missiles" | "bombardment" | "shell" | "howitzer" => put(Weapon::Shelling, k),
             "raid" | "raids" | "raided" if w(k.saturating_sub(1)) != "air" => put(Weapon::Ground, k),
             "gunmen" | "clashes" | "stormed" | "ambush" | "ambushed" | "assault" | "gunfire" | "sniper" | "snipers"
-            | "ied" | "landmine" | "explosive" | "suicide" | "shooting" | "attackers" | "gunman" | "shot" => {
+            | "ied" | "landmine" | "explosive" | "suicide" | "shooting" | "gunman" | "shot" => {
                 put(Weapon::Ground, k)
             }
-            "fire" if matches!(w(k.saturating_sub(1)), "set" | "opened") && w(k.saturating_sub(1)) == "set" => put(Weapon::Site, k),
+            "fire" if w(k.saturating_sub(1)) == "set" || (w(k.saturating_sub(1)) == "on" && w(k.saturating_sub(2)) == "set") => {
+                put(Weapon::Site, k)
+            }
             "fire" if w(k.saturating_sub(1)) == "opened" => put(Weapon::Ground, k),
             "ceasefire" | "truce" | "de-escalation" | "agreement" | "breach" if breach => put(Weapon::Ceasefire, k),
             "detained" | "arrested" | "abducted" | "kidnapped" | "detention" | "held" if w(k) != "held" || w(k + 1) == "at" => {
@@ -214,7 +218,7 @@ pub fn incidents(doc: &Doc<'_>, gazetteer: &Gazetteer, places: &[PlaceMatch], cl
         let separate = separate_event(doc, s.clone());
         match (opener.or_else(|| weapon(doc, s.clone(), true)), out.last_mut()) {
             (Some((wp, k)), Some(l))
-                if opener.is_none() || wp <= Weapon::Detention || (!separate && !new_place(l, place.as_ref())) =>
+                if opener.is_none() || wp <= Weapon::Detention || (!separate && !new_place(l, place.as_ref().map(|(p, _)| p))) =>
             {
                 add_to(doc, l, si, s, wp, k, place, text_place);
                 l.has_toll |= has_toll;
@@ -272,8 +276,8 @@ fn start(
     s: Range<usize>,
     wp: Weapon,
     k: usize,
-    place: Option<(PlaceMatch, usize)>,
-    text_place: Option<(String, Range<usize>)>,
+    place: Option<((PlaceMatch, usize), u8)>,
+    text_place: Option<((String, Range<usize>), u8)>,
 ) -> IncidentDraft {
     let mut inc = IncidentDraft {
         kind: kind_of(wp),
@@ -288,6 +292,7 @@ fn start(
         sites: Vec::new(),
         place_text: None,
         has_toll: false,
+        place_rank: (0, 0),
     };
     add_to(doc, &mut inc, si, s, wp, k, place, text_place);
     inc
@@ -301,19 +306,25 @@ fn add_to(
     s: Range<usize>,
     wp: Weapon,
     k: usize,
-    place: Option<(PlaceMatch, usize)>,
-    text_place: Option<(String, Range<usize>)>,
+    place: Option<((PlaceMatch, usize), u8)>,
+    text_place: Option<((String, Range<usize>), u8)>,
 ) {
     inc.sentences.push(si);
     if k != usize::MAX && wp > weapon_of(inc.kind) {
         inc.kind = kind_of(wp);
         inc.kind_span = doc.tokens[k].span.clone();
     }
-    if inc.place.is_none() {
-        inc.place = place;
+    if let Some((p, score)) = place {
+        if inc.place.is_none() || score > inc.place_rank.0 {
+            inc.place = Some(p);
+            inc.place_rank.0 = score;
+        }
     }
-    if inc.place_text.is_none() {
-        inc.place_text = text_place;
+    if let Some((t, rank)) = text_place {
+        if inc.place_text.is_none() || rank > inc.place_rank.1 {
+            inc.place_text = Some(t);
+            inc.place_rank.1 = rank;
+        }
     }
     let [killed, injured, ck, ci] = tolls(doc, s.clone());
     merge(&mut inc.killed, killed);
@@ -389,7 +400,7 @@ const PLACE_NOUNS: &[&str] = &[
 
 /// The most precise place name a sentence gives, in the gazetteer or not:
 /// "the village of Umm Jloud", "the al-Waer district", "near Sarmada".
-fn place_text(doc: &Doc<'_>, g: &Gazetteer, s: Range<usize>) -> Option<(String, Range<usize>)> {
+fn place_text(doc: &Doc<'_>, g: &Gazetteer, s: Range<usize>) -> Option<((String, Range<usize>), u8)> {
     let name_at = |k: usize| -> Option<Range<usize>> {
         let mut e = k;
         while e < s.end && e < k + 4 && doc.tokens[e].kind == Tok::Word && (doc.capitalized(e) || is_article_prefixed(doc, e)) && !doc.tokens[e].quoted {
@@ -434,8 +445,8 @@ fn place_text(doc: &Doc<'_>, g: &Gazetteer, s: Range<usize>) -> Option<(String, 
             }
         }
     }
-    let (_, r) = best?;
-    Some((doc.slice(r.clone()).to_owned(), doc.bytes(r)))
+    let (rank, r) = best?;
+    Some(((doc.slice(r.clone()).to_owned(), doc.bytes(r)), rank))
 }
 
 /// Capitalised words after "in" that are not places.
@@ -456,7 +467,7 @@ fn is_article_prefixed(doc: &Doc<'_>, k: usize) -> bool {
 /// The place of an event in a sentence, most precise first; a name after a
 /// locative word ("in", "near", "town of") or before a place noun ("camp",
 /// "province") breaks ties.
-fn best_place(doc: &Doc<'_>, g: &Gazetteer, places: &[PlaceMatch], s: Range<usize>) -> Option<(PlaceMatch, usize)> {
+fn best_place(doc: &Doc<'_>, g: &Gazetteer, places: &[PlaceMatch], s: Range<usize>) -> Option<((PlaceMatch, usize), u8)> {
     let bytes = doc.bytes(s);
     let mut best: Option<(PlaceMatch, usize, u8)> = None;
     for m in places.iter().filter(|m| bytes.start <= m.span.start && m.span.end <= bytes.end) {
@@ -483,7 +494,7 @@ fn best_place(doc: &Doc<'_>, g: &Gazetteer, places: &[PlaceMatch], s: Range<usiz
             best = Some((m, idx, score));
         }
     }
-    best.map(|(m, i, _)| (m, i))
+    best.map(|(m, i, score)| ((m, i), score))
 }
 
 /// Picks the candidate a place noun asks for: "Idlib province" is the
