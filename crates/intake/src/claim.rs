@@ -118,12 +118,16 @@ fn push_merged(doc: &Doc<'_>, out: &mut Vec<ClaimDraft>, c: ClaimDraft) {
 /// Claims in one sentence: one per reporting verb with its own speaker.
 fn in_sentence(doc: &Doc<'_>, s: Range<usize>, si: usize, earlier: &[ClaimDraft]) -> Vec<ClaimDraft> {
     let mut out = Vec::new();
-    let mut floor = s.start;
-    let mut i = s.start;
+    // A dateline ("ALEPPO, Syria (Wire) —") is not part of the sentence's grammar.
+    let mut floor = dateline_end(doc, s.clone()).unwrap_or(s.start);
+    let mut i = floor;
     while i < s.end {
         let t = &doc.tokens[i];
         let according = t.is("according") && doc.tokens.get(i + 1).is_some_and(|n| n.is("to"));
+        // "put the death toll at 15"
+        let put_toll = t.is("put") && doc.tokens.get(i + 1).is_some_and(|n| n.is("the")) && doc.tokens.get(i + 2).is_some_and(|n| n.is_any(&["death", "toll", "number", "casualty"]));
         let verb = (!t.quoted && t.kind == Tok::Word).then(|| reporting_verb(&t.lower)).flatten();
+        let verb = if put_toll { Some(Stance::Assertion) } else { verb };
         let noun_use = i > s.start
             && doc.tokens[i - 1].is_any(&[
                 "the",
@@ -168,6 +172,15 @@ fn in_sentence(doc: &Doc<'_>, s: Range<usize>, si: usize, earlier: &[ClaimDraft]
         i += 1;
     }
     out
+}
+
+/// Where a dateline ends: a dash among a sentence's first tokens after a
+/// place in capitals or an outlet in brackets.
+fn dateline_end(doc: &Doc<'_>, s: Range<usize>) -> Option<usize> {
+    let head = s.start..(s.start + 16).min(s.end);
+    let dash = head.clone().find(|&k| doc.tokens[k].kind == Tok::Punct && matches!(doc.tokens[k].lower.as_str(), "—" | "–" | "-"))?;
+    let looks = (s.start..dash).any(|k| doc.tokens[k].is_punct(")") || (doc.tokens[k].kind == Tok::Word && doc.word(k).len() > 2 && doc.word(k).chars().all(|c| !c.is_lowercase())));
+    looks.then_some(dash + 1)
 }
 
 fn trim_punct(doc: &Doc<'_>, mut r: Range<usize>) -> Range<usize> {
@@ -317,13 +330,14 @@ fn according_to(
     si: usize,
     earlier: &[ClaimDraft],
 ) -> Option<ClaimDraft> {
-    let np = i + 2..clause_end(doc, i + 2, s.end);
+    let (np, appos) = np_after(doc, i + 2, s.end);
     if np.is_empty() {
         return None;
     }
-    let speaker = analyse(doc, np.clone(), None, earlier)?;
+    let after = appos.as_ref().map_or(np.end, |a| a.end);
+    let speaker = analyse(doc, np.clone(), appos, earlier)?;
     let before = trim_punct(doc, s.start..i);
-    let content = if before.len() >= 3 { before } else { trim_punct(doc, np.end..s.end) };
+    let content = if before.len() >= 3 { before } else { trim_punct(doc, after..s.end) };
     if content.is_empty() {
         return None;
     }
@@ -544,8 +558,13 @@ fn analyse(
     if np.len() == 1 && matches!(words[0], "he" | "she" | "they" | "it" | "we" | "i") {
         return resolve_pronoun(words[0], earlier);
     }
-    if np.len() <= 4 && words[0] == "the" && !doc.capitalized(np.end - 1) {
-        if let Some(sp) = resolve_definite(doc, np.start, &words[1..], earlier) {
+    // "The aid group, Waer Relief, said": the name in the appositive.
+    if let Some(sp) = appositive_name(doc, np.clone(), appos.clone()) {
+        return Some(sp);
+    }
+    let description = words[0] == "the" && np.len() <= 4 && (np.start + 1..np.end).all(|k| !doc.capitalized(k));
+    if description {
+        if let Some(sp) = resolve_back(&words[1..], earlier).or_else(|| resolve_definite(doc, np.start, &words[1..], earlier)) {
             return Some(sp);
         }
     }
@@ -563,7 +582,8 @@ fn analyse(
     // "the foreign ministry's spokesman, Ahmed Haddad,"
     if let Some(a) = appos.clone() {
         let a = trim_punct(doc, a);
-        if let Some(name) = person_name(doc, a.clone()).filter(|n| n.start == a.start && n.end == a.end) {
+        let titled = |n: &Range<usize>| n.end == a.end && (a.start..n.start).all(|k| TITLES.contains(&doc.tokens[k].lower.as_str()));
+        if let Some(name) = person_name(doc, a.clone()).filter(titled) {
             let affiliation = affiliation_in(doc, np.clone())
                 .or_else(|| title_affiliation(doc, np.clone()))
                 .or_else(|| possessive_org(doc, np.clone(), earlier));
@@ -571,10 +591,12 @@ fn analyse(
         }
     }
     // "Turkey's disaster agency AFAD": the name after its description.
-    if np.len() > 1 && is_acronym(doc.word(np.end - 1)) {
+    if is_acronym(doc.word(np.end - 1)) && (np.len() > 1 || doc.text.contains(&format!("({})", doc.word(np.end - 1)))) {
         let k = np.end - 1;
+        let full = expand_acronym(doc, format!("the {}", doc.word(k)));
+        let value = if full.split_whitespace().count() > 2 { full } else { doc.word(k).to_owned() };
         return Some(Speaker {
-            name: Spanned { value: doc.word(k).to_owned(), span: doc.tokens[k].span.clone() },
+            name: Spanned { value, span: doc.tokens[k].span.clone() },
             affiliation: None,
             person: false,
         });
@@ -617,6 +639,37 @@ fn possessive_org(doc: &Doc<'_>, np: Range<usize>, earlier: &[ClaimDraft]) -> Op
     }
     let c = earlier.iter().rev().find(|c| !c.person)?;
     Some(Spanned { value: c.speaker.value.trim_start_matches("the ").to_owned(), span: c.speaker.span.clone() })
+}
+
+/// "The aid group, Waer Relief,": a description of an organisation with
+/// its name in apposition.
+fn appositive_name(doc: &Doc<'_>, np: Range<usize>, appos: Option<Range<usize>>) -> Option<Speaker> {
+    let a = trim_punct(doc, appos?);
+    let described = doc.tokens[np.start].is_any(&["the", "a", "an"])
+        && doc.tokens[np.clone()].iter().any(|t| {
+            t.is_any(&["group", "organisation", "organization", "agency", "charity", "council", "monitor", "network", "association"])
+        });
+    let named = !a.is_empty()
+        && a.len() <= 6
+        && (a.start..a.end).all(|k| doc.capitalized(k) || doc.tokens[k].is_any(&["for", "of", "and", "the"]));
+    (described && named).then(|| Speaker {
+        name: Spanned { value: doc.slice(a.clone()).to_owned(), span: doc.bytes(a) },
+        affiliation: None,
+        person: false,
+    })
+}
+
+/// "the medic", "the official", "the Observatory": an earlier speaker whose
+/// description ends with that word.
+fn resolve_back(words: &[&str], earlier: &[ClaimDraft]) -> Option<Speaker> {
+    let head = *words.last()?;
+    let c = earlier.iter().rev().find(|c| {
+        let l = c.speaker.value.to_lowercase();
+        !c.person
+            && (l.split_whitespace().last() == Some(head)
+                || (words.len() == 1 && head.len() > 5 && l.split(|ch: char| !ch.is_alphanumeric()).any(|w| w == head)))
+    })?;
+    Some(Speaker { name: c.speaker.clone(), affiliation: c.affiliation.clone(), person: c.person })
 }
 
 fn person(doc: &Doc<'_>, name: Range<usize>, affiliation: Option<Spanned<String>>) -> Speaker {
@@ -737,9 +790,18 @@ fn full_name_before(doc: &Doc<'_>, at: usize, heads: &[&str]) -> Option<String> 
         if s == k && !doc.capitalized(k) {
             continue;
         }
-        if k > s {
+        let mut e = k + 1;
+        while e + 1 < doc.tokens.len() && doc.tokens[e].is_any(&["of", "for"]) && doc.capitalized(e + 1) {
+            e += 2;
+            while e < doc.tokens.len()
+                && (doc.capitalized(e) || (doc.tokens[e].is("and") && e + 1 < doc.tokens.len() && doc.capitalized(e + 1)))
+            {
+                e += 1;
+            }
+        }
+        if k > s || e > k + 1 {
             let text =
-                doc.text[doc.tokens[s].span.start..doc.tokens[k].span.end].trim_end_matches("'s").to_owned();
+                doc.text[doc.tokens[s].span.start..doc.tokens[e - 1].span.end].trim_end_matches("'s").to_owned();
             best = Some(text);
         }
     }
@@ -1054,8 +1116,8 @@ fn negated(doc: &Doc<'_>, r: Range<usize>) -> bool {
     });
     let no_role = t.windows(2).any(|w| {
         w[0].is_any(&["no", "not"])
-            && w[1].is_any(&["role", "involvement", "truth", "responsibility", "basis"])
-    });
+            && w[1].is_any(&["role", "involvement", "truth", "responsibility", "basis", "involved"])
+    }) || t.windows(4).any(|w| w[0].is("nothing") && w[1].is("to") && w[2].is("do") && w[3].is("with"));
     denial_word || not_did || no_role
 }
 
