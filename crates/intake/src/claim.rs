@@ -1180,8 +1180,9 @@ fn figure(doc: &Doc<'_>, q: Quantity, r: Range<usize>) -> Option<FigureDraft> {
             break;
         }
     }
-    let mut what = None;
-    for k in after..(after + 7).min(r.end) {
+    // "killing about 40 people and wounding 12": the verb just before wins.
+    let mut what = (q.tokens.start.saturating_sub(2).max(r.start)..q.tokens.start).rev().find_map(|k| casualty(w(k)));
+    for k in (after..(after + 7).min(r.end)).take_while(|_| what.is_none()) {
         if let Some(c) = casualty(w(k)) {
             what = Some(c);
             break;

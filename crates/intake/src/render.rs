@@ -119,14 +119,14 @@ fn claim(
 fn source_fields(o: &mut Out<'_>, body: &mut Map<String, Value>, options: &Options, published: Option<&str>) {
     match &options.outlet {
         Some(v) => drop(body.insert("outlet".into(), json!(v))),
-        None => o.review("/outlet", "no outlet was given (--outlet)", None),
+        None => o.review("/outlet", "no outlet was given", None),
     }
     if let Some(u) = &options.url {
         body.insert("url".into(), json!(u));
     }
     match published {
         Some(p) => drop(body.insert("published".into(), json!(p))),
-        None => o.review("/published", "no publication time was given (--published)", None),
+        None => o.review("/published", "no publication time was given", None),
     }
 }
 
@@ -181,7 +181,7 @@ fn incident(
     let mut source = Map::new();
     match &options.outlet {
         Some(v) => drop(source.insert("outlet".into(), json!(v))),
-        None => o.review("/sources/0/outlet", "no outlet was given (--outlet)", None),
+        None => o.review("/sources/0/outlet", "no outlet was given", None),
     }
     if let Some(u) = &options.url {
         source.insert("url".into(), json!(u));
@@ -213,7 +213,7 @@ fn window(
     inc: &IncidentDraft,
 ) {
     let Some(p) = options.published_us else {
-        o.review("/window", "no publication time was given (--published), so dates cannot be resolved", None);
+        o.review("/window", "no publication time was given, so dates cannot be resolved", None);
         return;
     };
     let in_event = inc.sentences.iter().find_map(|&s| crate::when::find(doc, doc.sentences[s].clone(), p));
@@ -235,6 +235,7 @@ fn window(
 fn place(o: &mut Out<'_>, body: &mut Map<String, Value>, g: &Gazetteer, inc: &IncidentDraft) {
     let Some((m, idx)) = &inc.place else {
         o.review("/geometry", "no place in the gazetteer was found: place it on the map", None);
+        o.review("/precision_m", "set how far from the point the event may be, in metres", None);
         return;
     };
     let p = g.place(*idx);

@@ -405,6 +405,9 @@ pub struct ClaimRecordBody {
     pub figures: Vec<FigureBody>,
     #[serde(default)]
     pub subjects: Vec<String>,
+    /// SHA-256 of the text the claim was drafted from (64 lowercase hex
+    /// digits), as `corridor intake` and `POST /v1/intake` fill it.
+    pub source_sha256: Option<String>,
 }
 
 /// `claim.link`.
