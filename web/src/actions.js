@@ -2,7 +2,8 @@
 // only), and the forms that file statements — site notifications, areas of
 // operation, incident reports — plus the activity area that shows each
 // receipt, verifies it in the browser, and shows the server's refusals as
-// its problem `detail` and `code`.
+// its problem `detail` and `code`. The form helpers (labelled fields, number
+// reading) are shared with the Intake panel.
 
 import { h, replace, fmtTime, humanize } from './dom.js';
 import { parsePrivateKey, KeyFileError } from './crypto.js';
@@ -123,7 +124,7 @@ function windowOf(fromValue, toValue, what) {
   return w;
 }
 
-function num(input, field, { optional = false, integer = false, min = 0 } = {}) {
+export function num(input, field, { optional = false, integer = false, min = 0 } = {}) {
   const v = input.value.trim();
   if (v === '') {
     if (optional) return undefined;
@@ -136,7 +137,7 @@ function num(input, field, { optional = false, integer = false, min = 0 } = {}) 
 
 let fieldSeq = 0;
 /** A labelled control; returns [wrapper, control]. */
-function field(label, control, hint) {
+export function field(label, control, hint) {
   const id = control.id || `f${++fieldSeq}`;
   control.id = id;
   const hintEl = hint ? h('span', { class: 'hint', id: `${id}-hint` }, hint) : null;
@@ -144,7 +145,7 @@ function field(label, control, hint) {
   return [h('div', { class: 'field' }, h('label', { for: id }, label), control, hintEl), control];
 }
 
-const input = (attrs) => h('input', { type: 'text', ...attrs });
+export const input = (attrs) => h('input', { type: 'text', ...attrs });
 
 function select(name, options, value) {
   return h('select', { name }, options.map(([v, text]) => h('option', { value: v, selected: v === value }, text)));
@@ -285,7 +286,7 @@ export function operationForm(ctx) {
     }, ctx);
 }
 
-const INCIDENT_KINDS = ['airstrike', 'shelling', 'ground_attack', 'attack_on_convoy', 'attack_on_site', 'obstruction', 'detention', 'ceasefire_violation'];
+export const INCIDENT_KINDS = ['airstrike', 'shelling', 'ground_attack', 'attack_on_convoy', 'attack_on_site', 'obstruction', 'detention', 'ceasefire_violation'];
 
 export function incidentForm(ctx) {
   const [kindWrap, kind] = field('Kind', select('kind', INCIDENT_KINDS.map((k) => [k, humanize(k)]), 'shelling'));

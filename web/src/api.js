@@ -1,7 +1,7 @@
 // Talking to the corridor server (same origin only): JSON reads, paging of
-// collections, statement submission, and server-sent events. Every failure
-// becomes an ApiError carrying the problem+json `detail` and `code`, so the
-// page shows what the server said and never a stack trace.
+// collections, statement submission, report text for intake, and server-sent
+// events. Every failure becomes an ApiError carrying the problem+json `detail`
+// and `code`, so the page shows what the server said and never a stack trace.
 
 export class ApiError extends Error {
   constructor(status, code, detail) {
@@ -80,6 +80,19 @@ export async function submitEnvelope(envelope) {
     body: JSON.stringify(envelope),
   });
   return { status: res.status, receipt: await res.json() };
+}
+
+/**
+ * POSTs plain text (sent as UTF-8) and reads the JSON answer: how the Intake
+ * panel asks the server to draft statements from a report's text.
+ */
+export async function postText(path, params, text) {
+  const res = await request(`${path}${query(params)}`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/plain; charset=utf-8', accept: 'application/json' },
+    body: text,
+  });
+  return res.json();
 }
 
 /**

@@ -1,11 +1,13 @@
 // The console's entry point: loads the record, keeps every view fresh from
 // server-sent events (debounced, refreshing only the views an entry can
-// change), and wires sign-in, the time control, tabs and actions together.
+// change), and wires sign-in, the time control, tabs, actions and the Intake
+// panel together.
 
 import { CorridorMap, renderLegend } from './map.js';
 import * as api from './api.js';
 import * as panels from './panels.js';
 import { Activity, readKeyFile, siteForm, operationForm, incidentForm, localInput } from './actions.js';
+import { IntakePanel } from './intake.js';
 import { newStatement, signStatement, parseVerifierKey } from './crypto.js';
 import { verifyCheckpointWithTiles, checkCosignatures, requireQuorum } from './verify.js';
 import { witness } from './witness.js';
@@ -46,6 +48,7 @@ const state = {
 
 let cmap;
 let activity;
+let intake;
 const generation = new Map();
 
 // ---- refreshing ----
@@ -344,7 +347,12 @@ async function showEvidence(ref, button) {
 
 // ---- signing and submitting ----
 
-async function submit(type, body) {
+/**
+ * Signs and submits a statement; shows its receipt or the server's refusal.
+ * `hooks.onLogged(receipt, statement)` and `hooks.onRefused(error)` let a
+ * caller show the outcome beside what was signed, too.
+ */
+async function submit(type, body, hooks = {}) {
   const key = state.key;
   if (!key) {
     activity.problem('Not signed in', new Error('Sign in with your key file first.'));
@@ -357,10 +365,12 @@ async function submit(type, body) {
     const card = activity.receipt(receipt, statement, envelope, status === 200);
     card.scrollIntoView({ block: 'nearest' });
     schedule(affected(type), 0);
+    hooks.onLogged?.(receipt, statement);
     return receipt;
   } catch (e) {
     activity.problem(`The server refused this ${humanize(type)}`, e);
     byId('problem').scrollIntoView({ block: 'nearest' });
+    hooks.onRefused?.(e);
     return null;
   }
 }
@@ -397,6 +407,7 @@ function onIdentity() {
   state.respondForms.clear();
   renderBoard();
   renderForms();
+  intake?.onIdentity();
   connectPartyEvents();
   schedule(['conflicts'], 0);
   if (key) byId('signout').focus();
@@ -559,6 +570,7 @@ async function start() {
   setInterval(() => panels.tickClocks(byId('board-body')), 1000);
   await load('parties');
   renderForms();
+  intake = new IntakePanel(byId('intake-body'), formCtx, (n) => count('intake', n));
   connectEvents();
   await refresh(new Set(ALL));
   document.body.dataset.ready = 'true';

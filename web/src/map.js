@@ -2,7 +2,8 @@
 // basemap.json, built from npm data at build time; no tile server), the
 // record's layers styled by what matters to a reader (who controls a zone,
 // what a site is, whether a movement is cleared, how an incident is graded),
-// a legend with labelled layer switches, and click-to-place for the forms.
+// a legend with labelled layer switches, click-to-place for the forms, and
+// draggable markers for the incidents the Intake panel drafts.
 
 import L from 'leaflet';
 import { h, replace, fmtWindow, fmtTime, fmtRange, humanize } from './dom.js';
@@ -60,6 +61,8 @@ export class CorridorMap {
     this.map.createPane('draft').style.zIndex = 450;
     this.layers = Object.fromEntries(LAYERS.map((l) => [l.key, L.featureGroup().addTo(this.map)]));
     this.draft = L.featureGroup().addTo(this.map);
+    this.intake = L.layerGroup().addTo(this.map);
+    this.intakeMarkers = new Map();
     this.places = L.layerGroup().addTo(this.map);
     this.basePlaces = [];
     this.picker = null;
@@ -284,6 +287,47 @@ export class CorridorMap {
 
   clearDraft() {
     this.draft.clearLayers();
+  }
+
+  /**
+   * Shows a drafted incident's point as a marker the analyst can drag;
+   * `onMove(lon, lat)` hears where it was dropped. One marker per `key`.
+   */
+  setIntakeMarker(key, [lon, lat], label, onMove) {
+    const at = [lat, lon];
+    let marker = this.intakeMarkers.get(key);
+    if (marker) {
+      marker.setLatLng(at);
+      return;
+    }
+    marker = L.marker(at, {
+      draggable: true, keyboard: true, title: label, alt: label, riseOnHover: true,
+      icon: L.divIcon({ className: 'intake-pin', html: '', iconSize: [22, 22], iconAnchor: [11, 22] }),
+    }).on('add', () => {
+      const el = marker.getElement();
+      el.dataset.intake = key;
+      el.setAttribute('aria-label', `${label} (drag to move)`);
+    }).on('dragend', () => {
+      const ll = marker.getLatLng();
+      onMove(round6(ll.lng), round6(ll.lat));
+    });
+    this.intakeMarkers.set(key, marker);
+    marker.addTo(this.intake);
+  }
+
+  removeIntakeMarker(key) {
+    this.intakeMarkers.get(key)?.remove();
+    this.intakeMarkers.delete(key);
+  }
+
+  clearIntakeMarkers() {
+    this.intake.clearLayers();
+    this.intakeMarkers.clear();
+  }
+
+  /** Brings a point into view, unless it already is. */
+  reveal(lon, lat) {
+    if (!this.map.getBounds().contains([lat, lon])) this.map.panTo([lat, lon], { animate: false });
   }
 
   invalidate() {

@@ -253,6 +253,7 @@ export function renderClaims(el, claims) {
       h('h3', null, `${r.speaker}`, r.affiliation ? ` (${r.affiliation})` : ''),
       h('p', { class: 'meta' }, badge(r.stance, `stance-${r.stance}`), ` ${r.outlet} · ${fmtTime(r.published)} · recorded by ${c.recorder} (entry ${c.recorded?.index})`),
       h('blockquote', null, r.text),
+      r.source_sha256 ? h('p', { class: 'meta source-sha256' }, 'Drafted from the text with SHA-256 ', h('code', null, r.source_sha256)) : null,
       (r.figures || []).length ? h('p', null, 'Figures: ', r.figures.map((f) => `${f.what}: ${fmtRange(f)}${f.unit ? ` ${f.unit}` : ''}`).join('; ')) : null,
       (r.subjects || []).length ? h('p', null, 'About: ', r.subjects.join(', ')) : null,
       links('Evidence that supports it', data.supports), links('Evidence that contradicts it', data.contradicts), links('Context', data.context),

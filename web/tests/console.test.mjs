@@ -9,20 +9,14 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import { parsePrivateKey, newStatement, signStatement } from '../src/crypto.js';
 import { getAll } from '../src/api.js';
 import { parseCheckpoint, parseCosignerKey, findCosignature } from '../src/verify.js';
+import { WAIT, startServer, stopServer, launchBrowser, openPage as openPageOn, signIn as signInWith } from './harness.mjs';
 
-const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const BIN = process.env.CORRIDOR_BIN || path.resolve(webDir, '../target/debug/corridor');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const WAIT = { timeout: 20000 };
 const CONVOY = 'relief-consortium/convoy-rukban';
 const WITNESSES = ['lindenmark', 'saltmarsh'];
 const APPROVER = 'southern-task-force';
@@ -33,48 +27,13 @@ let dataDir;
 let browser;
 let approvalIndex;
 
-function startServer(dir) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(BIN, ['demo', '--data', dir, '--listen', '127.0.0.1:0'], {
-      env: process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`no "listening on" line from ${BIN} within 120 s:\n${out}\n${err}`)), 120000);
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1].replace(/\/$/, '') });
-      }
-    });
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk) => { err += chunk; });
-    child.on('error', (e) => { clearTimeout(timer); reject(new Error(`cannot start ${BIN}: ${e.message}`)); });
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`${BIN} exited with ${code}:\n${out}\n${err}`)); });
-  });
-}
-
 async function api(p, init) {
   const res = await fetch(`${base}${p}`, init);
   return { status: res.status, body: await res.json() };
 }
 
 /** A page that records console errors and warnings and uncaught exceptions. */
-async function openPage(context) {
-  const page = await context.newPage();
-  const problems = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  await page.goto(`${base}/`);
-  await page.waitForSelector('body[data-ready="true"]', WAIT);
-  return { page, problems };
-}
+const openPage = (context) => openPageOn(context, base);
 
 /** /v1/log once the witnesses have cosigned the whole log (they cosign soon after it grows). */
 async function cosignedLog() {
@@ -89,29 +48,18 @@ async function cosignedLog() {
 
 const keyPath = (party) => path.join(dataDir, 'keys', `${party}.key`);
 
-async function signIn(page, party) {
-  await page.setInputFiles('#keyfile', keyPath(party));
-  await page.waitForFunction((p) => document.getElementById('whoami-name')?.textContent === p
-    && !document.getElementById('whoami').hidden, party, WAIT);
-}
+const signIn = (page, party) => signInWith(page, keyPath(party), party);
 
 before(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'corridor-console-'));
   ({ child: server, url: base } = await startServer(path.join(dataDir, 'data')));
   dataDir = path.join(dataDir, 'data');
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close();
-  if (server && server.exitCode === null) {
-    const gone = new Promise((r) => server.once('exit', r));
-    server.kill('SIGTERM');
-    await gone;
-  }
+  await stopServer(server);
   if (dataDir) await rm(path.dirname(dataDir), { recursive: true, force: true });
 });
 
