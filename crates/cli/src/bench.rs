@@ -49,6 +49,9 @@ pub enum BenchCommand {
         /// Rounds over the corpus for the timing.
         #[arg(long, default_value_t = 20)]
         rounds: usize,
+        /// Print each report's labelled and drafted values where they differ.
+        #[arg(long)]
+        explain: bool,
     },
     /// Durable in-process append throughput (no HTTP).
     Append {
@@ -133,7 +136,7 @@ pub async fn run(cmd: BenchCommand) -> Result<()> {
     match cmd {
         BenchCommand::Submit { entries, connections, rate } => bench_submit(entries, connections, rate).await,
         BenchCommand::Append { entries } => bench_append(entries).await,
-        BenchCommand::Intake { corpus, rounds } => crate::intake::bench(&corpus, rounds.max(1)),
+        BenchCommand::Intake { corpus, rounds, explain } => crate::intake::bench(&corpus, rounds.max(1), explain),
         BenchCommand::Proof { entries, proofs } => bench_proof(entries, proofs),
         BenchCommand::Audit { entries } => bench_audit(entries).await,
         BenchCommand::Witness { entries, rates } => {

@@ -121,7 +121,7 @@ pub fn reviewed_draft(spec: &str) -> Result<(String, Value)> {
 
 /// `corridor bench intake`: precision and recall per field on the labelled
 /// corpus, and drafting time per 1,000 words.
-pub fn bench(corpus: &Path, rounds: usize) -> Result<()> {
+pub fn bench(corpus: &Path, rounds: usize, explain: bool) -> Result<()> {
     let g = Gazetteer::builtin()?;
     let reports = load_corpus(corpus)?;
     let mut scores = Scores::new();
@@ -132,6 +132,11 @@ pub fn bench(corpus: &Path, rounds: usize) -> Result<()> {
         got["text"] = Value::String(text.clone());
         add(&mut scores, &label["expect"], &got);
         words += text.split_whitespace().count();
+        if explain {
+            for (field, gold, pred) in corridor_intake::score::explain(&label["expect"], &got) {
+                println!("{} {field}\n    labelled  {gold:?}\n    drafted   {pred:?}", label["name"].as_str().unwrap_or("?"));
+            }
+        }
     }
     println!("intake on {} reports ({} words) from {}", reports.len(), words, corpus.display());
     println!(

@@ -80,7 +80,24 @@ pub fn claims(doc: &Doc<'_>) -> Vec<ClaimDraft> {
             push_merged(doc, &mut out, c);
         }
     }
+    resolve_generic_affiliations(&mut out);
     out
+}
+
+/// "a volunteer with the group": a one-word affiliation names the
+/// organisation that spoke last before it.
+fn resolve_generic_affiliations(claims: &mut [ClaimDraft]) {
+    for i in 0..claims.len() {
+        let Some(a) = &claims[i].affiliation else { continue };
+        let generic = matches!(
+            a.value.to_lowercase().as_str(),
+            "group" | "organisation" | "organization" | "agency" | "charity" | "alliance" | "network" | "coalition" | "faction"
+        );
+        let named = claims[..i].iter().rev().find(|c| !c.person).map(|c| c.speaker.value.trim_start_matches("the ").to_owned());
+        if let (true, Some(name)) = (generic, named) {
+            claims[i].affiliation = Some(Spanned { value: name, span: a.span.clone() });
+        }
+    }
 }
 
 /// A sentence entirely in quotation marks, right after a quoted claim,
@@ -176,7 +193,7 @@ fn in_sentence(doc: &Doc<'_>, s: Range<usize>, si: usize, earlier: &[ClaimDraft]
 
 /// Where a dateline ends: a dash among a sentence's first tokens after a
 /// place in capitals or an outlet in brackets.
-fn dateline_end(doc: &Doc<'_>, s: Range<usize>) -> Option<usize> {
+pub(crate) fn dateline_end(doc: &Doc<'_>, s: Range<usize>) -> Option<usize> {
     let head = s.start..(s.start + 16).min(s.end);
     let dash = head.clone().find(|&k| doc.tokens[k].kind == Tok::Punct && matches!(doc.tokens[k].lower.as_str(), "—" | "–" | "-"))?;
     let looks = (s.start..dash).any(|k| doc.tokens[k].is_punct(")") || (doc.tokens[k].kind == Tok::Word && doc.word(k).len() > 2 && doc.word(k).chars().all(|c| !c.is_lowercase())));
@@ -601,6 +618,13 @@ fn analyse(
             person: false,
         });
     }
+    // "the Kurdish news agency Firat Press": a described organisation's name.
+    if let Some(name) = described_name(doc, np.clone()) {
+        return Some(Speaker { name: Spanned { value: doc.slice(name.clone()).to_owned(), span: doc.bytes(name) }, affiliation: None, person: false });
+    }
+    // "residents of Um al-Keif", "a security official in Nineveh province": the place is not the speaker.
+    let np = without_place(doc, np, &words);
+    let words: Vec<&str> = doc.tokens[np.clone()].iter().map(|t| t.lower.as_str()).collect();
     // An unnamed speaker: "a source at the Syrian customs authority" is "a
     // source" of that authority; "a monitoring group based in London" stays whole.
     let split = (np.start + 1..np.end).find(|&k| doc.tokens[k].is_any(&["at", "for", "with", "from", "of"]));
@@ -681,6 +705,32 @@ fn person(doc: &Doc<'_>, name: Range<usize>, affiliation: Option<Spanned<String>
         affiliation: affiliation.map(|a| resolve_org(doc, a)),
         person: true,
     }
+}
+
+/// "the Kurdish news agency Firat Press" → "Firat Press": lower-case words
+/// naming a kind of organisation, then a capitalised name.
+fn described_name(doc: &Doc<'_>, np: Range<usize>) -> Option<Range<usize>> {
+    let mut s = np.end;
+    while s > np.start && doc.capitalized(s - 1) && doc.tokens[s - 1].kind == Tok::Word {
+        s -= 1;
+    }
+    let kind = s > np.start
+        && doc.tokens[s - 1].is_any(&["agency", "group", "monitor", "organisation", "organization", "outlet", "channel", "network", "charity", "militia", "faction", "alliance", "broadcaster", "newspaper", "body", "watchdog"]);
+    (kind && s < np.end && !doc.capitalized(np.start)).then_some(s..np.end)
+}
+
+/// Drops a trailing "in/of/from/at PLACE" from an unnamed speaker.
+fn without_place(doc: &Doc<'_>, np: Range<usize>, words: &[&str]) -> Range<usize> {
+    if !unnamed_head(words) {
+        return np;
+    }
+    let cut = (np.start + 1..np.end).find(|&k| {
+        doc.tokens[k].is_any(&["in", "of", "from", "near"])
+            && k + 1 < np.end
+            && doc.capitalized(k + 1)
+            && !doc.tokens[k + 1..np.end].iter().any(|t| ORG_WORDS.contains(&t.lower.as_str()))
+    });
+    cut.map_or(np.clone(), |k| np.start..k)
 }
 
 /// Words that head a description of unnamed people ("officials", "a source").
@@ -1008,6 +1058,10 @@ fn resolve_definite(doc: &Doc<'_>, at: usize, words: &[&str], earlier: &[ClaimDr
         ],
         "administration" | "ministry" | "council" | "army" | "military" | "government" | "directorate"
         | "command" | "office" | "authority" | "authorities" | "agency's" => std::slice::from_ref(&head),
+        "alliance" | "coalition" | "faction" | "militia" | "watchdog" | "body" | "force" | "forces" | "movement"
+        | "service" | "mission" | "network" | "association" | "committee" | "union" | "front" => {
+            std::slice::from_ref(&head)
+        }
         _ => return None,
     };
     let hit = |s: &str| {
@@ -1025,7 +1079,11 @@ fn resolve_definite(doc: &Doc<'_>, at: usize, words: &[&str], earlier: &[ClaimDr
             person: false,
         });
     }
-    let generic = matches!(head, "group" | "organisation" | "organization" | "agency" | "charity");
+    let generic = matches!(
+        head,
+        "group" | "organisation" | "organization" | "agency" | "charity" | "alliance" | "coalition" | "faction"
+            | "militia" | "watchdog" | "body" | "force" | "forces" | "movement" | "service" | "mission" | "network"
+    );
     let c = earlier.iter().rev().find(|c| !c.person).filter(|_| generic)?;
     Some(Speaker { name: c.speaker.clone(), affiliation: c.affiliation.clone(), person: false })
 }

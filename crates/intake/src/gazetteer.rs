@@ -234,7 +234,9 @@ impl Gazetteer {
         let mut i = 0;
         while i < words.len() {
             let start = words[i].0;
-            let taken = out.iter().any(|m| m.span.start <= start && start < m.span.end);
+            // A longer name wins over an exact match inside it ("Tal Rifaat" over "Tal").
+            let inside = |m: &PlaceMatch| m.span.start <= start && start < m.span.end;
+            let taken = out.iter().any(|m| inside(m) && (m.span.start < start || m.span.end > words[(i + 1).min(words.len() - 1)].1));
             if taken || !spelled_as_name(&text[start..words[i].1]) {
                 i += 1;
                 continue;
@@ -261,6 +263,7 @@ impl Gazetteer {
             }
             match hit {
                 Some((n, m)) => {
+                    out.retain(|x| !(m.span.start <= x.span.start && x.span.end <= m.span.end));
                     out.push(m);
                     i += n;
                 }

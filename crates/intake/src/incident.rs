@@ -218,7 +218,7 @@ pub fn incidents(doc: &Doc<'_>, gazetteer: &Gazetteer, places: &[PlaceMatch], cl
         let separate = separate_event(doc, s.clone());
         match (opener.or_else(|| weapon(doc, s.clone(), true)), out.last_mut()) {
             (Some((wp, k)), Some(l))
-                if opener.is_none() || wp <= Weapon::Detention || (!separate && !new_place(l, place.as_ref().map(|(p, _)| p))) =>
+                if opener.is_none() || wp <= Weapon::Detention || (!separate && !new_place(gazetteer, l, place.as_ref().map(|(p, _)| p))) =>
             {
                 add_to(doc, l, si, s, wp, k, place, text_place);
                 l.has_toll |= has_toll;
@@ -248,10 +248,23 @@ pub fn incidents(doc: &Doc<'_>, gazetteer: &Gazetteer, places: &[PlaceMatch], cl
     out
 }
 
-fn new_place(l: &IncidentDraft, place: Option<&(PlaceMatch, usize)>) -> bool {
+fn new_place(g: &Gazetteer, l: &IncidentDraft, place: Option<&(PlaceMatch, usize)>) -> bool {
     match (place, l.place.as_ref()) {
-        (Some(p), Some(lp)) => !same_place(lp, p) && lp.0.span.end < p.0.span.start,
+        // A coarser name (the province, the nearby city) is the same event's.
+        (Some(p), Some(lp)) => {
+            !same_place(lp, p) && lp.0.span.end < p.0.span.start && precision_rank(g, p.1) >= precision_rank(g, lp.1)
+        }
         _ => false,
+    }
+}
+
+/// How precise a place's name is (higher is more precise).
+fn precision_rank(g: &Gazetteer, place: usize) -> u8 {
+    match g.place(place).kind {
+        PlaceKind::Crossing | PlaceKind::Camp | PlaceKind::Village => 3,
+        PlaceKind::Town => 2,
+        PlaceKind::City => 1,
+        PlaceKind::Admin1 | PlaceKind::Country => 0,
     }
 }
 
@@ -532,13 +545,21 @@ fn perpetrators(doc: &Doc<'_>, inc: &mut IncidentDraft, region: Range<usize>, sp
         for (text, span) in in_sentence(doc, s) {
             let key = norm(&text);
             let is_speaker = speakers.iter().any(|r| r.start <= span.start && span.end <= r.end);
-            let generic = matches!(key.as_str(), "it" | "them" | "him" | "her" | "they" | "us" | "each other" | "one another" | "authorities" | "government" | "forces" | "army");
+            let generic = matches!(key.as_str(), "it" | "them" | "him" | "her" | "they" | "us" | "each other" | "one another" | "authorities" | "government" | "forces" | "army")
+                || is_weapon_phrase(&key);
             if !key.is_empty() && !is_speaker && !generic && !found.iter().any(|(t, _)| norm(t) == key) {
                 found.push((text, span));
             }
         }
     }
     inc.perpetrators = found;
+}
+
+/// "mortar fire", "the shelling", "drones": a weapon, not who used it.
+fn is_weapon_phrase(key: &str) -> bool {
+    let last = key.split(' ').next_back().unwrap_or("");
+    let weapon = matches!(last, "fire" | "shelling" | "shells" | "bombardment" | "rockets" | "mortars" | "mortar" | "strike" | "strikes" | "airstrike" | "airstrikes" | "attack" | "attacks");
+    weapon || (!key.contains(' ') && matches!(key, "drone" | "drones" | "aircraft" | "warplanes" | "jets"))
 }
 
 /// Verbs whose subject carried out the attack.

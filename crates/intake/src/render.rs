@@ -216,7 +216,9 @@ fn window(
         o.review("/window", "no publication time was given, so dates cannot be resolved", None);
         return;
     };
-    let in_event = inc.sentences.iter().find_map(|&s| crate::when::find(doc, doc.sentences[s].clone(), p));
+    // A dateline's date is the publication's, not the event's.
+    let body_of = |s: std::ops::Range<usize>| crate::claim::dateline_end(doc, s.clone()).unwrap_or(s.start)..s.end;
+    let in_event = inc.sentences.iter().find_map(|&s| crate::when::find(doc, body_of(doc.sentences[s].clone()), p));
     let elsewhere = in_event.is_none();
     let found = in_event.or_else(|| crate::when::find(doc, 0..doc.tokens.len(), p));
     match found {
