@@ -618,6 +618,14 @@ fn analyse(
             person: false,
         });
     }
+    // "a spokesman who gave his name as Heval Shingal"
+    if let Some(k) = (np.start..np.end.saturating_sub(2)).find(|&k| doc.tokens[k].is("name") && doc.tokens[k + 1].is("as") || doc.tokens[k].is("identified") && doc.tokens[k + 1].is("as")) {
+        let name = k + 2..np.end;
+        if person_name(doc, name.clone()).is_some_and(|n| n == name) {
+            let head_end = (np.start..k).find(|&j| doc.tokens[j].is_any(&["who", "which", "identified"])).unwrap_or(k);
+            return Some(person(doc, name, title_affiliation(doc, np.start..head_end)));
+        }
+    }
     // "the Kurdish news agency Firat Press": a described organisation's name.
     if let Some(name) = described_name(doc, np.clone()) {
         return Some(Speaker { name: Spanned { value: doc.slice(name.clone()).to_owned(), span: doc.bytes(name) }, affiliation: None, person: false });
@@ -673,7 +681,11 @@ fn appositive_name(doc: &Doc<'_>, np: Range<usize>, appos: Option<Range<usize>>)
         && doc.tokens[np.clone()].iter().any(|t| {
             t.is_any(&["group", "organisation", "organization", "agency", "charity", "council", "monitor", "network", "association"])
         });
+    let person = person_name(doc, a.clone()).is_some_and(|n| n == a);
+    let titled = doc.tokens[np.clone()].iter().any(|t| TITLES.contains(&t.lower.as_str()));
     let named = !a.is_empty()
+        && !person
+        && !titled
         && a.len() <= 6
         && (a.start..a.end).all(|k| doc.capitalized(k) || doc.tokens[k].is_any(&["for", "of", "and", "the"]));
     (described && named).then(|| Speaker {

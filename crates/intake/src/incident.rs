@@ -353,12 +353,12 @@ fn add_to(
     }
 }
 
-/// Keeps the most conservative toll: the lowest minimum.
+/// Keeps the first toll the report gives (its lead); later figures are
+/// often parts ("three of the wounded were moved") or other sources' counts,
+/// which the analyst sees in the claims.
 fn merge(slot: &mut Option<(Quantity, Range<usize>)>, new: Option<(Quantity, Range<usize>)>) {
-    let Some(n) = new else { return };
-    let lower = |q: &Quantity| q.min.or(q.max).or(q.about).unwrap_or(f64::MAX);
-    if slot.as_ref().is_none_or(|old| lower(&n.0) < lower(&old.0)) {
-        *slot = Some(n);
+    if slot.is_none() {
+        *slot = new;
     }
 }
 
@@ -390,7 +390,10 @@ fn tolls(doc: &Doc<'_>, s: Range<usize>) -> [Option<(Quantity, Range<usize>)>; 4
         let including = q.tokens.start > s.start && doc.tokens[q.tokens.start - 1].is_any(&["including", "among", "them"]);
         let cat = if including { last_cat.or(cat_after).or(cat_before) } else { cat_right_before.or(cat_after).or(cat_before) };
         let Some(cat) = cat.filter(|c| matches!(*c, "killed" | "injured")) else { continue };
-        let children = noun_unit == Some("children");
+        // "three of them children"
+        let of_them = w(after) == "of" && w(after + 1) == "them" && crate::words::unit(w(after + 2)) == Some("children");
+        let children = noun_unit == Some("children") || of_them;
+        let cat = if of_them { last_cat.unwrap_or(cat) } else { cat };
         let slot = match (cat, children) {
             ("killed", false) => 0,
             ("injured", false) => 1,
