@@ -113,8 +113,12 @@ fn weapon(doc: &Doc<'_>, s: Range<usize>, quoted: bool) -> Option<(Weapon, usize
     };
     let breach = (s.clone()).any(|j| BREACH_WORDS.contains(&w(j)));
     let aid_words = (s.clone()).any(|j| matches!(w(j), "convoy" | "convoys" | "trucks" | "aid" | "access" | "passage"));
+    let detained = (s.clone()).any(|j| matches!(w(j), "detained" | "arrested" | "abducted" | "kidnapped"));
+    let hurt = (s.clone()).any(|j| matches!(casualty(w(j)), Some("killed" | "injured")));
     let mut best: Option<(Weapon, usize)> = None;
     let mut put = |wp: Weapon, k: usize| {
+        // A raid that only detained people is a detention.
+        let wp = if wp == Weapon::Ground && detained && !hurt { Weapon::Detention } else { wp };
         if best.is_none_or(|(b, _)| wp > b) {
             best = Some((wp, k));
         }
@@ -599,18 +603,28 @@ fn in_sentence(doc: &Doc<'_>, s: Range<usize>) -> Vec<(String, Range<usize>)> {
                 out.extend(alternatives(doc, cut_participle(doc, r)));
             }
         }
-        // "clashes between A and B"
+        // "clashes between A (ACR) and B"
         if w(k) == "between" && k > s.start && w(k - 1).starts_with("clash") {
-            if let Some(r) = phrase_after(doc, k + 1, s.end) {
-                let and = (r.clone()).find(|&j| w(j) == "and");
-                if let Some(a) = and {
-                    out.extend(alternatives(doc, k + 1..a));
-                    out.extend(alternatives(doc, a + 1..r.end));
+            let and = (k + 1..s.end.min(k + 12)).find(|&j| w(j) == "and");
+            if let Some(a) = and {
+                let first = without_acronym(doc, k + 1..a);
+                out.extend(alternatives(doc, first));
+                if let Some(r) = phrase_after(doc, a + 1, s.end) {
+                    out.extend(alternatives(doc, r));
                 }
             }
         }
-        // "X was behind the strike"
-        if matches!(w(k), "was" | "were") && w(k + 1) == "behind" {
+        // "believed to belong to an Islamic State cell", "linked to X"
+        let belongs = matches!((w(k), w(k + 1)), ("belong" | "belonging" | "belongs" | "linked" | "loyal", "to") | ("affiliated", "with"));
+        if belongs {
+            if let Some(r) = phrase_after(doc, k + 2, s.end) {
+                out.extend(alternatives(doc, r));
+            }
+        }
+        // "X was behind the strike", "X had been behind it"
+        let copula = matches!(w(k), "was" | "were" | "is" | "are") || (w(k) == "been" && k > s.start && matches!(w(k - 1), "had" | "have" | "has"));
+        if copula && w(k + 1) == "behind" {
+            let k = if w(k) == "been" { k - 1 } else { k };
             let mut start = k;
             while start > s.start && doc.tokens[start - 1].kind == Tok::Word && (doc.capitalized(start - 1) || modifier(doc, start - 1)) && !doc.tokens[start - 1].is("that") {
                 start -= 1;
@@ -652,6 +666,13 @@ fn trim_quotes(doc: &Doc<'_>, mut r: Range<usize>) -> Range<usize> {
         r.end -= 1;
     }
     r
+}
+
+/// A phrase without a bracketed acronym at its end: "the Syrian Democratic
+/// Forces (SDF)" → "the Syrian Democratic Forces".
+fn without_acronym(doc: &Doc<'_>, r: Range<usize>) -> Range<usize> {
+    let end = (r.clone()).find(|&j| doc.tokens[j].is_punct("(")).unwrap_or(r.end);
+    r.start..end
 }
 
 /// A noun phrase after a preposition: up to punctuation or a clause word.
