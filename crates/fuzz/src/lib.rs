@@ -15,7 +15,9 @@
 //!   same bytes, and the witness's rule never accepts a tree that does not
 //!   extend the one it holds;
 //! - [`policy`]: a parsed tlog-policy is met when every witness cosigned,
-//!   and not when none did (unless its quorum is `none`).
+//!   and not when none did (unless its quorum is `none`);
+//! - [`intake`]: text that intake reads drafts without panicking, and every
+//!   span it points at lies within the text.
 
 mod world;
 
@@ -106,6 +108,23 @@ pub fn policy(data: &[u8]) {
     let _ = policy.describe_quorum();
     assert!(policy.satisfied(&|_| true), "every witness cosigning meets any quorum");
     assert_eq!(policy.satisfied(&|_| false), !policy.requires_cosignatures(), "no witness meets only `none`");
+}
+
+/// Intake's reading of a text: refused, or drafted with every span (and
+/// review span) inside the text, and the text's own digest.
+pub fn intake(data: &[u8]) {
+    static GAZETTEER: std::sync::OnceLock<corridor_intake::Gazetteer> = std::sync::OnceLock::new();
+    let g = GAZETTEER.get_or_init(|| corridor_intake::Gazetteer::builtin().expect("the built-in gazetteer parses"));
+    let Ok(text) = corridor_intake::read_text(data) else { return };
+    let options = corridor_intake::Options { published_us: Some(1_773_307_800_000_000), ..Default::default() };
+    let out = corridor_intake::draft(text, &options, g);
+    assert_eq!(out.source.sha256, corridor_intake::sha256_hex(text));
+    let chars = text.chars().count();
+    for d in &out.drafts {
+        for [a, b] in d.spans.values().copied().chain(d.needs_review.iter().filter_map(|r| r.span)) {
+            assert!(a <= b && b <= chars, "span {a}..{b} of a {chars}-character text");
+        }
+    }
 }
 
 /// Plausible statements, built from `data`, folded in turn.

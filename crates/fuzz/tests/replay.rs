@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 type Target = fn(&[u8]);
 
-const TARGETS: [(&str, Target); 8] = [
+const TARGETS: [(&str, Target); 9] = [
     ("statement", corridor_fuzz::statement),
     ("geojson", corridor_fuzz::geojson),
     ("note", corridor_fuzz::note),
@@ -17,6 +17,7 @@ const TARGETS: [(&str, Target); 8] = [
     ("fold", corridor_fuzz::fold),
     ("witness_request", corridor_fuzz::witness_request),
     ("policy", corridor_fuzz::policy),
+    ("intake", corridor_fuzz::intake),
 ];
 
 fn inputs(kind: &str, target: &str) -> Vec<PathBuf> {
