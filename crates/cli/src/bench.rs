@@ -136,7 +136,9 @@ pub async fn run(cmd: BenchCommand) -> Result<()> {
     match cmd {
         BenchCommand::Submit { entries, connections, rate } => bench_submit(entries, connections, rate).await,
         BenchCommand::Append { entries } => bench_append(entries).await,
-        BenchCommand::Intake { corpus, rounds, explain } => crate::intake::bench(&corpus, rounds.max(1), explain),
+        BenchCommand::Intake { corpus, rounds, explain } => {
+            crate::intake::bench(&corpus, rounds.max(1), explain)
+        }
         BenchCommand::Proof { entries, proofs } => bench_proof(entries, proofs),
         BenchCommand::Audit { entries } => bench_audit(entries).await,
         BenchCommand::Witness { entries, rates } => {

@@ -134,7 +134,10 @@ pub fn bench(corpus: &Path, rounds: usize, explain: bool) -> Result<()> {
         words += text.split_whitespace().count();
         if explain {
             for (field, gold, pred) in corridor_intake::score::explain(&label["expect"], &got) {
-                println!("{} {field}\n    labelled  {gold:?}\n    drafted   {pred:?}", label["name"].as_str().unwrap_or("?"));
+                println!(
+                    "{} {field}\n    labelled  {gold:?}\n    drafted   {pred:?}",
+                    label["name"].as_str().unwrap_or("?")
+                );
             }
         }
     }

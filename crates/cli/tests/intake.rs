@@ -63,7 +63,8 @@ fn bad_text_is_refused_and_a_text_without_claims_drafts_nothing() {
         let (success, _, stderr) = intake_stdin(bytes, dir);
         assert!(!success && stderr.contains(expect), "{name} on stdin: {stderr}");
     }
-    let plain = b"The road between Homs and Palmyra will be resurfaced in the spring. Work starts in April.\n";
+    let plain =
+        b"The road between Homs and Palmyra will be resurfaced in the spring. Work starts in April.\n";
     let (success, stdout, stderr) = intake_stdin(plain, dir);
     assert!(success, "{stderr}");
     let out: Value = serde_json::from_str(&stdout).expect("json");
@@ -98,8 +99,9 @@ async fn a_reviewed_draft_is_signed_submitted_and_names_its_article() {
         ],
         dir,
     );
-    let drafts: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("drafts.json")).expect("reads"))
-        .expect("json");
+    let drafts: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("drafts.json")).expect("reads"))
+            .expect("json");
     let sha = sha256_hex(ARTICLE.as_bytes());
     assert_eq!(drafts["source"]["sha256"], sha);
     assert_eq!(drafts["source"]["published"], "2026-01-15T08:00:00.000Z");
@@ -118,15 +120,12 @@ async fn a_reviewed_draft_is_signed_submitted_and_names_its_article() {
     let (signed, _, stderr) = corridor(&["sign", "--key", "monitor.key", "--draft", &spec], dir);
     assert!(!signed && stderr.contains("still needs review"), "{stderr}");
     // The claim is reviewed as drafted.
-    let env = ok(&["sign", "--key", "monitor.key", "--draft", &format!("drafts.json#{claim}"), "--id", "c1"], dir);
+    let env =
+        ok(&["sign", "--key", "monitor.key", "--draft", &format!("drafts.json#{claim}"), "--id", "c1"], dir);
     std::fs::write(dir.join("c1.json"), env).expect("writes");
     ok(&["submit", "--server", &server.url, "c1.json"], dir);
-    let claims: Value = reqwest::get(format!("{}/v1/claims", server.url))
-        .await
-        .expect("gets")
-        .json()
-        .await
-        .expect("json");
+    let claims: Value =
+        reqwest::get(format!("{}/v1/claims", server.url)).await.expect("gets").json().await.expect("json");
     let logged = &claims["claims"][0]["claim"]["record"];
     assert_eq!(logged["speaker"], "Khaled Yassin");
     assert_eq!(logged["source_sha256"], sha, "{claims}");

@@ -91,9 +91,21 @@ fn resolve_generic_affiliations(claims: &mut [ClaimDraft]) {
         let Some(a) = &claims[i].affiliation else { continue };
         let generic = matches!(
             a.value.to_lowercase().as_str(),
-            "group" | "organisation" | "organization" | "agency" | "charity" | "alliance" | "network" | "coalition" | "faction"
+            "group"
+                | "organisation"
+                | "organization"
+                | "agency"
+                | "charity"
+                | "alliance"
+                | "network"
+                | "coalition"
+                | "faction"
         );
-        let named = claims[..i].iter().rev().find(|c| !c.person).map(|c| c.speaker.value.trim_start_matches("the ").to_owned());
+        let named = claims[..i]
+            .iter()
+            .rev()
+            .find(|c| !c.person)
+            .map(|c| c.speaker.value.trim_start_matches("the ").to_owned());
         if let (true, Some(name)) = (generic, named) {
             claims[i].affiliation = Some(Spanned { value: name, span: a.span.clone() });
         }
@@ -142,7 +154,9 @@ fn in_sentence(doc: &Doc<'_>, s: Range<usize>, si: usize, earlier: &[ClaimDraft]
         let t = &doc.tokens[i];
         let according = t.is("according") && doc.tokens.get(i + 1).is_some_and(|n| n.is("to"));
         // "put the death toll at 15"
-        let put_toll = t.is("put") && doc.tokens.get(i + 1).is_some_and(|n| n.is("the")) && doc.tokens.get(i + 2).is_some_and(|n| n.is_any(&["death", "toll", "number", "casualty"]));
+        let put_toll = t.is("put")
+            && doc.tokens.get(i + 1).is_some_and(|n| n.is("the"))
+            && doc.tokens.get(i + 2).is_some_and(|n| n.is_any(&["death", "toll", "number", "casualty"]));
         let verb = (!t.quoted && t.kind == Tok::Word).then(|| reporting_verb(&t.lower)).flatten();
         let verb = if put_toll { Some(Stance::Assertion) } else { verb };
         let noun_use = i > s.start
@@ -195,8 +209,15 @@ fn in_sentence(doc: &Doc<'_>, s: Range<usize>, si: usize, earlier: &[ClaimDraft]
 /// place in capitals or an outlet in brackets.
 pub(crate) fn dateline_end(doc: &Doc<'_>, s: Range<usize>) -> Option<usize> {
     let head = s.start..(s.start + 16).min(s.end);
-    let dash = head.clone().find(|&k| doc.tokens[k].kind == Tok::Punct && matches!(doc.tokens[k].lower.as_str(), "—" | "–" | "-"))?;
-    let looks = (s.start..dash).any(|k| doc.tokens[k].is_punct(")") || (doc.tokens[k].kind == Tok::Word && doc.word(k).len() > 2 && doc.word(k).chars().all(|c| !c.is_lowercase())));
+    let dash = head.clone().find(|&k| {
+        doc.tokens[k].kind == Tok::Punct && matches!(doc.tokens[k].lower.as_str(), "—" | "–" | "-")
+    })?;
+    let looks = (s.start..dash).any(|k| {
+        doc.tokens[k].is_punct(")")
+            || (doc.tokens[k].kind == Tok::Word
+                && doc.word(k).len() > 2
+                && doc.word(k).chars().all(|c| !c.is_lowercase()))
+    });
     looks.then_some(dash + 1)
 }
 
@@ -531,12 +552,11 @@ fn content_after(doc: &Doc<'_>, v: usize, end: usize) -> Range<usize> {
             k += 3;
         } else if w(k) == "to" && matches!(w(k + 1), "reporters" | "journalists") {
             k += 2;
-        } else if matches!(w(k), "yesterday" | "today" | "late" | "earlier" | "later")
-            && !doc.tokens[k].quoted
-            && w(k + 1) != "of"
+        } else if is_time_word(w(k))
+            || (matches!(w(k), "yesterday" | "today" | "late" | "earlier" | "later")
+                && !doc.tokens[k].quoted
+                && w(k + 1) != "of")
         {
-            k += 1;
-        } else if is_time_word(w(k)) {
             k += 1;
         } else {
             break;
@@ -579,9 +599,12 @@ fn analyse(
     if let Some(sp) = appositive_name(doc, np.clone(), appos.clone()) {
         return Some(sp);
     }
-    let description = words[0] == "the" && np.len() <= 4 && (np.start + 1..np.end).all(|k| !doc.capitalized(k));
+    let description =
+        words[0] == "the" && np.len() <= 4 && (np.start + 1..np.end).all(|k| !doc.capitalized(k));
     if description {
-        if let Some(sp) = resolve_back(&words[1..], earlier).or_else(|| resolve_definite(doc, np.start, &words[1..], earlier)) {
+        if let Some(sp) = resolve_back(&words[1..], earlier)
+            .or_else(|| resolve_definite(doc, np.start, &words[1..], earlier))
+        {
             return Some(sp);
         }
     }
@@ -599,7 +622,9 @@ fn analyse(
     // "the foreign ministry's spokesman, Ahmed Haddad,"
     if let Some(a) = appos.clone() {
         let a = trim_punct(doc, a);
-        let titled = |n: &Range<usize>| n.end == a.end && (a.start..n.start).all(|k| TITLES.contains(&doc.tokens[k].lower.as_str()));
+        let titled = |n: &Range<usize>| {
+            n.end == a.end && (a.start..n.start).all(|k| TITLES.contains(&doc.tokens[k].lower.as_str()))
+        };
         if let Some(name) = person_name(doc, a.clone()).filter(titled) {
             let affiliation = affiliation_in(doc, np.clone())
                 .or_else(|| title_affiliation(doc, np.clone()))
@@ -608,7 +633,9 @@ fn analyse(
         }
     }
     // "Turkey's disaster agency AFAD": the name after its description.
-    if is_acronym(doc.word(np.end - 1)) && (np.len() > 1 || doc.text.contains(&format!("({})", doc.word(np.end - 1)))) {
+    if is_acronym(doc.word(np.end - 1))
+        && (np.len() > 1 || doc.text.contains(&format!("({})", doc.word(np.end - 1))))
+    {
         let k = np.end - 1;
         let full = expand_acronym(doc, format!("the {}", doc.word(k)));
         let value = if full.split_whitespace().count() > 2 { full } else { doc.word(k).to_owned() };
@@ -619,16 +646,24 @@ fn analyse(
         });
     }
     // "a spokesman who gave his name as Heval Shingal"
-    if let Some(k) = (np.start..np.end.saturating_sub(2)).find(|&k| doc.tokens[k].is("name") && doc.tokens[k + 1].is("as") || doc.tokens[k].is("identified") && doc.tokens[k + 1].is("as")) {
+    if let Some(k) = (np.start..np.end.saturating_sub(2)).find(|&k| {
+        doc.tokens[k].is("name") && doc.tokens[k + 1].is("as")
+            || doc.tokens[k].is("identified") && doc.tokens[k + 1].is("as")
+    }) {
         let name = k + 2..np.end;
         if person_name(doc, name.clone()).is_some_and(|n| n == name) {
-            let head_end = (np.start..k).find(|&j| doc.tokens[j].is_any(&["who", "which", "identified"])).unwrap_or(k);
+            let head_end =
+                (np.start..k).find(|&j| doc.tokens[j].is_any(&["who", "which", "identified"])).unwrap_or(k);
             return Some(person(doc, name, title_affiliation(doc, np.start..head_end)));
         }
     }
     // "the Kurdish news agency Firat Press": a described organisation's name.
     if let Some(name) = described_name(doc, np.clone()) {
-        return Some(Speaker { name: Spanned { value: doc.slice(name.clone()).to_owned(), span: doc.bytes(name) }, affiliation: None, person: false });
+        return Some(Speaker {
+            name: Spanned { value: doc.slice(name.clone()).to_owned(), span: doc.bytes(name) },
+            affiliation: None,
+            person: false,
+        });
     }
     // "residents of Um al-Keif", "a security official in Nineveh province": the place is not the speaker.
     let np = without_place(doc, np, &words);
@@ -670,7 +705,10 @@ fn possessive_org(doc: &Doc<'_>, np: Range<usize>, earlier: &[ClaimDraft]) -> Op
         return None;
     }
     let c = earlier.iter().rev().find(|c| !c.person)?;
-    Some(Spanned { value: c.speaker.value.trim_start_matches("the ").to_owned(), span: c.speaker.span.clone() })
+    Some(Spanned {
+        value: c.speaker.value.trim_start_matches("the ").to_owned(),
+        span: c.speaker.span.clone(),
+    })
 }
 
 /// "The aid group, Waer Relief,": a description of an organisation with
@@ -679,7 +717,17 @@ fn appositive_name(doc: &Doc<'_>, np: Range<usize>, appos: Option<Range<usize>>)
     let a = trim_punct(doc, appos?);
     let described = doc.tokens[np.start].is_any(&["the", "a", "an"])
         && doc.tokens[np.clone()].iter().any(|t| {
-            t.is_any(&["group", "organisation", "organization", "agency", "charity", "council", "monitor", "network", "association"])
+            t.is_any(&[
+                "group",
+                "organisation",
+                "organization",
+                "agency",
+                "charity",
+                "council",
+                "monitor",
+                "network",
+                "association",
+            ])
         });
     let person = person_name(doc, a.clone()).is_some_and(|n| n == a);
     let titled = doc.tokens[np.clone()].iter().any(|t| TITLES.contains(&t.lower.as_str()));
@@ -703,7 +751,9 @@ fn resolve_back(words: &[&str], earlier: &[ClaimDraft]) -> Option<Speaker> {
         let l = c.speaker.value.to_lowercase();
         !c.person
             && (l.split_whitespace().last() == Some(head)
-                || (words.len() == 1 && head.len() > 5 && l.split(|ch: char| !ch.is_alphanumeric()).any(|w| w == head)))
+                || (words.len() == 1
+                    && head.len() > 5
+                    && l.split(|ch: char| !ch.is_alphanumeric()).any(|w| w == head)))
     })?;
     Some(Speaker { name: c.speaker.clone(), affiliation: c.affiliation.clone(), person: c.person })
 }
@@ -727,7 +777,24 @@ fn described_name(doc: &Doc<'_>, np: Range<usize>) -> Option<Range<usize>> {
         s -= 1;
     }
     let kind = s > np.start
-        && doc.tokens[s - 1].is_any(&["agency", "group", "monitor", "organisation", "organization", "outlet", "channel", "network", "charity", "militia", "faction", "alliance", "broadcaster", "newspaper", "body", "watchdog"]);
+        && doc.tokens[s - 1].is_any(&[
+            "agency",
+            "group",
+            "monitor",
+            "organisation",
+            "organization",
+            "outlet",
+            "channel",
+            "network",
+            "charity",
+            "militia",
+            "faction",
+            "alliance",
+            "broadcaster",
+            "newspaper",
+            "body",
+            "watchdog",
+        ]);
     (kind && s < np.end && !doc.capitalized(np.start)).then_some(s..np.end)
 }
 
@@ -856,14 +923,16 @@ fn full_name_before(doc: &Doc<'_>, at: usize, heads: &[&str]) -> Option<String> 
         while e + 1 < doc.tokens.len() && doc.tokens[e].is_any(&["of", "for"]) && doc.capitalized(e + 1) {
             e += 2;
             while e < doc.tokens.len()
-                && (doc.capitalized(e) || (doc.tokens[e].is("and") && e + 1 < doc.tokens.len() && doc.capitalized(e + 1)))
+                && (doc.capitalized(e)
+                    || (doc.tokens[e].is("and") && e + 1 < doc.tokens.len() && doc.capitalized(e + 1)))
             {
                 e += 1;
             }
         }
         if k > s || e > k + 1 {
-            let text =
-                doc.text[doc.tokens[s].span.start..doc.tokens[e - 1].span.end].trim_end_matches("'s").to_owned();
+            let text = doc.text[doc.tokens[s].span.start..doc.tokens[e - 1].span.end]
+                .trim_end_matches("'s")
+                .to_owned();
             best = Some(text);
         }
     }
@@ -1070,10 +1139,9 @@ fn resolve_definite(doc: &Doc<'_>, at: usize, words: &[&str], earlier: &[ClaimDr
         ],
         "administration" | "ministry" | "council" | "army" | "military" | "government" | "directorate"
         | "command" | "office" | "authority" | "authorities" | "agency's" => std::slice::from_ref(&head),
-        "alliance" | "coalition" | "faction" | "militia" | "watchdog" | "body" | "force" | "forces" | "movement"
-        | "service" | "mission" | "network" | "association" | "committee" | "union" | "front" => {
-            std::slice::from_ref(&head)
-        }
+        "alliance" | "coalition" | "faction" | "militia" | "watchdog" | "body" | "force" | "forces"
+        | "movement" | "service" | "mission" | "network" | "association" | "committee" | "union"
+        | "front" => std::slice::from_ref(&head),
         _ => return None,
     };
     let hit = |s: &str| {
@@ -1093,8 +1161,23 @@ fn resolve_definite(doc: &Doc<'_>, at: usize, words: &[&str], earlier: &[ClaimDr
     }
     let generic = matches!(
         head,
-        "group" | "organisation" | "organization" | "agency" | "charity" | "alliance" | "coalition" | "faction"
-            | "militia" | "watchdog" | "body" | "force" | "forces" | "movement" | "service" | "mission" | "network"
+        "group"
+            | "organisation"
+            | "organization"
+            | "agency"
+            | "charity"
+            | "alliance"
+            | "coalition"
+            | "faction"
+            | "militia"
+            | "watchdog"
+            | "body"
+            | "force"
+            | "forces"
+            | "movement"
+            | "service"
+            | "mission"
+            | "network"
     );
     let c = earlier.iter().rev().find(|c| !c.person).filter(|_| generic)?;
     Some(Speaker { name: c.speaker.clone(), affiliation: c.affiliation.clone(), person: false })
@@ -1184,10 +1267,11 @@ fn negated(doc: &Doc<'_>, r: Range<usize>) -> bool {
             ]) || w[1]
                 .is_any(&["targeted", "attacked", "struck", "shelled", "diverted", "bombed", "fired"]))
     });
-    let no_role = t.windows(2).any(|w| {
-        w[0].is_any(&["no", "not"])
-            && w[1].is_any(&["role", "involvement", "truth", "responsibility", "basis", "involved"])
-    }) || t.windows(4).any(|w| w[0].is("nothing") && w[1].is("to") && w[2].is("do") && w[3].is("with"));
+    let no_role =
+        t.windows(2).any(|w| {
+            w[0].is_any(&["no", "not"])
+                && w[1].is_any(&["role", "involvement", "truth", "responsibility", "basis", "involved"])
+        }) || t.windows(4).any(|w| w[0].is("nothing") && w[1].is("to") && w[2].is("do") && w[3].is("with"));
     denial_word || not_did || no_role
 }
 
@@ -1251,7 +1335,8 @@ fn figure(doc: &Doc<'_>, q: Quantity, r: Range<usize>) -> Option<FigureDraft> {
         }
     }
     // "killing about 40 people and wounding 12": the verb just before wins.
-    let mut what = (q.tokens.start.saturating_sub(2).max(r.start)..q.tokens.start).rev().find_map(|k| casualty(w(k)));
+    let mut what =
+        (q.tokens.start.saturating_sub(2).max(r.start)..q.tokens.start).rev().find_map(|k| casualty(w(k)));
     for k in (after..(after + 7).min(r.end)).take_while(|_| what.is_none()) {
         if let Some(c) = casualty(w(k)) {
             what = Some(c);

@@ -236,7 +236,9 @@ impl Gazetteer {
             let start = words[i].0;
             // A longer name wins over an exact match inside it ("Tal Rifaat" over "Tal").
             let inside = |m: &PlaceMatch| m.span.start <= start && start < m.span.end;
-            let taken = out.iter().any(|m| inside(m) && (m.span.start < start || m.span.end > words[(i + 1).min(words.len() - 1)].1));
+            let taken = out.iter().any(|m| {
+                inside(m) && (m.span.start < start || m.span.end > words[(i + 1).min(words.len() - 1)].1)
+            });
             if taken || !spelled_as_name(&text[start..words[i].1]) {
                 i += 1;
                 continue;
@@ -244,7 +246,8 @@ impl Gazetteer {
             let mut hit = None;
             for n in (1..=4.min(words.len() - i)).rev() {
                 let end = words[i + n - 1].1;
-                let gap_ok = (i..i + n - 1).all(|k| text[words[k].1..words[k + 1].0].chars().all(|c| c == ' ' || c == '-'))
+                let gap_ok = (i..i + n - 1)
+                    .all(|k| text[words[k].1..words[k + 1].0].chars().all(|c| c == ' ' || c == '-'))
                     && (i..i + n).all(|k| {
                         let w = &text[words[k].0..words[k].1];
                         spelled_as_name(w) || ARTICLES.contains(&w.to_lowercase().as_str())
@@ -307,7 +310,7 @@ fn word_spans(text: &str) -> Vec<(usize, usize)> {
 /// "Deir ez-Zor", "Dayr az Zawr" and "Deir Ezzor" all give `drzr`.
 pub fn skeleton(name: &str) -> String {
     let mut out = String::new();
-    for word in name.split(|c: char| c == ' ' || c == '-') {
+    for word in name.split([' ', '-']) {
         let lower: String = word.chars().flat_map(char::to_lowercase).filter_map(fold).collect();
         if ARTICLES.contains(&lower.as_str()) {
             continue;
@@ -326,8 +329,8 @@ pub fn skeleton(name: &str) -> String {
 }
 
 const ARTICLES: &[&str] = &[
-    "al", "el", "an", "ar", "as", "ad", "at", "az", "ash", "esh", "en", "er", "es", "ed", "et", "ez", "ech", "ul", "il",
-    "ad", "adh", "ath", "az", "ej",
+    "al", "el", "an", "ar", "as", "ad", "at", "az", "ash", "esh", "en", "er", "es", "ed", "et", "ez", "ech",
+    "ul", "il", "ad", "adh", "ath", "az", "ej",
 ];
 
 /// A letter without its diacritics; marks of ayn and hamza dropped.

@@ -86,9 +86,36 @@ fn weapon_of(k: IncidentKind) -> Weapon {
 
 /// Verbs and nouns of an attack reaching its target.
 const HIT_WORDS: &[&str] = &[
-    "hit", "hitting", "struck", "strikes", "attacked", "attacking", "attack", "targeted", "targeting", "bombed",
-    "bombing", "shelled", "shelling", "damaged", "destroyed", "ambushed", "fired", "shot", "looted", "stormed",
-    "burned", "burnt", "torched", "raided", "levelled", "leveled", "flattened", "slammed", "fire", "opened",
+    "hit",
+    "hitting",
+    "struck",
+    "strikes",
+    "attacked",
+    "attacking",
+    "attack",
+    "targeted",
+    "targeting",
+    "bombed",
+    "bombing",
+    "shelled",
+    "shelling",
+    "damaged",
+    "destroyed",
+    "ambushed",
+    "fired",
+    "shot",
+    "looted",
+    "stormed",
+    "burned",
+    "burnt",
+    "torched",
+    "raided",
+    "levelled",
+    "leveled",
+    "flattened",
+    "slammed",
+    "fire",
+    "opened",
 ];
 
 /// Words of a truce broken.
@@ -105,14 +132,17 @@ fn weapon(doc: &Doc<'_>, s: Range<usize>, quoted: bool) -> Option<(Weapon, usize
             ""
         }
     };
-    let near = |k: usize, set: &[&str]| (k.saturating_sub(7).max(s.start)..(k + 8).min(s.end)).any(|j| set.contains(&w(j)));
+    let near = |k: usize, set: &[&str]| {
+        (k.saturating_sub(7).max(s.start)..(k + 8).min(s.end)).any(|j| set.contains(&w(j)))
+    };
     let hit_near = |k: usize| {
         near(k, HIT_WORDS)
             || (k.saturating_sub(7).max(s.start)..(k + 8).min(s.end))
                 .any(|j| matches!(casualty(w(j)), Some("killed" | "injured")))
     };
     let breach = (s.clone()).any(|j| BREACH_WORDS.contains(&w(j)));
-    let aid_words = (s.clone()).any(|j| matches!(w(j), "convoy" | "convoys" | "trucks" | "aid" | "access" | "passage"));
+    let aid_words =
+        (s.clone()).any(|j| matches!(w(j), "convoy" | "convoys" | "trucks" | "aid" | "access" | "passage"));
     let detained = (s.clone()).any(|j| matches!(w(j), "detained" | "arrested" | "abducted" | "kidnapped"));
     let hurt = (s.clone()).any(|j| matches!(casualty(w(j)), Some("killed" | "injured")));
     let mut best: Option<(Weapon, usize)> = None;
@@ -127,33 +157,48 @@ fn weapon(doc: &Doc<'_>, s: Range<usize>, quoted: bool) -> Option<(Weapon, usize
         match w(k) {
             "convoy" | "convoys" if hit_near(k) => put(Weapon::Convoy, k),
             "truck" | "trucks" | "lorries" | "drivers"
-                if (k.saturating_sub(3)..k).any(|j| matches!(w(j), "aid" | "relief" | "humanitarian")) && hit_near(k) =>
+                if (k.saturating_sub(3)..k).any(|j| matches!(w(j), "aid" | "relief" | "humanitarian"))
+                    && hit_near(k) =>
             {
                 put(Weapon::Convoy, k)
             }
-            "airstrike" | "airstrikes" | "warplanes" | "warplane" | "jets" | "aircraft" | "helicopter" | "helicopters"
-            | "drone" | "drones" | "air-strike" | "air-strikes" => put(Weapon::Air, k),
-            "air" if matches!(w(k + 1), "strike" | "strikes" | "raid" | "raids" | "attack" | "attacks" | "bombardment") => {
+            "airstrike" | "airstrikes" | "warplanes" | "warplane" | "jets" | "aircraft" | "helicopter"
+            | "helicopters" | "drone" | "drones" | "air-strike" | "air-strikes" => put(Weapon::Air, k),
+            "air"
+                if matches!(
+                    w(k + 1),
+                    "strike" | "strikes" | "raid" | "raids" | "attack" | "attacks" | "bombardment"
+                ) =>
+            {
                 put(Weapon::Air, k)
             }
             "barrel" if w(k + 1).starts_with("bomb") => put(Weapon::Air, k),
-            "shelling" | "shelled" | "shells" | "artillery" | "mortar" | "mortars" | "rocket" | "rockets" | "missile"
-            | "missiles" | "bombardment" | "shell" | "howitzer" => put(Weapon::Shelling, k),
+            "shelling" | "shelled" | "shells" | "artillery" | "mortar" | "mortars" | "rocket" | "rockets"
+            | "missile" | "missiles" | "bombardment" | "shell" | "howitzer" => put(Weapon::Shelling, k),
             "raid" | "raids" | "raided" if w(k.saturating_sub(1)) != "air" => put(Weapon::Ground, k),
-            "gunmen" | "clashes" | "stormed" | "ambush" | "ambushed" | "assault" | "gunfire" | "sniper" | "snipers"
-            | "ied" | "landmine" | "explosive" | "suicide" | "shooting" | "gunman" | "shot" => {
+            "gunmen" | "clashes" | "stormed" | "ambush" | "ambushed" | "assault" | "gunfire" | "sniper"
+            | "snipers" | "ied" | "landmine" | "explosive" | "suicide" | "shooting" | "gunman" | "shot" => {
                 put(Weapon::Ground, k)
             }
-            "fire" if w(k.saturating_sub(1)) == "set" || (w(k.saturating_sub(1)) == "on" && w(k.saturating_sub(2)) == "set") => {
+            "fire"
+                if w(k.saturating_sub(1)) == "set"
+                    || (w(k.saturating_sub(1)) == "on" && w(k.saturating_sub(2)) == "set") =>
+            {
                 put(Weapon::Site, k)
             }
             "fire" if w(k.saturating_sub(1)) == "opened" => put(Weapon::Ground, k),
-            "ceasefire" | "truce" | "de-escalation" | "agreement" | "breach" if breach => put(Weapon::Ceasefire, k),
-            "detained" | "arrested" | "abducted" | "kidnapped" | "detention" | "held" if w(k) != "held" || w(k + 1) == "at" => {
+            "ceasefire" | "truce" | "de-escalation" | "agreement" | "breach" if breach => {
+                put(Weapon::Ceasefire, k)
+            }
+            "detained" | "arrested" | "abducted" | "kidnapped" | "detention" | "held"
+                if w(k) != "held" || w(k + 1) == "at" =>
+            {
                 put(Weapon::Detention, k)
             }
             "turned" if w(k + 1) == "back" && aid_words => put(Weapon::Obstruction, k),
-            "blocked" | "halted" | "refused" | "denied" | "prevented" | "stopped" if aid_words => put(Weapon::Obstruction, k),
+            "blocked" | "halted" | "refused" | "denied" | "prevented" | "stopped" if aid_words => {
+                put(Weapon::Obstruction, k)
+            }
             _ => {
                 if site_word(doc, k, s.end).is_some() && hit_near(k) {
                     put(Weapon::Site, k);
@@ -166,7 +211,13 @@ fn weapon(doc: &Doc<'_>, s: Range<usize>, quoted: bool) -> Option<(Weapon, usize
 
 /// A protected site named at token `k`, as a site category of the brief.
 fn site_word(doc: &Doc<'_>, k: usize, end: usize) -> Option<(&'static str, Range<usize>)> {
-    let w = |j: usize| -> &str { if j < end { doc.tokens[j].lower.as_str() } else { "" } };
+    let w = |j: usize| -> &str {
+        if j < end {
+            doc.tokens[j].lower.as_str()
+        } else {
+            ""
+        }
+    };
     let one = |c| Some((c, k..k + 1));
     match w(k) {
         "distribution" if matches!(w(k + 1), "point" | "points" | "centre" | "center" | "site") => {
@@ -174,11 +225,15 @@ fn site_word(doc: &Doc<'_>, k: usize, end: usize) -> Option<(&'static str, Range
         }
         "hospital" | "hospitals" => one("hospital"),
         "clinic" | "clinics" => one("clinic"),
-        "medical" | "health" if matches!(w(k + 1), "centre" | "center" | "point" | "facility") => Some(("clinic", k..k + 2)),
+        "medical" | "health" if matches!(w(k + 1), "centre" | "center" | "point" | "facility") => {
+            Some(("clinic", k..k + 2))
+        }
         "school" | "schools" => one("school"),
         "bakery" | "bakeries" => one("bakery"),
         "camp" | "camps" => one("camp"),
-        "settlement" | "settlements" if k > 0 && doc.tokens[k - 1].is_any(&["tented", "informal", "tent", "refugee"]) => {
+        "settlement" | "settlements"
+            if k > 0 && doc.tokens[k - 1].is_any(&["tented", "informal", "tent", "refugee"]) =>
+        {
             one("camp")
         }
         "warehouse" | "warehouses" | "depot" => one("warehouse"),
@@ -194,8 +249,22 @@ fn toll(doc: &Doc<'_>, s: Range<usize>) -> bool {
     doc.tokens[s].iter().any(|t| {
         matches!(casualty(&t.lower), Some("killed" | "injured"))
             || t.is_any(&[
-                "damaged", "destroyed", "destroying", "damaging", "damage", "destruction", "casualties", "levelled",
-                "flattened", "burned", "burnt", "torched", "looted", "burns", "fire", "gutted",
+                "damaged",
+                "destroyed",
+                "destroying",
+                "damaging",
+                "damage",
+                "destruction",
+                "casualties",
+                "levelled",
+                "flattened",
+                "burned",
+                "burnt",
+                "torched",
+                "looted",
+                "burns",
+                "fire",
+                "gutted",
             ])
     })
 }
@@ -207,10 +276,24 @@ fn separate_event(doc: &Doc<'_>, s: Range<usize>) -> bool {
 }
 
 /// Every incident in the document.
-pub fn incidents(doc: &Doc<'_>, gazetteer: &Gazetteer, places: &[PlaceMatch], claims: &[ClaimDraft]) -> Vec<IncidentDraft> {
+pub fn incidents(
+    doc: &Doc<'_>,
+    gazetteer: &Gazetteer,
+    places: &[PlaceMatch],
+    claims: &[ClaimDraft],
+) -> Vec<IncidentDraft> {
     // Places inside a speaker's description ("a mine worker from Homs") are not the event's.
-    let speakers: Vec<Range<usize>> = claims.iter().flat_map(|c| [c.speaker.span.clone()].into_iter().chain(c.affiliation.iter().map(|a| a.span.clone()))).collect();
-    let places: Vec<PlaceMatch> = places.iter().filter(|m| !speakers.iter().any(|s| s.start <= m.span.start && m.span.end <= s.end)).cloned().collect();
+    let speakers: Vec<Range<usize>> = claims
+        .iter()
+        .flat_map(|c| {
+            [c.speaker.span.clone()].into_iter().chain(c.affiliation.iter().map(|a| a.span.clone()))
+        })
+        .collect();
+    let places: Vec<PlaceMatch> = places
+        .iter()
+        .filter(|m| !speakers.iter().any(|s| s.start <= m.span.start && m.span.end <= s.end))
+        .cloned()
+        .collect();
     let mut out: Vec<IncidentDraft> = Vec::new();
     for (si, s) in doc.sentences.iter().enumerate() {
         let s = s.clone();
@@ -222,7 +305,9 @@ pub fn incidents(doc: &Doc<'_>, gazetteer: &Gazetteer, places: &[PlaceMatch], cl
         let separate = separate_event(doc, s.clone());
         match (opener.or_else(|| weapon(doc, s.clone(), true)), out.last_mut()) {
             (Some((wp, k)), Some(l))
-                if opener.is_none() || wp <= Weapon::Detention || (!separate && !new_place(gazetteer, l, place.as_ref().map(|(p, _)| p))) =>
+                if opener.is_none()
+                    || wp <= Weapon::Detention
+                    || (!separate && !new_place(gazetteer, l, place.as_ref().map(|(p, _)| p))) =>
             {
                 add_to(doc, l, si, s, wp, k, place, text_place);
                 l.has_toll |= has_toll;
@@ -232,14 +317,24 @@ pub fn incidents(doc: &Doc<'_>, gazetteer: &Gazetteer, places: &[PlaceMatch], cl
                 inc.has_toll = has_toll;
                 out.push(inc);
             }
-            (None, Some(l)) if has_toll && l.sentences.last().is_some_and(|&x| x + 3 >= si) && tolls(doc, s.clone()).iter().any(Option::is_some) => {
+            (None, Some(l))
+                if has_toll
+                    && l.sentences.last().is_some_and(|&x| x + 3 >= si)
+                    && tolls(doc, s.clone()).iter().any(Option::is_some) =>
+            {
                 add_to(doc, l, si, s, Weapon::Obstruction, usize::MAX, place, text_place);
                 l.has_toll = true;
             }
             _ => {}
         }
     }
-    out.retain(|i| i.has_toll || matches!(i.kind, IncidentKind::Detention | IncidentKind::Obstruction | IncidentKind::CeasefireViolation));
+    out.retain(|i| {
+        i.has_toll
+            || matches!(
+                i.kind,
+                IncidentKind::Detention | IncidentKind::Obstruction | IncidentKind::CeasefireViolation
+            )
+    });
     let firsts: Vec<usize> = out.iter().map(|i| i.sentences[0]).collect();
     for (n, inc) in out.iter_mut().enumerate() {
         let region = firsts[n]..firsts.get(n + 1).copied().unwrap_or(doc.sentences.len());
@@ -256,7 +351,9 @@ fn new_place(g: &Gazetteer, l: &IncidentDraft, place: Option<&(PlaceMatch, usize
     match (place, l.place.as_ref()) {
         // A coarser name (the province, the nearby city) is the same event's.
         (Some(p), Some(lp)) => {
-            !same_place(lp, p) && lp.0.span.end < p.0.span.start && precision_rank(g, p.1) >= precision_rank(g, lp.1)
+            !same_place(lp, p)
+                && lp.0.span.end < p.0.span.start
+                && precision_rank(g, p.1) >= precision_rank(g, lp.1)
         }
         _ => false,
     }
@@ -370,7 +467,13 @@ fn merge(slot: &mut Option<(Quantity, Range<usize>)>, new: Option<(Quantity, Ran
 fn tolls(doc: &Doc<'_>, s: Range<usize>) -> [Option<(Quantity, Range<usize>)>; 4] {
     let mut out: [Option<(Quantity, Range<usize>)>; 4] = [None, None, None, None];
     let skip = crate::when::spans(doc, s.clone());
-    let w = |k: usize| -> &str { if k < s.end && k >= s.start { doc.tokens[k].lower.as_str() } else { "" } };
+    let w = |k: usize| -> &str {
+        if k < s.end && k >= s.start {
+            doc.tokens[k].lower.as_str()
+        } else {
+            ""
+        }
+    };
     let mut last_cat: Option<&str> = None;
     for q in quantities(doc, s.clone()) {
         if skip.iter().any(|r| r.start <= q.tokens.start && q.tokens.end <= r.end) {
@@ -386,16 +489,27 @@ fn tolls(doc: &Doc<'_>, s: Range<usize>) -> [Option<(Quantity, Range<usize>)>; 4
             continue;
         }
         // "killing two guards and wounding three": the verb just before wins.
-        let cat_right_before = (q.tokens.start.saturating_sub(2).max(s.start)..q.tokens.start).rev().find_map(|k| casualty(w(k)));
+        let cat_right_before = (q.tokens.start.saturating_sub(2).max(s.start)..q.tokens.start)
+            .rev()
+            .find_map(|k| casualty(w(k)));
         let cat_after = (after..(after + 6).min(s.end))
             .take_while(|&k| doc.tokens[k].kind == Tok::Word || doc.tokens[k].is_punct(","))
             .find_map(|k| casualty(w(k)));
-        let cat_before = (q.tokens.start.saturating_sub(5).max(s.start)..q.tokens.start).rev().find_map(|k| casualty(w(k)));
-        let including = q.tokens.start > s.start && doc.tokens[q.tokens.start - 1].is_any(&["including", "among", "them"]);
-        let cat = if including { last_cat.or(cat_after).or(cat_before) } else { cat_right_before.or(cat_after).or(cat_before) };
+        let cat_before = (q.tokens.start.saturating_sub(5).max(s.start)..q.tokens.start)
+            .rev()
+            .find_map(|k| casualty(w(k)));
+        let including = q.tokens.start > s.start
+            && doc.tokens[q.tokens.start - 1].is_any(&["including", "among", "them"]);
+        let cat = if including {
+            last_cat.or(cat_after).or(cat_before)
+        } else {
+            cat_right_before.or(cat_after).or(cat_before)
+        };
         let Some(cat) = cat.filter(|c| matches!(*c, "killed" | "injured")) else { continue };
         // "three of them children"
-        let of_them = w(after) == "of" && w(after + 1) == "them" && crate::words::unit(w(after + 2)) == Some("children");
+        let of_them = w(after) == "of"
+            && w(after + 1) == "them"
+            && crate::words::unit(w(after + 2)) == Some("children");
         let children = noun_unit == Some("children") || of_them;
         let cat = if of_them { last_cat.unwrap_or(cat) } else { cat };
         let slot = match (cat, children) {
@@ -414,8 +528,23 @@ fn tolls(doc: &Doc<'_>, s: Range<usize>) -> [Option<(Quantity, Range<usize>)>; 4
 
 /// Words that name a kind of place after "the … of" or before a name.
 const PLACE_NOUNS: &[&str] = &[
-    "town", "village", "city", "district", "neighbourhood", "neighborhood", "area", "suburb", "hamlet", "camp",
-    "settlement", "quarter", "outskirts", "countryside", "region", "province", "governorate",
+    "town",
+    "village",
+    "city",
+    "district",
+    "neighbourhood",
+    "neighborhood",
+    "area",
+    "suburb",
+    "hamlet",
+    "camp",
+    "settlement",
+    "quarter",
+    "outskirts",
+    "countryside",
+    "region",
+    "province",
+    "governorate",
 ];
 
 /// The most precise place name a sentence gives, in the gazetteer or not:
@@ -423,7 +552,12 @@ const PLACE_NOUNS: &[&str] = &[
 fn place_text(doc: &Doc<'_>, g: &Gazetteer, s: Range<usize>) -> Option<((String, Range<usize>), u8)> {
     let name_at = |k: usize| -> Option<Range<usize>> {
         let mut e = k;
-        while e < s.end && e < k + 4 && doc.tokens[e].kind == Tok::Word && (doc.capitalized(e) || is_article_prefixed(doc, e)) && !doc.tokens[e].quoted {
+        while e < s.end
+            && e < k + 4
+            && doc.tokens[e].kind == Tok::Word
+            && (doc.capitalized(e) || is_article_prefixed(doc, e))
+            && !doc.tokens[e].quoted
+        {
             e += 1;
         }
         (e > k).then_some(k..e)
@@ -437,7 +571,20 @@ fn place_text(doc: &Doc<'_>, g: &Gazetteer, s: Range<usize>) -> Option<((String,
     for k in s.clone() {
         let t = &doc.tokens[k];
         // "the town of X", "the village of X"
-        if t.is_any(&["town", "village", "city", "district", "neighbourhood", "neighborhood", "suburb", "hamlet", "camp", "area"]) && k + 2 < s.end && doc.tokens[k + 1].is("of") {
+        if t.is_any(&[
+            "town",
+            "village",
+            "city",
+            "district",
+            "neighbourhood",
+            "neighborhood",
+            "suburb",
+            "hamlet",
+            "camp",
+            "area",
+        ]) && k + 2 < s.end
+            && doc.tokens[k + 1].is("of")
+        {
             if let Some(r) = name_at(k + 2) {
                 consider(if t.is_any(&["district", "area", "city"]) { 4 } else { 6 }, r);
             }
@@ -446,7 +593,18 @@ fn place_text(doc: &Doc<'_>, g: &Gazetteer, s: Range<usize>) -> Option<((String,
         if t.is("the") && k + 2 < s.end {
             if let Some(r) = name_at(k + 1) {
                 let noun = |x: &[&str]| r.end < s.end && doc.tokens[r.end].is_any(x);
-                if noun(&["neighbourhood", "neighborhood", "camp", "crossing", "garrison", "base", "quarter", "station", "water", "market"]) {
+                if noun(&[
+                    "neighbourhood",
+                    "neighborhood",
+                    "camp",
+                    "crossing",
+                    "garrison",
+                    "base",
+                    "quarter",
+                    "station",
+                    "water",
+                    "market",
+                ]) {
                     consider(5, r);
                 } else if noun(&["district", "area"]) {
                     consider(4, r);
@@ -471,23 +629,60 @@ fn place_text(doc: &Doc<'_>, g: &Gazetteer, s: Range<usize>) -> Option<((String,
 
 /// Capitalised words after "in" that are not places.
 const ORG_OR_TIME: &[&str] = &[
-    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
-    "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "a", "the",
-    "ministry", "council", "statement", "english", "arabic", "un", "geneva", "new", "washington", "moscow",
-    "ankara", "london", "brussels", "paris", "tehran",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "a",
+    "the",
+    "ministry",
+    "council",
+    "statement",
+    "english",
+    "arabic",
+    "un",
+    "geneva",
+    "new",
+    "washington",
+    "moscow",
+    "ankara",
+    "london",
+    "brussels",
+    "paris",
+    "tehran",
 ];
 
 fn is_article_prefixed(doc: &Doc<'_>, k: usize) -> bool {
     let w = doc.word(k);
-    ["al-", "ar-", "as-", "ad-", "at-", "an-", "az-", "el-", "ash-"].iter().any(|p| {
-        w.strip_prefix(p).is_some_and(|rest| rest.chars().next().is_some_and(char::is_uppercase))
-    })
+    ["al-", "ar-", "as-", "ad-", "at-", "an-", "az-", "el-", "ash-"]
+        .iter()
+        .any(|p| w.strip_prefix(p).is_some_and(|rest| rest.chars().next().is_some_and(char::is_uppercase)))
 }
 
 /// The place of an event in a sentence, most precise first; a name after a
 /// locative word ("in", "near", "town of") or before a place noun ("camp",
 /// "province") breaks ties.
-fn best_place(doc: &Doc<'_>, g: &Gazetteer, places: &[PlaceMatch], s: Range<usize>) -> Option<((PlaceMatch, usize), u8)> {
+fn best_place(
+    doc: &Doc<'_>,
+    g: &Gazetteer,
+    places: &[PlaceMatch],
+    s: Range<usize>,
+) -> Option<((PlaceMatch, usize), u8)> {
     let bytes = doc.bytes(s);
     let mut best: Option<(PlaceMatch, usize, u8)> = None;
     for m in places.iter().filter(|m| bytes.start <= m.span.start && m.span.end <= bytes.end) {
@@ -495,12 +690,35 @@ fn best_place(doc: &Doc<'_>, g: &Gazetteer, places: &[PlaceMatch], s: Range<usiz
         let kind = g.place(idx).kind;
         let before = doc.text[..m.span.start].trim_end();
         let prev = before.rsplit(|c: char| !c.is_alphanumeric()).next().unwrap_or("").to_lowercase();
-        let next = doc.text[m.span.end..].trim_start().split(|c: char| !c.is_alphanumeric()).next().unwrap_or("").to_lowercase();
+        let next = doc.text[m.span.end..]
+            .trim_start()
+            .split(|c: char| !c.is_alphanumeric())
+            .next()
+            .unwrap_or("")
+            .to_lowercase();
         let locative = matches!(
             prev.as_str(),
-            "in" | "near" | "outside" | "at" | "of" | "on" | "into" | "around" | "rural" | "eastern" | "western"
-                | "northern" | "southern" | "central" | "town" | "city" | "village" | "hit" | "struck" | "targeted"
-                | "shelled" | "bombed"
+            "in" | "near"
+                | "outside"
+                | "at"
+                | "of"
+                | "on"
+                | "into"
+                | "around"
+                | "rural"
+                | "eastern"
+                | "western"
+                | "northern"
+                | "southern"
+                | "central"
+                | "town"
+                | "city"
+                | "village"
+                | "hit"
+                | "struck"
+                | "targeted"
+                | "shelled"
+                | "bombed"
         ) || PLACE_NOUNS.contains(&next.as_str());
         let score = u8::from(locative) * 3
             + match kind {
@@ -520,25 +738,43 @@ fn best_place(doc: &Doc<'_>, g: &Gazetteer, places: &[PlaceMatch], s: Range<usiz
 /// Picks the candidate a place noun asks for: "Idlib province" is the
 /// governorate, "Rukban camp" the camp.
 fn refine(doc: &Doc<'_>, g: &Gazetteer, m: &PlaceMatch) -> (PlaceMatch, usize) {
-    let next = doc.text[m.span.end..].trim_start().split(|c: char| !c.is_alphanumeric()).next().unwrap_or("").to_lowercase();
-    let prev_word = doc.text[..m.span.start].trim_end().rsplit(|c: char| !c.is_alphanumeric()).next().unwrap_or("").to_lowercase();
+    let next = doc.text[m.span.end..]
+        .trim_start()
+        .split(|c: char| !c.is_alphanumeric())
+        .next()
+        .unwrap_or("")
+        .to_lowercase();
+    let prev_word = doc.text[..m.span.start]
+        .trim_end()
+        .rsplit(|c: char| !c.is_alphanumeric())
+        .next()
+        .unwrap_or("")
+        .to_lowercase();
     let want = match (next.as_str(), prev_word.as_str()) {
         ("province" | "governorate" | "countryside", _) | (_, "rural") => Some(PlaceKind::Admin1),
         ("camp", _) => Some(PlaceKind::Camp),
         ("crossing", _) => Some(PlaceKind::Crossing),
         _ => None,
     };
-    let idx = want.and_then(|k| m.places.iter().copied().find(|&p| g.place(p).kind == k)).unwrap_or_else(|| {
-        // Prefer Syria, the region's centre, then the first (largest).
-        m.places.iter().copied().find(|&p| g.place(p).country == "SY" && g.place(p).kind != PlaceKind::Country).unwrap_or(m.places[0])
-    });
+    let idx =
+        want.and_then(|k| m.places.iter().copied().find(|&p| g.place(p).kind == k)).unwrap_or_else(|| {
+            // Prefer Syria, the region's centre, then the first (largest).
+            m.places
+                .iter()
+                .copied()
+                .find(|&p| g.place(p).country == "SY" && g.place(p).kind != PlaceKind::Country)
+                .unwrap_or(m.places[0])
+        });
     (m.clone(), idx)
 }
 
 /// When no sentence of the event names a place: the first place of the
 /// document that is not a country (a dateline, a headline).
 fn fallback_place(doc: &Doc<'_>, g: &Gazetteer, places: &[PlaceMatch]) -> Option<(PlaceMatch, usize)> {
-    let m = places.iter().find(|m| m.places.iter().any(|&p| g.place(p).kind != PlaceKind::Country)).or_else(|| places.first())?;
+    let m = places
+        .iter()
+        .find(|m| m.places.iter().any(|&p| g.place(p).kind != PlaceKind::Country))
+        .or_else(|| places.first())?;
     Some(refine(doc, g, m))
 }
 
@@ -552,8 +788,20 @@ fn perpetrators(doc: &Doc<'_>, inc: &mut IncidentDraft, region: Range<usize>, sp
         for (text, span) in in_sentence(doc, s) {
             let key = norm(&text);
             let is_speaker = speakers.iter().any(|r| r.start <= span.start && span.end <= r.end);
-            let generic = matches!(key.as_str(), "it" | "them" | "him" | "her" | "they" | "us" | "each other" | "one another" | "authorities" | "government" | "forces" | "army")
-                || is_weapon_phrase(&key);
+            let generic = matches!(
+                key.as_str(),
+                "it" | "them"
+                    | "him"
+                    | "her"
+                    | "they"
+                    | "us"
+                    | "each other"
+                    | "one another"
+                    | "authorities"
+                    | "government"
+                    | "forces"
+                    | "army"
+            ) || is_weapon_phrase(&key);
             if !key.is_empty() && !is_speaker && !generic && !found.iter().any(|(t, _)| norm(t) == key) {
                 found.push((text, span));
             }
@@ -565,26 +813,58 @@ fn perpetrators(doc: &Doc<'_>, inc: &mut IncidentDraft, region: Range<usize>, sp
 /// "mortar fire", "the shelling", "drones": a weapon, not who used it.
 fn is_weapon_phrase(key: &str) -> bool {
     let last = key.split(' ').next_back().unwrap_or("");
-    let weapon = matches!(last, "fire" | "shelling" | "shells" | "bombardment" | "rockets" | "mortars" | "mortar" | "strike" | "strikes" | "airstrike" | "airstrikes" | "attack" | "attacks");
+    let weapon = matches!(
+        last,
+        "fire"
+            | "shelling"
+            | "shells"
+            | "bombardment"
+            | "rockets"
+            | "mortars"
+            | "mortar"
+            | "strike"
+            | "strikes"
+            | "airstrike"
+            | "airstrikes"
+            | "attack"
+            | "attacks"
+    );
     weapon || (!key.contains(' ') && matches!(key, "drone" | "drones" | "aircraft" | "warplanes" | "jets"))
 }
 
 /// Verbs whose subject carried out the attack.
 const ATTACK_VERBS: &[&str] = &[
-    "struck", "hit", "shelled", "fired", "attacked", "opened", "killed", "bombed", "targeted", "launched", "carried",
-    "stormed", "ambushed", "shot", "turned", "detained", "arrested", "blocked", "raided", "set", "pounded", "seized",
-    "abducted", "breached", "violated",
+    "struck", "hit", "shelled", "fired", "attacked", "opened", "killed", "bombed", "targeted", "launched",
+    "carried", "stormed", "ambushed", "shot", "turned", "detained", "arrested", "blocked", "raided", "set",
+    "pounded", "seized", "abducted", "breached", "violated",
 ];
 
 fn in_sentence(doc: &Doc<'_>, s: Range<usize>) -> Vec<(String, Range<usize>)> {
-    let w = |k: usize| -> &str { if k < s.end && k >= s.start { doc.tokens[k].lower.as_str() } else { "" } };
+    let w = |k: usize| -> &str {
+        if k < s.end && k >= s.start {
+            doc.tokens[k].lower.as_str()
+        } else {
+            ""
+        }
+    };
     let mut out = Vec::new();
     for k in s.clone() {
         // "carried out by X", "shelling by X", "hit by X"
         let by_attack = w(k) == "by"
             && k > s.start
             && (HIT_WORDS.contains(&w(k - 1))
-                || matches!(w(k - 1), "out" | "strike" | "strikes" | "airstrike" | "airstrikes" | "launched" | "raid" | "bombardment" | "conducted"));
+                || matches!(
+                    w(k - 1),
+                    "out"
+                        | "strike"
+                        | "strikes"
+                        | "airstrike"
+                        | "airstrikes"
+                        | "launched"
+                        | "raid"
+                        | "bombardment"
+                        | "conducted"
+                ));
         if by_attack {
             if let Some(r) = phrase_after(doc, k + 1, s.end) {
                 out.extend(alternatives(doc, r));
@@ -594,8 +874,21 @@ fn in_sentence(doc: &Doc<'_>, s: Range<usize>) -> Vec<(String, Range<usize>)> {
         if w(k).starts_with("blam") || matches!(w(k), "accused" | "accuses" | "accusing" | "charged") {
             let end = (k + 1..s.end)
                 .find(|&j| {
-                    doc.tokens[j].is_any(&["for", "of", "over", "and", "hiding", "operating", "in", "on", "near", "based", "who", "which", "that"])
-                        || (doc.tokens[j].kind != Tok::Word && doc.tokens[j].kind != Tok::Quote)
+                    doc.tokens[j].is_any(&[
+                        "for",
+                        "of",
+                        "over",
+                        "and",
+                        "hiding",
+                        "operating",
+                        "in",
+                        "on",
+                        "near",
+                        "based",
+                        "who",
+                        "which",
+                        "that",
+                    ]) || (doc.tokens[j].kind != Tok::Word && doc.tokens[j].kind != Tok::Quote)
                 })
                 .unwrap_or(s.end);
             if end > k + 1 && end - k <= 9 {
@@ -615,18 +908,26 @@ fn in_sentence(doc: &Doc<'_>, s: Range<usize>) -> Vec<(String, Range<usize>)> {
             }
         }
         // "believed to belong to an Islamic State cell", "linked to X"
-        let belongs = matches!((w(k), w(k + 1)), ("belong" | "belonging" | "belongs" | "linked" | "loyal", "to") | ("affiliated", "with"));
+        let belongs = matches!(
+            (w(k), w(k + 1)),
+            ("belong" | "belonging" | "belongs" | "linked" | "loyal", "to") | ("affiliated", "with")
+        );
         if belongs {
             if let Some(r) = phrase_after(doc, k + 2, s.end) {
                 out.extend(alternatives(doc, r));
             }
         }
         // "X was behind the strike", "X had been behind it"
-        let copula = matches!(w(k), "was" | "were" | "is" | "are") || (w(k) == "been" && k > s.start && matches!(w(k - 1), "had" | "have" | "has"));
+        let copula = matches!(w(k), "was" | "were" | "is" | "are")
+            || (w(k) == "been" && k > s.start && matches!(w(k - 1), "had" | "have" | "has"));
         if copula && w(k + 1) == "behind" {
             let k = if w(k) == "been" { k - 1 } else { k };
             let mut start = k;
-            while start > s.start && doc.tokens[start - 1].kind == Tok::Word && (doc.capitalized(start - 1) || modifier(doc, start - 1)) && !doc.tokens[start - 1].is("that") {
+            while start > s.start
+                && doc.tokens[start - 1].kind == Tok::Word
+                && (doc.capitalized(start - 1) || modifier(doc, start - 1))
+                && !doc.tokens[start - 1].is("that")
+            {
                 start -= 1;
             }
             if start < k {
@@ -650,7 +951,11 @@ fn in_sentence(doc: &Doc<'_>, s: Range<usize>) -> Vec<(String, Range<usize>)> {
                     continue;
                 }
             }
-            if start < k && !doc.tokens[start..=k].iter().any(|t| t.is_any(&["aid", "civil", "defence", "rescue", "relief", "peacekeeping", "un"])) {
+            if start < k
+                && !doc.tokens[start..=k]
+                    .iter()
+                    .any(|t| t.is_any(&["aid", "civil", "defence", "rescue", "relief", "peacekeeping", "un"]))
+            {
                 out.push((doc.slice(start..k + 1).to_owned(), doc.bytes(start..k + 1)));
             }
         }
@@ -681,9 +986,31 @@ fn phrase_after(doc: &Doc<'_>, from: usize, end: usize) -> Option<Range<usize>> 
         .find(|&j| {
             doc.tokens[j].kind != Tok::Word
                 || doc.tokens[j].is_any(&[
-                    "on", "in", "near", "at", "killing", "which", "that", "who", "according", "late", "early",
-                    "overnight", "during", "while", "after", "as", "wounding", "injuring", "from", "to", "last",
-                    "this", "earlier", "hours", "days",
+                    "on",
+                    "in",
+                    "near",
+                    "at",
+                    "killing",
+                    "which",
+                    "that",
+                    "who",
+                    "according",
+                    "late",
+                    "early",
+                    "overnight",
+                    "during",
+                    "while",
+                    "after",
+                    "as",
+                    "wounding",
+                    "injuring",
+                    "from",
+                    "to",
+                    "last",
+                    "this",
+                    "earlier",
+                    "hours",
+                    "days",
                 ])
         })
         .unwrap_or(end);
@@ -697,8 +1024,24 @@ fn cut_participle(doc: &Doc<'_>, r: Range<usize>) -> Range<usize> {
         .find(|&j| {
             j > r.start
                 && doc.tokens[j].is_any(&[
-                    "operating", "based", "positioned", "stationed", "deployed", "loyal", "who", "which", "that", "inside",
-                    "in", "near", "on", "at", "from", "with", "over", "after",
+                    "operating",
+                    "based",
+                    "positioned",
+                    "stationed",
+                    "deployed",
+                    "loyal",
+                    "who",
+                    "which",
+                    "that",
+                    "inside",
+                    "in",
+                    "near",
+                    "on",
+                    "at",
+                    "from",
+                    "with",
+                    "over",
+                    "after",
                 ])
         })
         .unwrap_or(r.end);
@@ -716,9 +1059,26 @@ fn modifier(doc: &Doc<'_>, k: usize) -> bool {
             || t.lower.ends_with("-led")
             || t.lower.ends_with("-aligned")
             || t.is_any(&[
-                "government", "regime", "pro-government", "opposition", "rebel", "unidentified", "unknown", "allied",
-                "armed", "militant", "jihadist", "islamist", "coalition", "state", "security", "military", "air",
-                "border", "tribal", "terrorist",
+                "government",
+                "regime",
+                "pro-government",
+                "opposition",
+                "rebel",
+                "unidentified",
+                "unknown",
+                "allied",
+                "armed",
+                "militant",
+                "jihadist",
+                "islamist",
+                "coalition",
+                "state",
+                "security",
+                "military",
+                "air",
+                "border",
+                "tribal",
+                "terrorist",
             ]))
         && !t.is_any(&["the", "a", "an", "on", "in", "by", "and", "or", "either"])
 }
@@ -745,7 +1105,8 @@ fn alternatives(doc: &Doc<'_>, r: Range<usize>) -> Vec<(String, Range<usize>)> {
         .into_iter()
         .map(|p| {
             let text = doc.slice(p.clone()).to_owned();
-            let has_head = doc.tokens[p.clone()].iter().any(|t| PERPETRATOR_HEADS.contains(&t.lower.as_str()));
+            let has_head =
+                doc.tokens[p.clone()].iter().any(|t| PERPETRATOR_HEADS.contains(&t.lower.as_str()));
             if many && !has_head && PERPETRATOR_HEADS.contains(&head_word.as_str()) {
                 (format!("{text} {}", doc.word(last.end - 1)), doc.bytes(p))
             } else {

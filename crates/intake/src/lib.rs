@@ -82,7 +82,11 @@ pub fn read_text(bytes: &[u8]) -> Result<&str, IntakeError> {
     // only as a rare stray (under 1 in 200).
     let control = |b: u8| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0b | 0x0c | 0x1b);
     let strays = bytes.iter().filter(|&&b| control(b)).count();
-    if let Some(at) = bytes.iter().position(|&b| b == 0).or_else(|| (strays * 200 > bytes.len()).then(|| bytes.iter().position(|&b| control(b))).flatten()) {
+    if let Some(at) = bytes
+        .iter()
+        .position(|&b| b == 0)
+        .or_else(|| (strays * 200 > bytes.len()).then(|| bytes.iter().position(|&b| control(b))).flatten())
+    {
         return Err(IntakeError::Binary { byte: bytes[at], at });
     }
     let text = std::str::from_utf8(bytes).map_err(|e| IntakeError::NotUtf8(e.valid_up_to()))?;
@@ -233,7 +237,9 @@ mod tests {
         assert_eq!(read_text(b"ab\xffcd"), Err(IntakeError::NotUtf8(2)));
         assert_eq!(read_text(b"PK\x03\x04"), Err(IntakeError::Binary { byte: 3, at: 2 }));
         assert_eq!(read_text(b"\x89PNG\0"), Err(IntakeError::Binary { byte: 0, at: 4 }));
-        assert!(read_text("Line one\x0bline two said the official, at length and at leisure.".as_bytes()).is_ok());
+        assert!(
+            read_text("Line one\x0bline two said the official, at length and at leisure.".as_bytes()).is_ok()
+        );
         assert!(matches!(read_text(&vec![b'a'; MAX_TEXT_BYTES + 1]), Err(IntakeError::TooLarge(_))));
         assert_eq!(read_text(b"Officials said so."), Ok("Officials said so."));
     }

@@ -38,7 +38,7 @@ impl Out<'_> {
 }
 
 fn number(v: f64) -> Value {
-    if v.fract() == 0.0 && v >= 0.0 && v < 9e15 {
+    if v.fract() == 0.0 && (0.0..9e15).contains(&v) {
         json!(v as u64)
     } else {
         json!(v)
@@ -217,8 +217,10 @@ fn window(
         return;
     };
     // A dateline's date is the publication's, not the event's.
-    let body_of = |s: std::ops::Range<usize>| crate::claim::dateline_end(doc, s.clone()).unwrap_or(s.start)..s.end;
-    let in_event = inc.sentences.iter().find_map(|&s| crate::when::find(doc, body_of(doc.sentences[s].clone()), p));
+    let body_of =
+        |s: std::ops::Range<usize>| crate::claim::dateline_end(doc, s.clone()).unwrap_or(s.start)..s.end;
+    let in_event =
+        inc.sentences.iter().find_map(|&s| crate::when::find(doc, body_of(doc.sentences[s].clone()), p));
     let elsewhere = in_event.is_none();
     let found = in_event.or_else(|| crate::when::find(doc, 0..doc.tokens.len(), p));
     match found {
@@ -248,7 +250,11 @@ fn place(o: &mut Out<'_>, body: &mut Map<String, Value>, g: &Gazetteer, inc: &In
     if let Some((text, span)) = &inc.place_text {
         let same = crate::score::same_text(text, &p.name) || o.chars.span(span) == o.chars.span(&m.span);
         if !same {
-            o.review("/geometry", format!("the text names {text:?}, not in the gazetteer: the point is {}'s", p.name), Some(span));
+            o.review(
+                "/geometry",
+                format!("the text names {text:?}, not in the gazetteer: the point is {}'s", p.name),
+                Some(span),
+            );
         }
     }
     o.hints.insert(
@@ -274,12 +280,9 @@ fn perpetrator(o: &mut Out<'_>, body: &mut Map<String, Value>, options: &Options
         [(text, span)] => {
             body.insert("perpetrator_text".into(), json!(text));
             o.span("/perpetrator_text", span);
-            match options.parties.lookup(text) {
-                Some(id) => {
-                    body.insert("alleged_perpetrator".into(), json!(id));
-                    o.span("/alleged_perpetrator", span);
-                }
-                None => {}
+            if let Some(id) = options.parties.lookup(text) {
+                body.insert("alleged_perpetrator".into(), json!(id));
+                o.span("/alleged_perpetrator", span);
             }
         }
         many => {

@@ -82,9 +82,12 @@ pub fn add(scores: &mut Scores, expect: &Value, got: &Value) {
     }
 }
 
+/// One field's labelled and drafted values, each value a list of strings.
+pub type Difference = (&'static str, Vec<Vec<String>>, Vec<Vec<String>>);
+
 /// For each field where they differ, the labelled and the predicted values
 /// (for looking into a report's score).
-pub fn explain(expect: &Value, got: &Value) -> Vec<(&'static str, Vec<Vec<String>>, Vec<Vec<String>>)> {
+pub fn explain(expect: &Value, got: &Value) -> Vec<Difference> {
     let gold = Values::from_expect(expect);
     let pred = Values::from_drafts(got);
     FIELDS
