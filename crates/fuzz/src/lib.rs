@@ -114,9 +114,11 @@ pub fn policy(data: &[u8]) {
 /// review span) inside the text, and the text's own digest.
 pub fn intake(data: &[u8]) {
     static GAZETTEER: std::sync::OnceLock<corridor_intake::Gazetteer> = std::sync::OnceLock::new();
-    let g = GAZETTEER.get_or_init(|| corridor_intake::Gazetteer::builtin().expect("the built-in gazetteer parses"));
+    let g = GAZETTEER
+        .get_or_init(|| corridor_intake::Gazetteer::builtin().expect("the built-in gazetteer parses"));
     let Ok(text) = corridor_intake::read_text(data) else { return };
-    let options = corridor_intake::Options { published_us: Some(1_773_307_800_000_000), ..Default::default() };
+    let options =
+        corridor_intake::Options { published_us: Some(1_773_307_800_000_000), ..Default::default() };
     let out = corridor_intake::draft(text, &options, g);
     assert_eq!(out.source.sha256, corridor_intake::sha256_hex(text));
     let chars = text.chars().count();
