@@ -15,7 +15,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use corridor_intake::{Gazetteer, IntakeError, Options, Parties};
 use corridor_service::Service;
-use corridor_statement::timefmt::parse_utc_us;
 use tokio::sync::Semaphore;
 
 use crate::dto::intake::IntakeResult;
@@ -72,11 +71,11 @@ pub async fn intake(
     bytes: axum::body::Bytes,
 ) -> Result<Response, Problem> {
     let published_us = match q.get("published").filter(|p| !p.is_empty()) {
-        Some(p) => Some(parse_utc_us(p).ok_or_else(|| {
+        Some(p) => Some(corridor_intake::parse_published(p).ok_or_else(|| {
             Problem::new(
                 StatusCode::BAD_REQUEST,
                 "bad_time",
-                format!("published {p:?} is not an RFC 3339 UTC time"),
+                format!("published {p:?} is not an RFC 3339 time"),
             )
         })?),
         None => None,

@@ -51,7 +51,7 @@ fn read_article(path: &Path) -> Result<Vec<u8>> {
 pub fn run(args: &IntakeArgs) -> Result<()> {
     let published_us = match &args.published {
         Some(p) => Some(
-            parse_utc_us(&normalise_time(p))
+            corridor_intake::parse_published(p)
                 .with_context(|| format!("--published {p:?} is not an RFC 3339 time"))?,
         ),
         None => None,
@@ -75,15 +75,6 @@ pub fn run(args: &IntakeArgs) -> Result<()> {
         None => println!("{json}"),
     }
     Ok(())
-}
-
-/// Any RFC 3339 offset, as UTC (`Z`).
-fn normalise_time(p: &str) -> String {
-    use time::format_description::well_known::Rfc3339;
-    time::OffsetDateTime::parse(p, &Rfc3339)
-        .ok()
-        .and_then(|t| t.to_offset(time::UtcOffset::UTC).format(&Rfc3339).ok())
-        .unwrap_or_else(|| p.to_owned())
 }
 
 /// The type and body of draft `N` of a drafts file (`FILE#N`), refused while

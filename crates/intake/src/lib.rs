@@ -212,6 +212,14 @@ pub struct Review {
     pub span: Option<[usize; 2]>,
 }
 
+/// A publication time in any RFC 3339 offset ("2026-03-12T11:30:00+02:00"),
+/// as microseconds since the Unix epoch; `None` for anything else.
+pub fn parse_published(text: &str) -> Option<i64> {
+    use time::format_description::well_known::Rfc3339;
+    let t = time::OffsetDateTime::parse(text, &Rfc3339).ok()?;
+    i64::try_from(t.unix_timestamp_nanos() / 1_000).ok()
+}
+
 /// SHA-256 of `text`, as lowercase hex.
 pub fn sha256_hex(text: &str) -> String {
     Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
