@@ -186,7 +186,9 @@ fn in_sentence(doc: &Doc<'_>, s: Range<usize>, si: usize, earlier: &[ClaimDraft]
                 "to",
             ]);
         let responsibility = doc.tokens.get(i + 1).is_some_and(|n| n.is("responsibility"));
-        let noun_use = noun_use || responsibility;
+        // "a province claimed by both": a participle, not a report.
+        let passive = doc.tokens.get(i + 1).is_some_and(|n| n.is("by"));
+        let noun_use = noun_use || responsibility || passive;
         let c = if according {
             according_to(doc, s.clone(), i, si, earlier)
         } else if let (Some(stance), false) = (verb, noun_use) {
@@ -599,8 +601,22 @@ fn analyse(
     if let Some(sp) = appositive_name(doc, np.clone(), appos.clone()) {
         return Some(sp);
     }
-    let description =
-        words[0] == "the" && np.len() <= 4 && (np.start + 1..np.end).all(|k| !doc.capitalized(k));
+    // "the ministry", "the Kurdish-led alliance": a description whose head is
+    // a common noun (capitalised modifiers such as nationalities allowed).
+    let modifier = |k: usize| {
+        let w = &doc.tokens[k].lower;
+        !doc.capitalized(k)
+            || w.ends_with("-led")
+            || w.ends_with("-backed")
+            || w.ends_with("-based")
+            || w.ends_with("ish")
+            || w.ends_with("ian")
+            || w.ends_with("ese")
+    };
+    let description = words[0] == "the"
+        && np.len() <= 4
+        && !doc.capitalized(np.end - 1)
+        && (np.start + 1..np.end).all(modifier);
     if description {
         if let Some(sp) = resolve_back(&words[1..], earlier)
             .or_else(|| resolve_definite(doc, np.start, &words[1..], earlier))

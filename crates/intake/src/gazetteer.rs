@@ -173,7 +173,7 @@ impl Gazetteer {
         let mut skeletons: HashMap<String, Vec<usize>> = HashMap::new();
         for (spelling, list) in &patterns {
             let key = skeleton(spelling);
-            if key.chars().count() >= MIN_SKELETON {
+            if key.chars().count() >= min_skeleton(spelling) {
                 let entry = skeletons.entry(key).or_default();
                 for &p in list {
                     if !entry.contains(&p) {
@@ -256,7 +256,7 @@ impl Gazetteer {
                     continue;
                 }
                 let key = skeleton(&text[start..end]);
-                if key.chars().count() < MIN_SKELETON {
+                if key.chars().count() < min_skeleton(&text[start..end]) {
                     continue;
                 }
                 if let Some(list) = self.skeletons.get(&key) {
@@ -280,6 +280,17 @@ impl Gazetteer {
 /// Skeletons shorter than this (in consonants) are not matched: too many
 /// names share them.
 const MIN_SKELETON: usize = 5;
+
+/// Two-word names ("Ras al-Ain") collide less than single words, so one
+/// consonant fewer is enough.
+fn min_skeleton(name: &str) -> usize {
+    let words = name.split([' ', '-']).filter(|w| !ARTICLES.contains(&w.to_lowercase().as_str())).count();
+    if words >= 2 {
+        MIN_SKELETON - 1
+    } else {
+        MIN_SKELETON
+    }
+}
 
 /// The word spans of a text (letters, digits, inner hyphens and apostrophes).
 fn word_spans(text: &str) -> Vec<(usize, usize)> {

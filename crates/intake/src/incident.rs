@@ -623,7 +623,11 @@ fn place_text(doc: &Doc<'_>, g: &Gazetteer, s: Range<usize>) -> Option<((String,
             }
         }
     }
-    let (rank, r) = best?;
+    let (rank, mut r) = best?;
+    // "Syria's Ras al-Ain" → "Ras al-Ain"
+    if r.len() > 1 && doc.tokens[r.start].lower.ends_with("'s") {
+        r.start += 1;
+    }
     Some(((doc.slice(r.clone()).to_owned(), doc.bytes(r)), rank))
 }
 
