@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use corridor_intake::{Gazetteer, IntakeError, Options, Parties};
@@ -18,6 +18,7 @@ use corridor_service::Service;
 use tokio::sync::Semaphore;
 
 use crate::dto::intake::IntakeResult;
+use crate::extract::Query;
 use crate::problem::Problem;
 
 /// Drafting requests handled at once.

@@ -239,6 +239,16 @@ async fn every_route_answers_as_documented() {
         signed(&ops, "message.send", "walk-3", json!({"to": ["nobody"], "subject": "s", "text": "t"}));
     assert_eq!(w.call("post", "/v1/statements", "/v1/statements", Some(unknown)).await.0, 422);
     assert_eq!(w.call("post", "/v1/statements", "/v1/statements", Some(vec![b' '; 200_000])).await.0, 413);
+    let report =
+        b"Shelling hit a school in Manbij on Wednesday, killing at least two people, a medic said.".to_vec();
+    let drafted = "/v1/intake?published=2026-03-05T07:50:00Z&outlet=Walk";
+    let (status, drafts) = w.call("post", "/v1/intake", drafted, Some(report)).await;
+    assert_eq!(status, 200);
+    assert!(drafts["drafts"].as_array().is_some_and(|d| d.len() >= 2), "{drafts}");
+    assert_eq!(w.call("post", "/v1/intake", "/v1/intake", Some(Vec::new())).await.1["code"], "empty_text");
+    let (status, problem) =
+        w.call("post", "/v1/intake", "/v1/intake?published=soon", Some(b"text".to_vec())).await;
+    assert_eq!((status, problem["code"].as_str()), (400, Some("bad_time")));
     let data = next_event_data(&mut events).await;
     let entry_event =
         json!({"$ref": "#/components/schemas/EntryEvent", "components": doc["components"].clone()});

@@ -289,7 +289,11 @@ fn with_verb(
         return Some(build(doc, speaker, q, stance, v, si));
     }
     let mut content = trim_punct(doc, content_after(doc, v, s.end));
-    if content.is_empty() && np.start > floor + 1 && doc.tokens[np.start - 1].is_punct(",") {
+    // `CONTENT, SPEAKER said, in …`: what follows the comma is the reporter's.
+    let aside_after =
+        doc.tokens.get(v + 1).is_some_and(|t| t.is_punct(",")) && !doc.tokens[v].is_any(&["told", "tells"]);
+    let attributed_after = np.start > floor + 1 && doc.tokens[np.start - 1].is_punct(",");
+    if (content.is_empty() || aside_after) && attributed_after {
         // `CONTENT, SPEAKER said (on Monday).`
         content = trim_punct(doc, floor..np.start - 1);
         if !content.is_empty() {
@@ -1351,8 +1355,7 @@ fn figure(doc: &Doc<'_>, q: Quantity, r: Range<usize>) -> Option<FigureDraft> {
         }
     }
     // "killing about 40 people and wounding 12": the verb just before wins.
-    let mut what =
-        (q.tokens.start.saturating_sub(2).max(r.start)..q.tokens.start).rev().find_map(|k| casualty(w(k)));
+    let mut what = (q.tokens.start > r.start).then(|| casualty(w(q.tokens.start - 1))).flatten();
     for k in (after..(after + 7).min(r.end)).take_while(|_| what.is_none()) {
         if let Some(c) = casualty(w(k)) {
             what = Some(c);

@@ -489,12 +489,8 @@ fn tolls(doc: &Doc<'_>, s: Range<usize>) -> [Option<(Quantity, Range<usize>)>; 4
             continue;
         }
         // "killing two guards and wounding three": the verb just before wins.
-        let cat_right_before = (q.tokens.start.saturating_sub(2).max(s.start)..q.tokens.start)
-            .rev()
-            .find_map(|k| casualty(w(k)));
-        let cat_after = (after..(after + 6).min(s.end))
-            .take_while(|&k| doc.tokens[k].kind == Tok::Word || doc.tokens[k].is_punct(","))
-            .find_map(|k| casualty(w(k)));
+        let cat_right_before = (q.tokens.start > s.start).then(|| casualty(w(q.tokens.start - 1))).flatten();
+        let cat_after = category_after(doc, after, s.end);
         let cat_before = (q.tokens.start.saturating_sub(5).max(s.start)..q.tokens.start)
             .rev()
             .find_map(|k| casualty(w(k)));
@@ -505,13 +501,13 @@ fn tolls(doc: &Doc<'_>, s: Range<usize>) -> [Option<(Quantity, Range<usize>)>; 4
         } else {
             cat_right_before.or(cat_after).or(cat_before)
         };
-        let Some(cat) = cat.filter(|c| matches!(*c, "killed" | "injured")) else { continue };
-        // "three of them children"
+        // "three of them children": the toll just given.
         let of_them = w(after) == "of"
             && w(after + 1) == "them"
             && crate::words::unit(w(after + 2)) == Some("children");
+        let cat = if of_them { last_cat.or(cat) } else { cat };
+        let Some(cat) = cat.filter(|c| matches!(*c, "killed" | "injured")) else { continue };
         let children = noun_unit == Some("children") || of_them;
-        let cat = if of_them { last_cat.unwrap_or(cat) } else { cat };
         let slot = match (cat, children) {
             ("killed", false) => 0,
             ("injured", false) => 1,
@@ -524,6 +520,36 @@ fn tolls(doc: &Doc<'_>, s: Range<usize>) -> [Option<(Quantity, Range<usize>)>; 4
         }
     }
     out
+}
+
+/// The casualty word a figure's clause ends with: "14 civilians, including
+/// three children, have been killed". Scans up to a dozen words, over an
+/// "including …" aside, and stops at a conjunction that opens another count.
+fn category_after(doc: &Doc<'_>, after: usize, end: usize) -> Option<&'static str> {
+    let mut k = after;
+    let mut aside = false;
+    while k < end && k < after + 12 {
+        let t = &doc.tokens[k];
+        if t.is_punct(",") {
+            aside = doc.tokens.get(k + 1).is_some_and(|n| n.is_any(&["including", "among", "of"]));
+        } else if t.kind != Tok::Word {
+            return None;
+        } else if !aside {
+            if let Some(c) = casualty(&t.lower) {
+                return Some(c);
+            }
+            if t.is("and")
+                && doc
+                    .tokens
+                    .get(k + 1)
+                    .is_some_and(|n| crate::number::read_number(doc, k + 1, end).is_some() || n.is("between"))
+            {
+                return None;
+            }
+        }
+        k += 1;
+    }
+    None
 }
 
 /// Words that name a kind of place after "the … of" or before a name.
