@@ -5,7 +5,9 @@
 //! content only: never on a field's name, a map's iteration order, or how the
 //! API presents it. It is SHA-256 over this byte encoding:
 //!
-//! - the domain tag `corridor/state-digest/v1` as a string (below), first;
+//! - the domain tag `corridor/state-digest/v2` as a string (below), first
+//!   (v2: incident sources and claims carry the optional SHA-256 of the text
+//!   they were drafted from);
 //! - unsigned integers: 8 bytes, big-endian; signed: two's complement, 8 bytes, big-endian;
 //! - `f64`: its IEEE 754 bits as an unsigned integer (so `-0.0` and `0.0` differ);
 //! - booleans and tags: one byte;
@@ -47,7 +49,7 @@ use crate::accountability::{Claim, Custody, Distribution, Incident};
 use crate::{Ack, Message, Party, Stamp, State, StatementRecord};
 
 /// The domain tag that opens every digest.
-pub const DOMAIN_TAG: &str = "corridor/state-digest/v1";
+pub const DOMAIN_TAG: &str = "corridor/state-digest/v2";
 
 /// Writes the canonical encoding into a sink (a hasher, or bytes for tests).
 #[derive(Debug)]

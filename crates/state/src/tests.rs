@@ -513,7 +513,7 @@ mod canonical_encoding {
         ];
         assert!(counts.iter().all(|&n| n > 0), "every record kind is in the log: {counts:?}");
         let hex: String = s.digest().iter().map(|b| format!("{b:02x}")).collect();
-        assert_eq!(hex, "31bcdf08816abe6c9b5f5021b0a70e38340a9a3c896910de1dc3fb6562d6e1fe");
+        assert_eq!(hex, "a89ee82b8d4108ec36b95bd742c1472273857db38b4672c1cfbd47a3b3a3c381");
     }
 
     /// The digest of a two-entry log is pinned: any change to the encoding,
@@ -532,7 +532,7 @@ mod canonical_encoding {
         let digest: [u8; 32] = sha2::Sha256::digest(&encoded).into();
         assert_eq!(log.state.digest(), digest, "the digest is SHA-256 of the encoding");
         let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-        assert_eq!(hex, "e536b7d3c08340556e1552608057436edd965b362486c4a12439148f74f368c9");
+        assert_eq!(hex, "f7f18ccafbd77f48592f4e47eb4c4b39d5f3899209d17c680ba4d58e9a9b4aff");
     }
 }
 
