@@ -86,7 +86,12 @@ pub async fn submit_files(server: &str, files: &[PathBuf]) -> Result<()> {
     let client = http()?;
     let mut refused = 0;
     for path in files {
-        for envelope in read_envelopes(path)? {
+        let envelopes = read_envelopes(path)?;
+        if envelopes.is_empty() {
+            // An empty file is most often the output of a `sign` that was refused.
+            bail!("{} holds no envelope", path.display());
+        }
+        for envelope in envelopes {
             match submit_one(&client, server, &envelope).await {
                 Ok(receipt) => println!("{}", serde_json::to_string(&receipt)?),
                 Err(e) => {

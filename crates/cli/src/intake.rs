@@ -68,13 +68,31 @@ pub fn run(args: &IntakeArgs) -> Result<()> {
     let options = Options { published_us, outlet: args.outlet.clone(), url: args.url.clone(), parties };
     let out = draft(text, &options, &Gazetteer::builtin()?);
     let json = serde_json::to_string_pretty(&out)?;
+    if let Some(out) = &args.out {
+        let same = std::fs::canonicalize(out)
+            .ok()
+            .is_some_and(|o| std::fs::canonicalize(&args.article).ok() == Some(o));
+        if same {
+            bail!("--out {} is the article itself; write the drafts elsewhere", out.display());
+        }
+    }
     match &args.out {
         Some(path) => {
             std::fs::write(path, json + "\n").with_context(|| format!("writing {}", path.display()))?
         }
-        None => println!("{json}"),
+        None => print_out(&json)?,
     }
     Ok(())
+}
+
+/// Prints to standard output; a reader that stops early (`| head`) is not an error.
+fn print_out(text: &str) -> Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.write_all(b"\n")).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
 }
 
 /// The type and body of draft `N` of a drafts file (`FILE#N`), refused while
@@ -98,14 +116,15 @@ pub fn reviewed_draft(spec: &str) -> Result<(String, Value)> {
         .get(index)
         .with_context(|| format!("{file} has no draft {index} (it holds {})", drafts.len()))?;
     let kind = d["type"].as_str().with_context(|| format!("draft {index} has no type"))?;
-    let pending: Vec<&str> = d["needs_review"]
-        .as_array()
-        .map_or(Vec::new(), |r| r.iter().filter_map(|x| x["field"].as_str()).collect());
-    if !pending.is_empty() {
-        bail!(
-            "draft {index} still needs review: {}. Edit its body in {file}, then empty its \"needs_review\" list",
-            pending.join(", ")
-        );
+    let review = &d["needs_review"];
+    let cleared = review.is_null() || review.as_array().is_some_and(Vec::is_empty);
+    if !cleared {
+        let fields: Vec<&str> =
+            review.as_array().map_or(Vec::new(), |r| r.iter().filter_map(|x| x["field"].as_str()).collect());
+        let mut fields = fields;
+        fields.dedup();
+        let what = if fields.is_empty() { review.to_string() } else { fields.join(", ") };
+        bail!("draft {index} still needs review: {what}. Edit its body in {file}, then empty its \"needs_review\" list");
     }
     Ok((kind.to_owned(), d["body"].clone()))
 }

@@ -1344,16 +1344,7 @@ fn figure(doc: &Doc<'_>, q: Quantity, r: Range<usize>) -> Option<FigureDraft> {
         return None;
     }
     // Unit: the noun after the figure, skipping an adjective or two.
-    let mut unit_word = None;
-    for k in after..(after + 3).min(r.end) {
-        if let Some(u) = unit(w(k)) {
-            unit_word = Some((u, k));
-            break;
-        }
-        if casualty(w(k)).is_some() || doc.tokens[k].kind != Tok::Word {
-            break;
-        }
-    }
+    let unit_word = crate::words::unit_after(doc, after, r.end);
     // "killing about 40 people and wounding 12": the verb just before wins.
     let mut what = (q.tokens.start > r.start).then(|| casualty(w(q.tokens.start - 1))).flatten();
     for k in (after..(after + 7).min(r.end)).take_while(|_| what.is_none()) {

@@ -294,11 +294,19 @@ pub fn incidents(
         .filter(|m| !speakers.iter().any(|s| s.start <= m.span.start && m.span.end <= s.end))
         .cloned()
         .collect();
+    // What a party denies doing is not an allegation against it.
+    let denials: Vec<Range<usize>> = claims
+        .iter()
+        .filter(|c| c.stance.value == corridor_statement::accountability::Stance::Denial)
+        .map(|c| c.text.span.clone())
+        .collect();
+    let country = main_country(doc);
+    let country = country.as_str();
     let mut out: Vec<IncidentDraft> = Vec::new();
     for (si, s) in doc.sentences.iter().enumerate() {
         let s = s.clone();
         let has_toll = toll(doc, s.clone());
-        let place = best_place(doc, gazetteer, &places, s.clone());
+        let place = best_place(doc, gazetteer, &places, s.clone(), country);
         let text_place = place_text(doc, gazetteer, s.clone());
         let opener = weapon(doc, s.clone(), false);
         let empty = out.is_empty();
@@ -328,6 +336,9 @@ pub fn incidents(
             _ => {}
         }
     }
+    for inc in &mut out {
+        inc.sites.retain(|(_, span)| !speakers.iter().any(|r| r.start <= span.start && span.end <= r.end));
+    }
     out.retain(|i| {
         i.has_toll
             || matches!(
@@ -338,9 +349,9 @@ pub fn incidents(
     let firsts: Vec<usize> = out.iter().map(|i| i.sentences[0]).collect();
     for (n, inc) in out.iter_mut().enumerate() {
         let region = firsts[n]..firsts.get(n + 1).copied().unwrap_or(doc.sentences.len());
-        perpetrators(doc, inc, region, &speakers);
+        perpetrators(doc, inc, region, &speakers, &denials);
         if inc.place.is_none() {
-            inc.place = fallback_place(doc, gazetteer, &places);
+            inc.place = fallback_place(doc, gazetteer, &places, country);
         }
         fill_general_from_children(inc);
     }
@@ -357,6 +368,43 @@ fn new_place(g: &Gazetteer, l: &IncidentDraft, place: Option<&(PlaceMatch, usize
         }
         _ => false,
     }
+}
+
+/// The country the report is mostly about, by its names and adjectives
+/// ("Iraq", "Iraqi"); Syria when none is named.
+fn main_country(doc: &Doc<'_>) -> String {
+    const NAMES: &[(&str, &str)] = &[
+        ("syria", "SY"),
+        ("syrian", "SY"),
+        ("iraq", "IQ"),
+        ("iraqi", "IQ"),
+        ("lebanon", "LB"),
+        ("lebanese", "LB"),
+        ("jordan", "JO"),
+        ("jordanian", "JO"),
+        ("turkey", "TR"),
+        ("türkiye", "TR"),
+        ("turkish", "TR"),
+        ("baghdad", "IQ"),
+        ("erbil", "IQ"),
+        ("mosul", "IQ"),
+        ("beirut", "LB"),
+        ("amman", "JO"),
+        ("damascus", "SY"),
+        ("kurdistan", "IQ"),
+    ];
+    let mut counts: Vec<(usize, &str)> = ["SY", "IQ", "LB", "JO", "TR"].iter().map(|c| (0, *c)).collect();
+    for t in &doc.tokens {
+        let w = t.lower.trim_end_matches("'s");
+        if let Some((_, c)) = NAMES.iter().find(|(n, _)| *n == w) {
+            if let Some(slot) = counts.iter_mut().find(|(_, k)| k == c) {
+                slot.0 += 1;
+            }
+        }
+    }
+    // Ties go to the order above: Syria first.
+    let best = counts.iter().fold((0, "SY"), |acc, &(n, c)| if n > acc.0 { (n, c) } else { acc });
+    best.1.to_owned()
 }
 
 /// How precise a place's name is (higher is more precise).
@@ -480,7 +528,7 @@ fn tolls(doc: &Doc<'_>, s: Range<usize>) -> [Option<(Quantity, Range<usize>)>; 4
             continue;
         }
         let after = q.tokens.end;
-        let noun_unit = (after..(after + 3).min(s.end)).map(&w).find_map(crate::words::unit);
+        let noun_unit = crate::words::unit_after(doc, after, s.end).map(|(u, _)| u);
         if !matches!(noun_unit, None | Some("people" | "children" | "women" | "fighters" | "workers")) {
             continue;
         }
@@ -699,9 +747,12 @@ const ORG_OR_TIME: &[&str] = &[
 
 fn is_article_prefixed(doc: &Doc<'_>, k: usize) -> bool {
     let w = doc.word(k);
-    ["al-", "ar-", "as-", "ad-", "at-", "an-", "az-", "el-", "ash-"]
-        .iter()
-        .any(|p| w.strip_prefix(p).is_some_and(|rest| rest.chars().next().is_some_and(char::is_uppercase)))
+    [
+        "al-", "ar-", "as-", "ad-", "at-", "an-", "az-", "el-", "ash-", "ez-", "es-", "esh-", "er-", "ed-",
+        "et-", "en-",
+    ]
+    .iter()
+    .any(|p| w.strip_prefix(p).is_some_and(|rest| rest.chars().next().is_some_and(char::is_uppercase)))
 }
 
 /// The place of an event in a sentence, most precise first; a name after a
@@ -712,11 +763,12 @@ fn best_place(
     g: &Gazetteer,
     places: &[PlaceMatch],
     s: Range<usize>,
+    country: &str,
 ) -> Option<((PlaceMatch, usize), u8)> {
     let bytes = doc.bytes(s);
     let mut best: Option<(PlaceMatch, usize, u8)> = None;
     for m in places.iter().filter(|m| bytes.start <= m.span.start && m.span.end <= bytes.end) {
-        let (m, idx) = refine(doc, g, m);
+        let (m, idx) = refine(doc, g, m, country);
         let kind = g.place(idx).kind;
         let before = doc.text[..m.span.start].trim_end();
         let prev = before.rsplit(|c: char| !c.is_alphanumeric()).next().unwrap_or("").to_lowercase();
@@ -767,7 +819,7 @@ fn best_place(
 
 /// Picks the candidate a place noun asks for: "Idlib province" is the
 /// governorate, "Rukban camp" the camp.
-fn refine(doc: &Doc<'_>, g: &Gazetteer, m: &PlaceMatch) -> (PlaceMatch, usize) {
+fn refine(doc: &Doc<'_>, g: &Gazetteer, m: &PlaceMatch, country: &str) -> (PlaceMatch, usize) {
     let next = doc.text[m.span.end..]
         .trim_start()
         .split(|c: char| !c.is_alphanumeric())
@@ -788,11 +840,11 @@ fn refine(doc: &Doc<'_>, g: &Gazetteer, m: &PlaceMatch) -> (PlaceMatch, usize) {
     };
     let idx =
         want.and_then(|k| m.places.iter().copied().find(|&p| g.place(p).kind == k)).unwrap_or_else(|| {
-            // Prefer Syria, the region's centre, then the first (largest).
+            // Prefer the country the report is about, then the first (largest).
             m.places
                 .iter()
                 .copied()
-                .find(|&p| g.place(p).country == "SY" && g.place(p).kind != PlaceKind::Country)
+                .find(|&p| g.place(p).country == country && g.place(p).kind != PlaceKind::Country)
                 .unwrap_or(m.places[0])
         });
     (m.clone(), idx)
@@ -800,37 +852,39 @@ fn refine(doc: &Doc<'_>, g: &Gazetteer, m: &PlaceMatch) -> (PlaceMatch, usize) {
 
 /// When no sentence of the event names a place: the first place of the
 /// document that is not a country (a dateline, a headline).
-fn fallback_place(doc: &Doc<'_>, g: &Gazetteer, places: &[PlaceMatch]) -> Option<(PlaceMatch, usize)> {
+fn fallback_place(
+    doc: &Doc<'_>,
+    g: &Gazetteer,
+    places: &[PlaceMatch],
+    country: &str,
+) -> Option<(PlaceMatch, usize)> {
     let m = places
         .iter()
         .find(|m| m.places.iter().any(|&p| g.place(p).kind != PlaceKind::Country))
         .or_else(|| places.first())?;
-    Some(refine(doc, g, m))
+    Some(refine(doc, g, m, country))
 }
 
 /// Who is said to have carried it out, from the sentences about it:
 /// "by X", "X shelled", "X warplanes struck", "blamed X for", "accused X
 /// of", "clashes between A and B", with "either A or B" kept as two.
-fn perpetrators(doc: &Doc<'_>, inc: &mut IncidentDraft, region: Range<usize>, speakers: &[Range<usize>]) {
+fn perpetrators(
+    doc: &Doc<'_>,
+    inc: &mut IncidentDraft,
+    region: Range<usize>,
+    speakers: &[Range<usize>],
+    denials: &[Range<usize>],
+) {
     let mut found: Vec<(String, Range<usize>)> = Vec::new();
     for si in region {
         let s = doc.sentences[si].clone();
         for (text, span) in in_sentence(doc, s) {
             let key = norm(&text);
-            let is_speaker = speakers.iter().any(|r| r.start <= span.start && span.end <= r.end);
+            let inside = |r: &Range<usize>| r.start <= span.start && span.end <= r.end;
+            let is_speaker = speakers.iter().any(inside) || denials.iter().any(inside);
             let generic = matches!(
                 key.as_str(),
-                "it" | "them"
-                    | "him"
-                    | "her"
-                    | "they"
-                    | "us"
-                    | "each other"
-                    | "one another"
-                    | "authorities"
-                    | "government"
-                    | "forces"
-                    | "army"
+                "it" | "them" | "him" | "her" | "they" | "us" | "each other" | "one another"
             ) || is_weapon_phrase(&key);
             if !key.is_empty() && !is_speaker && !generic && !found.iter().any(|(t, _)| norm(t) == key) {
                 found.push((text, span));
@@ -987,6 +1041,23 @@ fn in_sentence(doc: &Doc<'_>, s: Range<usize>) -> Vec<(String, Range<usize>)> {
                     .any(|t| t.is_any(&["aid", "civil", "defence", "rescue", "relief", "peacekeeping", "un"]))
             {
                 out.push((doc.slice(start..k + 1).to_owned(), doc.bytes(start..k + 1)));
+            }
+        }
+        // "either A or B", wherever it stands ("belonged to either A or B")
+        if w(k) == "either"
+            && !(k > s.start && (w(k - 1).starts_with("blam") || w(k - 1).starts_with("accus")))
+        {
+            let end = (k + 1..s.end)
+                .find(|&j| {
+                    doc.tokens[j].kind != Tok::Word
+                        || doc.tokens[j].is_any(&[
+                            "for", "of", "on", "in", "had", "was", "were", "carried", "struck", "hit",
+                            "that", "which", "who",
+                        ])
+                })
+                .unwrap_or(s.end);
+            if (k + 1..end).any(|j| w(j) == "or") {
+                out.extend(alternatives(doc, k..end));
             }
         }
     }

@@ -44,7 +44,7 @@ pub const MAX_ALIASES: usize = 10_000;
 pub enum IntakeError {
     #[error("the text is empty")]
     Empty,
-    #[error("the text is {0} bytes; the limit is {MAX_TEXT_BYTES}")]
+    #[error("the text is more than {MAX_TEXT_BYTES} bytes (1 MB), the limit")]
     TooLarge(usize),
     #[error("the text is not UTF-8 (invalid byte at offset {0})")]
     NotUtf8(usize),

@@ -129,7 +129,13 @@ pub fn read_number(doc: &Doc<'_>, i: usize, end: usize) -> Option<(f64, usize)> 
     let (mut value, mut j) = if let Some(v) = digits(w(i)) {
         (v, i + 1)
     } else if let Some(v) = small_word(w(i)) {
-        (v as f64, i + 1)
+        // "twenty one", written without its hyphen
+        let unit =
+            (v % 10 == 0 && v >= 20).then(|| small_word(w(i + 1)).filter(|u| (1..=9).contains(u))).flatten();
+        match unit {
+            Some(u) => ((v + u) as f64, i + 2),
+            None => (v as f64, i + 1),
+        }
     } else {
         return None;
     };
@@ -300,9 +306,24 @@ pub fn quantities(doc: &Doc<'_>, range: Range<usize>) -> Vec<Quantity> {
             Qualifier::AtLeast => (Some(a), None, None),
             Qualifier::AtMost => (None, Some(a), None),
             Qualifier::MoreThan => (Some(a + 1.0), None, None),
-            Qualifier::LessThan => (None, Some(a - 1.0), None),
+            Qualifier::LessThan => (None, Some((a - 1.0).max(0.0)), None),
             Qualifier::About => (None, None, Some(a)),
         };
+        // "at least 12 and as many as 30": one range from two bounds.
+        if let Some(last) = out.last_mut() {
+            let joined = last.tokens.end + 1 == start && doc.tokens[last.tokens.end].is("and");
+            if joined
+                && last.max.is_none()
+                && last.about.is_none()
+                && min.is_none()
+                && max.is_some_and(|m| last.min.is_some_and(|l| l <= m))
+            {
+                last.max = max;
+                last.tokens.end = j;
+                i = j;
+                continue;
+            }
+        }
         out.push(Quantity { min, max, about, tokens: start..j });
         i = j;
     }
@@ -336,6 +357,8 @@ mod tests {
         assert_eq!(q("nearly 1,000"), vec![(None, Some(999.0), None)]);
         assert_eq!(q("about 40"), vec![(None, None, Some(40.0))]);
         assert_eq!(q("between 10 and 12"), vec![(Some(10.0), Some(12.0), None)]);
+        assert_eq!(q("at least 12 and as many as 30"), vec![(Some(12.0), Some(30.0), None)]);
+        assert_eq!(q("twenty one"), vec![(Some(21.0), Some(21.0), None)]);
         assert_eq!(q("10 to 12"), vec![(Some(10.0), Some(12.0), None)]);
         assert_eq!(q("10-12"), vec![(Some(10.0), Some(12.0), None)]);
         assert_eq!(q("dozens of people"), vec![(Some(12.0), None, None)]);

@@ -225,7 +225,9 @@ fn window(
     let found = in_event.or_else(|| crate::when::find(doc, 0..doc.tokens.len(), p));
     match found {
         Some((w, span)) => {
-            body.insert("window".into(), json!({"from": format_ms(w.from_us), "to": format_ms(w.to_us)}));
+            // Nothing reported happened after the report: a day window ends at publication.
+            let to_us = if w.to_us > p && w.from_us < p { p } else { w.to_us };
+            body.insert("window".into(), json!({"from": format_ms(w.from_us), "to": format_ms(to_us)}));
             let bytes = doc.bytes(span);
             o.span("/window", &bytes);
             if elsewhere {
@@ -248,7 +250,9 @@ fn place(o: &mut Out<'_>, body: &mut Map<String, Value>, g: &Gazetteer, inc: &In
     o.span("/geometry", &m.span);
     o.span("/precision_m", &m.span);
     if let Some((text, span)) = &inc.place_text {
-        let same = crate::score::same_text(text, &p.name) || o.chars.span(span) == o.chars.span(&m.span);
+        let known = g.find(text).iter().any(|f| f.places.contains(idx));
+        let same =
+            known || crate::score::same_text(text, &p.name) || o.chars.span(span) == o.chars.span(&m.span);
         if !same {
             o.review(
                 "/geometry",
@@ -265,7 +269,12 @@ fn place(o: &mut Out<'_>, body: &mut Map<String, Value>, g: &Gazetteer, inc: &In
             "text": inc.place_text.as_ref().map(|(t, _)| t.clone()),
         }),
     );
-    if m.places.len() > 1 {
+    // A governorate and its seat share a name and a point: no choice to review.
+    let apart = m.places.iter().any(|&q| {
+        let q = g.place(q);
+        (q.lat - p.lat).abs() > 0.05 || (q.lon - p.lon).abs() > 0.05
+    });
+    if apart {
         o.review(
             "/geometry",
             format!("{} places share this name; the most likely was taken", m.places.len()),

@@ -114,7 +114,8 @@ fn tokenize(text: &str) -> Vec<Token> {
     let mut i = 0;
     while i < chars.len() {
         let (at, c) = chars[i];
-        if c.is_whitespace() {
+        // A byte-order mark or a zero-width character is not text.
+        if c.is_whitespace() || matches!(c, '\u{feff}' | '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}') {
             i += 1;
             continue;
         }

@@ -446,11 +446,56 @@ pub fn casualty(w: &str) -> Option<&'static str> {
     })
 }
 
+/// The unit of the noun that follows a figure ending before token `after`,
+/// skipping an adjective or two but never past a casualty word, punctuation
+/// or a word that opens another phrase ("five contractors last week" has no
+/// unit of weeks). Returns the unit and the noun's token index.
+pub fn unit_after(doc: &crate::text::Doc<'_>, after: usize, end: usize) -> Option<(&'static str, usize)> {
+    for k in after..(after + 3).min(end) {
+        let t = &doc.tokens[k];
+        if let Some(u) = unit(&t.lower) {
+            return Some((u, k));
+        }
+        let opens = matches!(
+            t.lower.as_str(),
+            "last"
+                | "this"
+                | "next"
+                | "on"
+                | "in"
+                | "at"
+                | "since"
+                | "ago"
+                | "and"
+                | "or"
+                | "of"
+                | "for"
+                | "from"
+                | "during"
+                | "over"
+                | "by"
+                | "to"
+                | "were"
+                | "was"
+                | "had"
+                | "have"
+                | "are"
+                | "is"
+        );
+        if casualty(&t.lower).is_some() || t.kind != crate::text::Tok::Word || opens {
+            return None;
+        }
+    }
+    None
+}
+
 /// The unit a noun after a figure names.
 pub fn unit(w: &str) -> Option<&'static str> {
     Some(match w {
         "people" | "persons" | "civilians" | "residents" | "person" | "individuals" | "men" | "patients"
-        | "refugees" | "inhabitants" => "people",
+        | "contractors" | "employees" | "guards" | "doctors" | "nurses" | "farmers" | "shepherds"
+        | "passengers" | "villagers" | "relatives" | "members" | "others" | "labourers" | "laborers"
+        | "medics" | "journalists" | "refugees" | "inhabitants" => "people",
         "children" | "child" | "minors" | "kids" | "boys" | "girls" | "pupils" | "schoolchildren"
         | "students" => "children",
         "women" => "women",

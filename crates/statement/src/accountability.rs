@@ -466,6 +466,13 @@ pub(crate) fn parse_claim(text: &str, ctx: &Ctx<'_>) -> Result<ClaimRecord, Stat
     check_count("subjects", b.subjects.len(), 0, MAX_ITEMS)?;
     no_repeats(ctx, "subjects", &b.subjects)?;
     for f in &b.figures {
+        let negative = f.min.is_some_and(|v| v < 0.0) || f.max.is_some_and(|v| v < 0.0);
+        if ctx.strict() && negative {
+            return Err(senseless(
+                "quantity_out_of_range",
+                format!("figure {:?}: a count cannot be negative", f.what),
+            ));
+        }
         if let (Some(min), Some(max)) = (f.min, f.max) {
             if min > max {
                 return Err(invalid(format!("figure {:?}: min is above max", f.what)));

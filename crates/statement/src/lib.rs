@@ -79,7 +79,8 @@
 //!   killed or injured (`inconsistent_counts`); no affected site or movement
 //!   twice (`repeated_item`).
 //! - `incident.assess`: no party attributed twice (`repeated_item`).
-//! - `claim.record`: no subject twice (`repeated_item`).
+//! - `claim.record`: no subject twice (`repeated_item`); no figure below zero
+//!   (`quantity_out_of_range`).
 //! - `claim.link`: a claim is not evidence about itself (`self_link`).
 //! - `message.send`, `acknowledge`: no recipient or reference twice
 //!   (`repeated_item`); every reference is logged (`unknown_ref`).
