@@ -183,15 +183,24 @@ const LOADERS = {
 // Collections cut short by getAll's page cap, and how many of each were loaded.
 const truncated = new Map();
 
+// The map frames the record once, when every layer it frames by has answered
+// (or failed): framing on whichever arrived first left the rest off-screen.
+const FRAMED_BY = ['zones', 'movements', 'sites'];
+const answered = new Set();
+
 function spatial(kind, apply) {
   return async (fresh) => {
-    const fc = await api.getAll(`/v1/${kind}`, atParam());
-    if (!fresh()) return;
-    truncated.set(kind, fc.truncated ? fc.features.length : 0);
-    replace(byId('view-errors'), ...[...truncated].filter(([, n]) => n).map(([k, n]) => h('p', { class: 'error' },
-      `Showing the first ${n.toLocaleString('en')} ${k}; the rest are not loaded into this page.`)));
-    apply(fc);
-    cmap.fitOnce();
+    try {
+      const fc = await api.getAll(`/v1/${kind}`, atParam());
+      if (!fresh()) return;
+      truncated.set(kind, fc.truncated ? fc.features.length : 0);
+      replace(byId('view-errors'), ...[...truncated].filter(([, n]) => n).map(([k, n]) => h('p', { class: 'error' },
+        `Showing the first ${n.toLocaleString('en')} ${k}; the rest are not loaded into this page.`)));
+      apply(fc);
+    } finally {
+      answered.add(kind);
+      if (FRAMED_BY.every((k) => answered.has(k))) cmap.fitOnce();
+    }
   };
 }
 

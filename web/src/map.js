@@ -246,7 +246,8 @@ export class CorridorMap {
     }, (f) => `Incident ${humanize(f.properties.kind)}, ${f.properties.grade?.occurrence || 'not assessed'}`);
   }
 
-  // Frames the record once, on first data; later refreshes keep the reader's view.
+  // Frames the record once, when main.js says every framing layer has
+  // answered; later refreshes keep the reader's view.
   fitOnce() {
     if (this.fitted) return;
     const b = L.latLngBounds([]);

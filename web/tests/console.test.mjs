@@ -536,6 +536,29 @@ test('a party files a site, an area of operation and an incident from the map', 
   await context.close();
 });
 
+test('the first view frames every layer whatever order the data arrives in', { timeout: 90000 }, async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  // Zones and movements answer a second after sites, as on a slow link.
+  const late = async (route) => { await new Promise((r) => setTimeout(r, 1000)); await route.continue(); };
+  await context.route(/\/v1\/(zones|movements)(\?|$)/, late);
+  const { page } = await openPage(context);
+  await page.waitForSelector('#log-badge[data-verdict="verified"]', WAIT);
+  await page.waitForFunction(() => {
+    const paths = [...document.querySelectorAll('.leaflet-overlay-pane path[data-layer="movements"]')];
+    return paths.length > 0 && paths.every((p) => p.getAttribute('d') !== 'M0 0');
+  }, null, WAIT);
+  // Every movement's route lies inside the framed map.
+  const outside = await page.evaluate(() => {
+    const map = document.getElementById('map').getBoundingClientRect();
+    return [...document.querySelectorAll('.leaflet-overlay-pane path[data-layer="movements"], .leaflet-overlay-pane path[data-layer="sites"]')]
+      .map((p) => [p.getAttribute('aria-label'), p.getBoundingClientRect()])
+      .filter(([, r]) => r.left < map.left - 1 || r.right > map.right + 1 || r.top < map.top - 1 || r.bottom > map.bottom + 1)
+      .map(([label]) => label);
+  });
+  assert.deepEqual(outside, [], 'every movement and site is in view');
+  await context.close();
+});
+
 test('layout at 1280x800 and 390x844: screenshots, map above panels on a phone, no horizontal scroll', { timeout: 90000 }, async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'corridor-screens-'));
   for (const [width, height] of [[1280, 800], [390, 844]]) {
