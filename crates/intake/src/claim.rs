@@ -374,7 +374,26 @@ fn according_to(
     si: usize,
     earlier: &[ClaimDraft],
 ) -> Option<ClaimDraft> {
-    let (np, appos) = np_after(doc, i + 2, s.end);
+    // "according to figures compiled by the World Health Organization": the
+    // compiler is the speaker.
+    let w = |k: usize| -> &str {
+        if k < s.end {
+            doc.tokens[k].lower.as_str()
+        } else {
+            ""
+        }
+    };
+    let mut from = i + 2;
+    if matches!(w(from), "figures" | "data" | "a" | "the") {
+        let by = (from..(from + 6).min(s.end)).find(|&k| matches!(w(k), "by" | "from"));
+        let document = (from..(from + 3).min(s.end)).any(|k| {
+            matches!(w(k), "figures" | "data" | "statement" | "report" | "tally" | "count" | "toll")
+        });
+        if let (Some(k), true) = (by, document) {
+            from = k + 1;
+        }
+    }
+    let (np, appos) = np_after(doc, from, s.end);
     if np.is_empty() {
         return None;
     }
@@ -1409,6 +1428,14 @@ mod tests {
         assert_eq!(
             run("Defence Minister Ali Mahmoud accused rebels of diverting aid."),
             vec![("Ali Mahmoud".into(), Some("Defence Ministry".into()), Stance::Allegation)]
+        );
+    }
+
+    #[test]
+    fn according_to_a_document_is_its_author() {
+        assert_eq!(
+            run("Four attacks were recorded this year, according to figures compiled by the World Health Organization."),
+            vec![("the World Health Organization".into(), None, Stance::Assertion)]
         );
     }
 
