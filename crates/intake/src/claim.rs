@@ -249,6 +249,16 @@ fn with_verb(
         left -= 1;
     }
     let comma_before = left > floor && doc.tokens[left - 1].is_punct(",");
+    // `SUBJECT ordered an inquiry and said …`: the clause's subject speaks.
+    if left > floor + 1
+        && doc.tokens[left - 1].is("and")
+        && doc.tokens[v].is_any(&["said", "says", "added", "told", "warned"])
+    {
+        let np = leading_subject(doc, floor, left - 1)?;
+        let speaker = analyse(doc, np, None, earlier)?;
+        let content = trim_punct(doc, content_after(doc, v, s.end));
+        return (!content.is_empty()).then(|| build(doc, speaker, content, stance, v, si));
+    }
     // `"QUOTE," VERB SPEAKER [, APPOSITIVE]`
     if let Some(q) = quote_ending_at(doc, floor, left) {
         let (np, appos) = np_after(doc, v + 1, s.end);
@@ -323,6 +333,23 @@ const INVERTING_VERBS: &[&str] = &[
     "continued",
     "estimated",
 ];
+
+/// The noun phrase that opens a clause: capitalised words, titles and the
+/// words that join them, up to the first other word ("Nineveh Governor
+/// Muthanna al-Jubouri", "The army").
+fn leading_subject(doc: &Doc<'_>, floor: usize, end: usize) -> Option<Range<usize>> {
+    let mut k = floor;
+    while k < end {
+        let t = &doc.tokens[k];
+        let joins = t.is_any(&["the", "a", "an", "of", "for"]) || t.lower.starts_with("al-");
+        if t.kind != Tok::Word || !(doc.capitalized(k) || joins || TITLES.contains(&t.lower.as_str())) {
+            break;
+        }
+        k += 1;
+    }
+    let np = trim_punct(doc, floor..k);
+    (np.len() >= 2 || (np.len() == 1 && doc.capitalized(np.start))).then_some(np)
+}
 
 /// A noun phrase after a verb, and the appositive after it ("said Rania
 /// Daher, a spokeswoman for the World Food Programme").
@@ -1428,6 +1455,14 @@ mod tests {
         assert_eq!(
             run("Defence Minister Ali Mahmoud accused rebels of diverting aid."),
             vec![("Ali Mahmoud".into(), Some("Defence Ministry".into()), Stance::Allegation)]
+        );
+    }
+
+    #[test]
+    fn a_subject_speaks_for_its_second_verb() {
+        assert_eq!(
+            run("Nineveh Governor Muthanna al-Jubouri ordered an investigation and said security would be tightened."),
+            vec![("Muthanna al-Jubouri".into(), None, Stance::Assertion)]
         );
     }
 
