@@ -9,7 +9,6 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use corridor_intake::score::{add, Scores, FIELDS};
 use corridor_intake::{draft, read_text, Gazetteer, Options, Parties, MAX_TEXT_BYTES};
-use corridor_statement::timefmt::parse_utc_us;
 use serde_json::Value;
 
 /// `corridor intake` options.
@@ -137,7 +136,7 @@ pub fn bench(corpus: &Path, rounds: usize, explain: bool) -> Result<()> {
     let mut scores = Scores::new();
     let mut words = 0usize;
     for (text, label) in &reports {
-        let options = options_of(label);
+        let options = corridor_intake::score::label_options(label);
         let mut got = serde_json::to_value(draft(text, &options, &g))?;
         got["text"] = Value::String(text.clone());
         add(&mut scores, &label["expect"], &got);
@@ -171,7 +170,7 @@ pub fn bench(corpus: &Path, rounds: usize, explain: bool) -> Result<()> {
     let start = Instant::now();
     for _ in 0..rounds {
         for (text, label) in &reports {
-            std::hint::black_box(draft(text, &options_of(label), &g));
+            std::hint::black_box(draft(text, &corridor_intake::score::label_options(label), &g));
         }
     }
     let per_1000 = start.elapsed().as_secs_f64() * 1e3 / (rounds * words) as f64 * 1000.0;
@@ -182,15 +181,6 @@ pub fn bench(corpus: &Path, rounds: usize, explain: bool) -> Result<()> {
         build.elapsed().as_secs_f64() * 1e3
     );
     Ok(())
-}
-
-fn options_of(label: &Value) -> Options {
-    Options {
-        published_us: label["published"].as_str().and_then(parse_utc_us),
-        outlet: label["outlet"].as_str().map(str::to_owned),
-        url: label["url"].as_str().map(str::to_owned),
-        parties: Parties::default(),
-    }
 }
 
 fn load_corpus(dir: &Path) -> Result<Vec<(String, Value)>> {

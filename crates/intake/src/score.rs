@@ -82,6 +82,17 @@ pub fn add(scores: &mut Scores, expect: &Value, got: &Value) {
     }
 }
 
+/// The options a labelled report is drafted with: its `published`, `outlet`
+/// and `url` (corpus/README.md).
+pub fn label_options(label: &Value) -> crate::Options {
+    crate::Options {
+        published_us: label["published"].as_str().and_then(corridor_statement::timefmt::parse_utc_us),
+        outlet: label["outlet"].as_str().map(str::to_owned),
+        url: label["url"].as_str().map(str::to_owned),
+        parties: crate::Parties::default(),
+    }
+}
+
 /// One field's labelled and drafted values, each value a list of strings.
 pub type Difference = (&'static str, Vec<Vec<String>>, Vec<Vec<String>>);
 
