@@ -98,6 +98,7 @@ pub fn router(service: Service, limits: &HttpLimits, console: Console) -> Router
         .route("/v1/zones", get(routes::zones))
         .route("/v1/sites", get(routes::sites))
         .route("/v1/movements", get(routes::movements))
+        .route("/v1/movements/preview", post(routes::movement_preview))
         .route("/v1/movements/{issuer}/{id}", get(routes::movement))
         .route("/v1/operations", get(routes::operations))
         .route("/v1/agreements", get(routes::agreements))

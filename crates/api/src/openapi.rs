@@ -40,6 +40,7 @@ use crate::problem::Problem;
         crate::routes::sites,
         crate::routes::movements,
         crate::routes::movement,
+        crate::routes::movement_preview,
         crate::routes::operations,
         crate::routes::agreements,
         crate::routes::conflicts,

@@ -12,10 +12,11 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use corridor_service::{Filter, Service, Submitted};
+use corridor_service::{Filter, Service, SubmitError, Submitted};
 use corridor_state::access::MovementStatus;
+use corridor_statement::body::Ctx;
 use corridor_statement::timefmt::parse_utc_us;
-use corridor_statement::ObjectRef;
+use corridor_statement::{ObjectRef, Reading, StatementError, StatementType};
 use corridor_tlog::TilePath;
 use futures_util::Stream;
 use futures_util::StreamExt as _;
@@ -25,8 +26,8 @@ use utoipa::IntoParams;
 
 use crate::dto::access::{
     AgreementCollection, AgreementFeature, ConflictView, ConflictsPage, MovementCollection, MovementFeature,
-    MovementView, OperationCollection, OperationFeature, SiteCollection, SiteFeature, ZoneCollection,
-    ZoneFeature,
+    MovementPreviewRequest, MovementPreviewView, MovementView, OperationCollection, OperationFeature,
+    SiteCollection, SiteFeature, ZoneCollection, ZoneFeature,
 };
 use crate::dto::accountability::{
     ClaimView, ClaimsPage, ConsignmentReconciliation, ConsignmentsPage, DistributionsPage, EvidenceView,
@@ -486,7 +487,15 @@ pub async fn movements(State(svc): State<Service>, Query(q): Params) -> ApiResul
 pub async fn operations(State(svc): State<Service>, Query(q): Params) -> ApiResult {
     check_status(&q, LIVE_STATUSES)?;
     let f = filter(&svc, &q)?;
-    Ok(geojson(&svc.read(|v| OperationCollection::new(v.operations(&f), OperationFeature::from)).await?))
+    let collection = svc
+        .read(|v| {
+            let feature = |o: &corridor_state::access::Operation| {
+                OperationFeature::new(o, &v.state.acknowledgements_of(&o.reference, o.notified.index))
+            };
+            OperationCollection::new(v.operations(&f), feature)
+        })
+        .await?;
+    Ok(geojson(&collection))
 }
 
 /// Agreements as a GeoJSON FeatureCollection (an agreement without an area has `null` geometry).
@@ -513,6 +522,47 @@ pub async fn movement(State(svc): State<Service>, Path((issuer, id)): Path<(Stri
     let r = object_ref(&issuer, &id).map_err(|_| bad_request("not a movement reference"))?;
     let view = svc.read(|v| v.movement(&r).map(|m| MovementView::new(m, v.now_us))).await??;
     Ok(json(&view))
+}
+
+/// What a `movement.request` or `movement.amend` would get if it were
+/// sequenced now: the parties that would have to clear it, and the operations
+/// it would conflict with. The fold's own check and computation answer, so a
+/// form can show them before its user signs; nothing is logged. A body the
+/// log would refuse is refused here with the same code.
+#[utoipa::path(post, path = "/v1/movements/preview", tag = "access",
+    request_body = MovementPreviewRequest,
+    responses(
+        (status = 200, body = MovementPreviewView),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn movement_preview(State(svc): State<Service>, bytes: axum::body::Bytes) -> ApiResult {
+    let refused = |e: SubmitError| Problem::from(e);
+    corridor_statement::check_submission_json(&bytes).map_err(|e| refused(e.into()))?;
+    let req: MovementPreviewRequest = serde_json::from_slice(&bytes)
+        .map_err(|e| refused(StatementError::MalformedJson(e.to_string()).into()))?;
+    let kind = match StatementType::parse(&req.kind) {
+        Some(k @ (StatementType::MovementRequest | StatementType::MovementAmend)) => k,
+        _ => {
+            let detail =
+                format!("type {:?}: only movement.request and movement.amend are previewed", req.kind);
+            return Err(refused(StatementError::InvalidStatement(detail).into()));
+        }
+    };
+    let ctx = Ctx { reading: Reading::Submission, issuer: &req.issuer };
+    let body =
+        corridor_statement::Body::parse_with(kind, req.body.get(), &ctx).map_err(|e| refused(e.into()))?;
+    let view = svc
+        .read(|v| {
+            let preview = v.state.preview_movement(&req.issuer, &body, v.now_us)?;
+            Ok(MovementPreviewView::new(&preview, v.now_us))
+        })
+        .await?
+        .map_err(|r| refused(SubmitError::Rejected(r)))?;
+    Ok(no_store_json(&view))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

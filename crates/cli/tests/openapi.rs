@@ -179,9 +179,13 @@ async fn every_route_answers_as_documented() {
     // The log and its proofs; every entry's statement against its type's body schema.
     let (_, log) = w.get("/v1/log", "/v1/log").await;
     let size = log["size"].as_u64().expect("size");
+    let mut request = None;
     for index in 0..size {
         let (status, entry) = w.get("/v1/entries/{index}", &format!("/v1/entries/{index}")).await;
         assert_eq!(status, 200, "entry {index}");
+        if entry["statement"]["type"] == "movement.request" && request.is_none() {
+            request = Some(entry["statement"].clone());
+        }
         let body_type =
             format!("{}Body", body_schema_name(entry["statement"]["type"].as_str().expect("type")));
         let mut schema = json!({"$ref": format!("#/components/schemas/{body_type}"), "components": doc["components"].clone()});
@@ -201,6 +205,40 @@ async fn every_route_answers_as_documented() {
     assert_eq!(w.get("/tile/{path}", &format!("/tile/0/000.p/{size}")).await.0, 200);
     assert_eq!(w.get("/tile/{path}", &format!("/tile/entries/000.p/{size}")).await.0, 200);
     assert_eq!(w.get("/tile/{path}", "/tile/9/999").await.0, 404);
+
+    // A movement previewed: a logged request's own body, sent again, gets
+    // the approvers the fold gave it (the demo changes no zone after its
+    // requests); refusals carry the submission's codes and log nothing.
+    let request = request.expect("the demo requests a movement");
+    let logged =
+        format!("/v1/movements/{}/{}", request["issuer"].as_str().unwrap(), request["id"].as_str().unwrap());
+    let (_, movement) = w.get("/v1/movements/{issuer}/{id}", &logged).await;
+    let preview = |issuer: &str, kind: &str, body: &Value| {
+        serde_json::to_vec(&json!({"issuer": issuer, "type": kind, "body": body})).expect("json")
+    };
+    let path = "/v1/movements/preview";
+    let again = preview(request["issuer"].as_str().unwrap(), "movement.request", &request["body"]);
+    let (status, previewed) = w.call("post", path, path, Some(again)).await;
+    assert_eq!(status, 200, "{previewed}");
+    let parties = |list: &Value| -> Vec<String> {
+        list.as_array()
+            .expect("a list")
+            .iter()
+            .map(|a| a["party"].as_str().expect("party").to_owned())
+            .collect()
+    };
+    assert_eq!(parties(&previewed["required_approvers"]), parties(&movement["required_approvers"]));
+    assert!(!parties(&previewed["required_approvers"]).is_empty(), "{previewed}");
+    let stranger = preview("nobody", "movement.request", &request["body"]);
+    assert_eq!(w.call("post", path, path, Some(stranger)).await.1["code"], "unknown_party");
+    let other = preview("ops", "site.notify", &request["body"]);
+    assert_eq!(w.call("post", path, path, Some(other)).await.1["code"], "invalid_statement");
+    let mut wide = request["body"].clone();
+    wide["corridor_m"] = json!(-1);
+    let wide = preview(request["issuer"].as_str().unwrap(), "movement.request", &wide);
+    assert_eq!(w.call("post", path, path, Some(wide)).await.0, 400);
+    assert_eq!(w.call("post", path, path, Some(b"{".to_vec())).await.1["code"], "malformed_json");
+    assert_eq!(w.get("/v1/log", "/v1/log").await.1["size"], size, "a preview logs nothing");
 
     // Exports.
     for kind in ["sites", "movements", "incidents", "distributions"] {

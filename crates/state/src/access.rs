@@ -15,6 +15,7 @@ use corridor_statement::access::{
     MovementUpdate, OperationNotify, SiteCategory, SiteNotify, UpdateStatus, Window, Withdraw, ZoneDeclare,
 };
 use corridor_statement::body::PartyKind;
+use corridor_statement::Body;
 use corridor_statement::ObjectRef;
 
 use crate::notice::{ClearanceEvent, Notice, NoticeKind};
@@ -510,6 +511,54 @@ impl State {
             return Err(Rejection::AlreadyEnded(format!("{issuer} already acceded to {r}")));
         }
         Ok(r)
+    }
+}
+
+/// What filing a movement plan would need, computed without filing it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MovementPreview {
+    /// The parties that would have to clear it, with why (as [`Movement::approvers`] would hold them).
+    pub approvers: BTreeMap<String, Vec<Reason>>,
+    /// The live operations it would conflict with; each `with` names the
+    /// amended movement, or for a new request the issuer with an empty id.
+    pub conflicts: Vec<Conflict>,
+}
+
+/// Dry runs (no mutation): the clearance and conflicts a plan would get.
+impl State {
+    /// The approvers and conflicts `body` (a `movement.request` or
+    /// `movement.amend` by `issuer`) would get if it were sequenced at `at_us`:
+    /// the fold's own check and computation, so the two cannot disagree.
+    ///
+    /// Errors: the fold's rejection of the body (`unknown_party`, `unknown_ref`,
+    /// `unauthorized`, `already_ended`, `limit_reached`), or `invalid_body` for
+    /// any other statement type.
+    pub fn preview_movement(
+        &self,
+        issuer: &str,
+        body: &Body,
+        at_us: i64,
+    ) -> Result<MovementPreview, Rejection> {
+        if self.party(issuer).is_none() {
+            return Err(Rejection::UnknownParty(issuer.to_owned()));
+        }
+        let (target, plan) = match body {
+            Body::MovementRequest(plan) => {
+                let new = ObjectRef { issuer: issuer.to_owned(), id: String::new() };
+                (new, self.check_request(plan.clone())?)
+            }
+            Body::MovementAmend(a) => (a.movement.clone(), self.check_amend(issuer, a)?),
+            _ => {
+                return Err(Rejection::InvalidBody(
+                    "only movement.request and movement.amend are previewed".into(),
+                ))
+            }
+        };
+        let at = Stamp { index: self.size, at_us };
+        let target = ConflictTarget::Movement { movement: target };
+        let conflicts =
+            self.find_against_operations(&target, &plan.route, &plan.window, plan.corridor_m, issuer, at);
+        Ok(MovementPreview { approvers: self.approvers_for(issuer, &plan), conflicts })
     }
 }
 

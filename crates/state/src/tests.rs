@@ -263,7 +263,16 @@ mod clearance {
             let escort_from: Vec<&str> = escort.map(|e| names[e]).into_iter().collect();
             let plan = json!({"purpose": "aid_delivery", "route": {"type": "LineString", "coordinates": coords}, "corridor_m": corridor_m,
                 "window": window, "origin": "a", "destination": "b", "escort_from": escort_from, "manifest": []});
+            // The preview, before filing, changes nothing and names what filing gives.
+            let ctx = corridor_statement::body::Ctx { reading: corridor_statement::Reading::Log, issuer: "agency" };
+            let body = corridor_statement::Body::parse_with(corridor_statement::StatementType::MovementRequest, &plan.to_string(), &ctx).expect("a plan");
+            let size = log.state.size();
+            let preview = log.state.preview_movement("agency", &body, 0).expect("previewed");
+            prop_assert_eq!(log.state.size(), size);
             log.apply(&envelope("movement.request", "agency", "m", plan.clone(), &[&keys[2]])).expect("filed");
+            let filed = &log.state.access().movement(&ObjectRef::parse("agency/m").expect("ref")).expect("filed").approvers;
+            let filed: BTreeMap<String, Vec<crate::access::Reason>> = filed.iter().map(|(p, a)| (p.clone(), a.reasons.clone())).collect();
+            prop_assert_eq!(&preview.approvers, &filed);
 
             let route_geom = Geom::from_geojson(&plan["route"]).expect("route");
             let mw = corridor_statement::access::parse_window("w", &window.to_string(), corridor_statement::Reading::Log).expect("window");

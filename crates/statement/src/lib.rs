@@ -106,3 +106,18 @@ pub use envelope::{
 };
 pub use error::StatementError;
 pub use statement::{ObjectRef, Reading, Statement, StatementType, Target};
+
+/// Holds JSON `bytes` that are not an envelope (a request that carries a
+/// statement body unsigned, such as a movement preview) to the limits a
+/// submission is held to: nesting depth, safe integers and no repeated
+/// members. Errors carry the codes a statement breaking the same limit gets.
+pub fn check_submission_json(bytes: &[u8]) -> Result<(), StatementError> {
+    json_limits::check(bytes, true).map_err(|e| match e {
+        json_limits::LimitError::Unreadable => StatementError::MalformedJson(e.to_string()),
+        json_limits::LimitError::DuplicateMember(m) => StatementError::DuplicateMember(m),
+        json_limits::LimitError::UnsafeInteger(_) => {
+            StatementError::NonCanonical { code: "noncanonical_number", detail: e.to_string() }
+        }
+        other => StatementError::InvalidStatement(other.to_string()),
+    })
+}

@@ -10,6 +10,7 @@ use corridor_statement::access::ManifestLine;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::log::AckView;
 use super::{tag, time_us, wire_enum, CollectionTag, Ended, FeatureTag, GeoJson, Stamp, Window};
 
 wire_enum!(SiteCategory => corridor_statement::access::SiteCategory);
@@ -176,10 +177,14 @@ pub struct OperationProperties {
     pub notified: Stamp,
     pub withdrawn: Option<Ended>,
     pub status: LiveStatus,
+    /// The parties that acknowledged the notification, oldest first: proof
+    /// that it reached them (by its reference or its entry index).
+    pub acknowledged_by: Vec<AckView>,
 }
 
-impl From<&Operation> for OperationFeature {
-    fn from(o: &Operation) -> Self {
+impl OperationFeature {
+    /// The operation with its acknowledgements (`State::acknowledgements_of`).
+    pub fn new(o: &Operation, acks: &[&corridor_state::Ack]) -> Self {
         let properties = OperationProperties {
             reference: o.reference.to_string(),
             kind: OperationKind::Tag,
@@ -191,6 +196,7 @@ impl From<&Operation> for OperationFeature {
             notified: o.notified.into(),
             withdrawn: o.withdrawn.as_ref().map(Ended::from),
             status: LiveStatus::of(&o.withdrawn),
+            acknowledged_by: acks.iter().map(|a| AckView::from(*a)).collect(),
         };
         Self {
             kind: FeatureTag::Tag,
@@ -473,4 +479,76 @@ pub struct ConflictsPage {
     pub conflicts: Vec<ConflictView>,
     /// The last conflict's number, when more follow: pass as `after=`.
     pub next_after: Option<u64>,
+}
+
+/// A movement plan to preview (`POST /v1/movements/preview`): the statement
+/// its issuer would sign, less the signature, `id` and `issued_at`.
+#[derive(Debug, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MovementPreviewRequest {
+    /// The party that would sign it.
+    pub issuer: String,
+    /// `movement.request` or `movement.amend`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The body that would be signed, exactly as in the statement (brief §5).
+    #[schema(value_type = Object)]
+    pub body: Box<serde_json::value::RawValue>,
+}
+
+/// What a movement plan would get if it were sequenced now; nothing is logged.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MovementPreviewView {
+    /// The time the plan was previewed at (the server's clock).
+    pub at: String,
+    /// The parties that would have to clear it, as the movement's
+    /// `required_approvers` would list them.
+    pub required_approvers: Vec<PreviewApprover>,
+    /// The live operations it would conflict with.
+    pub conflicts: Vec<PreviewConflict>,
+}
+
+/// A party that would have to clear the plan, and why.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PreviewApprover {
+    pub party: String,
+    pub reasons: Vec<ReasonView>,
+}
+
+/// An operation the plan would conflict with.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PreviewConflict {
+    /// The operation's reference.
+    pub operation: String,
+    /// The operation's issuer.
+    pub party: String,
+    pub distance_m: f64,
+    /// The distance at or under which they conflict (corridor plus standoff).
+    pub threshold_m: f64,
+    pub overlap: Window,
+}
+
+impl MovementPreviewView {
+    pub fn new(p: &corridor_state::access::MovementPreview, at_us: i64) -> Self {
+        let required_approvers = p
+            .approvers
+            .iter()
+            .map(|(party, reasons)| PreviewApprover {
+                party: party.clone(),
+                reasons: reasons.iter().map(ReasonView::from).collect(),
+            })
+            .collect();
+        let conflicts = p
+            .conflicts
+            .iter()
+            .map(|c| PreviewConflict {
+                operation: c.operation.to_string(),
+                party: c.operation.issuer.clone(),
+                distance_m: c.distance_m,
+                threshold_m: c.threshold_m,
+                overlap: c.overlap.into(),
+            })
+            .collect();
+        Self { at: time_us(at_us), required_approvers, conflicts }
+    }
 }
