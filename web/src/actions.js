@@ -109,13 +109,13 @@ const pad = (n) => String(n).padStart(2, '0');
 /** A Date as the value of a datetime-local input (local time, minutes). */
 export const localInput = (d) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
 
-function isoFromLocal(value, field) {
+export function isoFromLocal(value, field) {
   const d = new Date(value);
   if (!value || Number.isNaN(d.getTime())) throw new Error(`${field} is not a valid time`);
   return d.toISOString();
 }
 
-function windowOf(fromValue, toValue, what) {
+export function windowOf(fromValue, toValue, what) {
   const w = { from: isoFromLocal(fromValue, `${what} start`) };
   if (toValue) {
     w.to = isoFromLocal(toValue, `${what} end`);
@@ -147,12 +147,12 @@ export function field(label, control, hint) {
 
 export const input = (attrs) => h('input', { type: 'text', ...attrs });
 
-function select(name, options, value) {
+export function select(name, options, value) {
   return h('select', { name }, options.map(([v, text]) => h('option', { value: v, selected: v === value }, text)));
 }
 
 /** A pair of longitude/latitude inputs with a "Pick on map" toggle. */
-function pointPicker(ctx, name) {
+export function pointPicker(ctx, name) {
   const [lonWrap, lon] = field('Longitude (°E)', input({ type: 'number', step: 'any', min: -180, max: 180, name: `${name}-lon`, required: true }));
   const [latWrap, lat] = field('Latitude (°N)', input({ type: 'number', step: 'any', min: -90, max: 90, name: `${name}-lat`, required: true }));
   const pick = h('button', { type: 'button', class: 'pick', 'aria-pressed': 'false' }, 'Pick on map');
@@ -176,7 +176,7 @@ function pointPicker(ctx, name) {
   return { el: h('div', { class: 'point' }, lonWrap, latWrap, pick), read, reset };
 }
 
-function formShell(title, id, children, submitText, onSubmit, ctx) {
+export function formShell(title, id, children, submitText, onSubmit, ctx) {
   const status = h('p', { class: 'form-status', role: 'status' });
   const form = h('form', { class: 'file-form', id, 'aria-labelledby': `${id}-title`, novalidate: true },
     h('h3', { id: `${id}-title` }, title), children,

@@ -111,6 +111,31 @@ export function signStatement(statement, key) {
   return { payloadType: PAYLOAD_TYPE, payload: toBase64(payload), signatures: [{ keyid: key.keyid, sig: toBase64(sig) }] };
 }
 
+/**
+ * Adds the signed-in key's signature to an envelope another party signed
+ * (a custody hand-off is signed by both sides): the same payload, one more
+ * signature over its PAE. Refuses an envelope this key already signed.
+ */
+export function countersignEnvelope(envelope, key) {
+  if (envelope.signatures.some((s) => s.keyid === key.keyid)) throw new Error('this key has already signed it');
+  const sig = ed.sign(pae(envelope.payloadType, fromBase64(envelope.payload)), key.seed);
+  return { ...envelope, signatures: [...envelope.signatures, { keyid: key.keyid, sig: toBase64(sig) }] };
+}
+
+/**
+ * Whether `envelope` carries a valid signature by one of `party`'s live
+ * keys (its registered vkeys, as GET /v1/parties lists them).
+ */
+export function signedByParty(envelope, party) {
+  const message = pae(envelope.payloadType, fromBase64(envelope.payload));
+  return party.keys.filter((k) => k.revoked_at_index === null || k.revoked_at_index === undefined).some((k) => {
+    const vkey = parseVerifierKey(k.vkey);
+    const keyid = `${vkey.name}+${toHex(vkey.keyId)}`;
+    return vkey.name === party.id
+      && envelope.signatures.some((s) => s.keyid === keyid && verifySignature(fromBase64(s.sig), message, vkey.publicKey));
+  });
+}
+
 export function verifySignature(sig, message, publicKey) {
   try {
     // Strict RFC 8032 (zip215: false), as the server's verify_strict: no

@@ -8,27 +8,35 @@ import * as api from './api.js';
 import * as panels from './panels.js';
 import { Activity, readKeyFile, siteForm, operationForm, incidentForm, localInput } from './actions.js';
 import { IntakePanel } from './intake.js';
+import { requestForm, MovementDesk } from './movement.js';
+import { CustodyPanel } from './custody.js';
 import { newStatement, signStatement, parseVerifierKey } from './crypto.js';
 import { verifyCheckpointWithTiles, checkCosignatures, requireQuorum } from './verify.js';
 import { witness } from './witness.js';
+import { InboxPanel } from './inbox.js';
+import * as accountability from './accountability.js';
 import { h, byId, replace, humanize } from './dom.js';
 
 const SPATIAL = ['zones', 'sites', 'movements', 'operations', 'agreements'];
-const ALL = ['log', 'parties', ...SPATIAL, 'conflicts', 'incidents', 'violations', 'custody', 'claims'];
+const ALL = ['log', 'parties', ...SPATIAL, 'conflicts', 'incidents', 'violations', 'custody', 'claims', 'handoffs', 'inbox', 'records'];
 
-// Which views an entry of each statement type can change.
+// Which views an entry of each statement type can change. "records" is the
+// list the forms' reference pickers offer; "inbox" what waits for the
+// signed-in party; "handoffs" the custody offers, which travel as messages
+// and are settled by an acknowledgement.
 const AFFECTS = [
   ['party.', ['parties']],
   ['zone.', ['zones', 'movements']],
-  ['site.', ['sites', 'conflicts']],
-  ['movement.', ['movements', 'conflicts', 'custody']],
-  ['acknowledge', ['movements']],
-  ['operation.', ['operations', 'conflicts']],
+  ['site.', ['sites', 'conflicts', 'records']],
+  ['movement.', ['movements', 'conflicts', 'custody', 'inbox', 'records']],
+  ['acknowledge', ['movements', 'inbox', 'handoffs']],
+  ['operation.', ['operations', 'conflicts', 'inbox', 'records']],
   ['agreement.', ['agreements', 'conflicts', 'violations']],
-  ['incident.', ['incidents', 'violations']],
+  ['incident.', ['incidents', 'violations', 'records']],
   ['custody.', ['custody']],
   ['distribution.', ['custody']],
-  ['claim.', ['claims']],
+  ['claim.', ['claims', 'records']],
+  ['message.', ['inbox', 'handoffs']],
 ];
 
 const affected = (type) => ['log', ...AFFECTS.filter(([p]) => type?.startsWith(p)).flatMap(([, v]) => v)];
@@ -49,6 +57,8 @@ const state = {
 let cmap;
 let activity;
 let intake;
+let inbox;
+let custody;
 const generation = new Map();
 
 // ---- refreshing ----
@@ -99,9 +109,29 @@ function viewError(view, e) {
   replace(el, h('p', { class: 'error' }, `${humanize(view)} could not be loaded: ${detail} (${code})`));
 }
 
-// Custody and claims panels show the first page of each list: a console is
-// for reading, and a log of millions of records would not fit one screen anyway.
-const PANEL_PAGE = 200;
+// Custody and claims panels load their lists a page at a time, and the next
+// page when asked: a log of millions of records would not fit one screen, and
+// each consignment shown costs a request for its reconciliation.
+const PANEL_PAGE = { custody: 20, claims: 50 };
+const panelPages = { custody: 1, claims: 1 };
+
+/** Appends a "Show more" button to a panel list that has more to load. */
+function showMore(el, view, what) {
+  const button = h('button', { type: 'button', class: 'show-more', dataset: { view } }, `Show more ${what}`);
+  button.addEventListener('click', () => {
+    button.disabled = true;
+    panelPages[view] += 1;
+    schedule([view], 0);
+  });
+  el.append(button);
+}
+
+// Layers that only the map shows are loaded for the area in view once the
+// map has framed the record, and again after each pan or zoom, so that a
+// record of a million sites costs the page what is on screen, not the whole.
+// The other layers feed panels (the board, agreements) and load whole.
+const IN_VIEW = ['sites', 'zones', 'operations'];
+const IN_VIEW_PAGES = 2;
 
 const atParam = () => (state.at ? { at: state.at } : {});
 
@@ -152,6 +182,7 @@ const LOADERS = {
       const el = byId('incidents-body').querySelector(`article[data-ref="${CSS.escape(ref)}"] .evidence-slot`);
       if (el) el.replaceWith(slot);
     }
+    accountability.decorateIncidents(byId('incidents-body'), formCtx);
     count('incidents', fc.features.length);
   },
   async violations(fresh) {
@@ -162,20 +193,32 @@ const LOADERS = {
     renderAgreements();
   },
   async custody(fresh) {
-    const page = await api.getJson('/v1/consignments', { limit: PANEL_PAGE });
-    const handedOver = page.consignments.map((c) => c.consignment);
+    const page = await api.getAll('/v1/consignments', {}, 'consignments', panelPages.custody, PANEL_PAGE.custody);
+    // Only a consignment some hand-off names has a reconciliation to ask
+    // for; one a movement names before its first hand-off is shown as such.
+    const handedOver = new Set(page.consignments.map((c) => c.consignment));
     const ids = [...new Set([...state.data.movements.map((m) => m.properties.consignment).filter(Boolean), ...handedOver])].sort();
-    const list = await Promise.all(ids.map((id) => api.getJson(`/v1/consignments/${encodeURIComponent(id)}`)
-      .then((data) => ({ id, data }), (e) => ({ id, error: api.describeError(e).detail }))));
+    const list = await Promise.all(ids.map((id) => (handedOver.has(id)
+      ? api.getJson(`/v1/consignments/${encodeURIComponent(id)}`)
+        .then((data) => ({ id, data }), (e) => ({ id, error: api.describeError(e).detail }))
+      : { id, awaiting: true })));
     if (!fresh()) return;
     panels.renderCustody(byId('custody-body'), list);
+    if (page.truncated) showMore(byId('custody-body'), 'custody', 'consignments');
     count('custody', list.length);
   },
+  inbox: (fresh) => inbox?.load(fresh),
+  records: (fresh) => accountability.records.load(fresh),
+  async handoffs(fresh) {
+    await custody?.load(fresh);
+  },
   async claims(fresh) {
-    const page = await api.getJson('/v1/claims', { limit: PANEL_PAGE });
+    const page = await api.getAll('/v1/claims', {}, 'claims', panelPages.claims, PANEL_PAGE.claims);
     const list = page.claims.map((data) => ({ ref: data.claim.ref, data }));
     if (!fresh()) return;
     panels.renderClaims(byId('claims-body'), list);
+    accountability.decorateClaims(byId('claims-body'), formCtx);
+    if (page.truncated) showMore(byId('claims-body'), 'claims', 'claims');
     count('claims', list.length);
   },
 };
@@ -189,13 +232,16 @@ const FRAMED_BY = ['zones', 'movements', 'sites'];
 const answered = new Set();
 
 function spatial(kind, apply) {
+  const inView = IN_VIEW.includes(kind);
   return async (fresh) => {
     try {
-      const fc = await api.getAll(`/v1/${kind}`, atParam());
+      const params = inView && cmap.fitted ? { ...atParam(), bbox: cmap.viewBbox() } : atParam();
+      const fc = await api.getAll(`/v1/${kind}`, params, 'features', inView ? IN_VIEW_PAGES : undefined);
       if (!fresh()) return;
-      truncated.set(kind, fc.truncated ? fc.features.length : 0);
-      replace(byId('view-errors'), ...[...truncated].filter(([, n]) => n).map(([k, n]) => h('p', { class: 'error' },
-        `Showing the first ${n.toLocaleString('en')} ${k}; the rest are not loaded into this page.`)));
+      truncated.set(kind, fc.truncated ? [fc.features.length, !!params.bbox] : null);
+      replace(byId('view-errors'), ...[...truncated].filter(([, t]) => t).map(([k, [n, viewed]]) => h('p', { class: 'error' }, viewed
+        ? `Showing ${n.toLocaleString('en')} of the ${k} in view; zoom in to see them all.`
+        : `Showing the first ${n.toLocaleString('en')} ${k}; the rest are not loaded into this page.`)));
       apply(fc);
     } finally {
       answered.add(kind);
@@ -283,11 +329,13 @@ function renderLogStatus(log, check) {
 
 function renderBoard() {
   const el = byId('board-body');
+  const focused = el.contains(document.activeElement) ? document.activeElement : null;
   panels.renderBoard(el, state.data.movements, {
     party: state.key?.party,
     fetchedAt: state.fetchedAt,
     onAcknowledge: (ref) => submit('acknowledge', { refs: [ref] }),
     onRespondForm: toggleRespond,
+    movementActions: (m) => desk.actions(m),
   });
   // Open response forms survive a refresh, with whatever was typed in them.
   for (const [ref, form] of state.respondForms) {
@@ -296,6 +344,8 @@ function renderBoard() {
     art.querySelector('.respond-slot').append(form);
     art.querySelector('button.respond')?.setAttribute('aria-expanded', 'true');
   }
+  // Whoever was typing in a form that was carried over keeps the focus.
+  if (focused?.isConnected && focused !== document.activeElement) focused.focus({ preventScroll: true });
   count('board', state.data.movements.length);
 }
 
@@ -368,7 +418,12 @@ async function submit(type, body, hooks = {}) {
     return null;
   }
   const statement = newStatement(type, key.party, body);
-  const envelope = signStatement(statement, key);
+  return submitSigned(statement, signStatement(statement, key), hooks);
+}
+
+/** Submits an envelope already signed (by more than one party, for a hand-off). */
+async function submitSigned(statement, envelope, hooks = {}) {
+  const { type } = statement;
   try {
     const { status, receipt } = await api.submitEnvelope(envelope);
     const card = activity.receipt(receipt, statement, envelope, status === 200);
@@ -414,9 +469,14 @@ function onIdentity() {
   document.body.dataset.party = key?.party || '';
   for (const form of state.respondForms.values()) form.remove();
   state.respondForms.clear();
+  desk.reset();
   renderBoard();
   renderForms();
   intake?.onIdentity();
+  inbox?.onIdentity();
+  schedule(['inbox', 'incidents', 'claims'], 0);
+  custody?.onIdentity();
+  schedule(['handoffs'], 0);
   connectPartyEvents();
   schedule(['conflicts'], 0);
   if (key) byId('signout').focus();
@@ -432,6 +492,8 @@ const formCtx = {
   getKey: () => state.key,
   parties: () => state.parties,
   submit,
+  submitSigned,
+  problem: (context, err) => activity.problem(context, err),
   startPicking(button, onPick) {
     formCtx.stopPicking();
     pickingButton = button;
@@ -447,15 +509,19 @@ const formCtx = {
   },
 };
 
+// Amend, cancel and update forms on the requester's own movements, kept across board refreshes.
+const desk = new MovementDesk(formCtx, () => renderBoard());
+
 function renderForms() {
   formCtx.stopPicking();
   cmap.clearDraft();
   const el = byId('file-body');
   if (!state.key) {
-    replace(el, h('p', { class: 'empty' }, 'Sign in with your key file to notify sites and operations or report incidents.'));
+    replace(el, h('p', { class: 'empty' }, 'Sign in with your key file to request movements, notify sites and operations or report incidents.'));
     return;
   }
-  replace(el, siteForm(formCtx), operationForm(formCtx), incidentForm(formCtx));
+  replace(el, requestForm(formCtx), siteForm(formCtx), operationForm(formCtx), incidentForm(formCtx),
+    accountability.distributionForm(formCtx), accountability.claimForm(formCtx));
 }
 
 // ---- live events ----
@@ -563,15 +629,29 @@ function wireSignIn() {
   });
 }
 
+/** Refits the panels' tables after each render, tab switch and resize. */
+function watchTables(root) {
+  let queued = false;
+  const refit = () => {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => { queued = false; panels.fitTables(root); });
+  };
+  new MutationObserver(refit).observe(root, { childList: true, subtree: true, attributes: true, attributeFilter: ['hidden'] });
+  new ResizeObserver(refit).observe(root);
+}
+
 async function start() {
   wireTabs();
   wireTime();
   wireSignIn();
   // On a phone the legend starts folded so the panels are near the map.
   if (window.matchMedia('(max-width: 800px)').matches) document.querySelector('details.layers').open = false;
+  watchTables(byId('panels'));
   cmap = new CorridorMap(byId('map'));
   new ResizeObserver(() => cmap.invalidate()).observe(byId('map'));
   cmap.loadBasemap().catch((e) => viewError('base map', e));
+  cmap.onViewChange(() => { if (cmap.fitted) schedule(IN_VIEW, 250); });
   const log = await api.getJson('/v1/log');
   state.vkey = parseVerifierKey(log.vkey);
   state.witnesses = witnessSet(log);
@@ -580,6 +660,8 @@ async function start() {
   await load('parties');
   renderForms();
   intake = new IntakePanel(byId('intake-body'), formCtx, (n) => count('intake', n));
+  inbox = new InboxPanel(byId('inbox-body'), formCtx, (n) => count('inbox', n));
+  custody = new CustodyPanel(byId('handoffs-body'), formCtx);
   connectEvents();
   await refresh(new Set(ALL));
   document.body.dataset.ready = 'true';

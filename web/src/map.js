@@ -246,6 +246,23 @@ export class CorridorMap {
     }, (f) => `Incident ${humanize(f.properties.kind)}, ${f.properties.grade?.occurrence || 'not assessed'}`);
   }
 
+  /**
+   * The area in view with a margin, as a `bbox` query value
+   * (`min_lon,min_lat,max_lon,max_lat`, degrees), clamped to the globe.
+   */
+  viewBbox() {
+    const b = this.map.getBounds().pad(0.25);
+    const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
+    const r = (v) => Math.round(v * 1e5) / 1e5;
+    return [clamp(b.getWest(), -180, 180), clamp(b.getSouth(), -90, 90), clamp(b.getEast(), -180, 180), clamp(b.getNorth(), -90, 90)]
+      .map(r).join(',');
+  }
+
+  /** Calls `cb()` after each pan or zoom has ended. */
+  onViewChange(cb) {
+    this.map.on('moveend', cb);
+  }
+
   // Frames the record once, when main.js says every framing layer has
   // answered; later refreshes keep the reader's view.
   fitOnce() {

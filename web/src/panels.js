@@ -17,6 +17,22 @@ function table(caption, head, rows, attrs) {
     h('tbody', null, rows)));
 }
 
+/**
+ * Stacks each table that would not fit its panel: every row becomes a card
+ * whose cells are labelled with their column, so that no column is ever
+ * hidden past the panel's edge (a table scrolled sideways inside its box
+ * hides the right-hand columns, which hold the discrepancies and the times).
+ * Tables in a hidden panel are left as they are until it is shown.
+ */
+export function fitTables(root) {
+  for (const wrap of root.querySelectorAll('.table-wrap')) {
+    const table = wrap.firstElementChild;
+    if (!table || !wrap.offsetParent) continue;
+    wrap.classList.remove('stacked');
+    if (table.scrollWidth > wrap.clientWidth + 1) wrap.classList.add('stacked');
+  }
+}
+
 function badge(text, kind) {
   return h('span', { class: `badge ${kind || ''}`.trim(), dataset: { value: text } }, humanize(text));
 }
@@ -52,6 +68,15 @@ export function tickClocks(root) {
   }
 }
 
+/** The requester's last progress report, or why it was cancelled: what the status alone does not say. */
+function progressLine(p) {
+  if (p.cancelled) return h('p', { class: 'meta progress' }, `Cancelled at ${fmtTime(p.cancelled.at?.at)}: ${p.cancelled.reason ?? 'no reason given'}`);
+  if (!p.progress) return null;
+  const where = p.last_position?.coordinates ? ` · last position ${p.last_position.coordinates.join(', ')}` : '';
+  return h('p', { class: 'meta progress', dataset: { progress: p.progress.status } },
+    `Last update: ${humanize(p.progress.status)} at ${fmtTime(p.progress.at?.at)} (entry ${p.progress.at?.index})${where}`);
+}
+
 export function renderBoard(el, movements, ctx) {
   const { party, fetchedAt, onAcknowledge, onRespondForm } = ctx;
   if (!movements.length) return replace(el, empty('No movements at this time.'));
@@ -68,6 +93,7 @@ export function renderBoard(el, movements, ctx) {
       h('p', { class: 'meta' }, h('code', null, m.id), ' ', badge(p.status, `status-${p.status}`)),
       h('p', { class: 'meta' }, `${humanize(p.purpose)} · ${fmtNumber(p.vehicles)} vehicles · ${fmtNumber(p.people)} people · window ${fmtWindow(p.window)}`,
         p.consignment ? ` · consignment ${p.consignment}` : ''),
+      progressLine(p),
       approvers.length
         ? table('Required approvers (times UTC)', ['Party', 'Asked', 'Acknowledged', 'Response', 'Waiting'], approvers.map((a) =>
           h('tr', { dataset: { party: a.party, state: approverState(a) } },
@@ -82,7 +108,9 @@ export function renderBoard(el, movements, ctx) {
             h('td', null, clock(a, fetchedAt)))), { class: 'approvers' })
         : empty('No party needs to clear this movement.'),
       actions,
-      h('div', { class: 'respond-slot' }));
+      h('div', { class: 'respond-slot' }),
+      // The requester's own actions (amend, cancel, update), when the caller offers them.
+      ctx.movementActions?.(m));
   }));
 }
 
@@ -222,6 +250,11 @@ export function renderCustody(el, consignments) {
   if (!consignments.length) return replace(el, empty('No consignments referenced.'));
   replace(el, consignments.map(({ id, data, error }) => {
     if (error) return h('article', { class: 'consignment', dataset: { consignment: id } }, h('h3', null, id), h('p', { class: 'error' }, error));
+    if (!data) {
+      return h('article', { class: 'consignment', dataset: { consignment: id, awaiting: 'true' } },
+        h('h3', null, `Consignment ${id}`, ' ', badge('no_hand_off_yet', 'waiting')),
+        empty('A movement carries it; no custody hand-off names it yet.'));
+    }
     return h('article', { class: 'consignment', dataset: { consignment: id, flagged: String(data.flagged) } },
       h('h3', null, `Consignment ${id}`, ' ', data.flagged ? badge('flagged', 'flagged') : badge('reconciled', 'ok')),
       h('p', { class: 'meta' }, `Tolerance ${fmtNumber(data.tolerance * 100)}% · ${data.hand_offs?.length || 0} hand-offs`),
