@@ -213,6 +213,25 @@ impl Geometry {
             .sum()
     }
 
+    /// The planar envelope of the stored positions, `[min_lon, min_lat,
+    /// max_lon, max_lat]` in degrees (no allocation: map views test it for
+    /// every object in a bbox query).
+    pub fn envelope(&self) -> [f64; 4] {
+        let mut b = [f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY];
+        let mut add = |v: &Vertex| {
+            let p = v.position();
+            b = [b[0].min(p.lon), b[1].min(p.lat), b[2].max(p.lon), b[3].max(p.lat)];
+        };
+        for part in &self.parts {
+            match part {
+                Part::Point(v) => add(v),
+                Part::Line(vs) => vs.iter().for_each(&mut add),
+                Part::Polygon(poly) => poly.rings.iter().flatten().for_each(&mut add),
+            }
+        }
+        b
+    }
+
     /// The positions of each part: points and lines give one list, polygons
     /// one list per ring.
     pub fn coordinates(&self) -> Vec<Vec<Vec<Position>>> {

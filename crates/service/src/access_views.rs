@@ -4,6 +4,7 @@
 
 use corridor_geo::Geometry;
 use corridor_state::access::{Agreement, Conflict, Movement, Operation, Site, Zone};
+use corridor_state::BoxKind;
 use corridor_statement::access::Window;
 use corridor_statement::ObjectRef;
 
@@ -33,10 +34,7 @@ pub struct Filter {
 /// Whether the box of `g`'s positions meets the filter's box.
 fn in_bbox(g: Option<&Geometry>, filter: &Filter) -> bool {
     let (Some(f), Some(g)) = (filter.bbox, g) else { return true };
-    let mut b = [f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY];
-    for p in g.coordinates().iter().flatten().flatten() {
-        b = [b[0].min(p.lon), b[1].min(p.lat), b[2].max(p.lon), b[3].max(p.lat)];
-    }
+    let b = g.envelope();
     !b[0].is_finite() || (b[0] <= f[2] && f[0] <= b[2] && b[1] <= f[3] && f[1] <= b[3])
 }
 
@@ -75,40 +73,86 @@ fn page_of<'a, T: 'a>(
     Page::take(items, limit, |t| r(t).to_string())
 }
 
+/// Records walked in reference order before a box query turns to the
+/// spatial index: a box that fills a page within them is dense, and the walk
+/// is the cheaper way to page through it (the index would have to gather and
+/// sort everything in the box first).
+const BOX_SCAN_BUDGET: usize = 20_000;
+#[cfg(test)]
+pub(crate) const BOX_SCAN_BUDGET_FOR_TESTS: usize = BOX_SCAN_BUDGET;
+
 impl<'a> View<'a> {
+    /// The records a filter's box may hold, in reference order after its
+    /// cursor: walked in order while the box proves dense, else the spatial
+    /// index's candidates (a zoomed-in map over a million sites). The caller
+    /// still filters exactly.
+    fn boxed<T: 'a, I: Iterator<Item = &'a T> + 'a>(
+        &self,
+        (kind, geometry): (BoxKind, fn(&T) -> &Geometry),
+        f: &Filter,
+        get: impl Fn(&ObjectRef) -> Option<&'a T> + 'a,
+        all: impl Fn() -> I,
+    ) -> Box<dyn Iterator<Item = &'a T> + 'a> {
+        let Some(b) = f.bbox else { return Box::new(all()) };
+        let mut walk = all();
+        let mut head = Vec::new();
+        for t in walk.by_ref().take(BOX_SCAN_BUDGET) {
+            if in_bbox(Some(geometry(t)), f) {
+                head.push(t);
+                if head.len() > f.limit {
+                    return Box::new(head.into_iter().chain(walk));
+                }
+            }
+        }
+        let Some(refs) = self.state.box_candidates(kind, b, usize::MAX) else { return Box::new(all()) };
+        let after = f.after.clone();
+        let refs = refs.into_iter().filter(move |r| after.as_ref().is_none_or(|a| *r > a));
+        Box::new(refs.filter_map(get))
+    }
+
     pub fn zones(&self, f: &Filter) -> Page<&'a Zone> {
-        let items = self.state.access().zones().filter(|z| {
-            after_ok(f, &z.reference)
-                && party_ok(f, &[&z.party])
-                && status_ok(f, live_status(z.withdrawn.is_some()))
-                && in_bbox(Some(&z.geometry), f)
-                && at_time(f, z.declared.at_us, &z.window, z.withdrawn.as_ref().map(|e| e.at.at_us))
-        });
+        let access = self.state.access();
+        let all = || access.zones_after(f.after.as_ref());
+        let items =
+            self.boxed((BoxKind::Zone, |z: &Zone| &*z.geometry), f, |r| access.zone(r), all).filter(|z| {
+                after_ok(f, &z.reference)
+                    && party_ok(f, &[&z.party])
+                    && status_ok(f, live_status(z.withdrawn.is_some()))
+                    && in_bbox(Some(&z.geometry), f)
+                    && at_time(f, z.declared.at_us, &z.window, z.withdrawn.as_ref().map(|e| e.at.at_us))
+            });
         page_of(items, f.limit, |z| &z.reference)
     }
 
     /// Sites matching `f`, at most `f.limit` (exports pass more than a page).
     pub fn sites(&self, f: &Filter) -> Page<&'a Site> {
-        let items = self.state.access().sites().filter(|s| {
-            after_ok(f, &s.reference)
-                && party_ok(f, &[&s.issuer, &s.operator])
-                && status_ok(f, live_status(s.withdrawn.is_some()))
-                && in_bbox(Some(&s.geometry), f)
-                && at_time(f, s.notified.at_us, &s.window, s.withdrawn.as_ref().map(|e| e.at.at_us))
-        });
+        let access = self.state.access();
+        let all = || access.sites_after(f.after.as_ref());
+        let items =
+            self.boxed((BoxKind::Site, |s: &Site| &*s.geometry), f, |r| access.site(r), all).filter(|s| {
+                after_ok(f, &s.reference)
+                    && party_ok(f, &[&s.issuer, &s.operator])
+                    && status_ok(f, live_status(s.withdrawn.is_some()))
+                    && in_bbox(Some(&s.geometry), f)
+                    && at_time(f, s.notified.at_us, &s.window, s.withdrawn.as_ref().map(|e| e.at.at_us))
+            });
         page_of(items, f.limit, |s| &s.reference)
     }
 
     pub fn operations(&self, f: &Filter) -> Page<&'a Operation> {
-        let items = self.state.access().operations().filter(|o| {
-            let mut parties = vec![o.party.as_str()];
-            parties.extend(o.notified_parties.iter().map(String::as_str));
-            after_ok(f, &o.reference)
-                && party_ok(f, &parties)
-                && status_ok(f, live_status(o.withdrawn.is_some()))
-                && in_bbox(Some(&o.geometry), f)
-                && at_time(f, o.notified.at_us, &o.window, o.withdrawn.as_ref().map(|e| e.at.at_us))
-        });
+        let access = self.state.access();
+        let all = || access.operations_after(f.after.as_ref());
+        let items = self
+            .boxed((BoxKind::Operation, |o: &Operation| &*o.geometry), f, |r| access.operation(r), all)
+            .filter(|o| {
+                let mut parties = vec![o.party.as_str()];
+                parties.extend(o.notified_parties.iter().map(String::as_str));
+                after_ok(f, &o.reference)
+                    && party_ok(f, &parties)
+                    && status_ok(f, live_status(o.withdrawn.is_some()))
+                    && in_bbox(Some(&o.geometry), f)
+                    && at_time(f, o.notified.at_us, &o.window, o.withdrawn.as_ref().map(|e| e.at.at_us))
+            });
         page_of(items, f.limit, |o| &o.reference)
     }
 

@@ -266,3 +266,65 @@ async fn storage_faults_table() {
 
 use corridor_store::faults::{self, AppendFault, Faults};
 use corridor_store::memory::MemoryStore;
+
+/// A map view's box query pages through exactly the sites a scan in
+/// reference order finds, whether the box is dense (walked in order) or
+/// sparse (answered from the spatial index), with and without a cursor.
+#[test]
+fn box_queries_page_exactly_as_a_scan_does() {
+    use corridor_state::{LoggedEntry, State};
+    use corridor_statement::{build_entry, parse_entry, CanonicalEnvelope, ObjectRef};
+    let mut state = State::new();
+    let mut apply = |index: u64, bytes: Vec<u8>| {
+        let env: corridor_statement::Envelope = serde_json::from_slice(&bytes).expect("envelope");
+        let entry = build_entry(0, &CanonicalEnvelope::of(&env)).expect("fits");
+        let signed = parse_entry(&entry).expect("entry").signed;
+        state.apply(LoggedEntry { index, sequenced_at_us: 1_000 * index as i64, signed }).expect("accepted");
+    };
+    apply(0, genesis());
+    // More sites than a box query walks before it turns to the index.
+    let n = access_views::BOX_SCAN_BUDGET_FOR_TESTS + 5_000;
+    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+    let mut unit = move || {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        (seed >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut sites = Vec::with_capacity(n);
+    for i in 0..n {
+        let (lon, lat) = (35.0 + unit() * 13.0, 29.0 + unit() * 8.0);
+        let body = json!({"name": "s", "category": "clinic", "geometry": {"type": "Point", "coordinates": [lon, lat]},
+            "buffer_m": 100, "window": {"from": "2026-01-01T00:00:00.000Z"}});
+        let id = format!("s{i:05}");
+        apply(1 + i as u64, envelope("site.notify", &id, body));
+        sites.push((ObjectRef::parse(&format!("ops/{id}")).expect("ref"), lon, lat));
+    }
+    sites.sort_by(|a, b| a.0.cmp(&b.0));
+    let limits = Limits::default();
+    let view = View { state: &state, now_us: 0, limits: &limits };
+    for b in [
+        [30.0, 26.0, 52.0, 40.0],
+        [40.0, 33.0, 40.3, 33.2],
+        [38.0, 31.0, 42.0, 35.0],
+        [10.0, 10.0, 11.0, 11.0],
+    ] {
+        let want: Vec<String> = sites
+            .iter()
+            .filter(|(_, lon, lat)| b[0] <= *lon && *lon <= b[2] && b[1] <= *lat && *lat <= b[3])
+            .map(|(r, _, _)| r.to_string())
+            .collect();
+        for limit in [700, 5] {
+            let mut got = Vec::new();
+            let mut after = None;
+            loop {
+                let f = Filter { bbox: Some(b), after: after.clone(), limit, ..Filter::default() };
+                let page = view.sites(&f);
+                got.extend(page.items.iter().map(|s| s.reference.to_string()));
+                match page.next_after {
+                    Some(c) => after = Some(ObjectRef::parse(&c).expect("cursor")),
+                    None => break,
+                }
+            }
+            assert_eq!(got, want, "box {b:?}, pages of {limit}");
+        }
+    }
+}

@@ -283,12 +283,36 @@ impl Access {
         self.zones.values()
     }
 
+    /// Zones after `after` in reference order (a page's cursor), without
+    /// walking the ones before it.
+    pub fn zones_after(&self, after: Option<&ObjectRef>) -> impl Iterator<Item = &Zone> {
+        values_after(&self.zones, after)
+    }
+
+    /// Sites after `after` in reference order.
+    pub fn sites_after(&self, after: Option<&ObjectRef>) -> impl Iterator<Item = &Site> {
+        values_after(&self.sites, after)
+    }
+
+    /// Operations after `after` in reference order.
+    pub fn operations_after(&self, after: Option<&ObjectRef>) -> impl Iterator<Item = &Operation> {
+        values_after(&self.operations, after)
+    }
+
     pub fn sites(&self) -> impl Iterator<Item = &Site> {
         self.sites.values()
     }
 
     pub fn site(&self, r: &ObjectRef) -> Option<&Site> {
         self.sites.get(r)
+    }
+
+    pub fn zone(&self, r: &ObjectRef) -> Option<&Zone> {
+        self.zones.get(r)
+    }
+
+    pub fn operation(&self, r: &ObjectRef) -> Option<&Operation> {
+        self.operations.get(r)
     }
 
     pub fn movements(&self) -> impl Iterator<Item = &Movement> {
@@ -895,6 +919,15 @@ impl State {
         }
         notices
     }
+}
+
+fn values_after<'a, T>(
+    map: &'a BTreeMap<ObjectRef, T>,
+    after: Option<&ObjectRef>,
+) -> impl Iterator<Item = &'a T> {
+    use std::ops::Bound::{Excluded, Unbounded};
+    let from = after.map_or(Unbounded, Excluded);
+    map.range((from, Unbounded)).map(|(_, v)| v)
 }
 
 /// A conflict between `op` and a target, if they are within `threshold_m` and

@@ -93,6 +93,14 @@ pub struct Message {
     pub refs: Vec<ObjectRef>,
 }
 
+/// The kinds of record a map view asks for by box ([`State::box_candidates`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BoxKind {
+    Site,
+    Zone,
+    Operation,
+}
+
 /// One party's acknowledgement of something.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ack {
@@ -212,6 +220,19 @@ impl State {
     ) -> impl Iterator<Item = &'a Message> + 'a {
         let start = after_index.map_or(0, |i| self.messages.partition_point(|m| m.index <= i));
         self.messages[start..].iter().filter(move |m| m.to.iter().any(|t| t == party))
+    }
+
+    /// For a map view's box `[min_lon, min_lat, max_lon, max_lat]`: the
+    /// sites, zones or operations (`kind`) that may lie in it, sorted by
+    /// reference, a superset that the caller filters exactly; `None` when
+    /// more than `max` might, and scanning in reference order is cheaper.
+    pub fn box_candidates(&self, kind: BoxKind, b: [f64; 4], max: usize) -> Option<Vec<&ObjectRef>> {
+        let kind = match kind {
+            BoxKind::Site => spatial::Kind::Site,
+            BoxKind::Zone => spatial::Kind::Zone,
+            BoxKind::Operation => spatial::Kind::Operation,
+        };
+        self.index.box_candidates(kind, b, max)
     }
 
     /// Acknowledgements of an object, by its reference or by the index of the

@@ -55,6 +55,15 @@ impl Index {
         out
     }
 
+    /// A superset of the objects of `kind` whose envelope meets the lon/lat
+    /// box `b`, sorted by reference; `None` when more than `max` (see
+    /// [`SpatioTemporalIndex::box_candidates`]).
+    pub fn box_candidates(&self, kind: Kind, b: [f64; 4], max: usize) -> Option<Vec<&ObjectRef>> {
+        let mut out = self.0.box_candidates(b, KindSet::only(kind), max)?;
+        out.sort_unstable();
+        Some(out)
+    }
+
     /// Objects of `kind` within `d_m` (plus their reach) of `g` during `w`, sorted.
     pub fn query(&self, kind: Kind, g: &Geometry, d_m: f64, w: Window) -> Vec<ObjectRef> {
         self.query_kinds(KindSet::only(kind), g, d_m, w)

@@ -115,6 +115,51 @@ proptest! {
         }
     }
 
+    /// A box query's candidates hold every object of the kinds asked whose
+    /// positions' envelope meets the box, through inserts and removes, and
+    /// only objects of those kinds; past `max` the answer is `None`.
+    #[test]
+    fn box_candidates_hold_every_object_whose_envelope_meets_the_box(
+        initial in prop::collection::vec(object(), 0..40),
+        added in prop::collection::vec(object(), 0..20),
+        removals in prop::collection::vec(any::<prop::sample::Index>(), 0..10),
+        corner in (35.9..36.6f64, 32.9..33.6f64),
+        size in (0.0..0.4f64, 0.0..0.4f64),
+        areas_only in any::<bool>(),
+    ) {
+        let mut live: Vec<(u32, Object)> = initial.into_iter().enumerate().map(|(i, o)| (i as u32, o)).collect();
+        let mut index = SpatioTemporalIndex::from_objects(live.clone()).with_repack_min(8);
+        for (i, o) in added.into_iter().enumerate() {
+            let key = 1000 + i as u32;
+            index.insert(key, o.clone());
+            live.push((key, o));
+        }
+        for r in removals {
+            if live.is_empty() {
+                break;
+            }
+            let (key, _) = live.remove(r.index(live.len()));
+            index.remove(&key);
+        }
+        let b = [corner.0, corner.1, corner.0 + size.0, corner.1 + size.1];
+        let kinds = if areas_only { KindSet::only(Layer::Area) } else { KindSet::ALL };
+        let got = sorted(index.box_candidates(b, kinds, usize::MAX).expect("no cap"));
+        for (key, o) in &live {
+            let e = o.geometry.envelope();
+            let meets = e[0] <= b[2] && b[0] <= e[2] && e[1] <= b[3] && b[1] <= e[3];
+            if kinds.contains(o.kind) && meets {
+                prop_assert!(got.contains(key), "object {} with envelope {:?} missing for box {:?}", key, e, b);
+            }
+        }
+        for key in &got {
+            let o = &live.iter().find(|(k, _)| k == key).expect("a live object").1;
+            prop_assert!(kinds.contains(o.kind));
+        }
+        if !got.is_empty() {
+            prop_assert_eq!(index.box_candidates(b, kinds, got.len() - 1), None);
+        }
+    }
+
     #[test]
     fn inserts_and_removes_keep_the_index_exact(
         objects in prop::collection::vec(object(), 1..40),
