@@ -83,6 +83,11 @@ pub enum BenchCommand {
         /// File the movements over HTTP to a real server holding the loaded log.
         #[arg(long)]
         http: bool,
+        /// With --http: build the log in this new data directory and keep it,
+        /// so that `corridor serve --data DIR` can serve it afterwards (for
+        /// measuring the console on a large record).
+        #[arg(long, requires = "http")]
+        keep: Option<PathBuf>,
     },
     /// The geometry engine against PostGIS, same data, same queries, side by side.
     Deconflict {
@@ -159,8 +164,8 @@ pub async fn run(cmd: BenchCommand) -> Result<()> {
             };
             tokio::task::spawn_blocking(move || corridor_geo_bench::run_deconflict(&opts)).await?
         }
-        BenchCommand::Movement { sites, zones, operations, movements, http } => {
-            bench_movement(sites, zones, operations, movements, http).await
+        BenchCommand::Movement { sites, zones, operations, movements, http, keep } => {
+            bench_movement(sites, zones, operations, movements, http, keep).await
         }
     }
 }
@@ -654,6 +659,7 @@ async fn bench_movement(
     operations: usize,
     movements: usize,
     http: bool,
+    keep: Option<PathBuf>,
 ) -> Result<()> {
     let mode = if http { "end to end over HTTP, durable" } else { "fold only, in process" };
     println!(
@@ -662,7 +668,7 @@ async fn bench_movement(
     );
     let data = synthetic(sites, zones, operations, movements);
     if http {
-        return movement_http(data).await;
+        return movement_http(data, keep).await;
     }
     let (ops, genesis) = party("ops", "coordination", 1)?;
     let (force, force_body) = party("force", "armed_force", 2)?;
@@ -696,8 +702,14 @@ fn signed_bytes(key: &SignerKey, kind: &str, id: &str, body: &Value) -> Vec<u8> 
 
 /// Loads the data through the service (signed, durable), then files movements
 /// one at a time over HTTP to a `corridor serve` child and times each receipt.
-async fn movement_http(data: Synthetic) -> Result<()> {
-    let (_tmp, dir) = temp_log().await?;
+async fn movement_http(data: Synthetic, keep: Option<PathBuf>) -> Result<()> {
+    let (_tmp, dir) = match keep {
+        Some(root) => {
+            crate::serve::init(&root, "bench.corridor/log", "ops", "Bench operator").await?;
+            (None, DataDir::new(&root))
+        }
+        None => temp_log().await.map(|(tmp, dir)| (Some(tmp), dir))?,
+    };
     let ops = dir.operator_key()?;
     let (force, force_body) = party("force", "armed_force", 2)?;
     let (agency, agency_body) = party("agency", "agency", 3)?;
