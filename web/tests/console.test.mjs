@@ -584,6 +584,11 @@ test('layout at 1280x800 and 390x844: screenshots, map above panels on a phone, 
       };
     });
     assert.ok(layout.scrollWidth <= layout.innerWidth, `no horizontal scroll at ${width}: ${JSON.stringify(layout)}`);
+    // Every tab is in sight: none is clipped at the edge of a strip that scrolls.
+    const clipped = await page.evaluate(() => [...document.querySelectorAll('[role=tab]')]
+      .filter((t) => { const r = t.getBoundingClientRect(); return r.width === 0 || r.left < 0 || r.right > window.innerWidth; })
+      .map((t) => t.id));
+    assert.deepEqual(clipped, [], `every tab is in sight at ${width}`);
     assert.ok(layout.bodyScrollWidth <= layout.innerWidth, `body fits at ${width}`);
     assert.ok(layout.mapHeight >= 250, `the map is usable at ${width}: ${layout.mapHeight}px`);
     if (width < 800) assert.ok(layout.mapBottom <= layout.tabsTop, 'on a phone the map is above the panels');
