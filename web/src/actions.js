@@ -55,6 +55,8 @@ export class Activity {
       h('p', null, h('strong', null, `${context}: `), h('span', { class: 'detail' }, detail)),
       h('p', { class: 'code' }, 'code: ', h('code', null, code)),
       h('button', { type: 'button', onclick: () => this.clearProblem() }, 'Dismiss'));
+    // The form that failed may be far down the panel: bring the reason into sight.
+    this.problemEl.scrollIntoView?.({ block: 'nearest' });
   }
 
   receipt(receipt, statement, envelope, resubmitted) {
@@ -85,9 +87,10 @@ export class Activity {
         h('dt', null, 'Leaf hash'), h('dd', null, h('code', null, receipt.leaf_hash)),
         h('dt', null, 'Sequenced'), h('dd', null, fmtTime(receipt.sequenced_at))),
       h('details', null, h('summary', null, 'Checkpoint'), h('pre', { class: 'note' }, receipt.checkpoint)),
-      h('div', { class: 'actions' }, button, ' ', verdict));
+      h('div', { class: 'actions' }, button, ' ', verdict,
+        h('button', { type: 'button', class: 'dismiss', onclick: () => card.remove() }, 'Dismiss')));
     this.receiptsEl.prepend(card);
-    while (this.receiptsEl.children.length > 4) this.receiptsEl.lastElementChild.remove();
+    while (this.receiptsEl.children.length > 3) this.receiptsEl.lastElementChild.remove();
     return card;
   }
 

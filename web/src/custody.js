@@ -60,15 +60,27 @@ export function readOffer(message, me) {
   }
 }
 
-/** Parses item lines `quantity, unit, item` (one per line). */
-function readItems(text) {
+/**
+ * Parses item lines `quantity, unit, item` (one per line), held to the
+ * rules the log holds a hand-off to (positive quantities within ±(2^53−1),
+ * each item and unit once): an offer the receiver could never countersign
+ * is refused here, before it is sent.
+ */
+export function readItems(text) {
   const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
   if (!lines.length) throw new Error('list at least one item: “quantity, unit, item” per line');
+  const seen = new Set();
   return lines.map((line, i) => {
     const [q, unit, ...rest] = line.split(',').map((s) => s.trim());
     const quantity = Number(q);
     const item = rest.join(', ');
-    if (!Number.isFinite(quantity) || !unit || !item) throw new Error(`item line ${i + 1} is not “quantity, unit, item”`);
+    if (!q || !unit || !item) throw new Error(`item line ${i + 1} is not “quantity, unit, item”`);
+    if (!(quantity > 0) || quantity > Number.MAX_SAFE_INTEGER || !/^\d+(\.\d+)?$/.test(q)) {
+      throw new Error(`item line ${i + 1}: the quantity must be a positive number written in digits, at most ${Number.MAX_SAFE_INTEGER}`);
+    }
+    const key = `${item}\u0000${unit}`;
+    if (seen.has(key)) throw new Error(`item line ${i + 1}: ${item} (${unit}) is listed twice`);
+    seen.add(key);
     return { item, unit, quantity };
   });
 }
@@ -139,7 +151,8 @@ export class CustodyPanel {
         h('caption', null, 'Items and quantities to check'),
         h('thead', null, h('tr', null, ['Item', 'Unit', 'Quantity'].map((c) => h('th', { scope: 'col' }, c)))),
         h('tbody', null, b.items.map((it) => h('tr', { dataset: { item: it.item } },
-          h('th', { scope: 'row' }, it.item), h('td', null, it.unit), h('td', { class: 'quantity' }, fmtNumber(it.quantity))))))),
+          h('th', { scope: 'row' }, it.item), h('td', { dataset: { label: 'Unit' } }, it.unit),
+          h('td', { class: 'quantity', dataset: { label: 'Quantity' } }, fmtNumber(it.quantity))))))),
       h('label', { class: 'counted' }, counted, ' I have checked these items and quantities against what I received'),
       h('div', { class: 'actions' }, sign, refuse), slot);
   }

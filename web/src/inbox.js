@@ -10,6 +10,7 @@ import { h, replace, humanize, fmtTime, fmtWindow } from './dom.js';
 import { field, input, formShell } from './actions.js';
 import { getAll } from './api.js';
 import { refList } from './accountability.js';
+import { readOffer } from './custody.js';
 
 // An inbox must reach its newest messages, and the API pages oldest first,
 // so it reads further than the other panels before saying it stopped.
@@ -17,6 +18,12 @@ const MESSAGE_PAGES = 50;
 const ENDED = new Set(['arrived', 'aborted', 'expired']);
 
 const empty = (text) => h('p', { class: 'empty' }, text);
+
+// A custody hand-off offered for this party's signature is settled in the
+// Custody panel (countersigned or refused, then acknowledged there): a bare
+// acknowledgement here would take it off that list with neither.
+const toCustody = () => h('button', { type: 'button', class: 'to-custody', onclick: () => document.getElementById('tab-custody')?.click() },
+  'Countersign or refuse in Custody');
 const ackedBy = (m, party) => (m.acknowledged_by || []).find((a) => a.party === party);
 
 /** A subject for a reply: one “Re: ”, within the 256 bytes a subject may hold. */
@@ -88,7 +95,7 @@ export class InboxPanel {
         meta: `you must clear it · asked ${fmtTime(a.asked_at)} · ${humanize(m.properties.status)}` }];
     };
     return [
-      ...unread.map((m) => ({ kind: 'message', ref: m.ref, title: `Message from ${m.from}: ${m.subject}`, meta: `entry ${m.index} · ${fmtTime(m.sequenced_at)}` })),
+      ...unread.map((m) => ({ kind: 'message', ref: m.ref, offer: !!readOffer(m, party), title: `Message from ${m.from}: ${m.subject}`, meta: `entry ${m.index} · ${fmtTime(m.sequenced_at)}` })),
       ...operations.map(op),
       ...movements.filter((m) => !ENDED.has(m.properties.status) && !m.properties.cancelled).flatMap(movement),
     ];
@@ -99,7 +106,8 @@ export class InboxPanel {
     const item = (it) => h('li', { class: 'attention-item', dataset: { kind: it.kind, ref: it.ref } },
       h('p', null, h('span', { class: 'badge waiting' }, humanize(it.kind)), ' ', h('strong', null, it.title)),
       h('p', { class: 'meta' }, h('code', null, it.ref), ` · ${it.meta}`),
-      h('div', { class: 'actions' }, h('button', { type: 'button', class: 'ack', onclick: () => this.ctx.submit('acknowledge', { refs: [it.ref] }) }, 'Acknowledge')));
+      h('div', { class: 'actions' }, it.offer ? toCustody()
+        : h('button', { type: 'button', class: 'ack', onclick: () => this.ctx.submit('acknowledge', { refs: [it.ref] }) }, 'Acknowledge')));
     replace(this.attention,
       h('h3', { id: 'inbox-attention-title' }, `Waiting for your acknowledgement (${items.length})`),
       items.length ? h('ul', { class: 'attention-list' }, items.map(item)) : empty('Nothing waits for your acknowledgement.'));
@@ -124,7 +132,8 @@ export class InboxPanel {
       h('p', { class: 'meta' }, mine ? `You acknowledged it at ${fmtTime(mine.at)} (entry ${mine.index})` : 'You have not acknowledged it.',
         others.length ? ` Also acknowledged by ${others.join(', ')}.` : ''),
       h('div', { class: 'actions' },
-        mine ? null : h('button', { type: 'button', class: 'ack', onclick: () => this.ctx.submit('acknowledge', { refs: [m.ref] }) }, 'Acknowledge'),
+        mine ? null : readOffer(m, party) ? toCustody()
+          : h('button', { type: 'button', class: 'ack', onclick: () => this.ctx.submit('acknowledge', { refs: [m.ref] }) }, 'Acknowledge'),
         h('button', { type: 'button', class: 'reply', onclick: () => this.reply(m) }, 'Reply…')));
   }
 

@@ -500,6 +500,8 @@ const formCtx = {
     button.setAttribute('aria-pressed', 'true');
     cmap.startPicking(onPick);
     byId('pick-hint').hidden = false;
+    // On a phone the map sits above the panels, out of sight while a form is filled in.
+    if (window.matchMedia('(max-width: 800px)').matches) byId('map').scrollIntoView({ block: 'start' });
   },
   stopPicking() {
     pickingButton?.setAttribute('aria-pressed', 'false');
@@ -541,6 +543,15 @@ function connectEvents() {
   }, setLive);
 }
 
+/** What a notice says, in words: its detail is a conflict, a clearance event or a response. */
+function noticeText(d) {
+  if (!d || typeof d !== 'object') return d ?? '';
+  if (d.decision) return `${d.from} answered: ${humanize(d.decision)}`;
+  if (d.event) return `${d.event}${d.approvers?.length ? ` (approvers: ${d.approvers.join(', ')})` : ''}`;
+  if (d.operation) return `operation ${d.operation} within ${Math.round(d.distance_m)} m (limit ${d.threshold_m} m)`;
+  return '';
+}
+
 // Notices (conflict, clearance) come only on the party's own stream.
 function connectPartyEvents() {
   closeParty?.();
@@ -550,7 +561,7 @@ function connectPartyEvents() {
     if (name === 'entry') return;
     schedule(name === 'conflict' ? ['conflicts', 'movements'] : ['movements']);
     const list = byId('notices');
-    list.prepend(h('li', null, h('strong', null, `${humanize(name)}: `), `${data?.subject ?? ''} ${data?.detail ?? ''} (entry ${data?.index})`));
+    list.prepend(h('li', null, h('strong', null, `${humanize(name)}: `), `${data?.subject ?? ''} ${noticeText(data?.detail)} (entry ${data?.index})`));
     while (list.children.length > 5) list.lastElementChild.remove();
   });
 }

@@ -78,6 +78,18 @@ function same(key, a, b) {
 
 const reasonText = (r) => (r.kind === 'zone' ? `the route crosses its zone ${r.zone}` : r.kind === 'escort' ? 'asked to escort' : humanize(r.kind));
 
+/**
+ * A warning when the window (the plan's, or for an amendment the one it
+ * sets) ended before the server's "now": zones and operations are asked
+ * about that time, so a past window can need no clearance at all.
+ */
+function pastWarning(r, body) {
+  const to = body?.window?.to;
+  if (!to || !(new Date(to) < new Date(r.at))) return null;
+  return h('p', { class: 'warning', role: 'note' },
+    `This window ended before now (${fmtTime(to)}): who must clear it and what it conflicts with are judged for that time, which has passed.`);
+}
+
 function previewResult(r) {
   const approvers = r.required_approvers || [];
   const conflicts = r.conflicts || [];
@@ -117,7 +129,7 @@ function previewBox(ctx, type, build) {
   const run = async (mine, issuer, b) => {
     try {
       const r = await postPreview(issuer, type, b);
-      if (mine === gen) set('ok', previewResult(r));
+      if (mine === gen) set('ok', pastWarning(r, b), previewResult(r));
     } catch (e) {
       if (mine !== gen) return;
       const { detail, code } = describeError(e);

@@ -7,6 +7,7 @@
 import { h, replace, fmtTime, fmtDuration, fmtRange, fmtWindow, fmtNumber, humanize } from './dom.js';
 
 const empty = (text) => h('p', { class: 'empty' }, text);
+const plural = (n, word) => `${fmtNumber(n)} ${word}${n === 1 ? '' : 's'}`;
 
 function table(caption, head, rows, attrs) {
   // Each cell carries its column name, which narrow screens show beside it.
@@ -52,7 +53,11 @@ function approverState(a) {
   return a.response ? a.response.decision : 'waiting';
 }
 
-function clock(a, fetchedAt) {
+// Statuses under which nobody is waiting any more: the clocks stand still.
+const STOPPED = new Set(['cancelled', 'arrived', 'aborted', 'expired']);
+
+function clock(a, fetchedAt, status) {
+  if (!a.response && STOPPED.has(status)) return h('span', null, `no answer after ${fmtDuration(a.waiting_s)}`);
   if (a.response) {
     const took = (new Date(a.response.at) - new Date(a.asked_at)) / 1000;
     return h('span', null, `answered after ${fmtDuration(took)}`);
@@ -85,13 +90,14 @@ export function renderBoard(el, movements, ctx) {
     const approvers = p.required_approvers || [];
     const mine = party && approvers.find((a) => a.party === party);
     const actions = party ? h('div', { class: 'actions' },
-      h('button', { type: 'button', class: 'ack', onclick: () => onAcknowledge(m.id) }, 'Acknowledge receipt'),
+      mine && !mine.acknowledged_at && !mine.response
+        ? h('button', { type: 'button', class: 'ack', onclick: () => onAcknowledge(m.id) }, 'Acknowledge receipt') : null,
       mine ? h('button', { type: 'button', class: 'respond', 'aria-expanded': 'false', onclick: (e) => onRespondForm(m.id, e.currentTarget) },
         mine.response ? 'Change response…' : 'Respond…') : null) : null;
     return h('article', { class: 'movement', dataset: { ref: m.id, status: p.status }, 'aria-label': `Movement ${m.id}` },
       h('h3', null, `${p.origin} → ${p.destination}`),
       h('p', { class: 'meta' }, h('code', null, m.id), ' ', badge(p.status, `status-${p.status}`)),
-      h('p', { class: 'meta' }, `${humanize(p.purpose)} · ${fmtNumber(p.vehicles)} vehicles · ${fmtNumber(p.people)} people · window ${fmtWindow(p.window)}`,
+      h('p', { class: 'meta' }, `${humanize(p.purpose)} · ${plural(p.vehicles, 'vehicle')} · ${fmtNumber(p.people)} people · window ${fmtWindow(p.window)}`,
         p.consignment ? ` · consignment ${p.consignment}` : ''),
       progressLine(p),
       approvers.length
@@ -105,7 +111,7 @@ export function renderBoard(el, movements, ctx) {
                 (a.response.conditions || []).length ? h('ul', { class: 'conditions' }, a.response.conditions.map((c) => h('li', null, c))) : null,
                 a.response.reason ? h('p', { class: 'reason' }, a.response.reason) : null]
               : badge('waiting', 'waiting')),
-            h('td', null, clock(a, fetchedAt)))), { class: 'approvers' })
+            h('td', null, clock(a, fetchedAt, p.status)))), { class: 'approvers' })
         : empty('No party needs to clear this movement.'),
       actions,
       h('div', { class: 'respond-slot' }),
@@ -257,7 +263,7 @@ export function renderCustody(el, consignments) {
     }
     return h('article', { class: 'consignment', dataset: { consignment: id, flagged: String(data.flagged) } },
       h('h3', null, `Consignment ${id}`, ' ', data.flagged ? badge('flagged', 'flagged') : badge('reconciled', 'ok')),
-      h('p', { class: 'meta' }, `Tolerance ${fmtNumber(data.tolerance * 100)}% · ${data.hand_offs?.length || 0} hand-offs`),
+      h('p', { class: 'meta' }, `Tolerance ${fmtNumber(data.tolerance * 100)}% · ${plural(data.hand_offs?.length || 0, 'hand-off')}`),
       table('Reconciliation per item', ['Item', 'Dispatched', 'Received at hand-offs', 'Distributed', 'In stock', 'Reported lost', 'Unaccounted'],
         (data.items || []).map((it) => h('tr', { class: it.flagged ? 'flagged' : '', dataset: { item: it.item } },
           h('th', { scope: 'row' }, `${it.item} (${it.unit})`, it.flagged ? ' ⚑' : ''),
@@ -295,8 +301,6 @@ export function renderClaims(el, claims) {
 }
 
 // ---- log status ----
-
-const plural = (n, word) => `${fmtNumber(n)} ${word}${n === 1 ? '' : 's'}`;
 
 function logVerdict(log, check) {
   const p = (kind, text) => h('p', { class: `verdict ${kind}`, dataset: { verdict: kind } }, text);

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { WAIT, startDemo, launchBrowser, openPage, signIn } from './harness.mjs';
 import { parsePrivateKey, newStatement, signStatement, countersignEnvelope } from '../src/crypto.js';
+import { offerText } from '../src/custody.js';
 
 const SENDER = 'relief-consortium';
 const RECEIVER = 'health-alliance';
@@ -60,6 +61,14 @@ test('a consignment is handed over: the sender signs, the receiver checks, count
   // The receiver sees the offer without reloading, with the sender's signature checked.
   const card = receiver.page.locator(`#handoffs-waiting article.handoff[data-consignment="${consignment}"]`);
   await card.waitFor(WAIT);
+  // Its inbox sends it to the Custody panel rather than offering a bare acknowledgement.
+  const offerRef = await card.getAttribute('data-message');
+  await receiver.page.locator('#tab-inbox').click();
+  const waiting = receiver.page.locator(`#inbox-body li.attention-item[data-ref="${offerRef}"]`);
+  await waiting.waitFor(WAIT);
+  assert.equal(await waiting.locator('button.ack').count(), 0);
+  await waiting.getByRole('button', { name: 'Countersign or refuse in Custody' }).click();
+  await card.waitFor({ state: 'visible', ...WAIT });
   assert.equal(await card.locator('.signature').getAttribute('data-verified'), 'true');
   const rows = await card.locator('table.handoff-items tbody tr').evaluateAll((trs) => trs.map((tr) => [tr.dataset.item, tr.querySelector('.quantity').textContent]));
   assert.deepEqual(rows, [['hygiene kit', '400'], ['high-energy biscuits', '120']]);
@@ -120,11 +129,33 @@ test('the receiver refuses a hand-off with a reason, and the sender receives it'
   await receiver.context.close();
 });
 
+test('an offer no receiver could countersign is refused before it is sent', { timeout: 120000 }, async () => {
+  const sender = await party(SENDER);
+  const form = sender.page.locator('#form-handoff');
+  for (const [items, said] of [['0, kits, trauma kit', /positive number/], ['-5, kits, trauma kit', /positive number/],
+    ['1e20, kits, trauma kit', /positive number/], ['5, kits, trauma kit\n6, kits, trauma kit', /listed twice/]]) {
+    const size = (await demo.api('/v1/log')).body.size;
+    await form.getByLabel('Consignment').fill('EX-HANDOFF-BAD');
+    await form.getByLabel(/^Items/).fill(items);
+    await form.getByRole('button', { name: 'Sign and send for countersigning' }).click();
+    await sender.page.waitForFunction((re) => new RegExp(re).test(document.querySelector('#form-handoff .form-status').textContent), said.source, WAIT);
+    assert.equal((await demo.api('/v1/log')).body.size, size, `nothing was sent for ${JSON.stringify(items)}`);
+  }
+  assert.deepEqual(sender.problems, []);
+  await sender.context.close();
+});
+
 test('a hand-off the server refuses is explained, and nothing is logged', { timeout: 120000 }, async () => {
+  // Another client, with no checks of its own, offers a quantity of zero.
   const consignment = 'EX-HANDOFF-03';
+  const from = parsePrivateKey((await readFile(demo.keyPath(SENDER), 'utf8')).trim());
+  const transfer = newStatement('custody.transfer', SENDER, { consignment, from: SENDER, to: RECEIVER, items: [{ item: 'trauma kit', unit: 'kits', quantity: 0 }] });
+  const sent = await demo.api('/v1/statements', { method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(signStatement(newStatement('message.send', SENDER, { to: [RECEIVER], subject: `Custody hand-off for your signature: ${consignment}`,
+      text: offerText(transfer, signStatement(transfer, from)) }), from)) });
+  assert.equal(sent.status, 201, JSON.stringify(sent.body));
   const sender = await party(SENDER);
   const receiver = await party(RECEIVER);
-  await offer(sender.page, { consignment, to: RECEIVER, items: '0, kits, trauma kit' });
   const card = receiver.page.locator(`#handoffs-waiting article.handoff[data-consignment="${consignment}"]`);
   await card.waitFor(WAIT);
   const size = (await demo.api('/v1/log')).body.size;

@@ -395,3 +395,38 @@ test('the request form and its preview at 1280x800 and 390x844: screenshots, lab
     await context.close();
   }
 });
+
+test('a window that has already ended is called out in the preview', { timeout: 120000 }, async () => {
+  const { context, page, problems } = await browse(REQUESTER);
+  await page.click('#tab-file');
+  const form = page.locator('#form-movement');
+  await routeBetweenSites(page, form);
+  await form.getByLabel('Window from').fill(await localAt(page, 4 * DAY));
+  await form.getByLabel('Window until').fill(await localAt(page, 5 * DAY));
+  await previewed(form);
+  assert.equal(await form.locator('.preview .warning').count(), 0, 'no warning for a window to come');
+  await form.getByLabel('Window from').fill(await localAt(page, -5 * DAY));
+  await form.getByLabel('Window until').fill(await localAt(page, -4 * DAY));
+  await form.locator('.preview .warning').waitFor(WAIT);
+  assert.match(await form.locator('.preview .warning').textContent(), /ended before now/);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('a movement not yet cleared cannot be reported under way: the server says why', { timeout: 120000 }, async () => {
+  const { context, page, problems } = await browse(REQUESTER);
+  const pending = (await api('/v1/movements')).body.features
+    .find((f) => f.properties.requester === REQUESTER && f.properties.status === 'pending');
+  assert.ok(pending, 'the demo has a pending movement of the requester');
+  const card = board(page, pending.id);
+  await card.getByRole('button', { name: 'Post update' }).click();
+  const size = await logSize();
+  await card.getByLabel('Status').selectOption('departed');
+  await card.getByRole('button', { name: /Sign and post update/ }).click();
+  await page.waitForSelector('#problem.shown', WAIT);
+  assert.match(await page.locator('#problem .code').textContent(), /not_cleared/);
+  assert.equal(await logSize(), size, 'nothing was logged');
+  assert.equal((await movement(pending.id)).status, 'pending');
+  assert.deepEqual(problems.filter((p) => !REFUSED_LOAD.test(p)), []);
+  await context.close();
+});

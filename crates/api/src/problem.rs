@@ -60,7 +60,7 @@ pub fn status_for(code: &str) -> StatusCode {
     match code {
         "too_large" => StatusCode::PAYLOAD_TOO_LARGE,
         "unknown_key" | "bad_signature" | "revoked_key" | "unauthorized" => StatusCode::FORBIDDEN,
-        "duplicate_id" | "party_exists" | "key_exists" | "key_in_use" | "already_ended" => {
+        "duplicate_id" | "party_exists" | "key_exists" | "key_in_use" | "already_ended" | "not_cleared" => {
             StatusCode::CONFLICT
         }
         "unknown_party" | "unknown_ref" | "limit_reached" => StatusCode::UNPROCESSABLE_ENTITY,

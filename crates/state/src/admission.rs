@@ -14,6 +14,12 @@
 //!   named that consignment (else its quantities would reconcile nowhere);
 //! - a `message.send` naming records in `refs`: each is logged.
 //!
+//! A movement moves only once it is cleared: a `movement.update` other than
+//! `aborted` on a movement that has not yet departed is refused
+//! (`not_cleared`) unless every required approver has approved (with or
+//! without conditions). Before this rule a denied or pending convoy could be
+//! reported underway or arrived, and read as an ordinary one.
+//!
 //! Every party signs with its own keys: a public key that another party
 //! holds (revoked or not) is refused in `party.register` and `party.key.add`
 //! (`key_in_use`), since a statement signed with it would then speak for two
@@ -23,6 +29,7 @@
 //! that make no sense) are in [`corridor_statement::Reading`].
 
 use corridor_note::VerifierKey;
+use corridor_statement::access::{Decision, UpdateStatus};
 use corridor_statement::{Body, Statement};
 
 use crate::{Rejection, State};
@@ -46,6 +53,19 @@ impl State {
                 Some(r) => Err(Rejection::UnknownRef(r.to_string())),
                 None => Ok(()),
             },
+            Body::MovementUpdate(u) if u.status != UpdateStatus::Aborted => {
+                let Some(m) = self.access.movement(&u.movement) else { return Ok(()) };
+                let approved = |a: &crate::access::Approver| {
+                    a.response.as_ref().is_some_and(|r| r.decision != Decision::Deny)
+                };
+                if m.progress.is_some() || m.approvers.values().all(approved) {
+                    return Ok(());
+                }
+                Err(Rejection::NotCleared(format!(
+                    "{} has not been cleared by every required approver; only 'aborted' may be reported before it is",
+                    u.movement
+                )))
+            }
             Body::PartyRegister(reg) => reg.keys.iter().try_for_each(|k| self.key_of_no_other(&reg.id, k)),
             Body::PartyKeyAdd(change) => {
                 let party = change.party.as_deref().unwrap_or(statement.issuer());

@@ -30,6 +30,10 @@ pub enum Rejection {
     AlreadyEnded(String),
     #[error("limit reached: {0}")]
     LimitReached(&'static str),
+    /// Admission only ([`State::admit`](crate::State::admit)): a movement
+    /// reported moving before it was cleared.
+    #[error("not cleared: {0}")]
+    NotCleared(String),
     #[error("entry {got} applied out of order (expected {expected})")]
     OutOfOrder { expected: u64, got: u64 },
 }
@@ -49,6 +53,7 @@ impl Rejection {
             Self::UnknownRef(_) => "unknown_ref",
             Self::InvalidBody(_) => "invalid_body",
             Self::LimitReached(_) => "limit_reached",
+            Self::NotCleared(_) => "not_cleared",
             Self::AlreadyEnded(_) => "already_ended",
             Self::OutOfOrder { .. } => "out_of_order",
         }

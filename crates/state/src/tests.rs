@@ -574,3 +574,46 @@ fn admission_refuses_a_public_key_another_party_holds() {
     let fresh = register("mil", "armed_force", &key("mil", 3), &log.ops.clone(), "r-mil2");
     assert_eq!(log.state.admit(&fresh.statement).map_err(|e| e.code()), Ok(()));
 }
+
+#[test]
+fn admission_refuses_moving_before_every_approver_cleared() {
+    let mut log = Log::new();
+    let (aid, mil) = (key("aid", 2), key("mil", 3));
+    log.apply(&register("aid", "agency", &aid, &log.ops.clone(), "r-aid")).expect("aid registers");
+    log.apply(&register("mil", "armed_force", &mil, &log.ops.clone(), "r-mil")).expect("mil registers");
+    let square = json!({"type": "Polygon", "coordinates": [[[36.0, 33.0], [37.0, 33.0], [37.0, 34.0], [36.0, 34.0], [36.0, 33.0]]]});
+    let window = json!({"from": "2026-12-01T00:00:00Z", "to": "2026-12-31T00:00:00Z"});
+    log.apply(&envelope(
+        "zone.declare",
+        "mil",
+        "z",
+        json!({"name": "z", "geometry": square, "window": window}),
+        &[&mil],
+    ))
+    .expect("zone");
+    let plan = json!({"purpose": "aid_delivery", "route": {"type": "LineString", "coordinates": [[36.2, 33.5], [36.8, 33.5]]},
+        "corridor_m": 500, "window": {"from": "2026-12-02T00:00:00Z", "to": "2026-12-03T00:00:00Z"},
+        "origin": "a", "destination": "b", "manifest": []});
+    log.apply(&envelope("movement.request", "aid", "m", plan, &[&aid])).expect("requested");
+    let update = |id: &str, status: &str| {
+        envelope("movement.update", "aid", id, json!({"movement": "aid/m", "status": status}), &[&aid])
+    };
+    let admitted = |log: &Log, id: &str, status: &str| {
+        log.state.admit(&update(id, status).statement).map_err(|e| e.code())
+    };
+    // Pending: only an abort may be reported.
+    assert_eq!(admitted(&log, "u1", "departed"), Err("not_cleared"));
+    assert_eq!(admitted(&log, "u2", "arrived"), Err("not_cleared"));
+    assert_eq!(admitted(&log, "u3", "aborted"), Ok(()));
+    // Denied: still not.
+    let respond = |id: &str, decision: &str| {
+        envelope("movement.respond", "mil", id, json!({"movement": "aid/m", "decision": decision}), &[&mil])
+    };
+    log.apply(&respond("r1", "deny")).expect("denied");
+    assert_eq!(admitted(&log, "u4", "departed"), Err("not_cleared"));
+    // Cleared: it may move, and once under way it may report on.
+    log.apply(&respond("r2", "approve")).expect("approved");
+    assert_eq!(admitted(&log, "u5", "departed"), Ok(()));
+    log.apply(&update("u5", "departed")).expect("departed");
+    assert_eq!(admitted(&log, "u6", "position"), Ok(()));
+}

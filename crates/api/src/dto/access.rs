@@ -320,8 +320,19 @@ pub struct ApproverView {
     #[schema(format = DateTime)]
     pub acknowledged_at: Option<String>,
     pub response: Option<ResponseView>,
-    /// Seconds from being asked to answering, or to now while unanswered.
+    /// Seconds from being asked to answering; while unanswered, to now or
+    /// to when the movement ended (cancelled, arrived, aborted, window over).
     pub waiting_s: i64,
+}
+
+/// When an unanswered approver stops waiting: now, or when the movement was
+/// cancelled, arrived, was aborted or its window ended, if earlier. An ended
+/// movement waits for nobody.
+fn clocks_stop_us(m: &Movement, now_us: i64) -> i64 {
+    use corridor_statement::access::UpdateStatus as U;
+    let finished = m.progress.filter(|(s, _)| matches!(s, U::Arrived | U::Aborted)).map(|(_, at)| at.at_us);
+    let ended = [m.cancelled.as_ref().map(|c| c.at.at_us), finished, m.plan.window.to_us()];
+    ended.into_iter().flatten().fold(now_us, i64::min)
 }
 
 impl ApproverView {
@@ -409,7 +420,11 @@ impl MovementView {
             progress: m.progress.map(|(status, at)| ProgressView { status: status.into(), at: at.into() }),
             last_position: m.last_position.as_ref().map(GeoJson::from),
             cancelled: m.cancelled.as_ref().map(Ended::from),
-            required_approvers: m.approvers.iter().map(|(p, a)| ApproverView::new(p, a, now_us)).collect(),
+            required_approvers: m
+                .approvers
+                .iter()
+                .map(|(p, a)| ApproverView::new(p, a, clocks_stop_us(m, now_us)))
+                .collect(),
         }
     }
 }
