@@ -1,6 +1,7 @@
 //! Keys and signing on the party's side: `keygen`, `sign`, `party add`.
 //! Private keys are read here and never sent anywhere.
 
+use std::io::Read as _;
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
@@ -85,6 +86,47 @@ pub fn sign_cmd(key_path: &Path, kind: &str, body: &str, id: Option<&str>) -> Re
     println!("{}", serde_json::to_string(&envelope)?);
     Ok(())
 }
+
+/// Adds the key's signature to an envelope another party signed, and prints
+/// it: a custody hand-off is logged only with the signatures of both its
+/// sender and its receiver, and each signs with its own key, on its own
+/// machine. The envelope (a file, or `-` for stdin) must parse as a
+/// submission would. It is refused if this key already signed it.
+pub fn countersign_cmd(key_path: &Path, envelope_path: &Path) -> Result<()> {
+    use base64::Engine as _;
+    let key = read_key(key_path)?;
+    let bytes = if envelope_path == Path::new("-") {
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().take(MAX_ENVELOPE_BYTES), &mut buf)?;
+        buf
+    } else {
+        std::fs::read(envelope_path).with_context(|| format!("reading {}", envelope_path.display()))?
+    };
+    let (signed, _) = SignedEnvelope::from_json(&bytes)
+        .map_err(|e| anyhow::anyhow!("not an envelope this log would read: {e} ({})", e.code()))?;
+    let mut envelope = Envelope::from_json(&bytes)?;
+    let keyid = format!("{}+{:08x}", key.name(), key.key_id());
+    if envelope.signatures.iter().any(|s| s.keyid == keyid) {
+        bail!("{keyid} has already signed this envelope");
+    }
+    let payload = base64::engine::general_purpose::STANDARD.decode(&envelope.payload)?;
+    let sig = key.sign(&corridor_statement::pae(&envelope.payload_type, &payload));
+    envelope.signatures.push(corridor_statement::EnvelopeSignature {
+        keyid,
+        sig: base64::engine::general_purpose::STANDARD.encode(sig),
+    });
+    eprintln!(
+        "countersigned {} ({}) as {}",
+        signed.statement.reference,
+        signed.statement.kind.as_str(),
+        key.name()
+    );
+    println!("{}", serde_json::to_string(&envelope)?);
+    Ok(())
+}
+
+/// The most an envelope read from stdin may be: a log entry's limit.
+const MAX_ENVELOPE_BYTES: u64 = corridor_statement::MAX_ENTRY_BYTES as u64;
 
 pub async fn party_add(
     data: &Path,

@@ -89,11 +89,15 @@ enum Command {
         #[arg(long)]
         key: PathBuf,
         /// Statement type, e.g. message.send.
-        #[arg(long = "type", required_unless_present = "draft", conflicts_with = "draft")]
+        #[arg(long = "type", required_unless_present_any = ["draft", "countersign"], conflicts_with_all = ["draft", "countersign"])]
         kind: Option<String>,
         /// The body as JSON, or @FILE to read it from a file.
-        #[arg(long, required_unless_present = "draft", conflicts_with = "draft")]
+        #[arg(long, required_unless_present_any = ["draft", "countersign"], conflicts_with_all = ["draft", "countersign"])]
         body: Option<String>,
+        /// Add this key's signature to an envelope another party signed
+        /// (FILE, or - for stdin), e.g. the receiver of a custody.transfer.
+        #[arg(long, conflicts_with = "draft")]
+        countersign: Option<PathBuf>,
         /// A reviewed draft from `corridor intake --out FILE`: FILE#N signs draft N
         /// (its type and body), once its needs_review list is empty.
         #[arg(long)]
@@ -209,13 +213,14 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Party { command: PartyCommand::Add { data, id, name, kind, vkeys, server } } => {
             keys::party_add(&data, &id, &name, &kind, &vkeys, server.as_deref()).await
         }
-        Command::Sign { key, kind, body, draft, id } => match (draft, kind, body) {
-            (Some(d), _, _) => {
+        Command::Sign { key, kind, body, draft, countersign, id } => match (countersign, draft, kind, body) {
+            (Some(envelope), ..) => keys::countersign_cmd(&key, &envelope),
+            (None, Some(d), _, _) => {
                 let (kind, body) = intake::reviewed_draft(&d)?;
                 keys::sign_cmd(&key, &kind, &serde_json::to_string(&body)?, id.as_deref())
             }
-            (None, Some(kind), Some(body)) => keys::sign_cmd(&key, &kind, &body, id.as_deref()),
-            _ => anyhow::bail!("sign needs --type and --body, or --draft FILE#N"),
+            (None, None, Some(kind), Some(body)) => keys::sign_cmd(&key, &kind, &body, id.as_deref()),
+            _ => anyhow::bail!("sign needs --type and --body, --draft FILE#N, or --countersign FILE"),
         },
         Command::Intake(args) => intake::run(&args),
         Command::Submit { server, files } => client::submit_files(&server, &files).await,

@@ -1183,3 +1183,47 @@ async fn audit_and_full_verify_name_logged_entries_a_submission_would_be_refused
         assert!(stdout.contains(&format!("entry {index}: would be refused today")), "{stdout}");
     }
 }
+
+/// A custody hand-off signed on two machines: the sender signs, the
+/// receiver countersigns the envelope with `sign --countersign`, and the
+/// log takes it; half-signed, or signed twice by one key, it is refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_custody_hand_off_is_countersigned_from_the_command_line() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let data = dir.join("data");
+    let d = data.to_str().expect("utf8");
+    ok(&["init", "--data", d, "--origin", "custody.corridor/log"], dir);
+    let server = Server::start(&data);
+    for (party, kind) in [("sender", "agency"), ("receiver", "agency")] {
+        let vkey = ok(&["keygen", "--party", party, "--out", &format!("{party}.key")], dir).trim().to_owned();
+        let add = ["party", "add", "--data", d, "--id", party, "--name", party, "--kind", kind];
+        ok(&[&add[..], &["--vkey", &vkey, "--server", &server.url]].concat(), dir);
+    }
+    let body = r#"{"consignment":"C-1","from":"sender","to":"receiver","items":[{"item":"flour","unit":"sack","quantity":40}]}"#;
+    let half =
+        ok(&["sign", "--key", "sender.key", "--type", "custody.transfer", "--body", body, "--id", "h1"], dir);
+    std::fs::write(dir.join("half.json"), &half).expect("writes");
+    let (submitted, _, stderr) = corridor(&["submit", "--server", &server.url, "half.json"], dir);
+    assert!(!submitted && stderr.contains("unauthorized"), "half-signed is refused: {stderr}");
+    let (again, _, stderr) = corridor(&["sign", "--key", "sender.key", "--countersign", "half.json"], dir);
+    assert!(!again && stderr.contains("already signed"), "{stderr}");
+    let (garbage, _, stderr) =
+        corridor(&["sign", "--key", "receiver.key", "--countersign", "missing.json"], dir);
+    assert!(!garbage && stderr.contains("missing.json"), "{stderr}");
+    let both = ok(&["sign", "--key", "receiver.key", "--countersign", "half.json"], dir);
+    let envelope: Value = serde_json::from_str(&both).expect("json");
+    let half: Value = serde_json::from_str(&half).expect("json");
+    assert_eq!(envelope["payload"], half["payload"], "the same statement");
+    assert_eq!(envelope["signatures"].as_array().map(Vec::len), Some(2));
+    std::fs::write(dir.join("both.json"), &both).expect("writes");
+    ok(&["submit", "--server", &server.url, "both.json"], dir);
+    let c: Value = reqwest::get(format!("{}/v1/consignments/C-1", server.url))
+        .await
+        .expect("gets")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(c["hand_offs"][0]["transfer"]["from"], "sender", "{c}");
+    assert_eq!(c["hand_offs"][0]["transfer"]["to"], "receiver", "{c}");
+}
