@@ -213,23 +213,24 @@ impl Geometry {
             .sum()
     }
 
-    /// The planar envelope of the stored positions, `[min_lon, min_lat,
-    /// max_lon, max_lat]` in degrees (no allocation: map views test it for
-    /// every object in a bbox query).
-    pub fn envelope(&self) -> [f64; 4] {
-        let mut b = [f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY];
-        let mut add = |v: &Vertex| {
-            let p = v.position();
-            b = [b[0].min(p.lon), b[1].min(p.lat), b[2].max(p.lon), b[3].max(p.lat)];
-        };
-        for part in &self.parts {
-            match part {
-                Part::Point(v) => add(v),
-                Part::Line(vs) => vs.iter().for_each(&mut add),
-                Part::Polygon(poly) => poly.rings.iter().flatten().for_each(&mut add),
+    /// Whether the geometry may meet the lon/lat box `[min_lon, min_lat,
+    /// max_lon, max_lat]` (degrees, `min_lon <= max_lon`): a point in it, an
+    /// edge whose great-circle box (poleward bulge included) meets it, or a
+    /// polygon whose box does. It errs outward exactly as the spatial
+    /// index's pieces do, so a map view answers the same whether it scans
+    /// every record or filters the index's box candidates. A line whose
+    /// envelope spans the box while none of its edges comes near is not in
+    /// it: nothing of it would be drawn there.
+    pub fn meets_box(&self, b: [f64; 4]) -> bool {
+        let query = LatLonBox { min_lon: b[0], min_lat: b[1], max_lon: b[2], max_lat: b[3] };
+        self.parts.iter().any(|part| match part {
+            Part::Point(v) => query.contains(v.lon, v.lat),
+            Part::Line(vs) if vs.len() == 1 => query.contains(vs[0].lon, vs[0].lat),
+            Part::Line(vs) => {
+                vs.windows(2).any(|w| LatLonBox::edge(w[0].triple(), w[1].triple()).intersects(&query))
             }
-        }
-        b
+            Part::Polygon(poly) => poly.bbox.intersects(&query),
+        })
     }
 
     /// The positions of each part: points and lines give one list, polygons
@@ -420,6 +421,20 @@ mod tests {
 
     fn ring(coords: &[(f64, f64)]) -> Vec<Position> {
         coords.iter().map(|&(lon, lat)| Position::new(lon, lat)).collect()
+    }
+
+    #[test]
+    fn a_box_meets_what_passes_through_it_not_what_spans_it() {
+        let bend = Geometry::line_string(&ring(&[(36.0, 33.0), (37.0, 33.0), (37.0, 34.0)])).expect("line");
+        let near = |lon: f64, lat: f64| [lon - 0.01, lat - 0.01, lon + 0.01, lat + 0.01];
+        assert!(bend.meets_box(near(36.5, 33.0)), "on the first edge");
+        assert!(bend.meets_box(near(37.0, 33.5)), "on the second edge");
+        assert!(!bend.meets_box(near(36.2, 33.8)), "inside the envelope, far from both edges");
+        let sq = ring(&[(36.0, 33.0), (37.0, 33.0), (37.0, 34.0), (36.0, 34.0), (36.0, 33.0)]);
+        let area = Geometry::polygon(&[sq]).expect("square");
+        assert!(area.meets_box(near(36.5, 33.5)), "a box inside a polygon meets it");
+        assert!(Geometry::point(36.5, 33.5).expect("point").meets_box(near(36.5, 33.5)));
+        assert!(!Geometry::point(36.5, 33.5).expect("point").meets_box(near(36.6, 33.5)));
     }
 
     #[test]

@@ -484,12 +484,11 @@ impl<K: Clone + Eq + Hash, C: Kind> SpatioTemporalIndex<K, C> {
 
     /// The objects of `kinds` that have a piece whose box meets the lon/lat
     /// box `[min_lon, min_lat, max_lon, max_lat]` (degrees, `min_lon <=
-    /// max_lon`), in insertion-slot order; `None` as soon as there are more
-    /// than `max`. The pieces' boxes cover every edge, every polygon's
-    /// interior and each object's reach, so this is a superset of the objects
-    /// whose positions' envelope meets the box: map views filter it exactly,
-    /// and fall back to a scan when the box holds too many to sort.
-    pub fn box_candidates(&self, b: [f64; 4], kinds: KindSet<C>, max: usize) -> Option<Vec<&K>> {
+    /// max_lon`), in insertion-slot order. The pieces' boxes cover every
+    /// edge, every polygon's interior and each object's reach, so this is a
+    /// superset of the objects that `Geometry::meets_box` the box: map views
+    /// filter it exactly.
+    pub fn box_candidates(&self, b: [f64; 4], kinds: KindSet<C>) -> Vec<&K> {
         let mut slots: Vec<u32> = Vec::new();
         let mut take = |slot: u32| {
             let wanted = self.slots[slot as usize].as_ref().is_some_and(|s| kinds.contains(s.object.kind));
@@ -505,12 +504,7 @@ impl<K: Clone + Eq + Hash, C: Kind> SpatioTemporalIndex<K, C> {
         }
         slots.sort_unstable();
         slots.dedup();
-        if slots.len() > max {
-            return None;
-        }
-        Some(
-            slots.into_iter().filter_map(|slot| self.slots[slot as usize].as_ref().map(|s| &s.key)).collect(),
-        )
+        slots.into_iter().filter_map(|slot| self.slots[slot as usize].as_ref().map(|s| &s.key)).collect()
     }
 
     /// Every object, of any kind, within `distance_m` of `geometry` during

@@ -34,8 +34,7 @@ pub struct Filter {
 /// Whether the box of `g`'s positions meets the filter's box.
 fn in_bbox(g: Option<&Geometry>, filter: &Filter) -> bool {
     let (Some(f), Some(g)) = (filter.bbox, g) else { return true };
-    let b = g.envelope();
-    !b[0].is_finite() || (b[0] <= f[2] && f[0] <= b[2] && b[1] <= f[3] && f[1] <= b[3])
+    g.meets_box(f)
 }
 
 /// Whether an object filed at `filed_us`, valid in `window`, withdrawn at
@@ -77,9 +76,7 @@ fn page_of<'a, T: 'a>(
 /// spatial index: a box that fills a page within them is dense, and the walk
 /// is the cheaper way to page through it (the index would have to gather and
 /// sort everything in the box first).
-const BOX_SCAN_BUDGET: usize = 20_000;
-#[cfg(test)]
-pub(crate) const BOX_SCAN_BUDGET_FOR_TESTS: usize = BOX_SCAN_BUDGET;
+pub(crate) const BOX_SCAN_BUDGET: usize = 20_000;
 
 impl<'a> View<'a> {
     /// The records a filter's box may hold, in reference order after its
@@ -104,7 +101,7 @@ impl<'a> View<'a> {
                 }
             }
         }
-        let Some(refs) = self.state.box_candidates(kind, b, usize::MAX) else { return Box::new(all()) };
+        let refs = self.state.box_candidates(kind, b);
         let after = f.after.clone();
         let refs = refs.into_iter().filter(move |r| after.as_ref().is_none_or(|a| *r > a));
         Box::new(refs.filter_map(get))
@@ -115,8 +112,7 @@ impl<'a> View<'a> {
         let all = || access.zones_after(f.after.as_ref());
         let items =
             self.boxed((BoxKind::Zone, |z: &Zone| &*z.geometry), f, |r| access.zone(r), all).filter(|z| {
-                after_ok(f, &z.reference)
-                    && party_ok(f, &[&z.party])
+                party_ok(f, &[&z.party])
                     && status_ok(f, live_status(z.withdrawn.is_some()))
                     && in_bbox(Some(&z.geometry), f)
                     && at_time(f, z.declared.at_us, &z.window, z.withdrawn.as_ref().map(|e| e.at.at_us))
@@ -130,8 +126,7 @@ impl<'a> View<'a> {
         let all = || access.sites_after(f.after.as_ref());
         let items =
             self.boxed((BoxKind::Site, |s: &Site| &*s.geometry), f, |r| access.site(r), all).filter(|s| {
-                after_ok(f, &s.reference)
-                    && party_ok(f, &[&s.issuer, &s.operator])
+                party_ok(f, &[&s.issuer, &s.operator])
                     && status_ok(f, live_status(s.withdrawn.is_some()))
                     && in_bbox(Some(&s.geometry), f)
                     && at_time(f, s.notified.at_us, &s.window, s.withdrawn.as_ref().map(|e| e.at.at_us))
@@ -147,8 +142,7 @@ impl<'a> View<'a> {
             .filter(|o| {
                 let mut parties = vec![o.party.as_str()];
                 parties.extend(o.notified_parties.iter().map(String::as_str));
-                after_ok(f, &o.reference)
-                    && party_ok(f, &parties)
+                party_ok(f, &parties)
                     && status_ok(f, live_status(o.withdrawn.is_some()))
                     && in_bbox(Some(&o.geometry), f)
                     && at_time(f, o.notified.at_us, &o.window, o.withdrawn.as_ref().map(|e| e.at.at_us))

@@ -283,7 +283,7 @@ fn box_queries_page_exactly_as_a_scan_does() {
     };
     apply(0, genesis());
     // More sites than a box query walks before it turns to the index.
-    let n = access_views::BOX_SCAN_BUDGET_FOR_TESTS + 5_000;
+    let n = access_views::BOX_SCAN_BUDGET + 5_000;
     let mut seed = 0x2545_f491_4f6c_dd1d_u64;
     let mut unit = move || {
         seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);

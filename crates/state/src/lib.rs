@@ -224,15 +224,14 @@ impl State {
 
     /// For a map view's box `[min_lon, min_lat, max_lon, max_lat]`: the
     /// sites, zones or operations (`kind`) that may lie in it, sorted by
-    /// reference, a superset that the caller filters exactly; `None` when
-    /// more than `max` might, and scanning in reference order is cheaper.
-    pub fn box_candidates(&self, kind: BoxKind, b: [f64; 4], max: usize) -> Option<Vec<&ObjectRef>> {
+    /// reference, a superset that the caller filters exactly.
+    pub fn box_candidates(&self, kind: BoxKind, b: [f64; 4]) -> Vec<&ObjectRef> {
         let kind = match kind {
             BoxKind::Site => spatial::Kind::Site,
             BoxKind::Zone => spatial::Kind::Zone,
             BoxKind::Operation => spatial::Kind::Operation,
         };
-        self.index.box_candidates(kind, b, max)
+        self.index.box_candidates(kind, b)
     }
 
     /// Acknowledgements of an object, by its reference or by the index of the

@@ -55,13 +55,12 @@ impl Index {
         out
     }
 
-    /// A superset of the objects of `kind` whose envelope meets the lon/lat
-    /// box `b`, sorted by reference; `None` when more than `max` (see
-    /// [`SpatioTemporalIndex::box_candidates`]).
-    pub fn box_candidates(&self, kind: Kind, b: [f64; 4], max: usize) -> Option<Vec<&ObjectRef>> {
-        let mut out = self.0.box_candidates(b, KindSet::only(kind), max)?;
+    /// A superset of the objects of `kind` that meet the lon/lat box `b`,
+    /// sorted by reference (see [`SpatioTemporalIndex::box_candidates`]).
+    pub fn box_candidates(&self, kind: Kind, b: [f64; 4]) -> Vec<&ObjectRef> {
+        let mut out = self.0.box_candidates(b, KindSet::only(kind));
         out.sort_unstable();
-        Some(out)
+        out
     }
 
     /// Objects of `kind` within `d_m` (plus their reach) of `g` during `w`, sorted.
