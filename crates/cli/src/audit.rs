@@ -27,7 +27,7 @@ use corridor_store::{CheckpointKind, LogReader};
 use corridor_tlog::{Checkpoint, SignedCheckpoint, Tree};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::data::DataDir;
+use crate::data::{DataDir, Store};
 
 #[derive(Debug, Clone, Default)]
 pub struct AuditSummary {
@@ -42,11 +42,11 @@ pub struct AuditSummary {
     pub tree: Tree,
 }
 
-pub fn run(data: &Path, gathered: &[std::path::PathBuf]) -> Result<AuditSummary> {
-    let dir = DataDir::new(data);
+pub fn run(data: &Path, store: Option<Store>, gathered: &[std::path::PathBuf]) -> Result<AuditSummary> {
+    let dir = DataDir::new(data).with_store(store);
     let log_vkey = dir.log_key()?.verifier();
-    let (_writer, reader) = corridor_store_sqlite::open(&dir.db())?;
-    let summary = audit(&reader, &log_vkey, true)?;
+    let reader = dir.store()?.reader()?;
+    let summary = audit(&*reader, &log_vkey, true)?;
     report_refusals(&summary.refused_today)?;
     check_gathered(gathered, &summary.tree, &log_vkey)?;
     println!(

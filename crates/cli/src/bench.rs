@@ -187,7 +187,7 @@ pub(crate) fn machine() -> String {
 pub(crate) async fn temp_log() -> Result<(tempfile::TempDir, DataDir)> {
     let tmp = tempfile::tempdir()?;
     let root = tmp.path().join("data");
-    crate::serve::init(&root, "bench.corridor/log", "ops", "Bench operator").await?;
+    crate::serve::init(&root, None, "bench.corridor/log", "ops", "Bench operator").await?;
     Ok((tmp, DataDir::new(&root)))
 }
 
@@ -468,7 +468,7 @@ async fn bench_audit(entries: usize) -> Result<()> {
     }
     println!("bench audit: log of {} entries, machine: {}", entries + 1, machine());
     let root: PathBuf = dir.root.clone();
-    tokio::task::spawn_blocking(move || crate::audit::run(&root, &[])).await??;
+    tokio::task::spawn_blocking(move || crate::audit::run(&root, None, &[])).await??;
     Ok(())
 }
 
@@ -705,7 +705,7 @@ fn signed_bytes(key: &SignerKey, kind: &str, id: &str, body: &Value) -> Vec<u8> 
 async fn movement_http(data: Synthetic, keep: Option<PathBuf>) -> Result<()> {
     let (_tmp, dir) = match keep {
         Some(root) => {
-            crate::serve::init(&root, "bench.corridor/log", "ops", "Bench operator").await?;
+            crate::serve::init(&root, None, "bench.corridor/log", "ops", "Bench operator").await?;
             (None, DataDir::new(&root))
         }
         None => temp_log().await.map(|(tmp, dir)| (Some(tmp), dir))?,

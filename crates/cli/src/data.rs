@@ -1,8 +1,12 @@
-//! The data directory: `corridor.db` (the log), `config.json` (origin, operator),
-//! `keys/log.key` (the log's signing key) and `keys/<operator>.key` (the
-//! operator party's key, used by the CLI only — the server never loads it).
+//! The data directory: `corridor.db` (the log), `config.json` (origin, operator,
+//! and the log's store when it is not `corridor.db`), `keys/log.key` (the log's
+//! signing key) and `keys/<operator>.key` (the operator party's key, used by the
+//! CLI only — the server never loads it).
 //!
-//! A lock file keeps two processes from writing the same log.
+//! A lock file keeps two processes from writing the same log through one
+//! directory. A log in PostgreSQL is shared by the directories of every node;
+//! there the database fences all writers but the latest
+//! (`corridor-store-postgres`).
 
 use std::fs::{File, OpenOptions};
 use std::io::Write as _;
@@ -12,22 +16,104 @@ use std::sync::Arc;
 use anyhow::{bail, Context, Result};
 use corridor_note::SignerKey;
 use corridor_service::{Limits, Service, SystemClock};
+use corridor_store::{LogReader, LogWriter};
+use corridor_store_postgres::{is_postgres_url, PgLimits};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Config {
     pub origin: String,
     pub operator: String,
+    /// The log's store (`postgres://…`), when it is not the directory's
+    /// `corridor.db`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<String>,
+}
+
+/// Where a log is kept; `--store` names it, and its scheme picks the backend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Store {
+    /// An SQLite file (`sqlite:PATH`, or the data directory's `corridor.db`).
+    Sqlite(PathBuf),
+    /// A PostgreSQL database (`postgres://` or `postgresql://`, a libpq URI).
+    Postgres(String),
+}
+
+/// A log's writer and a reader, from whichever backend holds it.
+pub type Opened = (Box<dyn LogWriter>, Arc<dyn LogReader>);
+
+impl Store {
+    pub fn parse(text: &str) -> Result<Self> {
+        if is_postgres_url(text) {
+            return Ok(Self::Postgres(text.to_owned()));
+        }
+        match text.strip_prefix("sqlite:") {
+            Some(path) if !path.is_empty() => Ok(Self::Sqlite(PathBuf::from(path))),
+            _ => bail!("--store {text:?}: expected postgres://… (or postgresql://…) or sqlite:PATH"),
+        }
+    }
+
+    /// A name for messages; never the URL, which may hold a password.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Sqlite(path) => format!("SQLite {}", path.display()),
+            Self::Postgres(_) => "PostgreSQL".into(),
+        }
+    }
+
+    /// The log's writer (superseding any other, in PostgreSQL) and a reader.
+    pub fn open(&self) -> Result<Opened> {
+        Ok(match self {
+            Self::Sqlite(path) => {
+                let (w, r) = corridor_store_sqlite::open(path)?;
+                (Box::new(w), Arc::new(r))
+            }
+            Self::Postgres(url) => {
+                let (w, r) = corridor_store_postgres::connect(url, PgLimits::default())?.open()?;
+                (Box::new(w), Arc::new(r))
+            }
+        })
+    }
+
+    /// Read access only: an audit of a shared log must not fence its writer.
+    pub fn reader(&self) -> Result<Arc<dyn LogReader>> {
+        Ok(match self {
+            Self::Sqlite(path) => Arc::new(corridor_store_sqlite::open(path)?.1),
+            Self::Postgres(url) => {
+                Arc::new(corridor_store_postgres::connect(url, PgLimits::default())?.reader())
+            }
+        })
+    }
 }
 
 #[derive(Debug, Clone)]
 pub struct DataDir {
     pub root: PathBuf,
+    /// `--store`, overriding the directory's own.
+    store: Option<Store>,
 }
 
 impl DataDir {
     pub fn new(root: &Path) -> Self {
-        Self { root: root.to_owned() }
+        Self { root: root.to_owned(), store: None }
+    }
+
+    /// The directory, with its log in `store` rather than where its
+    /// config says.
+    pub fn with_store(mut self, store: Option<Store>) -> Self {
+        self.store = store;
+        self
+    }
+
+    /// Where the log is: `--store`, else the config's, else `corridor.db`.
+    pub fn store(&self) -> Result<Store> {
+        if let Some(store) = &self.store {
+            return Ok(store.clone());
+        }
+        match self.config()?.store {
+            Some(text) => Store::parse(&text).context("the store in config.json"),
+            None => Ok(Store::Sqlite(self.db())),
+        }
     }
 
     pub fn db(&self) -> PathBuf {
@@ -90,14 +176,9 @@ impl DataDir {
     /// Opens the log in this process and starts its sequencer. Holds the lock.
     pub fn open_service(&self) -> Result<(Service, File)> {
         let lock = self.lock()?;
-        let (writer, reader) = corridor_store_sqlite::open(&self.db())?;
-        let service = Service::start(
-            Box::new(writer),
-            Arc::new(reader),
-            self.log_key()?,
-            Arc::new(SystemClock),
-            Limits::default(),
-        )?;
+        let (writer, reader) = self.store()?.open()?;
+        let service =
+            Service::start(writer, reader, self.log_key()?, Arc::new(SystemClock), Limits::default())?;
         Ok((service, lock))
     }
 }

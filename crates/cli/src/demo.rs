@@ -44,12 +44,12 @@ pub async fn demo(
     if dir.exists() {
         eprintln!("demo: using the existing data directory {}", data.display());
     } else {
-        crate::serve::init(data, DEMO_ORIGIN, PARTIES[0].0, PARTIES[0].1).await?;
+        crate::serve::init(data, None, DEMO_ORIGIN, PARTIES[0].0, PARTIES[0].1).await?;
         load(&dir).await?;
     }
     let policy = if witnesses { Some(start_witnesses(&dir).await?) } else { None };
     let cosign = corridor_cosigner::CosignerConfig::default();
-    crate::serve::serve(data, listen, limits, policy.map(|p| (p, cosign))).await
+    crate::serve::serve(data, None, listen, limits, policy.map(|p| (p, cosign))).await
 }
 
 /// Starts the exercise witnesses on loopback ports of their own (creating

@@ -48,11 +48,20 @@ enum Command {
         /// The operator party's display name.
         #[arg(long, default_value = "Coordination office")]
         operator_name: String,
+        /// Keep the log in this store instead of the directory's corridor.db:
+        /// postgres://… (a libpq URI; the schema through
+        /// options=-csearch_path%3DNAME) or sqlite:PATH. Recorded in the
+        /// directory's config.json.
+        #[arg(long, value_parser = data::Store::parse)]
+        store: Option<data::Store>,
     },
     /// Serve the API, the C2SP read API and the console.
     Serve {
         #[arg(long)]
         data: PathBuf,
+        /// Serve the log in this store rather than the one the directory names.
+        #[arg(long, value_parser = data::Store::parse)]
+        store: Option<data::Store>,
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
         #[command(flatten)]
@@ -142,6 +151,9 @@ enum Command {
     Audit {
         #[arg(long)]
         data: PathBuf,
+        /// Audit the log in this store rather than the one the directory names.
+        #[arg(long, value_parser = data::Store::parse)]
+        store: Option<data::Store>,
         /// Checkpoints gathered elsewhere (one note per file, or an
         /// add-checkpoint request): each must agree with the log and with the others.
         #[arg(long = "checkpoint")]
@@ -199,12 +211,12 @@ fn main() {
 
 async fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Init { data, origin, operator, operator_name } => {
-            serve::init(&data, &origin, &operator, &operator_name).await
+        Command::Init { data, store, origin, operator, operator_name } => {
+            serve::init(&data, store, &origin, &operator, &operator_name).await
         }
-        Command::Serve { data, listen, http, witnesses } => {
+        Command::Serve { data, store, listen, http, witnesses } => {
             let policy = witnesses.policy()?.map(|p| (p, witnesses.cosigner()));
-            serve::serve(&data, &listen, &http.limits(), policy).await
+            serve::serve(&data, store, &listen, &http.limits(), policy).await
         }
         Command::Demo { data, listen, http, no_witnesses } => {
             demo::demo(&data, &listen, &http.limits(), !no_witnesses).await
@@ -229,7 +241,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Export { kind, format, server, out } => {
             client::export(&server, &kind, &format, out.as_deref()).await
         }
-        Command::Audit { data, checkpoints } => audit::run(&data, &checkpoints).map(|_| ()),
+        Command::Audit { data, store, checkpoints } => audit::run(&data, store, &checkpoints).map(|_| ()),
         Command::Bench { command } => bench::run(command).await,
         Command::Witness { command } => witness::run(command).await,
     }

@@ -4,13 +4,28 @@ use anyhow::{bail, Context, Result};
 use serde_json::json;
 use std::path::Path;
 
-use crate::data::{generate_key, write_new, Config, DataDir};
+use crate::data::{generate_key, write_new, Config, DataDir, Store};
 use crate::keys::{sign_statement, submit_direct};
 
-pub async fn init(data: &Path, origin: &str, operator: &str, operator_name: &str) -> Result<()> {
+pub async fn init(
+    data: &Path,
+    store: Option<Store>,
+    origin: &str,
+    operator: &str,
+    operator_name: &str,
+) -> Result<()> {
     let dir = DataDir::new(data);
     if dir.exists() {
         bail!("{} already holds a Corridor log", data.display());
+    }
+    if let Some(store) = &store {
+        let size = store.reader()?.size()?;
+        if size > 0 {
+            bail!(
+                "{} already holds a log of {size} entries: name another database or schema",
+                store.describe()
+            );
+        }
     }
     if !corridor_statement::statement::valid_party_id(operator) {
         bail!("operator {operator:?} is not a party id ([a-z0-9][a-z0-9.-]*)");
@@ -25,7 +40,12 @@ pub async fn init(data: &Path, origin: &str, operator: &str, operator_name: &str
         format!("{}\n", operator_key.to_private_text()).as_bytes(),
         true,
     )?;
-    dir.write_config(&Config { origin: origin.to_owned(), operator: operator.to_owned() })?;
+    let url = match &store {
+        Some(Store::Postgres(url)) => Some(url.clone()),
+        Some(Store::Sqlite(path)) => Some(format!("sqlite:{}", path.display())),
+        None => None,
+    };
+    dir.write_config(&Config { origin: origin.to_owned(), operator: operator.to_owned(), store: url })?;
     // Genesis: the operator registers itself, so any replayer learns who the operator is.
     let body = json!({"id": operator, "name": operator_name, "kind": "coordination", "keys": [operator_key.verifier().to_vkey()]});
     let genesis = sign_statement(&operator_key, "party.register", "genesis", body)?;
@@ -122,11 +142,12 @@ impl WitnessPolicyArgs {
 
 pub async fn serve(
     data: &Path,
+    store: Option<Store>,
     listen: &str,
     limits: &corridor_api::HttpLimits,
     witnesses: Option<(corridor_tlog::policy::Policy, corridor_cosigner::CosignerConfig)>,
 ) -> Result<()> {
-    let dir = DataDir::new(data);
+    let dir = DataDir::new(data).with_store(store);
     let config = dir.config()?;
     let (service, _lock) = dir.open_service().context("recovering the log")?;
     if let Some((policy, cosign)) = witnesses {
@@ -139,7 +160,13 @@ pub async fn serve(
         tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
     let addr = listener.local_addr()?;
     let info = service.log_info().await?;
-    eprintln!("corridor: log {} ({} entries), vkey {}", config.origin, info.size, info.vkey);
+    eprintln!(
+        "corridor: log {} ({} entries, {}), vkey {}",
+        config.origin,
+        info.size,
+        dir.store()?.describe(),
+        info.vkey
+    );
     println!("listening on http://{addr}");
     tokio::select! {
         served = corridor_api::serve(listener, router, limits, shutdown_signal()) => Ok(served?),

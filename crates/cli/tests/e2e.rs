@@ -25,12 +25,17 @@ struct Log {
 }
 
 fn init() -> Log {
+    init_with(&[])
+}
+
+/// `corridor init` with more arguments (`--store`).
+fn init_with(more: &[&str]) -> Log {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().to_owned();
     let data = dir.join("data");
-    let vkey = ok(&["init", "--data", data.to_str().expect("utf8"), "--origin", "e2e.corridor/log"], &dir)
-        .trim()
-        .to_owned();
+    let mut args = vec!["init", "--data", data.to_str().expect("utf8"), "--origin", "e2e.corridor/log"];
+    args.extend_from_slice(more);
+    let vkey = ok(&args, &dir).trim().to_owned();
     Log { _tmp: tmp, dir, data, vkey }
 }
 
@@ -205,8 +210,73 @@ async fn each_kind_of_bad_input_is_refused_and_changes_nothing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sigkill_mid_burst_loses_no_acknowledged_statement() {
-    let log = init();
+    sigkill_mid_burst(&init()).await;
+}
+
+/// The same on a log kept in PostgreSQL (`init --store postgres://…`), in a
+/// schema of its own; the directory's config names the store, so `serve`
+/// and `audit` need no `--store`.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_log_in_postgres_survives_sigkill_and_audits() {
+    let schema = support::PgSchema::new("e2e");
+    let log = init_with(&["--store", &schema.url()]);
+    sigkill_mid_burst(&log).await;
+    assert!(!log.data.join("corridor.db").exists(), "nothing was written to SQLite");
+    // A second directory cannot init over the same log.
+    let other = log.dir.join("other");
+    let (done, _, stderr) = corridor(
+        &[
+            "init",
+            "--data",
+            other.to_str().expect("utf8"),
+            "--origin",
+            "x.corridor/log",
+            "--store",
+            &schema.url(),
+        ],
+        &log.dir,
+    );
+    assert!(!done && stderr.contains("already holds a log"), "{stderr}");
+    assert!(!other.join("config.json").exists(), "nothing of the refused directory was written");
+}
+
+/// Two nodes serving one database: the later one takes the log, and the
+/// earlier one's next commit is refused, so it stops (exit 70) instead of
+/// forking the log; nothing it acknowledged is lost.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_server_on_one_database_fences_the_first() {
+    let schema = support::PgSchema::new("fence");
+    let log = init_with(&["--store", &schema.url()]);
+    let second = log.dir.join("second");
+    std::fs::create_dir_all(second.join("keys")).expect("mkdir");
+    for file in ["config.json", "keys/log.key"] {
+        std::fs::copy(log.data.join(file), second.join(file)).expect("copies the node's files");
+    }
     let ops = ops_key(&log);
+    let client = reqwest::Client::new();
+    let mut first = Server::start(&log.data);
+    let body = |id: &str| serde_json::to_vec(&message(&ops, id)).expect("json");
+    let (status, kept, _) = post(&client, &first.url, body("before")).await;
+    assert_eq!(status, 201, "{kept}");
+    let later = Server::start(&second);
+    // No receipt: a 503, or the connection closed by the exiting process.
+    let refused = client.post(format!("{}/v1/statements", first.url)).body(body("fenced")).send().await;
+    if let Ok(resp) = refused {
+        assert_eq!(resp.status(), 503);
+    }
+    let exit = first.child.wait().expect("the first server exits");
+    assert_eq!(exit.code(), Some(70), "a fenced writer exits as after any failed commit");
+    let (status, after, _) = post(&client, &later.url, body("after")).await;
+    assert_eq!(status, 201, "{after}");
+    assert_eq!(after["index"].as_u64(), Some(kept["index"].as_u64().expect("index") + 1), "no gap, no fork");
+    let (status, again, _) = post(&client, &later.url, body("before")).await;
+    assert_eq!((status, &again), (200, &kept), "the first server's receipt, from the second");
+    drop(later);
+    ok(&["audit", "--data", second.to_str().expect("utf8")], &log.dir);
+}
+
+async fn sigkill_mid_burst(log: &Log) {
+    let ops = ops_key(log);
     let mut server = Server::start(&log.data);
     let client = reqwest::Client::new();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Value>();
@@ -247,6 +317,7 @@ async fn sigkill_mid_burst_loses_no_acknowledged_statement() {
         .expect("some receipts");
 
     let server = Server::start(&log.data);
+    assert!(!receipts.is_empty());
     for r in &receipts {
         let index = r["index"].as_u64().expect("index");
         let entry: Value =

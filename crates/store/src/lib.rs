@@ -76,6 +76,11 @@ pub enum StoreError {
     NotContiguous { expected: u64, got: u64 },
     #[error("checkpoint size {checkpoint} does not match the log size {size} after the batch")]
     CheckpointMismatch { checkpoint: u64, size: u64 },
+    /// Another writer has taken the log since this one opened it (a shared
+    /// database's fencing term, `corridor-store-postgres`): this writer may
+    /// never write again, and nothing of the refused call was written.
+    #[error("another writer has taken the log (term {current}; this writer held term {held})")]
+    Superseded { held: u64, current: u64 },
     #[error("storage is busy; retry later")]
     Busy,
     #[error("stored data is corrupt: {0}")]
@@ -84,7 +89,9 @@ pub enum StoreError {
     Backend(String),
 }
 
-/// The single writer of a log. Exactly one exists per log at a time.
+/// The single writer of a log. At most one can write a log at a time: a
+/// backend shared by several processes fences every writer but the latest
+/// ([`StoreError::Superseded`]).
 pub trait LogWriter: Send {
     /// Appends `entries` and `checkpoint` atomically and durably (see the crate docs).
     fn append(&mut self, entries: &[NewEntry], checkpoint: &StoredCheckpoint) -> Result<(), StoreError>;

@@ -71,3 +71,48 @@ pub fn start_with(args: &[&str], cwd: &Path) -> Server {
     let url = line.trim().rsplit("listening on ").next().expect("url").to_owned();
     Server { child, url }
 }
+
+/// A schema of its own on the test PostgreSQL (`CORRIDOR_TEST_POSTGRES`,
+/// else the one `scripts/ci-postgis.sh` starts), dropped with its tables on
+/// drop. Fails, never skips, when PostgreSQL cannot be reached.
+pub struct PgSchema {
+    pub name: String,
+}
+
+fn pg_base_url() -> String {
+    std::env::var("CORRIDOR_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// Runs `sql` as the test database's superuser. The blocking driver must
+/// not run on a tokio worker as it is (the tests are async), hence
+/// `block_in_place`.
+fn pg_admin(sql: &str) -> Result<(), postgres::Error> {
+    tokio::task::block_in_place(|| pg_client().batch_execute(sql))
+}
+
+fn pg_client() -> postgres::Client {
+    let url = pg_base_url();
+    postgres::Client::connect(&url, postgres::NoTls).unwrap_or_else(|e| {
+        panic!("PostgreSQL at {url} cannot be reached ({e}): run `bash scripts/ci-postgis.sh`")
+    })
+}
+
+impl PgSchema {
+    pub fn new(tag: &str) -> Self {
+        let name = format!("corridor_test_{tag}_{:016x}", rand::random::<u64>());
+        pg_admin(&format!("CREATE SCHEMA {name}")).expect("creates the schema");
+        Self { name }
+    }
+
+    /// A `--store` URL for the schema.
+    pub fn url(&self) -> String {
+        format!("{}?options=-csearch_path%3D{}&application_name={}", pg_base_url(), self.name, self.name)
+    }
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        let _ = pg_admin(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name));
+    }
+}
