@@ -53,6 +53,8 @@ pub const SCHEMA_VERSION: i32 = MIGRATIONS[MIGRATIONS.len() - 1].0;
 pub fn migrate(client: &mut Client) -> Result<(), StoreError> {
     let mut tx = client.transaction().map_err(backend)?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).map_err(backend)?;
+    // "already exists, skipping" on every start is noise in the node's log.
+    tx.batch_execute("SET LOCAL client_min_messages = warning").map_err(backend)?;
     tx.batch_execute(
         "CREATE TABLE IF NOT EXISTS corridor_migrations (
              version INTEGER PRIMARY KEY,
