@@ -25,7 +25,7 @@ use rayon::prelude::*;
 use serde_json::{json, Value};
 use tokio::io::AsyncBufReadExt as _;
 
-use crate::data::DataDir;
+use crate::data::{DataDir, Store};
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
@@ -40,6 +40,8 @@ pub enum BenchCommand {
         /// Open loop: submissions per second, latency measured from the scheduled time.
         #[arg(long)]
         rate: Option<u64>,
+        #[command(flatten)]
+        store: BenchStore,
     },
     /// Intake: precision and recall per field on the labelled corpus, and drafting time.
     Intake {
@@ -57,6 +59,8 @@ pub enum BenchCommand {
     Append {
         #[arg(long, default_value_t = 100_000)]
         entries: usize,
+        #[command(flatten)]
+        store: BenchStore,
     },
     /// Proof generation and verification in a large tree.
     Proof {
@@ -139,8 +143,10 @@ pub enum BenchCommand {
 
 pub async fn run(cmd: BenchCommand) -> Result<()> {
     match cmd {
-        BenchCommand::Submit { entries, connections, rate } => bench_submit(entries, connections, rate).await,
-        BenchCommand::Append { entries } => bench_append(entries).await,
+        BenchCommand::Submit { entries, connections, rate, store } => {
+            bench_submit(entries, connections, rate, &store).await
+        }
+        BenchCommand::Append { entries, store } => bench_append(entries, &store).await,
         BenchCommand::Intake { corpus, rounds, explain } => {
             crate::intake::bench(&corpus, rounds.max(1), explain)
         }
@@ -185,10 +191,78 @@ pub(crate) fn machine() -> String {
 
 /// A fresh data directory in a temporary folder, initialised like `corridor init`.
 pub(crate) async fn temp_log() -> Result<(tempfile::TempDir, DataDir)> {
+    temp_log_in(None).await
+}
+
+/// [`temp_log`] with the log in `store` (its SQLite file when `None`).
+async fn temp_log_in(store: Option<Store>) -> Result<(tempfile::TempDir, DataDir)> {
     let tmp = tempfile::tempdir()?;
     let root = tmp.path().join("data");
-    crate::serve::init(&root, None, "bench.corridor/log", "ops", "Bench operator").await?;
+    crate::serve::init(&root, store, "bench.corridor/log", "ops", "Bench operator").await?;
     Ok((tmp, DataDir::new(&root)))
+}
+
+/// Where a benchmark keeps its log.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BenchStore {
+    /// Keep the log in PostgreSQL at this URL (a libpq URI), in a schema of
+    /// its own that is dropped afterwards, instead of an SQLite file.
+    #[arg(long)]
+    postgres: Option<String>,
+}
+
+/// A schema made for one benchmark run, dropped with its tables on drop.
+struct BenchSchema {
+    base: String,
+    name: String,
+}
+
+impl BenchSchema {
+    fn create(base: &str) -> Result<Self> {
+        let name = format!("corridor_bench_{:016x}", rand::random::<u64>());
+        admin_sql(base, &format!("CREATE SCHEMA {name}")).context("creating the benchmark's schema")?;
+        Ok(Self { base: base.to_owned(), name })
+    }
+
+    fn store(&self) -> Store {
+        let sep = if self.base.contains('?') { '&' } else { '?' };
+        Store::Postgres(format!("{}{sep}options=-csearch_path%3D{}", self.base, self.name))
+    }
+}
+
+impl Drop for BenchSchema {
+    fn drop(&mut self) {
+        if let Err(e) = admin_sql(&self.base, &format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name)) {
+            eprintln!("bench: could not drop schema {}: {e}", self.name);
+        }
+    }
+}
+
+/// Runs `sql` on a connection of its own; the blocking driver steps off the
+/// runtime's worker first.
+fn admin_sql(url: &str, sql: &str) -> Result<()> {
+    tokio::task::block_in_place(|| {
+        let mut client = postgres::Client::connect(url, postgres::NoTls)?;
+        client.batch_execute(sql)
+    })?;
+    Ok(())
+}
+
+impl BenchStore {
+    /// A fresh log in the chosen store, and the schema to drop afterwards.
+    async fn temp_log(&self) -> Result<(tempfile::TempDir, DataDir, Option<BenchSchema>)> {
+        let schema = self.postgres.as_deref().map(BenchSchema::create).transpose()?;
+        let (tmp, dir) = temp_log_in(schema.as_ref().map(BenchSchema::store)).await?;
+        Ok((tmp, dir, schema))
+    }
+
+    fn describe(&self) -> &'static str {
+        if self.postgres.is_some() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        }
+    }
 }
 
 /// Pre-signs `n` message envelopes from the operator (signing is not measured).
@@ -258,13 +332,18 @@ pub(crate) async fn listening_url(child: &mut tokio::process::Child, prefix: &st
     bail!("the child exited before listening")
 }
 
-async fn bench_submit(entries: usize, connections: usize, rate: Option<u64>) -> Result<()> {
-    let (_tmp, dir) = temp_log().await?;
+async fn bench_submit(
+    entries: usize,
+    connections: usize,
+    rate: Option<u64>,
+    store: &BenchStore,
+) -> Result<()> {
+    let (_tmp, dir, _schema) = store.temp_log().await?;
     let bodies = Arc::new(presign(&dir.operator_key()?, entries));
     let (mut child, url) = spawn_server(&dir.root).await?;
     let client = reqwest::Client::builder().pool_max_idle_per_host(connections.max(256)).build()?;
     let endpoint = format!("{url}/v1/statements");
-    println!("bench submit: {entries} statements, machine: {}", machine());
+    println!("bench submit: {entries} statements, {}, machine: {}", store.describe(), machine());
     let started = Instant::now();
     let latencies = match rate {
         None => closed_loop(&client, &endpoint, &bodies, connections).await?,
@@ -382,11 +461,15 @@ async fn open_loop(
     Ok(all)
 }
 
-async fn bench_append(entries: usize) -> Result<()> {
-    let (_tmp, dir) = temp_log().await?;
+async fn bench_append(entries: usize, store: &BenchStore) -> Result<()> {
+    let (_tmp, dir, _schema) = store.temp_log().await?;
     let bodies = presign(&dir.operator_key()?, entries);
     let (service, _lock) = dir.open_service()?;
-    println!("bench append: {entries} statements in process, durable, machine: {}", machine());
+    println!(
+        "bench append: {entries} statements in process, durable, {}, machine: {}",
+        store.describe(),
+        machine()
+    );
     let started = Instant::now();
     let created = append_all(&service, bodies).await?;
     let secs = started.elapsed().as_secs_f64();
