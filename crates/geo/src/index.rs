@@ -17,16 +17,21 @@
 //! pair proves it within; only objects whose closest pair falls in the
 //! narrow band around the threshold are measured on the ellipsoid.
 //!
-//! The pieces live in two trees: a packed, read-only tree ([`packed`]) built
-//! in one pass, and a small dynamic R-tree for what was inserted since. A
-//! removed object's packed pieces stay in place but lead to an empty slot,
-//! which is not reused until the next repack. When either the dynamic tree
-//! or the dead pieces grow past half the packed tree, everything is
-//! repacked: amortised over the inserts and removals that caused it, a
-//! repack costs a constant per piece.
+//! The pieces live in packed, read-only segments ([`packed`]), each built in
+//! one pass, and a small dynamic R-tree for what was inserted since. When
+//! the dynamic tree passes [`DYNAMIC_MAX_PIECES`], its pieces are packed into
+//! a new segment, and the newest segments merge while they are of similar
+//! size (a log-structured merge). No segment grows past
+//! [`SEGMENT_MAX_PIECES`], so no insert or removal ever packs more than that
+//! many pieces: the fold's longest pause on index upkeep is bounded,
+//! whatever the size of the index, at the price of searching one tree per
+//! segment. A removed object's packed pieces stay in place but lead to an
+//! empty slot, which is not reused until its segment is rebuilt; a segment
+//! whose pieces are half dead is rebuilt alone. Amortised, a piece is
+//! packed a logarithmic number of times.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -44,9 +49,13 @@ use packed::{Box32, PackedTree};
 /// against looser boxes to test.
 pub const CHUNK_EDGES: usize = 4;
 
-/// Below this many pieces, the dynamic tree and the dead pieces never cause a
-/// repack: small indexes are cheap to search either way.
-const REPACK_MIN_PIECES: usize = 4_096;
+/// Pieces the dynamic tree holds before they are packed into a segment.
+pub const DYNAMIC_MAX_PIECES: usize = 4_096;
+
+/// The most pieces a packed segment holds: packing this many is the longest
+/// upkeep an insert or a removal can cause (about 5 ms on the machines in
+/// BENCHMARKS.md, `insert_pauses`).
+pub const SEGMENT_MAX_PIECES: usize = 16_384;
 
 /// Marks the piece that stands for a polygon's interior.
 const INTERIOR: u32 = u32::MAX;
@@ -244,6 +253,10 @@ fn for_each_piece(geometry: &Geometry, chunk: usize, grow_rad: f64, mut f: impl 
     }
 }
 
+fn packed_entry(e: &Entry, window: Window) -> (Box32, PackedPiece) {
+    (Box32::enclosing(e.min, e.max), PackedPiece { slot: e.slot, piece: e.piece, window })
+}
+
 fn object_entries<C>(slot: u32, object: &IndexedObject<C>, out: &mut Vec<Entry>) {
     let grow = if object.reach() > 0.0 { search_angle(object.reach()) } else { 0.0 };
     for_each_piece(&object.geometry, CHUNK_EDGES, grow, |piece, b| {
@@ -294,98 +307,230 @@ struct Candidate {
 struct Slot<K, C> {
     key: K,
     object: IndexedObject<C>,
-    /// Whether the object's pieces are in the packed tree (else the dynamic one).
-    packed: bool,
+    /// The packed segment holding the object's pieces (else the dynamic tree).
+    segment: Option<u32>,
+}
+
+/// Slots kept in fixed chunks, so that growing never copies the slots
+/// already there (doubling a `Vec` of a million slots would hold one insert
+/// for tens of milliseconds).
+#[derive(Debug, Clone)]
+struct Slots<T> {
+    chunks: Vec<Vec<Option<T>>>,
+    len: usize,
+}
+
+/// Slots per chunk of [`Slots`].
+const SLOT_CHUNK: usize = 4_096;
+
+impl<T> Default for Slots<T> {
+    fn default() -> Self {
+        Self { chunks: Vec::new(), len: 0 }
+    }
+}
+
+impl<T> Slots<T> {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn push(&mut self, slot: Option<T>) {
+        if self.len.is_multiple_of(SLOT_CHUNK) {
+            self.chunks.push(Vec::with_capacity(SLOT_CHUNK));
+        }
+        self.chunks.last_mut().expect("a chunk with room").push(slot);
+        self.len += 1;
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Option<T>> {
+        self.chunks.iter().flatten()
+    }
+}
+
+impl<T> std::ops::Index<usize> for Slots<T> {
+    type Output = Option<T>;
+    fn index(&self, i: usize) -> &Option<T> {
+        &self.chunks[i / SLOT_CHUNK][i % SLOT_CHUNK]
+    }
+}
+
+impl<T> std::ops::IndexMut<usize> for Slots<T> {
+    fn index_mut(&mut self, i: usize) -> &mut Option<T> {
+        &mut self.chunks[i / SLOT_CHUNK][i % SLOT_CHUNK]
+    }
+}
+
+/// A packed tree and what it still holds of removed objects.
+#[derive(Debug, Clone)]
+struct Segment {
+    id: u32,
+    tree: PackedTree<PackedPiece>,
+    /// Pieces whose object was removed.
+    dead: usize,
+    /// Emptied slots that this segment's pieces still name; free once it is
+    /// rebuilt.
+    retired: Vec<u32>,
+}
+
+impl Segment {
+    fn live(&self) -> usize {
+        self.tree.len() - self.dead
+    }
 }
 
 /// The index, keyed by the caller's keys `K`, its objects classified by the
 /// caller's kinds `C`.
 #[derive(Debug, Clone)]
 pub struct SpatioTemporalIndex<K, C> {
-    packed: PackedTree<PackedPiece>,
-    /// Pieces inserted since the last repack.
+    /// Oldest first; see the module docs for how they merge.
+    segments: Vec<Segment>,
+    next_segment: u32,
+    /// Pieces inserted since the last segment was packed.
     dynamic: RTree<Entry, Params>,
-    /// Packed pieces whose object was removed.
-    dead_pieces: usize,
-    slots: Vec<Option<Slot<K, C>>>,
+    slots: Slots<Slot<K, C>>,
     /// Slots free for reuse.
     free: Vec<u32>,
-    /// Emptied slots that packed pieces still name; free after a repack.
-    retired: Vec<u32>,
-    by_key: HashMap<K, u32>,
-    repack_min_pieces: usize,
+    /// A B-tree, not a hash map: growing a hash map of a million keys
+    /// rehashes them all within one insert.
+    by_key: BTreeMap<K, u32>,
+    dynamic_max: usize,
+    segment_max: usize,
 }
 
-impl<K: Clone + Eq + Hash, C: Kind> Default for SpatioTemporalIndex<K, C> {
+impl<K: Clone + Ord, C: Kind> Default for SpatioTemporalIndex<K, C> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<K: Clone + Eq + Hash, C: Kind> SpatioTemporalIndex<K, C> {
+impl<K: Clone + Ord, C: Kind> SpatioTemporalIndex<K, C> {
     pub fn new() -> Self {
         Self {
-            packed: PackedTree::default(),
+            segments: Vec::new(),
+            next_segment: 0,
             dynamic: RTree::new_with_params(),
-            dead_pieces: 0,
-            slots: Vec::new(),
+            slots: Slots::default(),
             free: Vec::new(),
-            retired: Vec::new(),
-            by_key: HashMap::new(),
-            repack_min_pieces: REPACK_MIN_PIECES,
+            by_key: BTreeMap::new(),
+            dynamic_max: DYNAMIC_MAX_PIECES,
+            segment_max: SEGMENT_MAX_PIECES,
         }
     }
 
     /// Builds the index in one pass (much faster than repeated inserts). A
     /// repeated key keeps its last object.
     pub fn from_objects(objects: impl IntoIterator<Item = (K, IndexedObject<C>)>) -> Self {
-        let mut index = Self::new();
+        Self::new().filled(objects)
+    }
+
+    /// An empty index filled in one pass.
+    fn filled(self, objects: impl IntoIterator<Item = (K, IndexedObject<C>)>) -> Self {
+        let mut index = self;
+        debug_assert!(index.is_empty());
         for (key, object) in objects {
             match index.by_key.get(&key) {
-                Some(&slot) => index.slots[slot as usize] = Some(Slot { key, object, packed: true }),
+                Some(&slot) => index.slots[slot as usize] = Some(Slot { key, object, segment: None }),
                 None => {
                     index.by_key.insert(key.clone(), index.slots.len() as u32);
-                    index.slots.push(Some(Slot { key, object, packed: true }));
+                    index.slots.push(Some(Slot { key, object, segment: None }));
                 }
             }
         }
-        index.repack();
+        // An object's pieces stay together: its slot names one segment.
+        let mut groups = Vec::with_capacity(index.slots.len());
+        let mut entries = Vec::new();
+        for (slot, s) in index.slots.iter().enumerate() {
+            let Some(s) = s else { continue };
+            entries.clear();
+            object_entries(slot as u32, &s.object, &mut entries);
+            groups.push(entries.iter().map(|e| packed_entry(e, s.object.window)).collect());
+        }
+        for tree in PackedTree::pack_groups(groups, index.segment_max) {
+            index.add_segment(tree, Vec::new());
+        }
         index
     }
 
-    /// Rebuilds the packed tree from every live object and empties the
-    /// dynamic tree; retired slots become free.
-    fn repack(&mut self) {
-        let mut packed = Vec::with_capacity(self.slots.len());
-        let mut entries = Vec::new();
-        for (slot, s) in self.slots.iter_mut().enumerate() {
-            let Some(s) = s else { continue };
-            s.packed = true;
-            entries.clear();
-            object_entries(slot as u32, &s.object, &mut entries);
-            packed.extend(entries.iter().map(|e| {
-                let piece = PackedPiece { slot: e.slot, piece: e.piece, window: s.object.window };
-                (Box32::enclosing(e.min, e.max), piece)
-            }));
+    /// Adds a packed segment and points its objects' slots at it.
+    fn add_segment(&mut self, tree: PackedTree<PackedPiece>, retired: Vec<u32>) {
+        let id = self.next_segment;
+        self.next_segment += 1;
+        for (_, p) in tree.entries() {
+            if let Some(s) = self.slots[p.slot as usize].as_mut() {
+                s.segment = Some(id);
+            }
         }
-        self.packed = PackedTree::pack(packed);
-        self.dynamic = RTree::new_with_params();
-        self.dead_pieces = 0;
-        self.free.append(&mut self.retired);
+        self.free.extend(retired);
+        self.segments.push(Segment { id, tree, dead: 0, retired: Vec::new() });
     }
 
-    /// Repacks sooner, so that tests reach every state with few objects.
+    /// The live pieces of `segments`, and the slots their removal retired
+    /// (free once the pieces are packed again).
+    fn live_pieces(&self, segments: &[Segment]) -> (Vec<(Box32, PackedPiece)>, Vec<u32>) {
+        let mut live = Vec::with_capacity(segments.iter().map(Segment::live).sum());
+        let mut retired = Vec::new();
+        for seg in segments {
+            let alive = |p: &PackedPiece| {
+                self.slots[p.slot as usize].as_ref().is_some_and(|s| s.segment == Some(seg.id))
+            };
+            live.extend(seg.tree.entries().filter(|(_, p)| alive(p)).map(|(b, p)| (b, *p)));
+            retired.extend_from_slice(&seg.retired);
+        }
+        (live, retired)
+    }
+
+    /// Packs the dynamic tree into a new segment once it is full, then
+    /// merges the newest segments while they are of similar size.
+    fn flush_if_full(&mut self) {
+        if self.dynamic.size() <= self.dynamic_max {
+            return;
+        }
+        let dynamic = std::mem::replace(&mut self.dynamic, RTree::new_with_params());
+        let pieces = dynamic
+            .iter()
+            .filter_map(|e| self.slots[e.slot as usize].as_ref().map(|s| packed_entry(e, s.object.window)))
+            .collect();
+        self.add_segment(PackedTree::pack(pieces), Vec::new());
+        while let [.., older, newer] = self.segments.as_slice() {
+            let fits = older.live() + newer.live() <= self.segment_max;
+            if !(fits && older.live() <= 2 * newer.live()) {
+                break;
+            }
+            let merged = self.segments.split_off(self.segments.len() - 2);
+            self.repack(&merged);
+        }
+    }
+
+    /// Packs the live pieces of `segments` (already taken out of the list)
+    /// into one new segment, if any are left.
+    fn repack(&mut self, segments: &[Segment]) {
+        let (live, retired) = self.live_pieces(segments);
+        if live.is_empty() {
+            self.free.extend(retired);
+            return;
+        }
+        self.add_segment(PackedTree::pack(live), retired);
+    }
+
+    /// Repacks the segment holding slot `slot`'s pieces, now removed, once
+    /// half of its pieces are dead.
+    fn retire(&mut self, segment: u32, slot: u32, pieces: usize) {
+        let Some(at) = self.segments.iter().position(|s| s.id == segment) else { return };
+        let seg = &mut self.segments[at];
+        seg.dead += pieces;
+        seg.retired.push(slot);
+        if seg.dead * 2 > seg.tree.len() {
+            let seg = self.segments.remove(at);
+            self.repack(std::slice::from_ref(&seg));
+        }
+    }
+
+    /// Packs sooner, so that tests reach every state with few objects.
     #[cfg(test)]
     fn with_repack_min(mut self, pieces: usize) -> Self {
-        self.repack_min_pieces = pieces;
+        self.dynamic_max = pieces;
+        self.segment_max = (4 * pieces).max(1);
         self
-    }
-
-    fn repack_if_worthwhile(&mut self) {
-        let limit = self.repack_min_pieces.max(self.packed.len() / 2);
-        if self.dynamic.size() > limit || self.dead_pieces > limit {
-            self.repack();
-        }
     }
 
     pub fn len(&self) -> usize {
@@ -417,8 +562,8 @@ impl<K: Clone + Eq + Hash, C: Kind> SpatioTemporalIndex<K, C> {
             self.dynamic.insert(e);
         }
         self.by_key.insert(key.clone(), slot);
-        self.slots[slot as usize] = Some(Slot { key, object, packed: false });
-        self.repack_if_worthwhile();
+        self.slots[slot as usize] = Some(Slot { key, object, segment: None });
+        self.flush_if_full();
         previous
     }
 
@@ -427,16 +572,15 @@ impl<K: Clone + Eq + Hash, C: Kind> SpatioTemporalIndex<K, C> {
         let removed = self.slots[slot as usize].take()?;
         let mut entries = Vec::new();
         object_entries(slot, &removed.object, &mut entries);
-        if removed.packed {
-            self.dead_pieces += entries.len();
-            self.retired.push(slot);
-        } else {
-            for e in &entries {
-                self.dynamic.remove(e);
+        match removed.segment {
+            Some(segment) => self.retire(segment, slot, entries.len()),
+            None => {
+                for e in &entries {
+                    self.dynamic.remove(e);
+                }
+                self.free.push(slot);
             }
-            self.free.push(slot);
         }
-        self.repack_if_worthwhile();
         Some(removed.object)
     }
 
@@ -455,12 +599,14 @@ impl<K: Clone + Eq + Hash, C: Kind> SpatioTemporalIndex<K, C> {
             .iter()
             .map(|(_, b)| Box32::enclosing([b.min_lon, b.min_lat], [b.max_lon, b.max_lat]))
             .collect();
-        self.packed.search(&boxes, &mut |qi, p: &PackedPiece| {
-            if p.window.overlaps(&q.window) {
-                let (qpiece, qbox) = &pieces[qi];
-                self.examine(q, (*qpiece, qbox), p.slot, p.piece, &mut seen);
-            }
-        });
+        for seg in &self.segments {
+            seg.tree.search(&boxes, &mut |qi, p: &PackedPiece| {
+                if p.window.overlaps(&q.window) {
+                    let (qpiece, qbox) = &pieces[qi];
+                    self.examine(q, (*qpiece, qbox), p.slot, p.piece, &mut seen);
+                }
+            });
+        }
         if self.dynamic.size() > 0 {
             for (qpiece, b) in &pieces {
                 let env = AABB::from_corners([b.min_lon, b.min_lat], [b.max_lon, b.max_lat]);
@@ -497,7 +643,9 @@ impl<K: Clone + Eq + Hash, C: Kind> SpatioTemporalIndex<K, C> {
             }
         };
         let query = [Box32::enclosing([b[0], b[1]], [b[2], b[3]])];
-        self.packed.search(&query, &mut |_, p: &PackedPiece| take(p.slot));
+        for seg in &self.segments {
+            seg.tree.search(&query, &mut |_, p: &PackedPiece| take(p.slot));
+        }
         let env = AABB::from_corners([b[0], b[1]], [b[2], b[3]]);
         for entry in self.dynamic.locate_in_envelope_intersecting(&env) {
             take(entry.slot);

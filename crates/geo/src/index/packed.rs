@@ -107,8 +107,42 @@ impl<T> PackedTree<T> {
         if entries.is_empty() {
             return Self::default();
         }
-        let extent = entries.iter().fold(Box32::empty(), |acc, (b, _)| acc.union(b));
-        entries.sort_by_cached_key(|(b, _)| hilbert_key(&extent, b.centre()));
+        hilbert_sort(&mut entries);
+        Self::pack_sorted(entries)
+    }
+
+    /// Packs `groups` of entries into trees of at most `max` items each,
+    /// never splitting a group (one larger than `max` gets a tree of its
+    /// own). Groups are taken in the Hilbert order of their boxes, so that
+    /// each tree covers its own stretch of the area.
+    pub fn pack_groups(groups: Vec<Vec<(Box32, T)>>, max: usize) -> Vec<Self> {
+        let mut keyed: Vec<(Box32, Vec<(Box32, T)>)> = groups
+            .into_iter()
+            .filter(|g| !g.is_empty())
+            .map(|g| (g.iter().fold(Box32::empty(), |acc, (b, _)| acc.union(b)), g))
+            .collect();
+        hilbert_sort(&mut keyed);
+        let mut trees = Vec::new();
+        let mut chunk: Vec<(Box32, T)> = Vec::new();
+        for (_, group) in keyed {
+            if !chunk.is_empty() && chunk.len() + group.len() > max {
+                trees.push(Self::pack(std::mem::take(&mut chunk)));
+            }
+            chunk.extend(group);
+        }
+        if !chunk.is_empty() {
+            trees.push(Self::pack(chunk));
+        }
+        trees
+    }
+
+    /// Every item with its box, in the tree's order.
+    pub fn entries(&self) -> impl Iterator<Item = (Box32, &T)> {
+        let boxes = self.levels.first().map_or(&[][..], Vec::as_slice);
+        boxes.iter().copied().zip(&self.items)
+    }
+
+    fn pack_sorted(entries: Vec<(Box32, T)>) -> Self {
         let (boxes, items): (Vec<Box32>, Vec<T>) = entries.into_iter().unzip();
         let mut levels = vec![boxes];
         while let Some(below) = levels.last().filter(|l| l.len() > FANOUT) {
@@ -161,6 +195,12 @@ impl<T> PackedTree<T> {
             }
         }
     }
+}
+
+/// Orders `entries` along a Hilbert curve of their boxes' centres.
+fn hilbert_sort<T>(entries: &mut [(Box32, T)]) {
+    let extent = entries.iter().fold(Box32::empty(), |acc, (b, _)| acc.union(b));
+    entries.sort_by_cached_key(|(b, _)| hilbert_key(&extent, b.centre()));
 }
 
 /// The bits of `live` whose query box meets `b`.

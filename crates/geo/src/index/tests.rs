@@ -128,7 +128,7 @@ proptest! {
         areas_only in any::<bool>(),
     ) {
         let mut live: Vec<(u32, Object)> = initial.into_iter().enumerate().map(|(i, o)| (i as u32, o)).collect();
-        let mut index = SpatioTemporalIndex::from_objects(live.clone()).with_repack_min(8);
+        let mut index = SpatioTemporalIndex::new().with_repack_min(8).filled(live.clone());
         for (i, o) in added.into_iter().enumerate() {
             let key = 1000 + i as u32;
             index.insert(key, o.clone());
@@ -188,8 +188,10 @@ proptest! {
     ) {
         let mut live: Vec<(u32, Object)> =
             initial.into_iter().enumerate().map(|(i, o)| (i as u32, o)).collect();
-        let mut index = SpatioTemporalIndex::from_objects(live.clone()).with_repack_min(repack_min);
+        let mut index = SpatioTemporalIndex::new().with_repack_min(repack_min).filled(live.clone());
         let mut next_key = live.len() as u32;
+        let mut largest_object = 0;
+        let initial_largest = index.segments.iter().map(|s| s.tree.len()).max().unwrap_or(0);
         let q = Query { geometry: &query.0, distance_m: query.1, window: query.2, kinds: KindSet::ALL };
         for (step, which, object) in steps {
             match step {
@@ -198,6 +200,9 @@ proptest! {
                     let key = if step == 1 && !live.is_empty() { live[which.index(live.len())].0 } else { next_key };
                     next_key += 1;
                     let previous = live.iter().position(|(k, _)| *k == key).map(|i| live.remove(i).1);
+                    let mut entries = Vec::new();
+                    object_entries(0, &object, &mut entries);
+                    largest_object = largest_object.max(entries.len());
                     prop_assert_eq!(index.insert(key, object.clone()), previous);
                     live.push((key, object));
                 }
@@ -209,6 +214,12 @@ proptest! {
             }
             prop_assert_eq!(index.len(), live.len());
             prop_assert_eq!(sorted(index.query(&q)), sorted(scan(&live, &q)));
+            // The pause bound: a flush packs the dynamic tree (full, plus
+            // the object that overfilled it); merges stop at the segment cap.
+            let bound = index.segment_max.max(index.dynamic_max + largest_object).max(initial_largest);
+            for seg in &index.segments {
+                prop_assert!(seg.tree.len() <= bound, "a segment of {} pieces, bound {}", seg.tree.len(), bound);
+            }
         }
     }
 }
