@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
-use corridor_note::SignerKey;
+use corridor_note::{SignerKey, VerifierKey};
 use corridor_service::{Limits, Service, SystemClock};
 use corridor_store::{LogReader, LogWriter};
 use corridor_store_postgres::{is_postgres_url, PgLimits};
@@ -61,26 +61,76 @@ impl Store {
         }
     }
 
-    /// The log's writer (superseding any other, in PostgreSQL) and a reader.
-    pub fn open(&self) -> Result<Opened> {
-        Ok(match self {
+    /// The log's writer and a reader. Unless `new_log` (`init`), the store
+    /// must hold a log whose latest checkpoint `log_vkey` signed, and this
+    /// is checked before the writer is opened: in PostgreSQL, opening it
+    /// fences the writer that may be serving the log, which a mistyped
+    /// `--store` or another directory's key must never do.
+    pub fn open(&self, log_vkey: &VerifierKey, new_log: bool) -> Result<Opened> {
+        match self {
             Self::Sqlite(path) => {
+                if !new_log && !path.exists() {
+                    bail!("no log at {} (run corridor init)", path.display());
+                }
                 let (w, r) = corridor_store_sqlite::open(path)?;
-                (Box::new(w), Arc::new(r))
+                if !new_log {
+                    self.check_log(&r, log_vkey)?;
+                }
+                Ok((Box::new(w), Arc::new(r)))
             }
             Self::Postgres(url) => {
-                let (w, r) = corridor_store_postgres::connect(url, PgLimits::default())?.open()?;
-                (Box::new(w), Arc::new(r))
+                let log = if new_log {
+                    corridor_store_postgres::connect(url, PgLimits::default())?
+                } else {
+                    corridor_store_postgres::connect_existing(url, PgLimits::default())?
+                };
+                let r = log.reader();
+                if !new_log {
+                    self.check_log(&r, log_vkey)?;
+                }
+                Ok((Box::new(log.writer()?), Arc::new(r)))
             }
-        })
+        }
     }
 
-    /// Read access only: an audit of a shared log must not fence its writer.
+    /// Refuses a store holding no log, or one not signed by `log_vkey`.
+    fn check_log(&self, reader: &dyn LogReader, log_vkey: &VerifierKey) -> Result<()> {
+        let Some(latest) = reader.latest_checkpoint()? else {
+            bail!("{} holds no log (run corridor init)", self.describe())
+        };
+        corridor_tlog::SignedCheckpoint::open(&latest.note, log_vkey).map_err(|e| {
+            anyhow::anyhow!(
+                "the log in {} is not signed by this directory's log key ({e}): does --store name another log?",
+                self.describe()
+            )
+        })?;
+        Ok(())
+    }
+
+    /// Read access only (an audit of a shared log must not fence its
+    /// writer), to a log that exists.
     pub fn reader(&self) -> Result<Arc<dyn LogReader>> {
-        Ok(match self {
+        let reader: Arc<dyn LogReader> = match self {
+            Self::Sqlite(path) if !path.exists() => bail!("no log at {} (run corridor init)", path.display()),
             Self::Sqlite(path) => Arc::new(corridor_store_sqlite::open(path)?.1),
             Self::Postgres(url) => {
-                Arc::new(corridor_store_postgres::connect(url, PgLimits::default())?.reader())
+                Arc::new(corridor_store_postgres::connect_existing(url, PgLimits::default())?.reader())
+            }
+        };
+        if reader.size()? == 0 {
+            bail!("{} holds no log (run corridor init)", self.describe());
+        }
+        Ok(reader)
+    }
+
+    /// The number of entries a store already holds, for `init` (which
+    /// refuses a store that holds any); creates a PostgreSQL schema's tables.
+    pub fn existing_entries(&self) -> Result<u64> {
+        Ok(match self {
+            Self::Sqlite(path) if !path.exists() => 0,
+            Self::Sqlite(path) => corridor_store_sqlite::open(path)?.1.size()?,
+            Self::Postgres(url) => {
+                corridor_store_postgres::connect(url, PgLimits::default())?.reader().size()?
             }
         })
     }
@@ -91,11 +141,19 @@ pub struct DataDir {
     pub root: PathBuf,
     /// `--store`, overriding the directory's own.
     store: Option<Store>,
+    /// Whether the log is being created (`init`): it may be empty.
+    new_log: bool,
 }
 
 impl DataDir {
     pub fn new(root: &Path) -> Self {
-        Self { root: root.to_owned(), store: None }
+        Self { root: root.to_owned(), store: None, new_log: false }
+    }
+
+    /// The directory `init` is creating, whose log may still be empty.
+    pub fn for_new_log(mut self) -> Self {
+        self.new_log = true;
+        self
     }
 
     /// The directory, with its log in `store` rather than where its
@@ -148,8 +206,11 @@ impl DataDir {
         serde_json::from_str(&text).with_context(|| format!("reading {}", path.display()))
     }
 
+    /// Writes `config.json`, readable by the owner only when it names a
+    /// store (a URL may hold a password).
     pub fn write_config(&self, config: &Config) -> Result<()> {
-        write_new(&self.config_path(), serde_json::to_string_pretty(config)?.as_bytes(), false)
+        let secret = config.store.is_some();
+        write_new(&self.config_path(), serde_json::to_string_pretty(config)?.as_bytes(), secret)
     }
 
     pub fn log_key(&self) -> Result<SignerKey> {
@@ -176,7 +237,7 @@ impl DataDir {
     /// Opens the log in this process and starts its sequencer. Holds the lock.
     pub fn open_service(&self) -> Result<(Service, File)> {
         let lock = self.lock()?;
-        let (writer, reader) = self.store()?.open()?;
+        let (writer, reader) = self.store()?.open(&self.log_key()?.verifier(), self.new_log)?;
         let service =
             Service::start(writer, reader, self.log_key()?, Arc::new(SystemClock), Limits::default())?;
         Ok((service, lock))

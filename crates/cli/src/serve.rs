@@ -14,23 +14,47 @@ pub async fn init(
     operator: &str,
     operator_name: &str,
 ) -> Result<()> {
-    let dir = DataDir::new(data);
+    let dir = DataDir::new(data).for_new_log();
     if dir.exists() {
         bail!("{} already holds a Corridor log", data.display());
-    }
-    if let Some(store) = &store {
-        let size = store.reader()?.size()?;
-        if size > 0 {
-            bail!(
-                "{} already holds a log of {size} entries: name another database or schema",
-                store.describe()
-            );
-        }
     }
     if !corridor_statement::statement::valid_party_id(operator) {
         bail!("operator {operator:?} is not a party id ([a-z0-9][a-z0-9.-]*)");
     }
     corridor_note::validate_name(origin).map_err(|e| anyhow::anyhow!("origin {origin:?}: {e}"))?;
+    let store = match store {
+        // Recorded absolute, so that serve finds it from any directory.
+        Some(Store::Sqlite(path)) => Some(Store::Sqlite(std::path::absolute(&path)?)),
+        other => other,
+    };
+    if let Some(store) = &store {
+        let entries = store.existing_entries()?;
+        if entries > 0 {
+            bail!("{} already holds a log ({entries} entries): name another store", store.describe());
+        }
+    }
+    let created = !data.exists();
+    let made = create(&dir, store.as_ref(), origin, operator, operator_name).await;
+    if made.is_err() && created {
+        // Leave nothing behind that names a log this init did not make.
+        let _ = std::fs::remove_dir_all(data);
+    }
+    let log_vkey = made?;
+    eprintln!("initialised {} (origin {origin}, operator {operator})", data.display());
+    eprintln!("operator key: {}", dir.party_key_path(operator).display());
+    println!("{log_vkey}");
+    Ok(())
+}
+
+/// Writes the keys and the config, and logs the genesis entry; returns the
+/// log's verifier key.
+async fn create(
+    dir: &DataDir,
+    store: Option<&Store>,
+    origin: &str,
+    operator: &str,
+    operator_name: &str,
+) -> Result<String> {
     std::fs::create_dir_all(dir.keys()).with_context(|| format!("creating {}", dir.keys().display()))?;
     let log_key = generate_key(origin)?;
     write_new(&dir.log_key_path(), format!("{}\n", log_key.to_private_text()).as_bytes(), true)?;
@@ -40,7 +64,7 @@ pub async fn init(
         format!("{}\n", operator_key.to_private_text()).as_bytes(),
         true,
     )?;
-    let url = match &store {
+    let url = match store {
         Some(Store::Postgres(url)) => Some(url.clone()),
         Some(Store::Sqlite(path)) => Some(format!("sqlite:{}", path.display())),
         None => None,
@@ -49,11 +73,8 @@ pub async fn init(
     // Genesis: the operator registers itself, so any replayer learns who the operator is.
     let body = json!({"id": operator, "name": operator_name, "kind": "coordination", "keys": [operator_key.verifier().to_vkey()]});
     let genesis = sign_statement(&operator_key, "party.register", "genesis", body)?;
-    submit_direct(&dir, &genesis).await?;
-    eprintln!("initialised {} (origin {origin}, operator {operator})", data.display());
-    eprintln!("operator key: {}", dir.party_key_path(operator).display());
-    println!("{}", log_key.verifier().to_vkey());
-    Ok(())
+    submit_direct(dir, &genesis).await?;
+    Ok(log_key.verifier().to_vkey())
 }
 
 /// The HTTP layer's limits (ARCHITECTURE.md, Limits); each left out keeps

@@ -247,11 +247,7 @@ async fn a_log_in_postgres_survives_sigkill_and_audits() {
 async fn a_second_server_on_one_database_fences_the_first() {
     let schema = support::PgSchema::new("fence");
     let log = init_with(&["--store", &schema.url()]);
-    let second = log.dir.join("second");
-    std::fs::create_dir_all(second.join("keys")).expect("mkdir");
-    for file in ["config.json", "keys/log.key"] {
-        std::fs::copy(log.data.join(file), second.join(file)).expect("copies the node's files");
-    }
+    let second = another_node(&log, "second");
     let ops = ops_key(&log);
     let client = reqwest::Client::new();
     let mut first = Server::start(&log.data);
@@ -273,6 +269,47 @@ async fn a_second_server_on_one_database_fences_the_first() {
     assert_eq!((status, &again), (200, &kept), "the first server's receipt, from the second");
     drop(later);
     ok(&["audit", "--data", second.to_str().expect("utf8")], &log.dir);
+}
+
+/// Another node's data directory for the same log: its config and log key.
+fn another_node(log: &Log, name: &str) -> PathBuf {
+    let node = log.dir.join(name);
+    std::fs::create_dir_all(node.join("keys")).expect("mkdir");
+    for file in ["config.json", "keys/log.key"] {
+        std::fs::copy(log.data.join(file), node.join(file)).expect("copies the node's files");
+    }
+    node
+}
+
+/// A node pointed at the wrong store (a mistyped schema, another log) is
+/// refused before it opens the writer, so the server that holds the log
+/// keeps writing; an audit of a store with no log fails.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_pointed_at_the_wrong_log_refuses_and_fences_no_one() {
+    let (ours, theirs, empty) =
+        (support::PgSchema::new("ours"), support::PgSchema::new("theirs"), support::PgSchema::new("empty"));
+    let log = init_with(&["--store", &ours.url()]);
+    let other = log.dir.join("other");
+    let other_data = other.to_str().expect("utf8");
+    ok(&["init", "--data", other_data, "--origin", "other.corridor/log", "--store", &theirs.url()], &log.dir);
+    let server = Server::start(&log.data);
+    let node = another_node(&log, "node2");
+    let data = node.to_str().expect("utf8");
+    for (args, why) in [
+        (vec!["serve", "--data", data, "--store", &empty.url()], "holds no Corridor log"),
+        (
+            vec!["serve", "--data", other_data, "--store", &ours.url()],
+            "not signed by this directory's log key",
+        ),
+        (vec!["audit", "--data", data, "--store", &empty.url()], "holds no Corridor log"),
+    ] {
+        let (done, _, stderr) = corridor(&args, &log.dir);
+        assert!(!done && stderr.contains(why), "{args:?}: {stderr}");
+    }
+    let client = reqwest::Client::new();
+    let body = serde_json::to_vec(&message(&ops_key(&log), "still-writing")).expect("json");
+    let (status, receipt, _) = post(&client, &server.url, body).await;
+    assert_eq!(status, 201, "the serving node was not fenced: {receipt}");
 }
 
 async fn sigkill_mid_burst(log: &Log) {

@@ -89,17 +89,43 @@ impl Default for PgLimits {
     }
 }
 
-/// Turns a driver error into the store's, naming the SQLSTATE where the
-/// server sent one (a serialization failure is `40001`, a cancelled
-/// statement `57014`).
+/// Turns a driver error into the store's: the server's own message and
+/// SQLSTATE where it sent one (a serialization failure is `40001`, a
+/// cancelled statement `57014`), else the cause the driver saw.
 fn backend(e: postgres::Error) -> StoreError {
-    match e.code() {
-        Some(code) if *code == SqlState::T_R_SERIALIZATION_FAILURE => {
-            StoreError::Backend(format!("serialization failure, nothing written: {e}"))
-        }
-        Some(code) => StoreError::Backend(format!("{e} (SQLSTATE {})", code.code())),
-        None => StoreError::Backend(e.to_string()),
+    if let Some(db) = e.as_db_error() {
+        let code = db.code();
+        let what = if *code == SqlState::T_R_SERIALIZATION_FAILURE {
+            "serialization failure, nothing written: "
+        } else {
+            ""
+        };
+        return StoreError::Backend(format!("PostgreSQL: {what}{} (SQLSTATE {})", db.message(), code.code()));
     }
+    match std::error::Error::source(&e) {
+        Some(cause) => StoreError::Backend(format!("PostgreSQL: {e}: {cause}")),
+        None => StoreError::Backend(format!("PostgreSQL: {e}")),
+    }
+}
+
+/// Whether `e` says the connection is gone (closed, broken, or the server
+/// ending the session: SQLSTATE classes `08` and `57P`), rather than a
+/// refused statement.
+fn connection_lost(e: &postgres::Error) -> bool {
+    match e.code() {
+        None => true,
+        Some(code) => code.code().starts_with("08") || code.code().starts_with("57P"),
+    }
+}
+
+/// How a batch's transaction failed.
+enum Attempt {
+    /// Before `COMMIT` was sent: nothing of the batch is in the database.
+    BeforeCommit(postgres::Error),
+    /// At `COMMIT`: the outcome is unknown (the ambiguous commit).
+    Commit(postgres::Error),
+    /// The head had moved: another writer, or a stale size.
+    Refused(StoreError),
 }
 
 /// A log in a PostgreSQL schema: where it is and how to connect.
@@ -137,10 +163,18 @@ pub fn is_postgres_url(url: &str) -> bool {
 /// Parses `url` (a libpq connection URI), connects once, and brings the
 /// schema up to date ([`SCHEMA_VERSION`]).
 pub fn connect(url: &str, limits: PgLimits) -> Result<PgLog, StoreError> {
-    off_runtime(|| connect_here(url, limits))
+    off_runtime(|| connect_here(url, limits, true))
 }
 
-fn connect_here(url: &str, limits: PgLimits) -> Result<PgLog, StoreError> {
+/// [`connect`] to a log that must already exist: a schema without
+/// Corridor's tables is refused ([`StoreError::Corrupt`] naming the cause),
+/// so a mistyped URL is never served or audited as an empty log. An older
+/// schema is brought up to date.
+pub fn connect_existing(url: &str, limits: PgLimits) -> Result<PgLog, StoreError> {
+    off_runtime(|| connect_here(url, limits, false))
+}
+
+fn connect_here(url: &str, limits: PgLimits, create: bool) -> Result<PgLog, StoreError> {
     if !is_postgres_url(url) {
         return Err(StoreError::Backend(format!("{url:?} is not a postgres:// URL")));
     }
@@ -158,6 +192,12 @@ fn connect_here(url: &str, limits: PgLimits) -> Result<PgLog, StoreError> {
             "no schema of the search_path exists: create it, or name one with options=-csearch_path%3D<schema>"
                 .into(),
         ));
+    }
+    if !create && !migrations::exists(&mut client)? {
+        return Err(StoreError::Corrupt(format!(
+            "schema {:?} holds no Corridor log (run corridor init --store to create one)",
+            schema.unwrap_or_default()
+        )));
     }
     migrations::migrate(&mut client)?;
     Ok(log)
@@ -286,12 +326,40 @@ impl PgWriter {
         Ok(new_size)
     }
 
+    /// Appends; when the connection was found lost before `COMMIT` was
+    /// sent (nothing of the batch can have reached the database: a
+    /// restarted server, a terminated session), once more on a new one.
     fn try_append(&mut self, entries: &[NewEntry], checkpoint: &StoredCheckpoint) -> Result<(), StoreError> {
-        self.ready()?;
-        let new_size = self.check_batch(entries, checkpoint)?;
+        let mut retried = false;
+        loop {
+            self.ready()?;
+            let new_size = self.check_batch(entries, checkpoint)?;
+            match self.write_batch(entries, checkpoint, new_size) {
+                Ok(()) => {
+                    self.size = new_size;
+                    return Ok(());
+                }
+                Err(Attempt::BeforeCommit(e)) if !retried && connection_lost(&e) => {
+                    retried = true;
+                    self.client = None;
+                }
+                Err(Attempt::BeforeCommit(e) | Attempt::Commit(e)) => return Err(backend(e)),
+                Err(Attempt::Refused(e)) => return Err(e),
+            }
+        }
+    }
+
+    /// One transaction: claim the head, insert the entries and the
+    /// checkpoint, commit.
+    fn write_batch(
+        &mut self,
+        entries: &[NewEntry],
+        checkpoint: &StoredCheckpoint,
+        new_size: u64,
+    ) -> Result<(), Attempt> {
         let (old, term) = (self.size as i64, self.term as i64);
         let client = self.client.as_mut().expect("ready");
-        let mut tx = client.transaction().map_err(backend)?;
+        let mut tx = client.transaction().map_err(Attempt::BeforeCommit)?;
         // Claim the head first: a rival writer's transaction waits on this
         // row, then finds it moved.
         let claimed = tx
@@ -299,15 +367,15 @@ impl PgWriter {
                 "UPDATE log_head SET size = $1 WHERE size = $2 AND term = $3",
                 &[&(new_size as i64), &old, &term],
             )
-            .map_err(backend)?;
+            .map_err(Attempt::BeforeCommit)?;
         if claimed != 1 {
-            let row = tx.query_one("SELECT size, term FROM log_head", &[]).map_err(backend)?;
+            let row = tx.query_one("SELECT size, term FROM log_head", &[]).map_err(Attempt::BeforeCommit)?;
             let (size, current) = (row.get::<_, i64>(0) as u64, row.get::<_, i64>(1) as u64);
-            return Err(if current != self.term {
+            return Err(Attempt::Refused(if current != self.term {
                 StoreError::Superseded { held: self.term, current }
             } else {
                 StoreError::NotContiguous { expected: size, got: self.size }
-            });
+            }));
         }
         let indexes: Vec<i64> = entries.iter().map(|e| e.index as i64).collect();
         let hashes: Vec<&[u8]> = entries.iter().map(|e| &e.leaf_hash[..]).collect();
@@ -316,17 +384,15 @@ impl PgWriter {
             "INSERT INTO entries (idx, leaf_hash, data) SELECT * FROM UNNEST($1::BIGINT[], $2::BYTEA[], $3::BYTEA[])",
             &[&indexes, &hashes, &data],
         )
-        .map_err(backend)?;
+        .map_err(Attempt::BeforeCommit)?;
         tx.execute(
             "INSERT INTO checkpoints (size, note) VALUES ($1, $2) ON CONFLICT (size) DO UPDATE SET note = EXCLUDED.note",
             &[&(new_size as i64), &checkpoint.note],
         )
-        .map_err(backend)?;
+        .map_err(Attempt::BeforeCommit)?;
         // Durable once this returns; rolled back by the server if the
         // connection drops before it completes; unknown if it drops after.
-        tx.commit().map_err(backend)?;
-        self.size = new_size;
-        Ok(())
+        tx.commit().map_err(Attempt::Commit)
     }
 
     fn try_add_cosigned(&mut self, checkpoint: &StoredCheckpoint) -> Result<(), StoreError> {
@@ -458,7 +524,8 @@ impl PgReader {
         if *open >= pool.log.limits.max_readers {
             return Err(StoreError::Busy);
         }
-        let client = pool.log.client()?;
+        // A database that cannot be reached now is a reason to retry later.
+        let client = pool.log.client().map_err(|_| StoreError::Busy)?;
         *open += 1;
         Ok(Lease { pool, client: Some(client), broken: false })
     }
@@ -477,14 +544,22 @@ impl PgReader {
         let mut lease = self.lease()?;
         match f(lease.client.as_mut().expect("present until drop")) {
             Ok(v) => Ok(v),
-            Err(e) if e.code().is_none() => {
+            Err(e) if connection_lost(&e) => {
                 lease.broken = true;
                 drop(lease);
                 // A restarted or failed-over database closed every idle
                 // connection too: start afresh rather than fail on each.
                 self.inner.discard_idle();
                 let mut lease = self.lease()?;
-                f(lease.client.as_mut().expect("present until drop")).map_err(backend)
+                match f(lease.client.as_mut().expect("present until drop")) {
+                    Ok(v) => Ok(v),
+                    // Still unreachable: a 503 with Retry-After, not a 500.
+                    Err(e) if connection_lost(&e) => {
+                        lease.broken = true;
+                        Err(StoreError::Busy)
+                    }
+                    Err(e) => Err(backend(e)),
+                }
             }
             Err(e) => Err(backend(e)),
         }

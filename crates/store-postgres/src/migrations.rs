@@ -48,6 +48,13 @@ INSERT INTO log_head (size, term) VALUES (0, 0);
 /// The newest schema version this build knows.
 pub const SCHEMA_VERSION: i32 = MIGRATIONS[MIGRATIONS.len() - 1].0;
 
+/// Whether the connection's schema holds Corridor's tables.
+pub fn exists(client: &mut Client) -> Result<bool, StoreError> {
+    let row =
+        client.query_one("SELECT to_regclass('corridor_migrations') IS NOT NULL", &[]).map_err(backend)?;
+    Ok(row.get(0))
+}
+
 /// Brings the schema of the connection's `search_path` up to
 /// [`SCHEMA_VERSION`]; refuses a newer one.
 pub fn migrate(client: &mut Client) -> Result<(), StoreError> {

@@ -61,8 +61,12 @@ fn a_superseded_writer_writes_nothing() {
     assert_eq!(reader.entries(2, 4).expect("entries")[0].bytes, batch(2, 3)[0].bytes);
 }
 
+/// A session ended before the batch's `COMMIT` was sent (a database
+/// restart, `pg_terminate_backend`) cannot have written anything, so the
+/// writer retries once on a new connection, under the same term; readers
+/// retry too.
 #[test]
-fn a_lost_connection_fails_the_call_and_the_store_reconnects() {
+fn a_lost_connection_is_retried_on_a_new_one() {
     let schema = common::Schema::new("lost");
     let log = connect(&schema.url(), PgLimits::default()).expect("connects");
     let (mut writer, reader) = log.open().expect("opens");
@@ -78,11 +82,17 @@ fn a_lost_connection_fails_the_call_and_the_store_reconnects() {
         .expect("terminates")
         .get(0);
     assert!(killed >= 2, "the writer's and a reader's connections were open ({killed})");
-    let err = writer.append(&batch(3, 5), &checkpoint(5)).expect_err("the connection is gone");
-    assert!(matches!(err, StoreError::Backend(_)), "{err}");
-    assert_eq!(reader.size().expect("the reader retries on a new connection"), 3, "nothing written");
-    writer.append(&batch(3, 5), &checkpoint(5)).expect("the writer reconnects, keeping its term");
+    let (term, pid) = (writer.term(), writer.backend_pid());
+    assert_eq!(reader.size().expect("the reader retries on a new connection"), 3);
+    writer.append(&batch(3, 5), &checkpoint(5)).expect("the writer reconnects and retries");
+    assert_ne!(writer.backend_pid(), pid, "on a new connection");
+    assert_eq!(writer.term(), term, "keeping its term");
     assert_eq!(reader.size().expect("size"), 5);
+    assert_eq!(reader.entries(3, 5).expect("entries").len(), 2, "written once");
+    // Each append gets its own retry.
+    admin.execute("SELECT pg_terminate_backend($1)", &[&writer.backend_pid()]).expect("terminates");
+    writer.append(&batch(5, 6), &checkpoint(6)).expect("a loss before commit is retried again");
+    assert_eq!(reader.size().expect("size"), 6);
 }
 
 #[test]
