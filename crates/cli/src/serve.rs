@@ -30,7 +30,8 @@ pub async fn init(
     if let Some(store) = &store {
         let entries = store.existing_entries()?;
         if entries > 0 {
-            bail!("{} already holds a log ({entries} entries): name another store", store.describe());
+            let noun = if entries == 1 { "entry" } else { "entries" };
+            bail!("{} already holds a log ({entries} {noun}): name another store", store.describe());
         }
     }
     let created = !data.exists();

@@ -62,6 +62,17 @@ impl QueryError {
     }
 }
 
+impl FatalError {
+    /// A failed `append`: superseded (nothing written) or a commit whose
+    /// outcome is unknown.
+    pub fn from_append(e: StoreError) -> Self {
+        match e {
+            StoreError::Superseded { .. } => Self::Superseded(e),
+            other => Self::Commit(other),
+        }
+    }
+}
+
 impl From<StoreError> for QueryError {
     fn from(e: StoreError) -> Self {
         match e {
@@ -89,6 +100,10 @@ pub enum StartError {
 pub enum FatalError {
     #[error("the durable commit failed (the batch may or may not be on disk): {0}")]
     Commit(StoreError),
+    /// The store fenced this writer: nothing of the batch was written, and
+    /// this process may never write the log again.
+    #[error("this node no longer writes the log; nothing of the batch was written: {0}")]
+    Superseded(StoreError),
     #[error("the checkpoint could not be signed: {0}")]
     Checkpoint(String),
 }

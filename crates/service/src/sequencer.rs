@@ -195,7 +195,7 @@ impl Sequencer {
         let signed =
             SignedCheckpoint::sign(cp, &self.log_key).map_err(|e| FatalError::Checkpoint(e.to_string()))?;
         let stored = StoredCheckpoint { size, note: signed.note.clone() };
-        self.writer.append(entries, &stored).map_err(FatalError::Commit)?;
+        self.writer.append(entries, &stored).map_err(FatalError::from_append)?;
         published.checkpoint = signed;
         Ok(stored)
     }
