@@ -56,9 +56,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use corridor_store::{
-    CheckpointKind, LogReader, LogWriter, NewEntry, StoreError, StoredCheckpoint, StoredEntry,
+    CheckpointKind, Elector, Leadership, LogReader, LogWriter, NewEntry, StoreError, StoredCheckpoint,
+    StoredEntry,
 };
 use postgres::error::SqlState;
+use postgres::fallible_iterator::FallibleIterator as _;
 use postgres::{Client, Config, NoTls, Row};
 
 pub use migrations::SCHEMA_VERSION;
@@ -77,6 +79,12 @@ pub struct PgLimits {
     pub statement_timeout: Duration,
     /// How long opening a connection may take.
     pub connect_timeout: Duration,
+    /// **For tests only**: writers skip every fence (the term and the
+    /// expected size when claiming the head, the term when renewing), and
+    /// overwrite entries already stored at their indexes. The failover
+    /// test's negative control sets it to show that, without the fence, a
+    /// zombie leader forks or loses the log, and that the test sees it.
+    pub unfenced: bool,
 }
 
 impl Default for PgLimits {
@@ -85,6 +93,7 @@ impl Default for PgLimits {
             max_readers: 8,
             statement_timeout: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(5),
+            unfenced: false,
         }
     }
 }
@@ -239,7 +248,15 @@ impl PgLog {
             size: size as u64,
             stale: false,
             pid,
+            lease: None,
         })
+    }
+
+    /// This node's part in electing the log's writer ([`Elector`]): it
+    /// calls itself `holder` (its advertised URL, which other nodes forward
+    /// submissions to) and holds the lease for `lease` at a time.
+    pub fn elector(&self, holder: &str, lease: Duration) -> PgElector {
+        PgElector { log: self.clone(), holder: holder.to_owned(), lease, client: None }
     }
 
     /// Shared read access through a bounded pool of connections.
@@ -273,6 +290,10 @@ pub struct PgWriter {
     /// `size` (the failed call may have committed).
     stale: bool,
     pid: i32,
+    /// The lease this writer renews with every append, when it was elected
+    /// ([`PgElector::campaign`]); `None` for [`PgLog::writer`], which takes
+    /// the log outright.
+    lease: Option<Duration>,
 }
 
 impl std::fmt::Debug for PgWriter {
@@ -298,6 +319,16 @@ impl PgWriter {
     fn ready(&mut self) -> Result<&mut Client, StoreError> {
         if self.client.as_ref().is_none_or(Client::is_closed) {
             let mut client = self.log.client()?;
+            if let Some(lease) = self.lease {
+                // A writer's transaction sends its statements back to back:
+                // one left idle is a paused or cut-off node holding the
+                // head's row lock, which would stall the next election. The
+                // server ends it well within the lease.
+                let idle_ms = (lease / 2).as_millis().max(1);
+                client
+                    .batch_execute(&format!("SET idle_in_transaction_session_timeout = {idle_ms}"))
+                    .map_err(backend)?;
+            }
             self.pid = client.query_one("SELECT pg_backend_pid()", &[]).map_err(backend)?.get(0);
             self.client = Some(client);
             self.stale = true;
@@ -305,7 +336,7 @@ impl PgWriter {
         let client = self.client.as_mut().expect("connected above");
         if self.stale {
             let (size, term) = read_head(client)?;
-            if term != self.term {
+            if term != self.term && !self.log.limits.unfenced {
                 return Err(StoreError::Superseded { held: self.term, current: term });
             }
             self.size = size;
@@ -357,15 +388,19 @@ impl PgWriter {
         checkpoint: &StoredCheckpoint,
         new_size: u64,
     ) -> Result<(), Attempt> {
-        let (old, term) = (self.size as i64, self.term as i64);
+        let (old, term, lease_ms) = (self.size as i64, self.term as i64, lease_ms(self.lease));
         let client = self.client.as_mut().expect("ready");
         let mut tx = client.transaction().map_err(Attempt::BeforeCommit)?;
         // Claim the head first: a rival writer's transaction waits on this
-        // row, then finds it moved.
+        // row, then finds it moved. An elected writer's lease is renewed in
+        // the same statement.
+        let fenced = !self.log.limits.unfenced;
         let claimed = tx
             .execute(
-                "UPDATE log_head SET size = $1 WHERE size = $2 AND term = $3",
-                &[&(new_size as i64), &old, &term],
+                "UPDATE log_head SET size = $1, lease_until = CASE WHEN $4::BIGINT > 0 \
+                 THEN clock_timestamp() + $4::BIGINT * interval '1 millisecond' ELSE lease_until END \
+                 WHERE (size = $2 AND term = $3) OR NOT $5",
+                &[&(new_size as i64), &old, &term, &lease_ms, &fenced],
             )
             .map_err(Attempt::BeforeCommit)?;
         if claimed != 1 {
@@ -380,16 +415,20 @@ impl PgWriter {
         let indexes: Vec<i64> = entries.iter().map(|e| e.index as i64).collect();
         let hashes: Vec<&[u8]> = entries.iter().map(|e| &e.leaf_hash[..]).collect();
         let data: Vec<&[u8]> = entries.iter().map(|e| e.bytes.as_slice()).collect();
-        tx.execute(
-            "INSERT INTO entries (idx, leaf_hash, data) SELECT * FROM UNNEST($1::BIGINT[], $2::BYTEA[], $3::BYTEA[])",
-            &[&indexes, &hashes, &data],
-        )
-        .map_err(Attempt::BeforeCommit)?;
+        let insert = match fenced {
+            true => "INSERT INTO entries (idx, leaf_hash, data) SELECT * FROM UNNEST($1::BIGINT[], $2::BYTEA[], $3::BYTEA[])",
+            false => "INSERT INTO entries (idx, leaf_hash, data) SELECT * FROM UNNEST($1::BIGINT[], $2::BYTEA[], $3::BYTEA[]) \
+                      ON CONFLICT (idx) DO UPDATE SET leaf_hash = EXCLUDED.leaf_hash, data = EXCLUDED.data",
+        };
+        tx.execute(insert, &[&indexes, &hashes, &data]).map_err(Attempt::BeforeCommit)?;
         tx.execute(
             "INSERT INTO checkpoints (size, note) VALUES ($1, $2) ON CONFLICT (size) DO UPDATE SET note = EXCLUDED.note",
             &[&(new_size as i64), &checkpoint.note],
         )
         .map_err(Attempt::BeforeCommit)?;
+        // Delivered to listening followers when, and only if, this commits.
+        tx.execute("SELECT pg_notify($1, current_schema())", &[&NOTIFY_CHANNEL])
+            .map_err(Attempt::BeforeCommit)?;
         // Durable once this returns; rolled back by the server if the
         // connection drops before it completes; unknown if it drops after.
         tx.commit().map_err(Attempt::Commit)
@@ -436,7 +475,47 @@ impl PgWriter {
     }
 }
 
+impl PgWriter {
+    fn try_renew(&mut self) -> Result<(), StoreError> {
+        let Some(lease) = self.lease else { return Ok(()) };
+        self.ready()?;
+        let term = self.term as i64;
+        let client = self.client.as_mut().expect("ready");
+        let renewed = client
+            .execute(
+                "UPDATE log_head SET lease_until = clock_timestamp() + $2::BIGINT * interval '1 millisecond' \
+                 WHERE term = $1 OR NOT $3",
+                &[&term, &lease_ms(Some(lease)), &!self.log.limits.unfenced],
+            )
+            .map_err(backend)?;
+        if renewed == 1 {
+            return Ok(());
+        }
+        let (_, current) = read_head(client)?;
+        Err(StoreError::Superseded { held: self.term, current })
+    }
+}
+
+/// A lease in whole milliseconds, as the SQL takes it; 0 for none.
+fn lease_ms(lease: Option<Duration>) -> i64 {
+    lease.map_or(0, |l| i64::try_from(l.as_millis()).unwrap_or(i64::MAX).max(1))
+}
+
+/// The channel every append notifies, with the log's schema as payload.
+const NOTIFY_CHANNEL: &str = "corridor_log";
+
 impl LogWriter for PgWriter {
+    fn renew(&mut self) -> Result<(), StoreError> {
+        off_runtime(|| {
+            let result = self.try_renew();
+            self.settle(result)
+        })
+    }
+
+    fn term(&self) -> u64 {
+        self.term
+    }
+
     fn append(&mut self, entries: &[NewEntry], checkpoint: &StoredCheckpoint) -> Result<(), StoreError> {
         off_runtime(|| {
             let result = self.try_append(entries, checkpoint);
@@ -449,6 +528,128 @@ impl LogWriter for PgWriter {
             let result = self.try_add_cosigned(checkpoint);
             self.settle(result)
         })
+    }
+}
+
+/// A node's part in electing a log's writer: see [`Elector`] for the
+/// contract and the crate docs (Fencing) for how terms fence.
+///
+/// The lease is a row, not a lock: `log_head.holder` and
+/// `log_head.lease_until`, on the database's clock. A campaign is one
+/// statement that takes a new term only where the lease has run out (or is
+/// already this node's), so two nodes campaigning at once serialise on the
+/// row and one wins. Nothing is held on a connection: a node that loses its
+/// connection, or pauses, simply stops renewing, and its lease runs out.
+pub struct PgElector {
+    log: PgLog,
+    holder: String,
+    lease: Duration,
+    /// Used for campaigns and reads, and listening for appends.
+    client: Option<Client>,
+}
+
+impl std::fmt::Debug for PgElector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgElector").field("holder", &self.holder).field("lease", &self.lease).finish()
+    }
+}
+
+impl PgElector {
+    /// The connection, opened and listening if it was not.
+    fn ready(&mut self) -> Result<&mut Client, StoreError> {
+        if self.client.as_ref().is_none_or(Client::is_closed) {
+            let mut client = self.log.client()?;
+            client.batch_execute(&format!("LISTEN {NOTIFY_CHANNEL}")).map_err(backend)?;
+            self.client = Some(client);
+        }
+        Ok(self.client.as_mut().expect("connected above"))
+    }
+
+    /// Runs `f` on the connection; a failure drops it, so the next call
+    /// starts on a new one.
+    fn with<T>(&mut self, f: impl FnOnce(&mut Client) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let result = self.ready().and_then(f);
+        if result.is_err() {
+            self.client = None;
+        }
+        result
+    }
+
+    fn try_campaign(&mut self) -> Result<Option<PgWriter>, StoreError> {
+        let (holder, lease) = (self.holder.clone(), lease_ms(Some(self.lease)));
+        let won = self.with(|c| {
+            c.query_opt(
+                "UPDATE log_head SET term = term + 1, holder = $1, \
+                 lease_until = clock_timestamp() + $2::BIGINT * interval '1 millisecond' \
+                 WHERE lease_until < clock_timestamp() OR holder = $1 RETURNING term, size",
+                &[&holder, &lease],
+            )
+            .map_err(backend)
+        })?;
+        Ok(won.map(|row| PgWriter {
+            log: self.log.clone(),
+            // The writer opens its own connection on first use, and then
+            // reads the head again: `stale`.
+            client: None,
+            term: row.get::<_, i64>(0) as u64,
+            size: row.get::<_, i64>(1) as u64,
+            stale: true,
+            pid: 0,
+            lease: Some(self.lease),
+        }))
+    }
+
+    fn try_wait(&mut self, timeout: Duration) -> Result<(), StoreError> {
+        let client = match self.ready() {
+            Ok(c) => c,
+            Err(e) => {
+                // The database is unreachable: wait out the interval rather
+                // than spin on reconnecting.
+                std::thread::sleep(timeout);
+                return Err(e);
+            }
+        };
+        let mut notifications = client.notifications();
+        let mut outcome = notifications.timeout_iter(timeout).next().map(drop);
+        if outcome.is_ok() {
+            // Several appends may have notified: one wake-up serves them all.
+            outcome = notifications.iter().for_each(|_| Ok(()));
+        }
+        drop(notifications);
+        if let Err(e) = outcome {
+            self.client = None;
+            return Err(backend(e));
+        }
+        Ok(())
+    }
+}
+
+impl Elector for PgElector {
+    fn campaign(&mut self) -> Result<Option<Box<dyn LogWriter>>, StoreError> {
+        let won = off_runtime(|| self.try_campaign())?;
+        Ok(won.map(|w| Box::new(w) as Box<dyn LogWriter>))
+    }
+
+    fn leadership(&mut self) -> Result<Leadership, StoreError> {
+        off_runtime(|| {
+            self.with(|c| {
+                let row = c
+                    .query_one("SELECT term, holder, lease_until > clock_timestamp() FROM log_head", &[])
+                    .map_err(backend)?;
+                Ok(Leadership { term: row.get::<_, i64>(0) as u64, holder: row.get(1), live: row.get(2) })
+            })
+        })
+    }
+
+    fn wait(&mut self, timeout: Duration) -> Result<(), StoreError> {
+        off_runtime(|| self.try_wait(timeout))
+    }
+}
+
+impl Drop for PgElector {
+    fn drop(&mut self) {
+        let client = self.client.take();
+        off_runtime(|| drop(client));
     }
 }
 

@@ -18,9 +18,10 @@ const MIGRATION_LOCK: i64 = 0x636f_7272_6964_6f72;
 
 /// The schema's steps; a step, once released, never changes: a new one is
 /// added after it.
-const MIGRATIONS: &[(i32, &str)] = &[(
-    1,
-    "
+const MIGRATIONS: &[(i32, &str)] = &[
+    (
+        1,
+        "
 CREATE TABLE entries (
     idx BIGINT PRIMARY KEY CHECK (idx >= 0),
     leaf_hash BYTEA NOT NULL CHECK (octet_length(leaf_hash) = 32),
@@ -43,7 +44,18 @@ CREATE TABLE log_head (
 );
 INSERT INTO log_head (size, term) VALUES (0, 0);
 ",
-)];
+    ),
+    (
+        2,
+        "
+-- Leader election: the node holding the writer's lease (its advertised
+-- URL), and until when, on the database's clock.
+ALTER TABLE log_head
+    ADD COLUMN holder TEXT NOT NULL DEFAULT '',
+    ADD COLUMN lease_until TIMESTAMPTZ NOT NULL DEFAULT '-infinity';
+",
+    ),
+];
 
 /// The newest schema version this build knows.
 pub const SCHEMA_VERSION: i32 = MIGRATIONS[MIGRATIONS.len() - 1].0;

@@ -100,6 +100,58 @@ pub trait LogWriter: Send {
     /// cosigned checkpoint of its size. The size must be one the log has
     /// reached ([`StoreError::CheckpointMismatch`] otherwise, nothing written).
     fn add_cosigned(&mut self, checkpoint: &StoredCheckpoint) -> Result<(), StoreError>;
+
+    /// Extends the writer's lease on a shared log ([`Elector`]), so that no
+    /// other node campaigns while this one is alive and idle; fails with
+    /// [`StoreError::Superseded`] once another writer holds the log. A
+    /// store with one process (SQLite) has no lease: `Ok` always.
+    fn renew(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// The fencing term this writer holds (0 where the store has none).
+    fn term(&self) -> u64 {
+        0
+    }
+}
+
+/// Who holds a shared log's lease, as the store records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Leadership {
+    /// The fencing term of the latest writer.
+    pub term: u64,
+    /// What that writer's node calls itself (its advertised URL).
+    pub holder: String,
+    /// Whether its lease has not yet run out (on the store's clock).
+    pub live: bool,
+}
+
+/// A node's part in electing the one writer of a log several nodes share
+/// (`corridor-store-postgres`).
+///
+/// # Contract
+///
+/// - [`Elector::campaign`] returns a writer only when no other node holds a
+///   live lease; that writer holds a term greater than every earlier one, so
+///   every earlier writer is fenced from then on ([`StoreError::Superseded`]),
+///   and no append of an earlier term can commit after `campaign` returns.
+///   The log's size as the new writer sees it is therefore final for every
+///   earlier term.
+/// - The lease runs on the store's clock, never a node's: a node that pauses
+///   past its lease (a stopped process, a long collection) loses it without
+///   knowing, and its next write is refused.
+pub trait Elector: Send {
+    /// Becomes the writer if the lease is free (or already this node's);
+    /// `None` when another node holds it.
+    fn campaign(&mut self) -> Result<Option<Box<dyn LogWriter>>, StoreError>;
+
+    /// Who leads now.
+    fn leadership(&mut self) -> Result<Leadership, StoreError>;
+
+    /// Blocks for at most `timeout`, returning early when the log may have
+    /// grown (a notification from the writer). Polling after the timeout is
+    /// the backstop for a notification lost with a connection.
+    fn wait(&mut self, timeout: std::time::Duration) -> Result<(), StoreError>;
 }
 
 /// Which of the two checkpoint series a read is about.
