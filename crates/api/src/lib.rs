@@ -14,6 +14,7 @@ mod conn;
 pub mod dto;
 mod export;
 mod extract;
+mod forward;
 mod intake;
 mod limit;
 mod metrics;

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use corridor_service::{Service, COMMIT_BUCKETS_US};
+use corridor_service::{Role, Service, COMMIT_BUCKETS_US};
 
 /// Prometheus metrics (text exposition format 0.0.4).
 #[utoipa::path(get, path = "/metrics", tag = "operations",
@@ -45,7 +45,25 @@ pub async fn render(State(svc): State<Service>) -> Response {
     let _ = writeln!(out, "corridor_batch_commit_seconds_sum {}", m.commit_us_sum as f64 / 1e6);
     let _ = writeln!(out, "corridor_batch_commit_seconds_count {}", m.batches);
     write_witnesses(&mut out, &info);
+    write_node(&mut out, &info.node);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
+}
+
+/// The node's role (one series set to 1), term and lag.
+fn write_node(out: &mut String, node: &corridor_service::NodeStatus) {
+    let _ = writeln!(out, "# HELP corridor_node_role This node's role in a cluster (1 for the current one).");
+    let _ = writeln!(out, "# TYPE corridor_node_role gauge");
+    for role in [Role::Single, Role::Leader, Role::Follower, Role::Recovering] {
+        let _ =
+            writeln!(out, "corridor_node_role{{role=\"{}\"}} {}", role.as_str(), u8::from(node.role == role));
+    }
+    let _ =
+        writeln!(out, "# HELP corridor_node_term The fencing term of the latest writer this node knows of.");
+    let _ = writeln!(out, "# TYPE corridor_node_term gauge");
+    let _ = writeln!(out, "corridor_node_term {}", node.term);
+    let _ = writeln!(out, "# HELP corridor_node_lag_entries Entries the store held beyond this node's size when it last looked.");
+    let _ = writeln!(out, "# TYPE corridor_node_lag_entries gauge");
+    let _ = writeln!(out, "corridor_node_lag_entries {}", node.lag);
 }
 
 /// The cosigned size, and each witness's latest cosigned size and its age

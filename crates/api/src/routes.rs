@@ -86,9 +86,18 @@ pub(crate) fn geojson<T: Serialize>(body: &T) -> Response {
         (status = 409, description = "Conflicts with the log (duplicate id, already ended, exists)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Too large", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Refers to something unknown, or a limit is reached", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Busy, or (on a follower) no leader could be reached: retry after `Retry-After`", body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn submit(State(svc): State<Service>, bytes: axum::body::Bytes) -> ApiResult {
+pub async fn submit(
+    State(svc): State<Service>,
+    headers: axum::http::HeaderMap,
+    bytes: axum::body::Bytes,
+) -> ApiResult {
     // `limit::read_body` has read the body within its size and time limits.
+    let node = svc.node_status();
+    if !crate::forward::sequences_here(&node) {
+        return crate::forward::submit(&svc, &node, &headers, bytes).await;
+    }
     let (status, receipt) = match svc.submit(&bytes).await? {
         Submitted::Created(r) => (StatusCode::CREATED, r),
         Submitted::Existing(r) => (StatusCode::OK, r),

@@ -40,6 +40,11 @@ pub enum BenchCommand {
         /// Open loop: submissions per second, latency measured from the scheduled time.
         #[arg(long)]
         rate: Option<u64>,
+        /// Nodes of a cluster to run over the one log (needs --postgres);
+        /// the load is spread over all of them, and the followers' lag is
+        /// sampled while it runs.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=16))]
+        nodes: u16,
         #[command(flatten)]
         store: BenchStore,
     },
@@ -143,8 +148,8 @@ pub enum BenchCommand {
 
 pub async fn run(cmd: BenchCommand) -> Result<()> {
     match cmd {
-        BenchCommand::Submit { entries, connections, rate, store } => {
-            bench_submit(entries, connections, rate, &store).await
+        BenchCommand::Submit { entries, connections, rate, nodes, store } => {
+            bench_submit(entries, connections, rate, usize::from(nodes), &store).await
         }
         BenchCommand::Append { entries, store } => bench_append(entries, &store).await,
         BenchCommand::Intake { corpus, rounds, explain } => {
@@ -336,18 +341,34 @@ async fn bench_submit(
     entries: usize,
     connections: usize,
     rate: Option<u64>,
+    nodes: usize,
     store: &BenchStore,
 ) -> Result<()> {
-    let (_tmp, dir, _schema) = store.temp_log().await?;
+    if nodes > 1 && store.postgres.is_none() {
+        bail!("--nodes {nodes}: a cluster needs the log in PostgreSQL (--postgres URL)");
+    }
+    let (tmp, dir, _schema) = store.temp_log().await?;
     let bodies = Arc::new(presign(&dir.operator_key()?, entries));
-    let (mut child, url) = spawn_server(&dir.root).await?;
+    let mut children = Vec::with_capacity(nodes);
+    let mut urls = Vec::with_capacity(nodes);
+    for n in 0..nodes {
+        let data = match n {
+            0 => dir.root.clone(),
+            _ => another_node(&dir.root, &tmp.path().join(format!("node{n}")))?,
+        };
+        let (child, url) = spawn_server(&data).await?;
+        children.push(child);
+        urls.push(url);
+    }
     let client = reqwest::Client::builder().pool_max_idle_per_host(connections.max(256)).build()?;
-    let endpoint = format!("{url}/v1/statements");
-    println!("bench submit: {entries} statements, {}, machine: {}", store.describe(), machine());
+    let endpoints: Vec<String> = urls.iter().map(|u| format!("{u}/v1/statements")).collect();
+    let nodes_text = if nodes == 1 { String::new() } else { format!(", {nodes} nodes") };
+    println!("bench submit: {entries} statements, {}{nodes_text}, machine: {}", store.describe(), machine());
+    let lag = (nodes > 1).then(|| LagSampler::start(client.clone(), urls.clone()));
     let started = Instant::now();
     let latencies = match rate {
-        None => closed_loop(&client, &endpoint, &bodies, connections).await?,
-        Some(r) => open_loop(&client, &endpoint, &bodies, r).await?,
+        None => closed_loop(&client, &endpoints, &bodies, connections).await?,
+        Some(r) => open_loop(&client, &endpoints, &bodies, r).await?,
     };
     let secs = started.elapsed().as_secs_f64();
     let mode =
@@ -358,10 +379,78 @@ async fn bench_submit(
         latencies.len() as f64 / secs
     );
     report_latencies("submit-to-receipt latency", latencies);
-    let metrics = client.get(format!("{url}/metrics")).send().await?.text().await?;
+    if let Some(lag) = lag {
+        lag.report().await;
+    }
+    let metrics = client.get(format!("{}/metrics", urls[0])).send().await?.text().await?;
     report_commits(&metrics);
-    child.kill().await.ok();
+    for mut child in children {
+        child.kill().await.ok();
+    }
     Ok(())
+}
+
+/// Another node's data directory for the log in `first`: its config and log key.
+fn another_node(first: &Path, node: &Path) -> Result<PathBuf> {
+    std::fs::create_dir_all(node.join("keys"))?;
+    for file in ["config.json", "keys/log.key"] {
+        std::fs::copy(first.join(file), node.join(file)).with_context(|| format!("copying {file}"))?;
+    }
+    Ok(node.to_owned())
+}
+
+/// Samples every node's size while the load runs: a follower's lag is how
+/// many entries the largest size seen in the same round (the leader's,
+/// read a moment apart) is ahead of it.
+struct LagSampler {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    task: tokio::task::JoinHandle<Vec<u64>>,
+}
+
+/// Time between two rounds of sampling.
+const LAG_SAMPLE_EVERY: Duration = Duration::from_millis(20);
+
+impl LagSampler {
+    fn start(client: reqwest::Client, urls: Vec<String>) -> Self {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let done = stop.clone();
+        let task = tokio::spawn(async move {
+            let mut lags = Vec::new();
+            while !done.load(Ordering::Relaxed) {
+                let mut sizes = Vec::with_capacity(urls.len());
+                for url in &urls {
+                    let info = match client.get(format!("{url}/v1/log")).send().await {
+                        Ok(resp) => resp.json::<Value>().await.ok(),
+                        Err(_) => None,
+                    };
+                    let Some(info) = info else { continue };
+                    let follower = info["node"]["role"] == "follower";
+                    sizes.extend(info["size"].as_u64().map(|size| (size, follower)));
+                }
+                let max = sizes.iter().map(|(s, _)| *s).max().unwrap_or(0);
+                lags.extend(sizes.iter().filter(|(_, follower)| *follower).map(|(s, _)| max - s));
+                tokio::time::sleep(LAG_SAMPLE_EVERY).await;
+            }
+            lags
+        });
+        Self { stop, task }
+    }
+
+    async fn report(self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let mut lags = self.task.await.unwrap_or_default();
+        lags.sort_unstable();
+        let at =
+            |p: f64| lags.get(((lags.len().max(1) - 1) as f64 * p).round() as usize).copied().unwrap_or(0);
+        println!(
+            "follower lag behind the leader, sampled every {} ms: p50 {} entries, p99 {}, max {} ({} samples)",
+            LAG_SAMPLE_EVERY.as_millis(),
+            at(0.5),
+            at(0.99),
+            at(1.0),
+            lags.len()
+        );
+    }
 }
 
 /// Prints the server's batch commit-time distribution from its /metrics.
@@ -398,17 +487,18 @@ async fn post(client: &reqwest::Client, endpoint: &str, body: Vec<u8>) -> Result
     Ok(())
 }
 
+/// `connections` clients, each sending to one of `endpoints` in turn.
 async fn closed_loop(
     client: &reqwest::Client,
-    endpoint: &str,
+    endpoints: &[String],
     bodies: &Arc<Vec<Vec<u8>>>,
     connections: usize,
 ) -> Result<Vec<Duration>> {
     let next = Arc::new(AtomicUsize::new(0));
     let mut tasks = Vec::new();
-    for _ in 0..connections {
-        let (client, endpoint, bodies, next) =
-            (client.clone(), endpoint.to_owned(), bodies.clone(), next.clone());
+    for c in 0..connections {
+        let endpoint = endpoints[c % endpoints.len()].clone();
+        let (client, bodies, next) = (client.clone(), bodies.clone(), next.clone());
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
             loop {
@@ -433,7 +523,7 @@ const OPEN_LOOP_MAX_IN_FLIGHT: usize = 4_096;
 
 async fn open_loop(
     client: &reqwest::Client,
-    endpoint: &str,
+    endpoints: &[String],
     bodies: &Arc<Vec<Vec<u8>>>,
     rate: u64,
 ) -> Result<Vec<Duration>> {
@@ -447,7 +537,7 @@ async fn open_loop(
             .clone()
             .try_acquire_owned()
             .context("load generator saturated: more than 4,096 requests in flight")?;
-        let (client, endpoint, body) = (client.clone(), endpoint.to_owned(), body.clone());
+        let (client, endpoint, body) = (client.clone(), endpoints[i % endpoints.len()].clone(), body.clone());
         tasks.push(tokio::spawn(async move {
             post(&client, &endpoint, body).await?;
             drop(permit);

@@ -30,6 +30,19 @@ pub struct Config {
     pub store: Option<String>,
 }
 
+/// A cluster node's connection limits. `CORRIDOR_TEST_UNFENCED=1` switches
+/// the fence off ([`PgLimits::unfenced`]): only the failover test's
+/// negative control sets it, and the node says so loudly.
+fn node_limits() -> PgLimits {
+    let unfenced = std::env::var_os("CORRIDOR_TEST_UNFENCED").is_some_and(|v| v == "1");
+    if unfenced {
+        eprintln!(
+            "corridor: WARNING: CORRIDOR_TEST_UNFENCED=1: this node writes without the fence (tests only)"
+        );
+    }
+    PgLimits { unfenced, ..PgLimits::default() }
+}
+
 /// Where a log is kept; `--store` names it, and its scheme picks the backend.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Store {
@@ -91,6 +104,24 @@ impl Store {
                 Ok((Box::new(log.writer()?), Arc::new(r)))
             }
         }
+    }
+
+    /// A cluster node's part in a PostgreSQL log: its elector, calling
+    /// itself `holder`, and a reader. Checks the log as [`Store::open`]
+    /// does; takes nothing from the node serving it.
+    pub fn open_node(
+        &self,
+        log_vkey: &VerifierKey,
+        holder: &str,
+        lease: std::time::Duration,
+    ) -> Result<(Box<dyn corridor_store::Elector>, Arc<dyn LogReader>)> {
+        let Self::Postgres(url) = self else {
+            bail!("{} is written by one process; only a PostgreSQL log has several nodes", self.describe())
+        };
+        let log = corridor_store_postgres::connect_existing(url, node_limits())?;
+        let reader = log.reader();
+        self.check_log(&reader, log_vkey)?;
+        Ok((Box::new(log.elector(holder, lease)), Arc::new(reader)))
     }
 
     /// Refuses a store holding no log, or one not signed by `log_vkey`.
@@ -232,6 +263,26 @@ impl DataDir {
                 self.root.display()
             ),
         }
+    }
+
+    /// Opens the log as one node of a cluster ([`Service::start_node`]).
+    /// Holds the lock.
+    pub fn open_node(
+        &self,
+        node: corridor_service::NodeConfig,
+        lease: std::time::Duration,
+    ) -> Result<(Service, File)> {
+        let lock = self.lock()?;
+        let (elector, reader) = self.store()?.open_node(&self.log_key()?.verifier(), &node.holder, lease)?;
+        let service = Service::start_node(
+            elector,
+            reader,
+            self.log_key()?,
+            Arc::new(SystemClock),
+            Limits::default(),
+            node,
+        )?;
+        Ok((service, lock))
     }
 
     /// Opens the log in this process and starts its sequencer. Holds the lock.

@@ -68,6 +68,8 @@ enum Command {
         http: serve::HttpArgs,
         #[command(flatten)]
         witnesses: serve::WitnessPolicyArgs,
+        #[command(flatten)]
+        cluster: serve::ClusterArgs,
     },
     /// Create (once) a data directory with the exercise scenario, and serve it.
     Demo {
@@ -214,9 +216,9 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Init { data, store, origin, operator, operator_name } => {
             serve::init(&data, store, &origin, &operator, &operator_name).await
         }
-        Command::Serve { data, store, listen, http, witnesses } => {
+        Command::Serve { data, store, listen, http, witnesses, cluster } => {
             let policy = witnesses.policy()?.map(|p| (p, witnesses.cosigner()));
-            serve::serve(&data, store, &listen, &http.limits(), policy).await
+            serve::serve(&data, store, &listen, &http.limits(), policy, &cluster).await
         }
         Command::Demo { data, listen, http, no_witnesses } => {
             demo::demo(&data, &listen, &http.limits(), !no_witnesses).await

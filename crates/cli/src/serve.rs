@@ -162,25 +162,85 @@ impl WitnessPolicyArgs {
     }
 }
 
+/// How a node of a cluster (a log in PostgreSQL) takes part.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ClusterArgs {
+    /// For a log in PostgreSQL, where every node is one of a cluster: the
+    /// URL the other nodes reach this one at, to forward submissions while
+    /// it leads [default: http:// and the address it listens on].
+    #[arg(long)]
+    advertise: Option<String>,
+    /// Milliseconds a leader's lease lasts: a leader that stops renewing it
+    /// (stopped, cut off from the database) is replaced after this.
+    #[arg(long, default_value_t = 2_000, value_parser = clap::value_parser!(u64).range(100..=600_000))]
+    lease_ms: u64,
+    /// Milliseconds a follower waits for news of the log before it looks
+    /// at the database anyway (appends notify it at once).
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(10..=600_000))]
+    poll_ms: u64,
+}
+
+impl Default for ClusterArgs {
+    fn default() -> Self {
+        Self { advertise: None, lease_ms: 2_000, poll_ms: 500 }
+    }
+}
+
+impl ClusterArgs {
+    /// The node's configuration, `addr` being where it listens; and its lease.
+    fn node(
+        &self,
+        addr: std::net::SocketAddr,
+    ) -> Result<(corridor_service::NodeConfig, std::time::Duration)> {
+        let holder = match &self.advertise {
+            Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+                url.trim_end_matches('/').to_owned()
+            }
+            Some(url) => bail!("--advertise {url:?}: expected an http:// or https:// URL"),
+            None if addr.ip().is_unspecified() => {
+                bail!("listening on {addr}: name the URL other nodes reach this one at with --advertise")
+            }
+            None => format!("http://{addr}"),
+        };
+        let lease = std::time::Duration::from_millis(self.lease_ms);
+        let node = corridor_service::NodeConfig {
+            holder,
+            poll: std::time::Duration::from_millis(self.poll_ms),
+            renew_every: lease / 3,
+        };
+        Ok((node, lease))
+    }
+}
+
 pub async fn serve(
     data: &Path,
     store: Option<Store>,
     listen: &str,
     limits: &corridor_api::HttpLimits,
     witnesses: Option<(corridor_tlog::policy::Policy, corridor_cosigner::CosignerConfig)>,
+    cluster: &ClusterArgs,
 ) -> Result<()> {
     let dir = DataDir::new(data).with_store(store);
     let config = dir.config()?;
-    let (service, _lock) = dir.open_service().context("recovering the log")?;
+    // Bound first: a node of a cluster advertises where it listens.
+    let listener =
+        tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
+    let addr = listener.local_addr()?;
+    let opened = match dir.store()? {
+        Store::Postgres(_) => {
+            let (node, lease) = cluster.node(addr)?;
+            eprintln!("corridor: a node of a cluster, advertised as {}", node.holder);
+            dir.open_node(node, lease)
+        }
+        Store::Sqlite(_) => dir.open_service(),
+    };
+    let (service, _lock) = opened.context("recovering the log")?;
     if let Some((policy, cosign)) = witnesses {
         eprintln!("corridor: collecting cosignatures, quorum {}", policy.describe_quorum());
         let clock = std::sync::Arc::new(corridor_service::SystemClock);
         corridor_cosigner::spawn(service.clone(), policy, clock, cosign).context("--witness-policy")?;
     }
     let router = corridor_api::router(service.clone(), limits, console());
-    let listener =
-        tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
-    let addr = listener.local_addr()?;
     let info = service.log_info().await?;
     eprintln!(
         "corridor: log {} ({} entries, {}), vkey {}",

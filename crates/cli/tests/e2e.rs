@@ -240,33 +240,46 @@ async fn a_log_in_postgres_survives_sigkill_and_audits() {
     assert!(!other.join("config.json").exists(), "nothing of the refused directory was written");
 }
 
-/// Two nodes serving one database: the later one takes the log, and the
-/// earlier one's next commit is refused, so it stops (exit 70) instead of
-/// forking the log; nothing it acknowledged is lost.
+/// Two nodes serving one database: the later one follows the log, serves
+/// what the first logged with the same checkpoint, and forwards
+/// submissions to it, so a client gets the leader's receipt through either.
 #[tokio::test(flavor = "multi_thread")]
-async fn a_second_server_on_one_database_fences_the_first() {
-    let schema = support::PgSchema::new("fence");
+async fn a_second_node_on_one_database_follows_and_forwards() {
+    let schema = support::PgSchema::new("follow");
     let log = init_with(&["--store", &schema.url()]);
     let second = another_node(&log, "second");
     let ops = ops_key(&log);
     let client = reqwest::Client::new();
-    let mut first = Server::start(&log.data);
+    let first = Server::start(&log.data);
     let body = |id: &str| serde_json::to_vec(&message(&ops, id)).expect("json");
     let (status, kept, _) = post(&client, &first.url, body("before")).await;
     assert_eq!(status, 201, "{kept}");
     let later = Server::start(&second);
-    // No receipt: a 503, or the connection closed by the exiting process.
-    let refused = client.post(format!("{}/v1/statements", first.url)).body(body("fenced")).send().await;
-    if let Ok(resp) = refused {
-        assert_eq!(resp.status(), 503);
-    }
-    let exit = first.child.wait().expect("the first server exits");
-    assert_eq!(exit.code(), Some(70), "a fenced writer exits as after any failed commit");
-    let (status, after, _) = post(&client, &later.url, body("after")).await;
-    assert_eq!(status, 201, "{after}");
-    assert_eq!(after["index"].as_u64(), Some(kept["index"].as_u64().expect("index") + 1), "no gap, no fork");
+    let (status, forwarded, _) = post(&client, &later.url, body("through-the-follower")).await;
+    assert_eq!(status, 201, "{forwarded}");
+    assert_eq!(
+        forwarded["index"].as_u64(),
+        Some(kept["index"].as_u64().expect("index") + 1),
+        "no gap, no fork"
+    );
     let (status, again, _) = post(&client, &later.url, body("before")).await;
-    assert_eq!((status, &again), (200, &kept), "the first server's receipt, from the second");
+    assert_eq!((status, &again), (200, &kept), "the first server's receipt, through the second");
+    let leader: Value =
+        reqwest::get(format!("{}/v1/log", first.url)).await.expect("log").json().await.expect("json");
+    assert_eq!(leader["node"]["role"], "leader");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let info: Value =
+            reqwest::get(format!("{}/v1/log", later.url)).await.expect("log").json().await.expect("json");
+        assert_eq!(info["node"]["role"], "follower");
+        assert_eq!(info["node"]["leader"].as_str(), Some(first.url.as_str()));
+        if info["size"] == leader["size"] {
+            assert_eq!(info["checkpoint"], leader["checkpoint"], "the leader's checkpoint, on the follower");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the follower never caught up: {info}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     drop(later);
     ok(&["audit", "--data", second.to_str().expect("utf8")], &log.dir);
 }

@@ -106,4 +106,7 @@ pub enum FatalError {
     Superseded(StoreError),
     #[error("the checkpoint could not be signed: {0}")]
     Checkpoint(String),
+    /// Elected, the node could not read the rest of the log.
+    #[error("could not catch up with the log after the election: {0}")]
+    CatchUp(String),
 }

@@ -29,6 +29,7 @@ mod cosigned;
 mod error;
 mod limits;
 mod metrics;
+mod node;
 mod paging;
 mod queries;
 mod receipt;
@@ -40,7 +41,7 @@ use std::sync::Arc;
 use corridor_note::{SignerKey, VerifierKey};
 use corridor_state::State;
 use corridor_statement::{CanonicalEnvelope, SignedEnvelope};
-use corridor_store::{LogReader, LogWriter};
+use corridor_store::{Elector, LogReader, LogWriter};
 use corridor_tlog::{Checkpoint, SignedCheckpoint, Tree};
 use tokio::sync::{broadcast, mpsc, oneshot, watch, RwLock};
 
@@ -51,9 +52,13 @@ pub use cosigned::{CosignBoard, WitnessStatus};
 pub use error::{FatalError, QueryError, StartError, SubmitError};
 pub use limits::Limits;
 pub use metrics::{Metrics, MetricsSnapshot, COMMIT_BUCKETS_US};
+pub use node::{NodeConfig, NodeStatus, Role};
 pub use paging::Page;
 pub use queries::{EntryView, LogInfo};
 pub use receipt::Receipt;
+
+/// The longest [`Service::start_node`] waits for the node's first role.
+const FIRST_ROLE_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// What readers see: only ever durable data.
 #[derive(Debug)]
@@ -131,6 +136,8 @@ pub(crate) struct Inner {
     fatal: watch::Sender<Option<FatalError>>,
     /// The witnesses and what each last did, when the log collects cosignatures.
     witnesses: std::sync::Mutex<Option<CosignBoard>>,
+    /// This node's part in a cluster (role, term, leader, lag).
+    node: std::sync::Mutex<NodeStatus>,
 }
 
 /// A handle on the running service; cheap to clone.
@@ -159,6 +166,31 @@ impl Service {
         Ok(service)
     }
 
+    /// Recovers from `reader`, then runs as one node of a cluster sharing
+    /// the store ([`node`]): it follows the log until `elector` makes it
+    /// the writer, sequences until another node supersedes it, and follows
+    /// again. Recovery is the same as [`Service::start`]'s.
+    pub fn start_node(
+        elector: Box<dyn Elector>,
+        reader: Arc<dyn LogReader>,
+        log_key: SignerKey,
+        clock: Arc<dyn Clock>,
+        limits: Limits,
+        config: NodeConfig,
+    ) -> Result<Self, StartError> {
+        let (service, rx, _) = Self::wire(reader, &log_key, clock.clone(), limits)?;
+        service.set_status(NodeStatus { role: Role::Follower, ..NodeStatus::default() });
+        let (ready, first_role) = std::sync::mpsc::sync_channel(1);
+        let inner = Arc::downgrade(&service.inner);
+        let node = node::Node { inner, rx, elector, log_key, clock, config, ready: Some(ready) };
+        node::spawn(node)?;
+        // Answer only once the node knows whether it leads or whom it
+        // follows: a client of a fresh node would otherwise be refused.
+        // Each step of the first round is bounded by the store's timeouts.
+        let _ = first_role.recv_timeout(FIRST_ROLE_WAIT);
+        Ok(service)
+    }
+
     /// Recovers and wires everything, leaving the sequencer to the caller.
     pub(crate) fn build(
         writer: Box<dyn LogWriter>,
@@ -167,18 +199,25 @@ impl Service {
         clock: Arc<dyn Clock>,
         limits: Limits,
     ) -> Result<(Self, sequencer::Sequencer), StartError> {
-        let recovered = replay::recover(reader.as_ref(), &log_key.verifier())?;
-        let checkpoint = match recovered.checkpoint {
-            Some(cp) => cp,
-            None => empty_checkpoint(&log_key)?,
-        };
-        let published = Published {
-            state: recovered.state,
-            tree: recovered.tree,
-            checkpoint,
-            cosigned: recovered.cosigned,
-            failed: false,
-        };
+        let (service, rx, last_at_us) = Self::wire(reader, &log_key, clock.clone(), limits)?;
+        let term = writer.term();
+        service.set_status(NodeStatus { role: Role::Single, term, ..NodeStatus::default() });
+        let inner = Arc::downgrade(&service.inner);
+        let sequencer =
+            sequencer::Sequencer { inner, rx, writer, log_key, clock, last_at_us, renew_every: None };
+        Ok((service, sequencer))
+    }
+
+    /// Recovers the published state from `reader` and builds the service
+    /// around it; returns the pool's receiving end for whoever sequences,
+    /// and the last sequencing time.
+    fn wire(
+        reader: Arc<dyn LogReader>,
+        log_key: &SignerKey,
+        clock: Arc<dyn Clock>,
+        limits: Limits,
+    ) -> Result<(Self, mpsc::Receiver<Work>, i64), StartError> {
+        let published = recover_published(reader.as_ref(), log_key)?;
         let last_at_us = published.state.last_sequenced_at_us();
         let (pool_tx, rx) = mpsc::channel(limits.pool_capacity);
         let (events, _) = broadcast::channel(limits.event_buffer);
@@ -190,13 +229,23 @@ impl Service {
             limits,
             metrics: Metrics::default(),
             events,
-            clock: clock.clone(),
+            clock,
             fatal: watch::channel(None).0,
             witnesses: std::sync::Mutex::new(None),
+            node: std::sync::Mutex::new(NodeStatus::default()),
         });
-        let inner_weak = Arc::downgrade(&inner);
-        let sequencer = sequencer::Sequencer { inner: inner_weak, rx, writer, log_key, clock, last_at_us };
-        Ok((Self { inner }, sequencer))
+        Ok((Self { inner }, rx, last_at_us))
+    }
+
+    /// This node's role, term, leader and lag.
+    pub fn node_status(&self) -> NodeStatus {
+        self.inner.node.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    fn set_status(&self, status: NodeStatus) {
+        if let Ok(mut s) = self.inner.node.lock() {
+            *s = status;
+        }
     }
 
     pub fn log_vkey(&self) -> &VerifierKey {
@@ -300,6 +349,25 @@ impl Service {
         let published = self.published().await?;
         receipt::original(self.inner.reader.as_ref(), &published.tree, index)
     }
+}
+
+/// What recovery rebuilds from the store, ready to publish.
+pub(crate) fn recover_published(
+    reader: &dyn LogReader,
+    log_key: &SignerKey,
+) -> Result<Published, StartError> {
+    let recovered = replay::recover(reader, &log_key.verifier())?;
+    let checkpoint = match recovered.checkpoint {
+        Some(cp) => cp,
+        None => empty_checkpoint(log_key)?,
+    };
+    Ok(Published {
+        state: recovered.state,
+        tree: recovered.tree,
+        checkpoint,
+        cosigned: recovered.cosigned,
+        failed: false,
+    })
 }
 
 fn empty_checkpoint(log_key: &SignerKey) -> Result<SignedCheckpoint, StartError> {

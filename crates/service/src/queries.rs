@@ -23,6 +23,8 @@ pub struct LogInfo {
     pub witnesses: Option<crate::CosignBoard>,
     /// "Now" on the service's clock, microseconds: what ages are measured from.
     pub now_us: i64,
+    /// This node's part in a cluster.
+    pub node: crate::NodeStatus,
 }
 
 /// One log entry, as stored.
@@ -47,6 +49,7 @@ impl Service {
             cosigned: published.cosigned.clone(),
             witnesses: self.witnesses(),
             now_us: self.inner.clock.now_us(),
+            node: self.node_status(),
         })
     }
 

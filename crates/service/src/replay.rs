@@ -292,7 +292,7 @@ pub struct Recovered {
 
 /// Checks a stored checkpoint: signed by the log key, stored under its own
 /// size, and the root of the rebuilt tree at that size.
-fn check_stored(
+pub(crate) fn check_stored(
     stored: &corridor_store::StoredCheckpoint,
     tree: &Tree,
     log_vkey: &VerifierKey,
@@ -310,28 +310,29 @@ fn check_stored(
 }
 
 /// Recovery at startup: replays every entry ([`ReplayOptions::recovery`]),
-/// then checks that the latest stored checkpoint is signed by the log key
-/// and commits to exactly the rebuilt tree. Because the tree is append-only
-/// and every stored checkpoint is one of its prefixes, the first checkpoint
-/// after a restart is consistent with every checkpoint published before.
+/// then checks that the checkpoint stored for exactly the replayed size is
+/// signed by the log key and commits to the rebuilt tree. Because the tree
+/// is append-only and every stored checkpoint is one of its prefixes, the
+/// first checkpoint after a restart is consistent with every checkpoint
+/// published before.
+///
+/// The log may grow while it is read (another node of a cluster writing
+/// it): the replay stops at the size the store had when it began, which is
+/// always a batch's end, and so has a checkpoint of its own. A cosigned
+/// checkpoint beyond it is left for the node to take up once it has caught up.
 pub fn recover(reader: &dyn LogReader, log_vkey: &VerifierKey) -> Result<Recovered, StartError> {
     let Replayed { state, tree, .. } = replay(reader, ReplayOptions::recovery(), &|_| {})?;
-    let checkpoint = match reader.latest_checkpoint()? {
-        Some(stored) => {
-            let signed = check_stored(&stored, &tree, log_vkey)?;
-            if stored.size != tree.size() {
-                return Err(StartError::Checkpoint(format!(
-                    "latest checkpoint (size {}) does not commit to the {} stored entries",
-                    stored.size,
-                    tree.size()
-                )));
-            }
-            Some(signed)
-        }
+    let checkpoint = match reader.checkpoint_at(tree.size())? {
+        Some(stored) => Some(check_stored(&stored, &tree, log_vkey)?),
         None if tree.size() == 0 => None,
-        None => return Err(StartError::Checkpoint("entries are stored without a checkpoint".into())),
+        None => {
+            return Err(StartError::Checkpoint(format!(
+                "no checkpoint is stored for the {} stored entries",
+                tree.size()
+            )))
+        }
     };
-    let cosigned = reader.latest_cosigned()?;
+    let cosigned = reader.latest_cosigned()?.filter(|c| c.size <= tree.size());
     if let Some(stored) = &cosigned {
         check_stored(stored, &tree, log_vkey)?;
     }

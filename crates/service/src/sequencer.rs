@@ -45,6 +45,9 @@ pub(crate) struct Sequencer {
     pub log_key: SignerKey,
     pub clock: Arc<dyn Clock>,
     pub last_at_us: i64,
+    /// How long the writer may sit idle before renewing its lease (a
+    /// cluster's leader, [`crate::node`]); `None` where the store has no lease.
+    pub renew_every: Option<std::time::Duration>,
 }
 
 pub(crate) fn spawn(seq: Sequencer) -> std::io::Result<()> {
@@ -59,14 +62,55 @@ struct Accepted {
     event: Event,
 }
 
+/// What the sequencer waited for.
+enum Next {
+    Work(Work),
+    /// The writer was idle for `renew_every`: time to renew the lease.
+    Idle,
+    /// Every handle on the service is gone.
+    Closed,
+}
+
 impl Sequencer {
+    /// The single node's loop: sequences until a commit fails, then stops
+    /// for good and reports why.
     fn run(mut self) {
+        let Some(fatal) = self.lead() else { return };
         let Some(inner) = self.inner.upgrade() else { return };
-        let max = inner.limits.batch_max_entries;
-        drop(inner);
+        // Whoever is still waiting in the pool is told to retry.
+        self.rx.close();
+        refuse_waiting(&mut self.rx);
+        inner.fatal.send_replace(Some(fatal));
+    }
+
+    /// Sequences until a commit or a lease renewal fails (`Some`: memory
+    /// may be ahead of the store, and the published data is marked failed),
+    /// or the service is dropped (`None`). Waiting work is left in `rx`.
+    pub(crate) fn lead(&mut self) -> Option<FatalError> {
+        let max = self.inner.upgrade()?.limits.batch_max_entries;
+        let timer = match self.renew_every {
+            Some(_) => Some(tokio::runtime::Builder::new_current_thread().enable_time().build().ok()?),
+            None => None,
+        };
         let mut batch = Vec::with_capacity(max);
         let mut cosigned = Vec::new();
-        while let Some(first) = self.rx.blocking_recv() {
+        loop {
+            let first = match self.next(timer.as_ref()) {
+                Next::Closed => return None,
+                Next::Idle => match self.writer.renew() {
+                    Err(e @ corridor_store::StoreError::Superseded { .. }) => {
+                        return Some(FatalError::Superseded(e));
+                    }
+                    // Unreachable for now: the next renewal or append
+                    // tells whether the lease survived.
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not renew the lease");
+                        continue;
+                    }
+                    Ok(()) => continue,
+                },
+                Next::Work(w) => w,
+            };
             sort_work(first, &mut batch, &mut cosigned);
             while batch.len() < max {
                 match self.rx.try_recv() {
@@ -74,28 +118,32 @@ impl Sequencer {
                     Err(_) => break,
                 }
             }
-            let Some(inner) = self.inner.upgrade() else { return };
+            let inner = self.inner.upgrade()?;
             let committed =
                 if batch.is_empty() { Ok(()) } else { self.commit_batch(&inner, std::mem::take(&mut batch)) };
             if let Err(fatal) = committed {
-                tracing::error!(%fatal, "the sequencer stops; a restart recovers the durable log");
-                // Whoever is still waiting in the pool is told to retry.
-                self.rx.close();
+                tracing::error!(%fatal, "the sequencer stops; the durable log is recovered from the store");
                 for (_, reply) in cosigned.drain(..) {
                     let _ = reply.send(Err(QueryError::Unavailable));
                 }
-                while let Ok(w) = self.rx.try_recv() {
-                    match w {
-                        Work::Submit(s) => drop(s.reply.send(Err(SubmitError::Stopped))),
-                        Work::Cosigned { reply, .. } => drop(reply.send(Err(QueryError::Unavailable))),
-                    }
-                }
-                inner.fatal.send_replace(Some(fatal));
-                return;
+                return Some(fatal);
             }
             for (checkpoint, reply) in cosigned.drain(..) {
                 let _ = reply.send(self.store_cosigned(&inner, checkpoint));
             }
+        }
+    }
+
+    /// The next piece of work, or `Idle` once `renew_every` passed without any.
+    fn next(&mut self, timer: Option<&tokio::runtime::Runtime>) -> Next {
+        let (Some(timer), Some(every)) = (timer, self.renew_every) else {
+            return self.rx.blocking_recv().map_or(Next::Closed, Next::Work);
+        };
+        // The timer must be made inside the runtime that drives it.
+        match timer.block_on(async { tokio::time::timeout(every, self.rx.recv()).await }) {
+            Ok(Some(w)) => Next::Work(w),
+            Ok(None) => Next::Closed,
+            Err(_) => Next::Idle,
         }
     }
 
@@ -198,6 +246,16 @@ impl Sequencer {
         self.writer.append(entries, &stored).map_err(FatalError::from_append)?;
         published.checkpoint = signed;
         Ok(stored)
+    }
+}
+
+/// Answers everything waiting in the pool: retry (elsewhere, or later).
+pub(crate) fn refuse_waiting(rx: &mut mpsc::Receiver<Work>) {
+    while let Ok(w) = rx.try_recv() {
+        match w {
+            Work::Submit(s) => drop(s.reply.send(Err(SubmitError::Stopped))),
+            Work::Cosigned { reply, .. } => drop(reply.send(Err(QueryError::Unavailable))),
+        }
     }
 }
 

@@ -55,6 +55,24 @@ pub struct LogInfo {
     pub cosigned_size: Option<u64>,
     /// The witnesses the log sends checkpoints to; null when it sends none.
     pub witnesses: Option<Witnesses>,
+    /// The node that answered: its role in a cluster, the term, the leader
+    /// and how far behind the store it was when it last looked.
+    pub node: NodeInfo,
+}
+
+/// A node's part in a cluster sharing one PostgreSQL log.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct NodeInfo {
+    /// `single` (the only writer of its store), `leader`, `follower`, or
+    /// `recovering` (rebuilding from the store after stepping down).
+    pub role: String,
+    /// The fencing term of the latest writer this node knows of (0 for SQLite).
+    pub term: u64,
+    /// The leader's advertised URL, while its lease is live; followers
+    /// forward submissions there.
+    pub leader: Option<String>,
+    /// Entries the store held beyond this node's size when it last looked.
+    pub lag: u64,
 }
 
 /// The witness policy as the log applies it, and what each witness last did.
@@ -100,6 +118,12 @@ impl From<corridor_service::LogInfo> for LogInfo {
                 quorum: b.quorum,
                 witnesses: b.witnesses.into_iter().map(|w| WitnessInfo::new(w, now_us)).collect(),
             }),
+            node: NodeInfo {
+                role: l.node.role.as_str().to_owned(),
+                term: l.node.term,
+                leader: l.node.leader,
+                lag: l.node.lag,
+            },
         }
     }
 }
