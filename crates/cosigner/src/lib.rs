@@ -165,6 +165,12 @@ impl Cosigner {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
+            // In a cluster only the leader gathers cosignatures and stores
+            // them; followers serve what it stored.
+            let role = self.service.node_status().role;
+            if !matches!(role, corridor_service::Role::Single | corridor_service::Role::Leader) {
+                continue;
+            }
             let Ok(cp) = self.service.latest_checkpoint().await else { continue };
             let size = cp.checkpoint.size;
             if size == 0 || self.recorded == Some(size) {

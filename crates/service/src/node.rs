@@ -199,7 +199,11 @@ impl Node {
             s.term = lead.term;
             s.leader = lead.live.then(|| lead.holder.clone());
         });
-        if lead.live {
+        // A lease still recorded as this node's is one it held before
+        // stepping down over a lost connection or a database restart: it
+        // takes the log back at once (with a new term) rather than wait out
+        // its own lease.
+        if lead.live && lead.holder != self.config.holder {
             return Ok(None);
         }
         Ok(self.elector.campaign()?)
