@@ -2,7 +2,8 @@
 //! the CLI and the console can submit through any node of a cluster.
 //!
 //! The follower passes the envelope's bytes on unchanged and the leader's
-//! answer back unchanged (status, `Content-Type`, body): the receipt a
+//! answer back unchanged (status, `Content-Type`, `Cache-Control`,
+//! `Retry-After`, body): the receipt a
 //! client gets is the leader's, signed by the log key, whichever node it
 //! asked. A request is forwarded at most once: a forwarded request that
 //! reaches a node which is not (or no longer) the leader is answered 503
@@ -28,6 +29,20 @@ pub const FORWARDED_HEADER: &str = "corridor-forwarded";
 /// when the leader is cut off.
 const FORWARD_TIMEOUT: Duration = Duration::from_secs(30);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Most submissions a follower forwards at once: each holds a connection
+/// to the leader, which counts every one of them against its limit of
+/// connections from one client address.
+pub const FORWARD_MAX_IN_FLIGHT: usize = 64;
+
+/// How long a submission waits for a forwarding slot before it is turned
+/// away (503 `busy`, retry).
+const SLOT_WAIT: Duration = Duration::from_secs(1);
+
+fn slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
+    SLOTS.get_or_init(|| tokio::sync::Semaphore::new(FORWARD_MAX_IN_FLIGHT))
+}
 
 /// One client per process: its connections to the leader are reused.
 fn client() -> Result<&'static reqwest::Client, Problem> {
@@ -68,7 +83,7 @@ pub async fn submit(
 ) -> Result<Response, Problem> {
     let leader = status.leader.clone();
     tokio::select! {
-        answer = forward(status, headers, body) => answer,
+        answer = forward(status, headers, body) => served_here(svc, answer?).await,
         () = async {
             while svc.node_status().leader == leader {
                 tokio::time::sleep(LEADER_CHECK).await;
@@ -77,7 +92,28 @@ pub async fn submit(
     }
 }
 
-async fn forward(status: &NodeStatus, headers: &HeaderMap, body: Bytes) -> Result<Response, Problem> {
+/// How long a follower holds the leader's receipt until it serves the
+/// entry itself; past it, the receipt is answered anyway (it is the
+/// leader's, and valid), and reads here catch up a moment later.
+const SERVED_WAIT: Duration = Duration::from_secs(2);
+
+/// Holds the leader's receipt until this node serves its entry, so that a
+/// client reading back through the node it submitted to finds what it
+/// submitted (read-your-writes per node).
+async fn served_here(svc: &Service, answer: (Response, Option<u64>)) -> Result<Response, Problem> {
+    let (resp, index) = answer;
+    if let Some(index) = index {
+        svc.until_served(index, SERVED_WAIT).await;
+    }
+    Ok(resp)
+}
+
+/// The leader's answer, and the index of the entry it logged, if it did.
+async fn forward(
+    status: &NodeStatus,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Result<(Response, Option<u64>), Problem> {
     if headers.contains_key(FORWARDED_HEADER) {
         return Err(unavailable("not_leader", "this node no longer leads the log; retry"));
     }
@@ -86,6 +122,12 @@ async fn forward(status: &NodeStatus, headers: &HeaderMap, body: Bytes) -> Resul
             "not_leader",
             "no node leads the log at the moment (an election is due); retry",
         ));
+    };
+    let slot = tokio::time::timeout(SLOT_WAIT, slots().acquire()).await;
+    let Ok(Ok(_slot)) = slot else {
+        return Err(Problem::busy(format!(
+            "more than {FORWARD_MAX_IN_FLIGHT} submissions are being forwarded to the leader; retry"
+        )));
     };
     let url = format!("{}/v1/statements", leader.trim_end_matches('/'));
     let answer = client()?
@@ -96,22 +138,34 @@ async fn forward(status: &NodeStatus, headers: &HeaderMap, body: Bytes) -> Resul
         .send()
         .await
         .map_err(|e| {
-            unavailable("not_leader", format!("the leader at {leader} did not answer ({e}); retry"))
+            unavailable("not_leader", format!("could not forward to the leader at {leader} ({e}); retry"))
         })?;
     let status_code = StatusCode::from_u16(answer.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
     let content_type = answer.headers().get(reqwest::header::CONTENT_TYPE).cloned();
-    let retry_after = answer.headers().get(reqwest::header::RETRY_AFTER).cloned();
+    let passed: Vec<(header::HeaderName, HeaderValue)> = [header::RETRY_AFTER, header::CACHE_CONTROL]
+        .into_iter()
+        .filter_map(|name| {
+            let value = answer.headers().get(name.as_str())?;
+            Some((name, HeaderValue::from_bytes(value.as_bytes()).ok()?))
+        })
+        .collect();
     let bytes = answer
         .bytes()
         .await
         .map_err(|e| unavailable("not_leader", format!("the leader's answer was cut off ({e}); retry")))?;
+    let index = match status_code {
+        StatusCode::OK | StatusCode::CREATED => {
+            serde_json::from_slice::<serde_json::Value>(&bytes).ok().and_then(|v| v["index"].as_u64())
+        }
+        _ => None,
+    };
     let mut resp = (status_code, bytes).into_response();
     let out = resp.headers_mut();
     if let Some(v) = content_type.and_then(|v| HeaderValue::from_bytes(v.as_bytes()).ok()) {
         out.insert(header::CONTENT_TYPE, v);
     }
-    if let Some(v) = retry_after.and_then(|v| HeaderValue::from_bytes(v.as_bytes()).ok()) {
-        out.insert(header::RETRY_AFTER, v);
+    for (name, value) in passed {
+        out.insert(name, value);
     }
-    Ok(resp)
+    Ok((resp, index))
 }

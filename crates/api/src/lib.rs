@@ -116,6 +116,7 @@ pub fn router(service: Service, limits: &HttpLimits, console: Console) -> Router
         .route("/v1/intake", post(intake::intake))
         .route("/v1/export/{file}", get(export::export))
         .route("/healthz", get(routes::healthz))
+        .route("/readyz", get(routes::readyz))
         .route("/metrics", get(metrics::render))
         .route("/openapi.json", get(routes::openapi))
         .method_not_allowed_fallback(routes::method_not_allowed)

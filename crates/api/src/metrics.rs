@@ -12,11 +12,9 @@ use corridor_service::{Role, Service, COMMIT_BUCKETS_US};
     responses((status = 200, description = "Metrics", body = String, content_type = "text/plain")))]
 pub async fn render(State(svc): State<Service>) -> Response {
     let m = svc.metrics();
-    let info = match svc.log_info().await {
-        Ok(info) => info,
-        Err(e) => return crate::problem::Problem::from(e).into_response(),
-    };
-    let size = info.size;
+    // Answered while the node cannot serve reads too (recovering, or
+    // stopped): that is when its role and counters matter most.
+    let info = svc.log_info().await.ok();
     let mut out = String::new();
     let _ = writeln!(out, "# HELP corridor_submissions_total Submissions by outcome.");
     let _ = writeln!(out, "# TYPE corridor_submissions_total counter");
@@ -25,9 +23,11 @@ pub async fn render(State(svc): State<Service>) -> Response {
     {
         let _ = writeln!(out, "corridor_submissions_total{{outcome=\"{outcome}\"}} {n}");
     }
-    let _ = writeln!(out, "# HELP corridor_log_size Entries in the log.");
-    let _ = writeln!(out, "# TYPE corridor_log_size gauge");
-    let _ = writeln!(out, "corridor_log_size {size}");
+    if let Some(info) = &info {
+        let _ = writeln!(out, "# HELP corridor_log_size Entries in the log.");
+        let _ = writeln!(out, "# TYPE corridor_log_size gauge");
+        let _ = writeln!(out, "corridor_log_size {}", info.size);
+    }
     let _ = writeln!(out, "# HELP corridor_pool_waiting Submissions waiting for the sequencer.");
     let _ = writeln!(out, "# TYPE corridor_pool_waiting gauge");
     let _ = writeln!(out, "corridor_pool_waiting {}", m.pool_waiting);
@@ -44,8 +44,10 @@ pub async fn render(State(svc): State<Service>) -> Response {
     let _ = writeln!(out, "corridor_batch_commit_seconds_bucket{{le=\"+Inf\"}} {total}");
     let _ = writeln!(out, "corridor_batch_commit_seconds_sum {}", m.commit_us_sum as f64 / 1e6);
     let _ = writeln!(out, "corridor_batch_commit_seconds_count {}", m.batches);
-    write_witnesses(&mut out, &info);
-    write_node(&mut out, &info.node);
+    if let Some(info) = &info {
+        write_witnesses(&mut out, info);
+    }
+    write_node(&mut out, &svc.node_status());
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
 }
 

@@ -56,6 +56,7 @@ use crate::problem::Problem;
         crate::intake::intake,
         crate::export::export,
         crate::routes::healthz,
+        crate::routes::readyz,
         crate::metrics::render,
         crate::routes::openapi,
     ),

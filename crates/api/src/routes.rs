@@ -348,6 +348,19 @@ pub async fn healthz() -> Response {
     json(&Health { status: "ok".into() })
 }
 
+/// Readiness: 200 while this node serves reads, 503 `unavailable` while it
+/// cannot (rebuilding from the store after stepping down, or stopped after
+/// a failed commit). A load balancer sends reads only to ready nodes.
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses(
+        (status = 200, body = Health),
+        (status = 503, description = "Not serving reads now", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn readyz(State(svc): State<Service>) -> ApiResult {
+    svc.checkpoint_note().await?;
+    Ok(with_cache(json(&Health { status: "ok".into() }), NO_STORE))
+}
+
 /// This document.
 #[utoipa::path(get, path = "/openapi.json", tag = "operations",
     responses((status = 200, description = "The OpenAPI 3.1 document", body = Object)))]

@@ -33,14 +33,36 @@ pub async fn check(resp: reqwest::Response) -> Result<reqwest::Response> {
     }
 }
 
+/// Attempts at one submission while the server answers 503 (busy, or a
+/// cluster between leaders); each waits the answer's `Retry-After`.
+const SUBMIT_ATTEMPTS: u32 = 15;
+/// The longest `Retry-After` a submission waits, in seconds.
+const RETRY_AFTER_MAX_S: u64 = 5;
+
+/// Submits one envelope; retries while the server pushes back (503), which
+/// is safe because a resubmission returns the original receipt.
 pub async fn submit_one(client: &reqwest::Client, server: &str, envelope: &Envelope) -> Result<Value> {
-    let resp = client
-        .post(url(server, "/v1/statements"))
-        .json(envelope)
-        .send()
-        .await
-        .with_context(|| format!("connecting to {server}"))?;
-    Ok(check(resp).await?.json().await?)
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let resp = client
+            .post(url(server, "/v1/statements"))
+            .json(envelope)
+            .send()
+            .await
+            .with_context(|| format!("connecting to {server}"))?;
+        if resp.status() != reqwest::StatusCode::SERVICE_UNAVAILABLE || attempt == SUBMIT_ATTEMPTS {
+            let tried = if attempt > 1 { format!(" (after {attempt} attempts)") } else { String::new() };
+            return Ok(check(resp).await.with_context(|| format!("not logged{tried}"))?.json().await?);
+        }
+        let wait_s = resp
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+            .unwrap_or(1)
+            .clamp(1, RETRY_AFTER_MAX_S);
+        tokio::time::sleep(std::time::Duration::from_secs(wait_s)).await;
+    }
 }
 
 pub async fn get_text(client: &reqwest::Client, server: &str, path: &str) -> Result<String> {

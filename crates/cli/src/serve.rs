@@ -205,6 +205,7 @@ impl ClusterArgs {
         let lease = std::time::Duration::from_millis(self.lease_ms);
         let node = corridor_service::NodeConfig {
             holder,
+            instance: format!("{:016x}", rand::random::<u64>()),
             poll: std::time::Duration::from_millis(self.poll_ms),
             renew_every: lease / 3,
         };
@@ -226,10 +227,12 @@ pub async fn serve(
     let listener =
         tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
     let addr = listener.local_addr()?;
+    let mut advertised = None;
     let opened = match dir.store()? {
         Store::Postgres(_) => {
             let (node, lease) = cluster.node(addr)?;
             eprintln!("corridor: a node of a cluster, advertised as {}", node.holder);
+            advertised = Some((node.holder.clone(), node.instance.clone()));
             dir.open_node(node, lease)
         }
         Store::Sqlite(_) => dir.open_service(),
@@ -258,7 +261,47 @@ pub async fn serve(
             eprintln!("corridor: {fatal}; exiting so that a restart recovers the durable log");
             std::process::exit(EXIT_FATAL)
         }
+        wrong = reaches_itself(advertised) => {
+            // Other nodes would forward every submission to a URL that is
+            // not this node's while it leads: stop now (the lease then runs
+            // out) rather than leave the cluster unable to write.
+            eprintln!("corridor: {wrong:#}");
+            std::process::exit(EXIT_CONFIG)
+        }
     }
+}
+
+/// The exit code when the configuration is wrong (EX_CONFIG).
+pub const EXIT_CONFIG: i32 = 78;
+
+/// Attempts at reaching this node through its advertised URL, a second apart.
+const ADVERTISED_ATTEMPTS: u32 = 5;
+
+/// Returns (an error) only if `advertised` does not reach this node: its
+/// `/v1/log` must answer with this run's instance. Pending forever otherwise.
+async fn reaches_itself(advertised: Option<(String, String)>) -> anyhow::Error {
+    let Some((url, instance)) = advertised else { return std::future::pending().await };
+    let client = match reqwest::Client::builder().timeout(std::time::Duration::from_secs(2)).build() {
+        Ok(c) => c,
+        Err(e) => return anyhow::anyhow!("checking --advertise: {e}"),
+    };
+    let mut seen = String::from("no answer");
+    for _ in 0..ADVERTISED_ATTEMPTS {
+        match client.get(format!("{url}/v1/log")).send().await {
+            Ok(resp) => match resp.json::<serde_json::Value>().await {
+                Ok(info) if info["node"]["instance"] == instance.as_str() => {
+                    return std::future::pending().await
+                }
+                Ok(info) => seen = format!("a node whose instance is {}", info["node"]["instance"]),
+                Err(e) => seen = format!("an answer that is not /v1/log ({e})"),
+            },
+            Err(e) => seen = format!("no answer ({e})"),
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+    anyhow::anyhow!(
+        "the advertised URL {url} does not reach this node ({seen}); name this node's own address with --advertise"
+    )
 }
 
 /// The exit code after the sequencer stopped on a failed commit (EX_SOFTWARE).

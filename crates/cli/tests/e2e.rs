@@ -262,6 +262,9 @@ async fn a_second_node_on_one_database_follows_and_forwards() {
         Some(kept["index"].as_u64().expect("index") + 1),
         "no gap, no fork"
     );
+    let read_back =
+        reqwest::get(format!("{}/v1/entries/{}", later.url, forwarded["index"])).await.expect("gets");
+    assert_eq!(read_back.status(), 200, "the follower serves what it forwarded as soon as it answers");
     let (status, again, _) = post(&client, &later.url, body("before")).await;
     assert_eq!((status, &again), (200, &kept), "the first server's receipt, through the second");
     let leader: Value =
@@ -282,6 +285,24 @@ async fn a_second_node_on_one_database_follows_and_forwards() {
     }
     drop(later);
     ok(&["audit", "--data", second.to_str().expect("utf8")], &log.dir);
+}
+
+/// A node whose advertised URL reaches another node (or none) would have
+/// every follower forward to the wrong place while it leads: it exits.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_node_advertising_another_nodes_url_exits() {
+    let schema = support::PgSchema::new("advertise");
+    let log = init_with(&["--store", &schema.url()]);
+    let first = Server::start(&log.data);
+    let second = another_node(&log, "second");
+    let data = second.to_str().expect("utf8");
+    let args = ["serve", "--data", data, "--listen", "127.0.0.1:0", "--advertise", &first.url];
+    let mut wrong = start_with(&args, &log.dir);
+    let exit = tokio::task::block_in_place(|| wrong.child.wait()).expect("exits");
+    assert_eq!(exit.code(), Some(78), "EX_CONFIG");
+    let info: Value =
+        reqwest::get(format!("{}/v1/log", first.url)).await.expect("log").json().await.expect("json");
+    assert_eq!(info["node"]["role"], "leader", "the first node was not disturbed: {info}");
 }
 
 /// Another node's data directory for the same log: its config and log key.

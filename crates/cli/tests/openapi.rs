@@ -251,6 +251,7 @@ async fn every_route_answers_as_documented() {
 
     // Operations.
     w.get("/healthz", "/healthz").await;
+    w.get("/readyz", "/readyz").await;
     w.get("/metrics", "/metrics").await;
     w.get("/openapi.json", "/openapi.json").await;
 

@@ -43,7 +43,7 @@ pub enum QueryError {
     Busy,
     #[error("storage failed: {0}")]
     Store(String),
-    #[error("the service has stopped after a failed commit; retry shortly")]
+    #[error("this node does not serve the log until it has recovered it from the store; retry shortly")]
     Unavailable,
     #[error("no checkpoint has been cosigned by the witnesses' quorum yet; retry shortly")]
     AwaitingCosignatures,
@@ -68,6 +68,7 @@ impl FatalError {
     pub fn from_append(e: StoreError) -> Self {
         match e {
             StoreError::Superseded { .. } => Self::Superseded(e),
+            StoreError::NotWritten(_) => Self::NotWritten(e),
             other => Self::Commit(other),
         }
     }
@@ -76,7 +77,7 @@ impl FatalError {
 impl From<StoreError> for QueryError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Busy => Self::Busy,
+            StoreError::Busy | StoreError::Unreachable(_) => Self::Busy,
             other => Self::Store(other.to_string()),
         }
     }
@@ -86,7 +87,7 @@ impl From<StoreError> for QueryError {
 pub enum StartError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("the stored log does not replay")]
+    #[error("the stored log does not replay: {0}")]
     Replay(#[from] crate::replay::ReplayError),
     #[error("checkpoint check failed: {0}")]
     Checkpoint(String),
@@ -104,6 +105,10 @@ pub enum FatalError {
     /// this process may never write the log again.
     #[error("this node no longer writes the log; nothing of the batch was written: {0}")]
     Superseded(StoreError),
+    /// The store failed before the commit was sent: nothing of the batch
+    /// was written.
+    #[error("the commit failed before anything was written: {0}")]
+    NotWritten(StoreError),
     #[error("the checkpoint could not be signed: {0}")]
     Checkpoint(String),
     /// Elected, the node could not read the rest of the log.

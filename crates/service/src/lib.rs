@@ -138,6 +138,9 @@ pub(crate) struct Inner {
     witnesses: std::sync::Mutex<Option<CosignBoard>>,
     /// This node's part in a cluster (role, term, leader, lag).
     node: std::sync::Mutex<NodeStatus>,
+    /// The published size, for whoever waits for an entry to be served
+    /// here ([`Service::until_served`]).
+    served: watch::Sender<u64>,
 }
 
 /// A handle on the running service; cheap to clone.
@@ -179,7 +182,8 @@ impl Service {
         config: NodeConfig,
     ) -> Result<Self, StartError> {
         let (service, rx, _) = Self::wire(reader, &log_key, clock.clone(), limits)?;
-        service.set_status(NodeStatus { role: Role::Follower, ..NodeStatus::default() });
+        let instance = config.instance.clone();
+        service.set_status(NodeStatus { role: Role::Follower, instance, ..NodeStatus::default() });
         let (ready, first_role) = std::sync::mpsc::sync_channel(1);
         let inner = Arc::downgrade(&service.inner);
         let node = node::Node { inner, rx, elector, log_key, clock, config, ready: Some(ready) };
@@ -219,6 +223,7 @@ impl Service {
     ) -> Result<(Self, mpsc::Receiver<Work>, i64), StartError> {
         let published = recover_published(reader.as_ref(), log_key)?;
         let last_at_us = published.state.last_sequenced_at_us();
+        let served = watch::channel(published.tree.size()).0;
         let (pool_tx, rx) = mpsc::channel(limits.pool_capacity);
         let (events, _) = broadcast::channel(limits.event_buffer);
         let inner = Arc::new(Inner {
@@ -233,8 +238,18 @@ impl Service {
             fatal: watch::channel(None).0,
             witnesses: std::sync::Mutex::new(None),
             node: std::sync::Mutex::new(NodeStatus::default()),
+            served,
         });
         Ok((Self { inner }, rx, last_at_us))
+    }
+
+    /// Waits until this node serves entry `index` (a follower that
+    /// forwarded its submission, answering only once its client can read
+    /// the entry back here); gives up after `timeout`. Whether it is served.
+    pub async fn until_served(&self, index: u64, timeout: std::time::Duration) -> bool {
+        let mut served = self.inner.served.subscribe();
+        let reached = tokio::time::timeout(timeout, served.wait_for(|size| *size > index)).await;
+        matches!(reached, Ok(Ok(_)))
     }
 
     /// This node's role, term, leader and lag.

@@ -49,6 +49,8 @@ pub struct NodeConfig {
     /// What this node calls itself in the election: its advertised URL,
     /// where the other nodes forward submissions while it leads.
     pub holder: String,
+    /// A random name for this run of the node ([`NodeStatus::instance`]).
+    pub instance: String,
     /// The longest a follower waits for a notification before it looks at
     /// the store anyway.
     pub poll: Duration,
@@ -95,6 +97,9 @@ pub struct NodeStatus {
     /// Entries the store held beyond this node's published size when it
     /// last looked (0 for a leader).
     pub lag: u64,
+    /// A random name for this run of the node, so that it can tell whether
+    /// its advertised URL reaches itself.
+    pub instance: String,
 }
 
 pub(crate) struct Node {
@@ -225,7 +230,13 @@ impl Node {
         tracing::info!(term, "elected: this node sequences the log");
         let holder = self.config.holder.clone();
         self.update(|s| {
-            *s = crate::NodeStatus { role: crate::Role::Leader, term, leader: Some(holder), lag: 0 }
+            *s = crate::NodeStatus {
+                role: crate::Role::Leader,
+                term,
+                leader: Some(holder),
+                lag: 0,
+                instance: std::mem::take(&mut s.instance),
+            }
         });
         drop(inner);
         self.tell_ready();
@@ -254,7 +265,9 @@ impl Node {
             refuse_waiting(&mut self.rx);
             match recover_published(inner.reader.as_ref(), &self.log_key) {
                 Ok(published) => {
+                    let size = published.tree.size();
                     *inner.published.blocking_write() = published;
+                    inner.served.send_replace(size);
                     self.update(|s| s.role = crate::Role::Follower);
                     tracing::info!("rebuilt from the store; following the log");
                     return true;
@@ -295,6 +308,7 @@ impl Node {
                 }
                 extended?
             };
+            inner.served.send_replace(target.size);
             for event in events {
                 let _ = inner.events.send(event);
             }

@@ -224,6 +224,7 @@ impl Sequencer {
             .map(|a| receipt::build(&published.tree, a.index, at_us, stored.size, &stored.note))
             .collect();
         drop(published);
+        inner.served.send_replace(stored.size);
         for (a, r) in accepted.into_iter().zip(receipts) {
             let _ = a.reply.send(r.map(Outcome::Logged).map_err(SubmitError::from));
             let _ = inner.events.send(a.event);

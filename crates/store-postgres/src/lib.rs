@@ -127,6 +127,16 @@ fn connection_lost(e: &postgres::Error) -> bool {
     }
 }
 
+/// A failure known to have come before any commit was sent: a database
+/// or connection error becomes `NotWritten`; the store's own refusals
+/// (`Superseded`, a moved head) keep their kind.
+fn not_written(e: StoreError) -> StoreError {
+    match e {
+        StoreError::Backend(why) | StoreError::Unreachable(why) => StoreError::NotWritten(why),
+        other => other,
+    }
+}
+
 /// How a batch's transaction failed.
 enum Attempt {
     /// Before `COMMIT` was sent: nothing of the batch is in the database.
@@ -363,7 +373,7 @@ impl PgWriter {
     fn try_append(&mut self, entries: &[NewEntry], checkpoint: &StoredCheckpoint) -> Result<(), StoreError> {
         let mut retried = false;
         loop {
-            self.ready()?;
+            self.ready().map_err(not_written)?;
             let new_size = self.check_batch(entries, checkpoint)?;
             match self.write_batch(entries, checkpoint, new_size) {
                 Ok(()) => {
@@ -374,7 +384,9 @@ impl PgWriter {
                     retried = true;
                     self.client = None;
                 }
-                Err(Attempt::BeforeCommit(e) | Attempt::Commit(e)) => return Err(backend(e)),
+                // Rolled back by the server: nothing of the batch is there.
+                Err(Attempt::BeforeCommit(e)) => return Err(not_written(backend(e))),
+                Err(Attempt::Commit(e)) => return Err(backend(e)),
                 Err(Attempt::Refused(e)) => return Err(e),
             }
         }
@@ -465,7 +477,7 @@ impl PgWriter {
     fn settle<T>(&mut self, result: Result<T, StoreError>) -> Result<T, StoreError> {
         match &result {
             Ok(_) => {}
-            Err(StoreError::Backend(_)) => {
+            Err(StoreError::Backend(_) | StoreError::NotWritten(_) | StoreError::Unreachable(_)) => {
                 self.stale = true;
                 self.client = None;
             }
@@ -726,7 +738,7 @@ impl PgReader {
             return Err(StoreError::Busy);
         }
         // A database that cannot be reached now is a reason to retry later.
-        let client = pool.log.client().map_err(|_| StoreError::Busy)?;
+        let client = pool.log.client().map_err(|e| StoreError::Unreachable(e.to_string()))?;
         *open += 1;
         Ok(Lease { pool, client: Some(client), broken: false })
     }
@@ -757,7 +769,7 @@ impl PgReader {
                     // Still unreachable: a 503 with Retry-After, not a 500.
                     Err(e) if connection_lost(&e) => {
                         lease.broken = true;
-                        Err(StoreError::Busy)
+                        Err(StoreError::Unreachable(backend(e).to_string()))
                     }
                     Err(e) => Err(backend(e)),
                 }

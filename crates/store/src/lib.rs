@@ -83,6 +83,14 @@ pub enum StoreError {
     Superseded { held: u64, current: u64 },
     #[error("storage is busy; retry later")]
     Busy,
+    /// The store cannot be reached (a shared database that is down or
+    /// restarting); like `Busy`, a reason to retry later.
+    #[error("storage cannot be reached ({0}); retry later")]
+    Unreachable(String),
+    /// A write failed before its commit was sent: nothing of it was
+    /// written (unlike `Backend`, which after a write may hide a commit).
+    #[error("nothing was written: {0}")]
+    NotWritten(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("storage error: {0}")]

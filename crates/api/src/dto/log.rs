@@ -73,6 +73,9 @@ pub struct NodeInfo {
     pub leader: Option<String>,
     /// Entries the store held beyond this node's size when it last looked.
     pub lag: u64,
+    /// A random name for this run of the node (empty outside a cluster):
+    /// a node checks that its advertised URL answers with its own.
+    pub instance: String,
 }
 
 /// The witness policy as the log applies it, and what each witness last did.
@@ -123,6 +126,7 @@ impl From<corridor_service::LogInfo> for LogInfo {
                 term: l.node.term,
                 leader: l.node.leader,
                 lag: l.node.lag,
+                instance: l.node.instance,
             },
         }
     }
