@@ -200,6 +200,15 @@ fn connect_here(url: &str, limits: PgLimits, create: bool) -> Result<PgLog, Stor
     let mut config =
         Config::from_str(url).map_err(|e| StoreError::Backend(format!("bad PostgreSQL URL: {e}")))?;
     config.connect_timeout(limits.connect_timeout);
+    // A network that freezes leaves a statement waiting on a socket that
+    // never answers, beyond the server's statement_timeout: the kernel
+    // gives up on unacknowledged data after this, and keepalives find a
+    // silent peer while idle.
+    config.tcp_user_timeout(limits.statement_timeout + limits.connect_timeout);
+    config
+        .keepalives(true)
+        .keepalives_idle(limits.connect_timeout)
+        .keepalives_interval(Duration::from_secs(1));
     if config.get_application_name().is_none() {
         config.application_name("corridor");
     }
@@ -324,9 +333,9 @@ impl PgWriter {
         self.pid
     }
 
-    /// The connection, reopened if it broke; after a failure, the head is
-    /// read again, and a changed term ends this writer.
-    fn ready(&mut self) -> Result<&mut Client, StoreError> {
+    /// Makes the connection ready: reopened if it broke; after a failure,
+    /// the head is read again, and a changed term ends this writer.
+    fn ready(&mut self) -> Result<(), StoreError> {
         if self.client.as_ref().is_none_or(Client::is_closed) {
             let mut client = self.log.client()?;
             if let Some(lease) = self.lease {
@@ -352,7 +361,7 @@ impl PgWriter {
             self.size = size;
             self.stale = false;
         }
-        Ok(client)
+        Ok(())
     }
 
     fn check_batch(&self, entries: &[NewEntry], checkpoint: &StoredCheckpoint) -> Result<u64, StoreError> {

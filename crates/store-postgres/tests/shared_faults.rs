@@ -177,3 +177,81 @@ fn a_missing_schema_is_named() {
     let err = connect(&url, PgLimits::default()).expect_err("refused");
     assert!(err.to_string().contains("search_path"), "{err}");
 }
+
+/// A TCP relay to the database that, once armed, passes on the next
+/// `COMMIT` a client sends and then cuts that connection before the
+/// server's answer can come back: the ambiguous commit, for real.
+struct CommitCutter {
+    port: u16,
+    armed: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl CommitCutter {
+    fn start(upstream: std::net::SocketAddr) -> Self {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
+        let port = listener.local_addr().expect("addr").port();
+        let armed = std::sync::Arc::new(AtomicBool::new(false));
+        let trigger = armed.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let Ok(server) = std::net::TcpStream::connect(upstream) else { return };
+                let (mut c_read, mut s_write) =
+                    (client.try_clone().expect("clone"), server.try_clone().expect("clone"));
+                let (mut s_read, mut c_write) = (server, client);
+                let trigger = trigger.clone();
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 64 * 1024];
+                    while let Ok(n @ 1..) = std::io::Read::read(&mut c_read, &mut buf) {
+                        if std::io::Write::write_all(&mut s_write, &buf[..n]).is_err() {
+                            return;
+                        }
+                        let commit = buf[..n].windows(7).any(|w| w == b"COMMIT\0");
+                        if commit && trigger.swap(false, Ordering::SeqCst) {
+                            let _ = c_read.shutdown(std::net::Shutdown::Both);
+                            let _ = s_write.shutdown(std::net::Shutdown::Write);
+                            return;
+                        }
+                    }
+                });
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut s_read, &mut c_write);
+                });
+            }
+        });
+        Self { port, armed }
+    }
+
+    fn arm(&self) {
+        self.armed.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// The connection drops after `COMMIT` was sent: the writer cannot know
+/// whether the batch is in, so it must fail the append as ambiguous (never
+/// as "nothing written", never retried), and the store must hold the whole
+/// batch with its checkpoint or none of it.
+#[test]
+fn a_connection_lost_at_commit_is_reported_ambiguous_and_leaves_all_or_nothing() {
+    let schema = common::Schema::new("atcommit");
+    let base = common::base_url();
+    let cutter = CommitCutter::start("127.0.0.1:5432".parse().expect("addr"));
+    let url = schema.url().replace("127.0.0.1:5432", &format!("127.0.0.1:{}", cutter.port));
+    assert_ne!(url, schema.url(), "the URL goes through the relay ({base})");
+    let log = connect(&url, PgLimits::default()).expect("connects through the relay");
+    let (mut writer, _) = log.open().expect("opens");
+    writer.append(&batch(0, 2), &checkpoint(2)).expect("appends");
+    cutter.arm();
+    let err = writer.append(&batch(2, 5), &checkpoint(5)).expect_err("the answer to COMMIT never arrives");
+    assert!(matches!(err, StoreError::Backend(_)), "ambiguous, not {err:?}");
+    // Read directly, not through the relay.
+    let reader = connect(&schema.url(), PgLimits::default()).expect("connects").reader();
+    let size = reader.size().expect("size");
+    assert!(size == 2 || size == 5, "all of the batch or none: {size}");
+    assert_eq!(reader.entries(0, 10).expect("entries").len() as u64, size);
+    assert_eq!(reader.latest_checkpoint().expect("checkpoint").map(|c| c.size), Some(size));
+    // The writer finds out on its next call, under its own term.
+    let next = batch(size, size + 1);
+    writer.append(&next, &checkpoint(size + 1)).expect("appends after re-reading the head");
+    assert_eq!(reader.size().expect("size"), size + 1);
+}
