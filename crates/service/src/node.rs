@@ -154,6 +154,15 @@ impl Node {
         loop {
             let Some(writer) = self.follow() else { return };
             let Some(fatal) = self.lead(writer) else { return };
+            let Some(inner) = self.inner.upgrade() else { return };
+            // Only a failed commit leaves memory ahead of the store (and the
+            // published data marked failed); a refused renewal does not.
+            let ahead = inner.published.blocking_read().failed;
+            drop(inner);
+            if !ahead {
+                tracing::warn!(%fatal, "stepping down; following the log");
+                continue;
+            }
             tracing::warn!(%fatal, "stepping down; rebuilding from the store");
             if !self.rebuild() {
                 return;
@@ -321,7 +330,10 @@ impl Node {
     fn catch_up_cosigned(&self, inner: &Inner) -> Result<(), CatchUp> {
         let Some(stored) = inner.reader.latest_cosigned()? else { return Ok(()) };
         let mut published = inner.published.blocking_write();
-        if published.cosigned.as_ref().is_some_and(|c| c.size >= stored.size) {
+        // One stored since this node last caught up is taken up next time.
+        if published.cosigned.as_ref().is_some_and(|c| c.size >= stored.size)
+            || stored.size > published.tree.size()
+        {
             return Ok(());
         }
         replay::check_stored(&stored, &published.tree, &self.log_key.verifier())
