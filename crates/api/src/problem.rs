@@ -74,7 +74,9 @@ pub fn status_for(code: &str) -> StatusCode {
         | "unknown_consignment" => StatusCode::UNPROCESSABLE_ENTITY,
         "not_found" => StatusCode::NOT_FOUND,
         "method_not_allowed" => StatusCode::METHOD_NOT_ALLOWED,
-        "busy" | "unavailable" | "awaiting_cosignatures" | "not_leader" => StatusCode::SERVICE_UNAVAILABLE,
+        "busy" | "unavailable" | "awaiting_cosignatures" | "not_leader" | "storage_unreachable" => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
         "storage_error" | "out_of_order" => StatusCode::INTERNAL_SERVER_ERROR,
         _ => StatusCode::BAD_REQUEST,
     }

@@ -311,13 +311,20 @@ pub async fn events(
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
     let party = q.get("party").cloned();
     // A subscriber that falls behind the event buffer misses events (it can
-    // re-read state); it never makes the server buffer without bound.
+    // re-read state); it never makes the server buffer without bound. The
+    // stream ends when the node rebuilds its state from the store (a
+    // cluster node stepping down), whose entries it never sent one by one:
+    // the client reconnects and re-reads.
+    let mut resets = svc.stream_resets();
     let stream = BroadcastStream::new(svc.subscribe())
         .map(move |ev| {
             let events = ev.ok().map(|ev| sse_events(&ev, party.as_deref())).unwrap_or_default();
             futures_util::stream::iter(events)
         })
-        .flatten();
+        .flatten()
+        .take_until(async move {
+            let _ = resets.changed().await;
+        });
     Sse::new(stream).keep_alive(KeepAlive::new().interval(keep_alive))
 }
 

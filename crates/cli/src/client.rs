@@ -118,13 +118,13 @@ pub async fn submit_files(server: &str, files: &[PathBuf]) -> Result<()> {
                 Ok(receipt) => println!("{}", serde_json::to_string(&receipt)?),
                 Err(e) => {
                     refused += 1;
-                    eprintln!("refused: {e:#}");
+                    eprintln!("not logged: {e:#}");
                 }
             }
         }
     }
     if refused > 0 {
-        bail!("{refused} submission(s) refused");
+        bail!("{refused} submission(s) not logged");
     }
     Ok(())
 }

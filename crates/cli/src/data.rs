@@ -113,6 +113,7 @@ impl Store {
         &self,
         log_vkey: &VerifierKey,
         holder: &str,
+        instance: &str,
         lease: std::time::Duration,
     ) -> Result<(Box<dyn corridor_store::Elector>, Arc<dyn LogReader>)> {
         let Self::Postgres(url) = self else {
@@ -121,7 +122,7 @@ impl Store {
         let log = corridor_store_postgres::connect_existing(url, node_limits())?;
         let reader = log.reader();
         self.check_log(&reader, log_vkey)?;
-        Ok((Box::new(log.elector(holder, lease)), Arc::new(reader)))
+        Ok((Box::new(log.elector(holder, instance, lease)), Arc::new(reader)))
     }
 
     /// Refuses a store holding no log, or one not signed by `log_vkey`.
@@ -273,7 +274,8 @@ impl DataDir {
         lease: std::time::Duration,
     ) -> Result<(Service, File)> {
         let lock = self.lock()?;
-        let (elector, reader) = self.store()?.open_node(&self.log_key()?.verifier(), &node.holder, lease)?;
+        let (elector, reader) =
+            self.store()?.open_node(&self.log_key()?.verifier(), &node.holder, &node.instance, lease)?;
         let service = Service::start_node(
             elector,
             reader,

@@ -254,7 +254,7 @@ pub async fn serve(
     );
     println!("listening on http://{addr}");
     tokio::select! {
-        served = corridor_api::serve(listener, router, limits, shutdown_signal()) => Ok(served?),
+        served = corridor_api::serve(listener, router, limits, resign_on_shutdown(service.clone())) => Ok(served?),
         fatal = service.failed() => {
             // Memory may be ahead of disk: exit now, and let the restart
             // recover exactly what is durable (see ARCHITECTURE.md, Durability).
@@ -276,9 +276,13 @@ pub const EXIT_CONFIG: i32 = 78;
 
 /// Attempts at reaching this node through its advertised URL, a second apart.
 const ADVERTISED_ATTEMPTS: u32 = 5;
+/// Answers in a row from this node that the check needs: a URL that
+/// spreads requests over several nodes (a round-robin proxy) must fail it.
+const ADVERTISED_MATCHES: u32 = 3;
 
 /// Returns (an error) only if `advertised` does not reach this node: its
-/// `/v1/log` must answer with this run's instance. Pending forever otherwise.
+/// `/v1/log` must answer with this run's instance, several times in a row,
+/// and never with another's. Pending forever once it has.
 async fn reaches_itself(advertised: Option<(String, String)>) -> anyhow::Error {
     let Some((url, instance)) = advertised else { return std::future::pending().await };
     let client = match reqwest::Client::builder().timeout(std::time::Duration::from_secs(2)).build() {
@@ -286,21 +290,35 @@ async fn reaches_itself(advertised: Option<(String, String)>) -> anyhow::Error {
         Err(e) => return anyhow::anyhow!("checking --advertise: {e}"),
     };
     let mut seen = String::from("no answer");
-    for _ in 0..ADVERTISED_ATTEMPTS {
-        match client.get(format!("{url}/v1/log")).send().await {
-            Ok(resp) => match resp.json::<serde_json::Value>().await {
-                Ok(info) if info["node"]["instance"] == instance.as_str() => {
-                    return std::future::pending().await
+    let (mut attempts, mut matched) = (0, 0);
+    while attempts < ADVERTISED_ATTEMPTS {
+        let info = match client.get(format!("{url}/v1/log")).send().await {
+            Ok(resp) => resp
+                .json::<serde_json::Value>()
+                .await
+                .map_err(|e| format!("an answer that is not /v1/log ({e})")),
+            Err(e) => Err(format!("no answer ({e})")),
+        };
+        match info {
+            Ok(info) if info["node"]["instance"] == instance.as_str() => {
+                matched += 1;
+                if matched == ADVERTISED_MATCHES {
+                    return std::future::pending().await;
                 }
-                Ok(info) => seen = format!("a node whose instance is {}", info["node"]["instance"]),
-                Err(e) => seen = format!("an answer that is not /v1/log ({e})"),
-            },
-            Err(e) => seen = format!("no answer ({e})"),
+                continue;
+            }
+            Ok(info) if info["node"]["instance"].as_str().is_some_and(|i| !i.is_empty()) => {
+                seen = format!("another node, instance {}", info["node"]["instance"]);
+                break;
+            }
+            Ok(_) => seen = "an answer without this node's instance".into(),
+            Err(e) => seen = e,
         }
+        attempts += 1;
         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     }
     anyhow::anyhow!(
-        "the advertised URL {url} does not reach this node ({seen}); name this node's own address with --advertise"
+        "the advertised URL {url} does not reach this node alone ({seen}); name this node's own address with --advertise"
     )
 }
 
@@ -317,6 +335,14 @@ fn console() -> corridor_console::Console {
         }
         None => corridor_console::Console::Embedded,
     }
+}
+
+/// Waits for the shutdown signal, then gives up leading at once: open
+/// connections (event streams) may hold the process for the drain's grace
+/// period, and another node should lead meanwhile.
+async fn resign_on_shutdown(service: corridor_service::Service) {
+    shutdown_signal().await;
+    service.resign();
 }
 
 async fn shutdown_signal() {

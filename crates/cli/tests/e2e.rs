@@ -287,6 +287,45 @@ async fn a_second_node_on_one_database_follows_and_forwards() {
     ok(&["audit", "--data", second.to_str().expect("utf8")], &log.dir);
 }
 
+/// A leader asked to stop gives up its lease at once: its open event
+/// streams may hold the process through the drain's grace period, and the
+/// cluster must not go without a writer meanwhile.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_leader_shutting_down_hands_over_before_it_exits() {
+    let schema = support::PgSchema::new("resign");
+    let log = init_with(&["--store", &schema.url()]);
+    // A lease far longer than the wait below: only giving it up hands over.
+    let node = |data: &Path| {
+        let data = data.to_str().expect("utf8").to_owned();
+        start_with(&["serve", "--data", &data, "--listen", "127.0.0.1:0", "--lease-ms", "120000"], &log.dir)
+    };
+    let mut first = node(&log.data);
+    let second = node(&another_node(&log, "second"));
+    // An open event stream keeps the first process draining after SIGTERM.
+    let stream = reqwest::get(format!("{}/v1/events", first.url)).await.expect("subscribes");
+    assert_eq!(stream.status(), 200);
+    let pid = first.child.id().to_string();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().expect("kill").success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let info: Value =
+            reqwest::get(format!("{}/v1/log", second.url)).await.expect("log").json().await.expect("json");
+        if info["node"]["role"] == "leader" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the second node never led: {info}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(
+        first.child.try_wait().expect("waits").is_none(),
+        "handed over while still draining, not on exit"
+    );
+    let body = serde_json::to_vec(&message(&ops_key(&log), "after-handover")).expect("json");
+    let (status, receipt, _) = post(&reqwest::Client::new(), &second.url, body).await;
+    assert_eq!(status, 201, "{receipt}");
+    drop(stream);
+}
+
 /// A node whose advertised URL reaches another node (or none) would have
 /// every follower forward to the wrong place while it leads: it exits.
 #[tokio::test(flavor = "multi_thread")]

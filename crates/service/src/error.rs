@@ -41,6 +41,8 @@ pub enum QueryError {
     BadRequest(String),
     #[error("storage is busy; retry shortly")]
     Busy,
+    #[error("storage cannot be reached ({0}); retry shortly")]
+    Unreachable(String),
     #[error("storage failed: {0}")]
     Store(String),
     #[error("this node does not serve the log until it has recovered it from the store; retry shortly")]
@@ -55,6 +57,7 @@ impl QueryError {
             Self::NotFound(_) => "not_found",
             Self::BadRequest(_) => "bad_request",
             Self::Busy => "busy",
+            Self::Unreachable(_) => "storage_unreachable",
             Self::Store(_) => "storage_error",
             Self::Unavailable => "unavailable",
             Self::AwaitingCosignatures => "awaiting_cosignatures",
@@ -77,7 +80,8 @@ impl FatalError {
 impl From<StoreError> for QueryError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Busy | StoreError::Unreachable(_) => Self::Busy,
+            StoreError::Busy => Self::Busy,
+            StoreError::Unreachable(why) => Self::Unreachable(why),
             other => Self::Store(other.to_string()),
         }
     }
@@ -111,6 +115,9 @@ pub enum FatalError {
     NotWritten(StoreError),
     #[error("the checkpoint could not be signed: {0}")]
     Checkpoint(String),
+    /// The node gave up its lease to shut down ([`crate::Service::resign`]).
+    #[error("this node gave up leading to shut down")]
+    Resigned,
     /// Elected, the node could not read the rest of the log.
     #[error("could not catch up with the log after the election: {0}")]
     CatchUp(String),

@@ -105,7 +105,12 @@ pub(crate) struct Submission {
 /// a cosigned checkpoint (it is the only writer of the store).
 pub(crate) enum Work {
     Submit(Submission),
-    Cosigned { checkpoint: corridor_store::StoredCheckpoint, reply: oneshot::Sender<Result<(), QueryError>> },
+    /// Nothing to do but look at the service's flags (resigning).
+    Wake,
+    Cosigned {
+        checkpoint: corridor_store::StoredCheckpoint,
+        reply: oneshot::Sender<Result<(), QueryError>>,
+    },
 }
 
 /// How the sequencer settled a submission.
@@ -141,6 +146,12 @@ pub(crate) struct Inner {
     /// The published size, for whoever waits for an entry to be served
     /// here ([`Service::until_served`]).
     served: watch::Sender<u64>,
+    /// Counts rebuilds from the store, after which open event streams end
+    /// ([`Service::stream_resets`]).
+    resets: watch::Sender<u64>,
+    /// Set by [`Service::resign`]: the node gives up leading and never
+    /// campaigns again.
+    resigning: std::sync::atomic::AtomicBool,
 }
 
 /// A handle on the running service; cheap to clone.
@@ -239,6 +250,8 @@ impl Service {
             witnesses: std::sync::Mutex::new(None),
             node: std::sync::Mutex::new(NodeStatus::default()),
             served,
+            resets: watch::channel(0).0,
+            resigning: std::sync::atomic::AtomicBool::new(false),
         });
         Ok((Self { inner }, rx, last_at_us))
     }
@@ -250,6 +263,22 @@ impl Service {
         let mut served = self.inner.served.subscribe();
         let reached = tokio::time::timeout(timeout, served.wait_for(|size| *size > index)).await;
         matches!(reached, Ok(Ok(_)))
+    }
+
+    /// Changes whenever the node replaced its state by a rebuild from the
+    /// store, skipping events for the entries it took up that way.
+    pub fn stream_resets(&self) -> watch::Receiver<u64> {
+        self.inner.resets.subscribe()
+    }
+
+    /// Before a cluster node shuts down: it gives up the lease at once (so
+    /// another node leads within a poll interval, not a lease), stops
+    /// sequencing, and never campaigns again; it goes on serving reads
+    /// while its connections drain. Does nothing on a single node.
+    pub fn resign(&self) {
+        self.inner.resigning.store(true, std::sync::atomic::Ordering::SeqCst);
+        // Wakes a leader waiting for work; a full pool wakes it anyway.
+        let _ = self.inner.pool.try_send(Work::Wake);
     }
 
     /// This node's role, term, leader and lag.

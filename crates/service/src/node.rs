@@ -217,7 +217,11 @@ impl Node {
         // stepping down over a lost connection or a database restart: it
         // takes the log back at once (with a new term) rather than wait out
         // its own lease.
-        if lead.live && lead.holder != self.config.holder {
+        let ours = lead.holder == self.config.holder && lead.instance == self.config.instance;
+        if lead.live && !ours {
+            return Ok(None);
+        }
+        if inner.resigning.load(std::sync::atomic::Ordering::SeqCst) {
             return Ok(None);
         }
         Ok(self.elector.campaign()?)
@@ -267,6 +271,7 @@ impl Node {
     /// Replaces the published data with what the store holds, as a restart
     /// would; retries until it can. `false` once the service is gone.
     fn rebuild(&mut self) -> bool {
+        let mut last_error = None;
         loop {
             let Some(inner) = self.inner.upgrade() else { return false };
             self.update(|s| s.role = crate::Role::Recovering);
@@ -277,11 +282,21 @@ impl Node {
                     let size = published.tree.size();
                     *inner.published.blocking_write() = published;
                     inner.served.send_replace(size);
+                    // Entries taken up by the rebuild were never sent as
+                    // events: open streams end, and their clients re-read.
+                    inner.resets.send_modify(|n| *n += 1);
                     self.update(|s| s.role = crate::Role::Follower);
                     tracing::info!("rebuilt from the store; following the log");
                     return true;
                 }
-                Err(e) => tracing::error!(error = %e, "rebuilding from the store"),
+                Err(e) => {
+                    // Said once, not at every attempt while the store is down.
+                    let text = e.to_string();
+                    if last_error.as_ref() != Some(&text) {
+                        tracing::error!(error = %text, "could not rebuild from the store; retrying");
+                    }
+                    last_error = Some(text);
+                }
             }
             drop(inner);
             let _ = self.elector.wait(self.config.poll);

@@ -97,6 +97,15 @@ impl Sequencer {
         loop {
             let first = match self.next(timer.as_ref()) {
                 Next::Closed => return None,
+                Next::Idle
+                    if self
+                        .inner
+                        .upgrade()
+                        .is_some_and(|i| i.resigning.load(std::sync::atomic::Ordering::SeqCst)) =>
+                {
+                    let inner = self.inner.upgrade()?;
+                    return self.resign_if_asked(&inner);
+                }
                 Next::Idle => match self.writer.renew() {
                     Err(e @ corridor_store::StoreError::Superseded { .. }) => {
                         return Some(FatalError::Superseded(e));
@@ -131,7 +140,22 @@ impl Sequencer {
             for (checkpoint, reply) in cosigned.drain(..) {
                 let _ = reply.send(self.store_cosigned(&inner, checkpoint));
             }
+            if let Some(resigned) = self.resign_if_asked(&inner) {
+                return Some(resigned);
+            }
         }
+    }
+
+    /// A cluster's leader asked to resign gives up its lease (what it
+    /// committed stays; memory matches the store).
+    fn resign_if_asked(&mut self, inner: &Inner) -> Option<FatalError> {
+        if self.renew_every.is_none() || !inner.resigning.load(std::sync::atomic::Ordering::SeqCst) {
+            return None;
+        }
+        if let Err(e) = self.writer.resign() {
+            tracing::warn!(error = %e, "could not give up the lease; it runs out instead");
+        }
+        Some(FatalError::Resigned)
     }
 
     /// The next piece of work, or `Idle` once `renew_every` passed without any.
@@ -256,6 +280,7 @@ pub(crate) fn refuse_waiting(rx: &mut mpsc::Receiver<Work>) {
         match w {
             Work::Submit(s) => drop(s.reply.send(Err(SubmitError::Stopped))),
             Work::Cosigned { reply, .. } => drop(reply.send(Err(QueryError::Unavailable))),
+            Work::Wake => {}
         }
     }
 }
@@ -266,6 +291,7 @@ fn sort_work(work: Work, batch: &mut Vec<Submission>, cosigned: &mut Vec<Cosigne
     match work {
         Work::Submit(s) => batch.push(s),
         Work::Cosigned { checkpoint, reply } => cosigned.push((checkpoint, reply)),
+        Work::Wake => {}
     }
 }
 

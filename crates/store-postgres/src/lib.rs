@@ -274,8 +274,11 @@ impl PgLog {
     /// This node's part in electing the log's writer ([`Elector`]): it
     /// calls itself `holder` (its advertised URL, which other nodes forward
     /// submissions to) and holds the lease for `lease` at a time.
-    pub fn elector(&self, holder: &str, lease: Duration) -> PgElector {
-        PgElector { log: self.clone(), holder: holder.to_owned(), lease, client: None }
+    /// `instance` names this run of the node: only the same run may take
+    /// back a lease still recorded as its own (after a lost connection).
+    pub fn elector(&self, holder: &str, instance: &str, lease: Duration) -> PgElector {
+        let (holder, instance) = (holder.to_owned(), instance.to_owned());
+        PgElector { log: self.clone(), holder, instance, lease, client: None }
     }
 
     /// Shared read access through a bounded pool of connections.
@@ -526,6 +529,23 @@ fn lease_ms(lease: Option<Duration>) -> i64 {
 const NOTIFY_CHANNEL: &str = "corridor_log";
 
 impl LogWriter for PgWriter {
+    fn resign(&mut self) -> Result<(), StoreError> {
+        if self.lease.is_none() {
+            return Ok(());
+        }
+        off_runtime(|| {
+            let term = self.term as i64;
+            let result = self.ready().and_then(|()| {
+                let client = self.client.as_mut().expect("ready");
+                client
+                    .execute("UPDATE log_head SET lease_until = '-infinity' WHERE term = $1", &[&term])
+                    .map(drop)
+                    .map_err(backend)
+            });
+            self.settle(result)
+        })
+    }
+
     fn renew(&mut self) -> Result<(), StoreError> {
         off_runtime(|| {
             let result = self.try_renew();
@@ -564,6 +584,7 @@ impl LogWriter for PgWriter {
 pub struct PgElector {
     log: PgLog,
     holder: String,
+    instance: String,
     lease: Duration,
     /// Used for campaigns and reads, and listening for appends.
     client: Option<Client>,
@@ -597,13 +618,15 @@ impl PgElector {
     }
 
     fn try_campaign(&mut self) -> Result<Option<PgWriter>, StoreError> {
-        let (holder, lease) = (self.holder.clone(), lease_ms(Some(self.lease)));
+        let (holder, instance, lease) =
+            (self.holder.clone(), self.instance.clone(), lease_ms(Some(self.lease)));
         let won = self.with(|c| {
             c.query_opt(
-                "UPDATE log_head SET term = term + 1, holder = $1, \
+                "UPDATE log_head SET term = term + 1, holder = $1, holder_instance = $3, \
                  lease_until = clock_timestamp() + $2::BIGINT * interval '1 millisecond' \
-                 WHERE lease_until < clock_timestamp() OR holder = $1 RETURNING term, size",
-                &[&holder, &lease],
+                 WHERE lease_until < clock_timestamp() OR (holder = $1 AND holder_instance = $3) \
+                 RETURNING term, size",
+                &[&holder, &lease, &instance],
             )
             .map_err(backend)
         })?;
@@ -655,9 +678,13 @@ impl Elector for PgElector {
         off_runtime(|| {
             self.with(|c| {
                 let row = c
-                    .query_one("SELECT term, holder, lease_until > clock_timestamp() FROM log_head", &[])
+                    .query_one(
+                        "SELECT term, holder, holder_instance, lease_until > clock_timestamp() FROM log_head",
+                        &[],
+                    )
                     .map_err(backend)?;
-                Ok(Leadership { term: row.get::<_, i64>(0) as u64, holder: row.get(1), live: row.get(2) })
+                let term = row.get::<_, i64>(0) as u64;
+                Ok(Leadership { term, holder: row.get(1), instance: row.get(2), live: row.get(3) })
             })
         })
     }

@@ -55,6 +55,14 @@ ALTER TABLE log_head
     ADD COLUMN lease_until TIMESTAMPTZ NOT NULL DEFAULT '-infinity';
 ",
     ),
+    (
+        3,
+        "
+-- Which run of the holder took the lease: only that same process may take
+-- it back before it runs out (two processes sharing one URL must not).
+ALTER TABLE log_head ADD COLUMN holder_instance TEXT NOT NULL DEFAULT '';
+",
+    ),
 ];
 
 /// The newest schema version this build knows.

@@ -38,8 +38,8 @@ fn a_live_lease_keeps_the_writer_and_an_expired_one_is_taken_with_a_higher_term(
     let schema = common::Schema::new("elect");
     let log = connect(&schema.url(), PgLimits::default()).expect("connects");
     let reader = log.reader();
-    let mut a = log.elector("http://a", Duration::from_millis(300));
-    let mut b = log.elector("http://b", Duration::from_secs(60));
+    let mut a = log.elector("http://a", "run-a", Duration::from_millis(300));
+    let mut b = log.elector("http://b", "run-b", Duration::from_secs(60));
     let mut leader = a.campaign().expect("campaigns").expect("the free lease is won");
     assert!(b.campaign().expect("campaigns").is_none(), "a live lease is not taken");
     let lead = b.leadership().expect("reads");
@@ -64,9 +64,12 @@ fn a_live_lease_keeps_the_writer_and_an_expired_one_is_taken_with_a_higher_term(
 fn an_append_wakes_a_waiting_follower() {
     let schema = common::Schema::new("notify");
     let log = connect(&schema.url(), PgLimits::default()).expect("connects");
-    let mut writer =
-        log.elector("http://a", Duration::from_secs(60)).campaign().expect("campaigns").expect("wins");
-    let mut follower = log.elector("http://b", Duration::from_secs(60));
+    let mut writer = log
+        .elector("http://a", "run-a", Duration::from_secs(60))
+        .campaign()
+        .expect("campaigns")
+        .expect("wins");
+    let mut follower = log.elector("http://b", "run-b", Duration::from_secs(60));
     // Listening starts with the first call.
     follower.leadership().expect("reads");
     let waiting = std::thread::spawn(move || {

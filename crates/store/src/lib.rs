@@ -121,6 +121,13 @@ pub trait LogWriter: Send {
     fn term(&self) -> u64 {
         0
     }
+
+    /// Gives up the lease now, before shutting down, so that another node
+    /// can be elected at once rather than when it runs out; what was
+    /// committed stays. `Ok` where the store has no lease.
+    fn resign(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 /// Who holds a shared log's lease, as the store records it.
@@ -130,6 +137,8 @@ pub struct Leadership {
     pub term: u64,
     /// What that writer's node calls itself (its advertised URL).
     pub holder: String,
+    /// Which run of that node took the lease.
+    pub instance: String,
     /// Whether its lease has not yet run out (on the store's clock).
     pub live: bool,
 }
@@ -149,8 +158,8 @@ pub struct Leadership {
 ///   past its lease (a stopped process, a long collection) loses it without
 ///   knowing, and its next write is refused.
 pub trait Elector: Send {
-    /// Becomes the writer if the lease is free (or already this node's);
-    /// `None` when another node holds it.
+    /// Becomes the writer if the lease is free (or already this run's,
+    /// held before a lost connection); `None` when another node holds it.
     fn campaign(&mut self) -> Result<Option<Box<dyn LogWriter>>, StoreError>;
 
     /// Who leads now.
