@@ -69,6 +69,26 @@ pub fn run(data: &Path, store: Option<Store>, gathered: &[std::path::PathBuf]) -
     Ok(summary)
 }
 
+/// A log as it was at one size: what an audit replays.
+struct SizedAt<'a> {
+    reader: &'a dyn LogReader,
+    size: u64,
+}
+
+impl corridor_service::replay::EntrySource for SizedAt<'_> {
+    fn size(&self) -> Result<u64, corridor_store::StoreError> {
+        Ok(self.size)
+    }
+
+    fn entries(
+        &self,
+        start: u64,
+        end: u64,
+    ) -> Result<Vec<corridor_store::StoredEntry>, corridor_store::StoreError> {
+        self.reader.entries(start, end.min(self.size))
+    }
+}
+
 pub fn audit(reader: &dyn LogReader, log_vkey: &VerifierKey, progress: bool) -> Result<AuditSummary> {
     let started = Instant::now();
     let total = reader.size()?;
@@ -77,10 +97,13 @@ pub fn audit(reader: &dyn LogReader, log_vkey: &VerifierKey, progress: bool) -> 
         ProgressStyle::with_template("{bar:40} {pos}/{len} entries {per_sec} eta {eta}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let replayed = replay(reader, ReplayOptions::audit(), &|size| bar.set_position(size))?;
+    // The log may grow while it is audited (a running cluster): the audit
+    // covers the size read here, once.
+    let log = SizedAt { reader, size: total };
+    let replayed = replay(&log, ReplayOptions::audit(), &|size| bar.set_position(size))?;
     bar.finish_and_clear();
     if replayed.tree.size() != total {
-        bail!("the store ended at {}, before its size {total}", replayed.tree.size());
+        bail!("the store holds {} entries where its size said {total}", replayed.tree.size());
     }
     let checkpoints = check_checkpoints(reader, &replayed.tree, log_vkey)?;
     let (cosigned_checkpoints, _) = check_series(reader, CheckpointKind::Cosigned, &replayed.tree, log_vkey)?;
