@@ -16,7 +16,9 @@
 //! the service failed (every later request is refused as unavailable, so no
 //! reader sees what a restart would not reproduce), stops, and reports the
 //! failure through [`Service::failed`]; the binary then exits, and a restart
-//! recovers exactly the durable log.
+//! recovers exactly the durable log. A cluster node ([`Service::start_node`],
+//! `node.rs`) does the same recovery in place instead: it rebuilds from the
+//! store and follows the log.
 //!
 //! Reads go through [`Service::read`], which lends the published state to a
 //! closure under the read lock; the views ([`View`]) answer with borrowed
