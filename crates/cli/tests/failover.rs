@@ -264,10 +264,26 @@ impl Cluster {
         Self { _tmp: tmp, pg, store, key, vkey, nodes, urls, unfenced }
     }
 
+    /// Starts node `i` (again); the load's URLs follow a node of theirs.
     fn restart(&mut self, i: usize) {
         let (store, unfenced) = (self.store.clone(), self.unfenced);
         self.nodes[i].start(&store, unfenced);
-        self.urls.lock().expect("urls")[i] = self.nodes[i].url.clone();
+        if let Some(url) = self.urls.lock().expect("urls").get_mut(i) {
+            *url = self.nodes[i].url.clone();
+        }
+    }
+
+    /// Waits until the load has `more` acknowledgements beyond `from`.
+    async fn until_acked(seen: &Mutex<Seen>, from: usize, more: usize) -> usize {
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            let acked = seen.lock().expect("seen").acks.len();
+            if acked >= from + more {
+                return acked;
+            }
+            assert!(Instant::now() < deadline, "the load stalled at {acked} acknowledgements");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 
     /// The node that leads, once one does (by the highest term reported).
@@ -450,7 +466,7 @@ async fn converged_digests(cluster: &mut Cluster, size: u64) -> Vec<(String, Val
     let fresh = node_dir(cluster._tmp.path(), &cluster.nodes[0].data.clone(), 4);
     cluster.nodes.push(fresh);
     let last = cluster.nodes.len() - 1;
-    cluster.restart_new(last);
+    cluster.restart(last);
     let mut digests = vec![];
     for node in &cluster.nodes {
         let deadline = Instant::now() + DEADLINE;
@@ -466,13 +482,6 @@ async fn converged_digests(cluster: &mut Cluster, size: u64) -> Vec<(String, Val
         digests.push((node.app.clone(), digest));
     }
     digests
-}
-
-impl Cluster {
-    fn restart_new(&mut self, i: usize) {
-        let (store, unfenced) = (self.store.clone(), self.unfenced);
-        self.nodes[i].start(&store, unfenced);
-    }
 }
 
 /// What the store holds, checked against what clients saw; the violations found.
@@ -529,13 +538,14 @@ async fn failover_loses_no_acknowledged_statement_and_forks_nothing() {
     eprintln!("failover: seed {seed}, faults {faults:?}");
     let load = Load::start(&cluster, seed, 6);
     let probes = Mutex::new(Seen::default());
+    let mut acked = 0;
     for (i, fault) in faults.into_iter().enumerate() {
-        // Load runs between faults.
-        tokio::time::sleep(Duration::from_millis(rng.gen_range(300..900))).await;
+        // The load is acknowledged for a while between faults.
+        acked = Cluster::until_acked(&load.seen, acked, rng.gen_range(50..200)).await;
         let took = inject(&mut cluster, fault, &format!("probe-{i}"), &probes).await;
         eprintln!("failover: {fault:?}: a new statement sequenced after {} ms", took.as_millis());
     }
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    Cluster::until_acked(&load.seen, acked, 100).await;
     let mut seen = load.finish().await;
     let probes = probes.into_inner().expect("probes");
     seen.acks.extend(probes.acks);

@@ -11,18 +11,10 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use corridor_store::{Elector, LogReader, NewEntry, StoreError, StoredCheckpoint};
+use corridor_store::{Elector, LogReader, StoreError};
 use corridor_store_postgres::{connect, PgLimits};
 
-fn batch(start: u64, end: u64) -> Vec<NewEntry> {
-    (start..end)
-        .map(|i| NewEntry { index: i, leaf_hash: [i as u8; 32], bytes: format!("entry {i}").into_bytes() })
-        .collect()
-}
-
-fn checkpoint(size: u64) -> StoredCheckpoint {
-    StoredCheckpoint { size, note: format!("origin\n{size}\nroot\n\n— sig\n") }
-}
+use common::{batch, checkpoint};
 
 /// Polls the recorded lease until it has run out, with a bound.
 fn until_lease_expires(elector: &mut dyn Elector) {

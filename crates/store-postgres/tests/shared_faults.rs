@@ -11,19 +11,11 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use corridor_store::{LogReader, LogWriter, NewEntry, StoreError, StoredCheckpoint};
+use corridor_store::{LogReader, LogWriter, StoreError};
 use corridor_store_postgres::{connect, PgLimits};
 use postgres::Client;
 
-fn batch(start: u64, end: u64) -> Vec<NewEntry> {
-    (start..end)
-        .map(|i| NewEntry { index: i, leaf_hash: [i as u8; 32], bytes: format!("entry {i}").into_bytes() })
-        .collect()
-}
-
-fn checkpoint(size: u64) -> StoredCheckpoint {
-    StoredCheckpoint { size, note: format!("origin\n{size}\nroot\n\n— sig\n") }
-}
+use common::{batch, checkpoint};
 
 /// Waits until the writer's server process is blocked on a lock: the
 /// condition the next step depends on, polled, with a bound.

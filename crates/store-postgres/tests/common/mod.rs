@@ -52,3 +52,21 @@ impl Drop for Schema {
         let _ = admin().batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name));
     }
 }
+
+/// Entries `[start, end)` with made-up hashes and bytes.
+#[allow(dead_code)] // each test file uses what it needs
+pub fn batch(start: u64, end: u64) -> Vec<corridor_store::NewEntry> {
+    (start..end)
+        .map(|i| corridor_store::NewEntry {
+            index: i,
+            leaf_hash: [i as u8; 32],
+            bytes: format!("entry {i}").into_bytes(),
+        })
+        .collect()
+}
+
+/// A checkpoint note for `size` (the store does not open notes).
+#[allow(dead_code)]
+pub fn checkpoint(size: u64) -> corridor_store::StoredCheckpoint {
+    corridor_store::StoredCheckpoint { size, note: format!("origin\n{size}\nroot\n\n— sig\n") }
+}
