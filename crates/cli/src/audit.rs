@@ -14,6 +14,11 @@
 //! request a witness kept as fork evidence) are held to the same tree, and
 //! to each other: any two validly signed checkpoints that cannot both be
 //! prefixes of one log are reported as a conflict, and the audit fails.
+//!
+//! Snapshots: the replay stops at each snapshot's size in the data
+//! directory and compares the state it folded with the snapshot's digest,
+//! and the tree's root with the snapshot's root. The audit itself never
+//! starts from a snapshot; one that disagrees with the log fails it.
 
 use std::path::Path;
 use std::time::Instant;
@@ -22,7 +27,9 @@ use anyhow::{bail, Context, Result};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use corridor_note::VerifierKey;
-use corridor_service::replay::{replay, Refusals, ReplayOptions};
+use corridor_service::replay::{replay_stopping, Refusals, ReplayError, ReplayOptions, Stops};
+use corridor_service::snapshot::Header;
+use corridor_service::Snapshots;
 use corridor_store::{CheckpointKind, LogReader};
 use corridor_tlog::{Checkpoint, SignedCheckpoint, Tree};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -40,13 +47,16 @@ pub struct AuditSummary {
     pub cosigned_checkpoints: u64,
     /// The replayed tree.
     pub tree: Tree,
+    /// Snapshots whose digest and root were checked against the replay.
+    pub snapshots: u64,
 }
 
 pub fn run(data: &Path, store: Option<Store>, gathered: &[std::path::PathBuf]) -> Result<AuditSummary> {
     let dir = DataDir::new(data).with_store(store);
     let log_vkey = dir.log_key()?.verifier();
     let reader = dir.store()?.reader()?;
-    let summary = audit(&*reader, &log_vkey, true)?;
+    let snapshots = snapshot_headers(&Snapshots::new(dir.snapshots()));
+    let summary = audit(&*reader, &log_vkey, true, &snapshots)?;
     let now = reader.size()?;
     if now > summary.entries {
         println!(
@@ -57,11 +67,12 @@ pub fn run(data: &Path, store: Option<Store>, gathered: &[std::path::PathBuf]) -
     report_refusals(&summary.refused_today)?;
     check_gathered(gathered, &summary.tree, &log_vkey)?;
     println!(
-        "audit OK: {} entries, {} signatures, {} checkpoints ({} cosigned) in {:.2} s ({:.0} entries/s, {:.0} signatures/s)",
+        "audit OK: {} entries, {} signatures, {} checkpoints ({} cosigned), {} snapshots in {:.2} s ({:.0} entries/s, {:.0} signatures/s)",
         summary.entries,
         summary.signatures,
         summary.checkpoints,
         summary.cosigned_checkpoints,
+        summary.snapshots,
         summary.seconds,
         summary.entries as f64 / summary.seconds,
         summary.signatures as f64 / summary.seconds
@@ -89,7 +100,25 @@ impl corridor_service::replay::EntrySource for SizedAt<'_> {
     }
 }
 
-pub fn audit(reader: &dyn LogReader, log_vkey: &VerifierKey, progress: bool) -> Result<AuditSummary> {
+/// The headers of the snapshots in `snapshots`; one that cannot be read
+/// is named and left out (recovery would refuse it and replay instead).
+pub fn snapshot_headers(snapshots: &Snapshots) -> Vec<Header> {
+    let mut headers = Vec::new();
+    for (_, path) in snapshots.list().into_iter().rev() {
+        match Snapshots::header(&path) {
+            Ok(h) => headers.push(h),
+            Err(e) => println!("snapshot not checked (recovery refuses it too): {e}"),
+        }
+    }
+    headers
+}
+
+pub fn audit(
+    reader: &dyn LogReader,
+    log_vkey: &VerifierKey,
+    progress: bool,
+    snapshots: &[Header],
+) -> Result<AuditSummary> {
     let started = Instant::now();
     let total = reader.size()?;
     let bar = if progress { ProgressBar::new(total) } else { ProgressBar::hidden() };
@@ -100,10 +129,36 @@ pub fn audit(reader: &dyn LogReader, log_vkey: &VerifierKey, progress: bool) -> 
     // The log may grow while it is audited (a running cluster): the audit
     // covers the size read here, once.
     let log = SizedAt { reader, size: total };
-    let replayed = replay(&log, ReplayOptions::audit(), &|size| bar.set_position(size))?;
+    let within: Vec<&Header> = snapshots.iter().filter(|h| h.size <= total).collect();
+    let mut visit = |size: u64, state: &corridor_state::State| -> Result<(), ReplayError> {
+        let digest = state.digest();
+        match within.iter().find(|h| h.size == size && h.digest != digest) {
+            Some(h) => Err(ReplayError::Entry {
+                index: size,
+                why: format!("snapshot {} records a state digest the log does not fold to", h.path.display()),
+            }),
+            None => Ok(()),
+        }
+    };
+    let progress = |size| bar.set_position(size);
+    let mut stops = Stops {
+        sizes: within.iter().map(|h| h.size).collect(),
+        visit: Some(&mut visit),
+        progress: &progress,
+    };
+    let replayed = replay_stopping(&log, ReplayOptions::audit(), &mut stops)?;
     bar.finish_and_clear();
     if replayed.tree.size() != total {
         bail!("the store holds {} entries where its size said {total}", replayed.tree.size());
+    }
+    for h in &within {
+        if replayed.tree.root(h.size).ok() != Some(h.root) {
+            bail!(
+                "snapshot {} records a root the log's tree does not have at size {}",
+                h.path.display(),
+                h.size
+            );
+        }
     }
     let checkpoints = check_checkpoints(reader, &replayed.tree, log_vkey)?;
     let (cosigned_checkpoints, _) = check_series(reader, CheckpointKind::Cosigned, &replayed.tree, log_vkey)?;
@@ -115,6 +170,7 @@ pub fn audit(reader: &dyn LogReader, log_vkey: &VerifierKey, progress: bool) -> 
         refused_today: replayed.refused_today,
         cosigned_checkpoints,
         tree: replayed.tree,
+        snapshots: within.len() as u64,
     })
 }
 

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use corridor_note::{SignerKey, VerifierKey};
-use corridor_service::{Limits, Service, SystemClock};
+use corridor_service::{Limits, Service, SnapshotPolicy, SystemClock};
 use corridor_store::{LogReader, LogWriter};
 use corridor_store_postgres::{is_postgres_url, PgLimits};
 use serde::{Deserialize, Serialize};
@@ -214,6 +214,11 @@ impl DataDir {
         self.root.join("keys")
     }
 
+    /// Where this directory's snapshots of the state are kept (whatever the store).
+    pub fn snapshots(&self) -> PathBuf {
+        self.root.join("snapshots")
+    }
+
     pub fn log_key_path(&self) -> PathBuf {
         self.keys().join("log.key")
     }
@@ -287,12 +292,20 @@ impl DataDir {
         Ok((service, lock))
     }
 
-    /// Opens the log in this process and starts its sequencer. Holds the lock.
+    /// Opens the log in this process and starts its sequencer, recovering
+    /// from the latest usable snapshot and making them by the default policy.
+    /// Holds the lock.
     pub fn open_service(&self) -> Result<(Service, File)> {
+        self.open_service_with(Some(SnapshotPolicy::in_dir(self.snapshots())))
+    }
+
+    /// [`DataDir::open_service`] with this snapshot policy (none: replay
+    /// from genesis, make none).
+    pub fn open_service_with(&self, snapshots: Option<SnapshotPolicy>) -> Result<(Service, File)> {
         let lock = self.lock()?;
         let (writer, reader) = self.store()?.open(&self.log_key()?.verifier(), self.new_log)?;
-        let service =
-            Service::start(writer, reader, self.log_key()?, Arc::new(SystemClock), Limits::default())?;
+        let (key, clock) = (self.log_key()?, Arc::new(SystemClock));
+        let service = Service::start_with(writer, reader, key, clock, Limits::default(), snapshots)?;
         Ok((service, lock))
     }
 }

@@ -49,7 +49,16 @@ pub async fn demo(
     }
     let policy = if witnesses { Some(start_witnesses(&dir).await?) } else { None };
     let cosign = corridor_cosigner::CosignerConfig::default();
-    crate::serve::serve(data, None, listen, limits, policy.map(|p| (p, cosign)), &Default::default()).await
+    crate::serve::serve(
+        data,
+        None,
+        listen,
+        limits,
+        policy.map(|p| (p, cosign)),
+        &Default::default(),
+        &Default::default(),
+    )
+    .await
 }
 
 /// Starts the exercise witnesses on loopback ports of their own (creating

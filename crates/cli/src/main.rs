@@ -70,6 +70,20 @@ enum Command {
         witnesses: serve::WitnessPolicyArgs,
         #[command(flatten)]
         cluster: serve::ClusterArgs,
+        #[command(flatten)]
+        snapshots: serve::SnapshotArgs,
+    },
+    /// Make a snapshot of the state now (the server makes them by itself:
+    /// see `serve --snapshot-every-entries`); the server must be stopped.
+    Snapshot {
+        #[arg(long)]
+        data: PathBuf,
+        /// Read the log in this store rather than the one the directory names.
+        #[arg(long, value_parser = data::Store::parse)]
+        store: Option<data::Store>,
+        /// Snapshots kept; older ones are removed.
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=100))]
+        keep: u64,
     },
     /// Create (once) a data directory with the exercise scenario, and serve it.
     Demo {
@@ -216,10 +230,11 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Init { data, store, origin, operator, operator_name } => {
             serve::init(&data, store, &origin, &operator, &operator_name).await
         }
-        Command::Serve { data, store, listen, http, witnesses, cluster } => {
+        Command::Serve { data, store, listen, http, witnesses, cluster, snapshots } => {
             let policy = witnesses.policy()?.map(|p| (p, witnesses.cosigner()));
-            serve::serve(&data, store, &listen, &http.limits(), policy, &cluster).await
+            serve::serve(&data, store, &listen, &http.limits(), policy, &cluster, &snapshots).await
         }
+        Command::Snapshot { data, store, keep } => serve::snapshot_now(&data, store, keep as usize),
         Command::Demo { data, listen, http, no_witnesses } => {
             demo::demo(&data, &listen, &http.limits(), !no_witnesses).await
         }

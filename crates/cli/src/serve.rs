@@ -180,6 +180,62 @@ pub struct ClusterArgs {
     poll_ms: u64,
 }
 
+/// When `serve` makes snapshots of the state (`DATA/snapshots`), from
+/// which a restart folds only the log's tail.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SnapshotArgs {
+    /// Make a snapshot once this many entries were logged since the last:
+    /// a restart then folds at most about this many.
+    #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
+    snapshot_every_entries: u64,
+    /// Or once this many seconds have passed since the last, if anything was logged.
+    #[arg(long, default_value_t = 3_600, value_parser = clap::value_parser!(u64).range(1..))]
+    snapshot_every_secs: u64,
+    /// Snapshots kept; older ones are removed.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=100))]
+    snapshot_keep: u64,
+    /// Make no snapshots and use none: every restart replays the whole log.
+    #[arg(long)]
+    no_snapshots: bool,
+}
+
+impl Default for SnapshotArgs {
+    fn default() -> Self {
+        Self {
+            snapshot_every_entries: 1_000_000,
+            snapshot_every_secs: 3_600,
+            snapshot_keep: 2,
+            no_snapshots: false,
+        }
+    }
+}
+
+impl SnapshotArgs {
+    fn policy(&self, dir: &DataDir) -> Option<corridor_service::SnapshotPolicy> {
+        (!self.no_snapshots).then(|| corridor_service::SnapshotPolicy {
+            dir: dir.snapshots(),
+            every_entries: self.snapshot_every_entries,
+            every: std::time::Duration::from_secs(self.snapshot_every_secs),
+            keep: self.snapshot_keep as usize,
+        })
+    }
+}
+
+/// `corridor snapshot`: makes a snapshot of the log's state now, at its
+/// latest checkpoint, from the latest usable snapshot and the entries after it.
+pub fn snapshot_now(data: &Path, store: Option<Store>, keep: usize) -> Result<()> {
+    let dir = DataDir::new(data).with_store(store);
+    let _lock = dir.lock()?;
+    let reader = dir.store()?.reader()?;
+    let snapshots = corridor_service::Snapshots::new(dir.snapshots());
+    let log_vkey = dir.log_key()?.verifier();
+    match corridor_service::snapshot::make(&snapshots, reader.as_ref(), &log_vkey, keep)? {
+        Some(size) => println!("snapshot of {size} entries written in {}", snapshots.dir().display()),
+        None => println!("the latest snapshot already covers the log, or the log is empty; nothing written"),
+    }
+    Ok(())
+}
+
 impl Default for ClusterArgs {
     fn default() -> Self {
         Self { advertise: None, lease_ms: 2_000, poll_ms: 500 }
@@ -208,6 +264,7 @@ impl ClusterArgs {
             instance: format!("{:016x}", rand::random::<u64>()),
             poll: std::time::Duration::from_millis(self.poll_ms),
             renew_every: lease / 3,
+            snapshots: None,
         };
         Ok((node, lease))
     }
@@ -220,6 +277,7 @@ pub async fn serve(
     limits: &corridor_api::HttpLimits,
     witnesses: Option<(corridor_tlog::policy::Policy, corridor_cosigner::CosignerConfig)>,
     cluster: &ClusterArgs,
+    snapshots: &SnapshotArgs,
 ) -> Result<()> {
     let dir = DataDir::new(data).with_store(store);
     let config = dir.config()?;
@@ -230,12 +288,13 @@ pub async fn serve(
     let mut advertised = None;
     let opened = match dir.store()? {
         Store::Postgres(_) => {
-            let (node, lease) = cluster.node(addr)?;
+            let (mut node, lease) = cluster.node(addr)?;
+            node.snapshots = snapshots.policy(&dir);
             eprintln!("corridor: a node of a cluster, advertised as {}", node.holder);
             advertised = Some((node.holder.clone(), node.instance.clone()));
             dir.open_node(node, lease)
         }
-        Store::Sqlite(_) => dir.open_service(),
+        Store::Sqlite(_) => dir.open_service_with(snapshots.policy(&dir)),
     };
     let (service, _lock) = opened.context("recovering the log")?;
     if let Some((policy, cosign)) = witnesses {

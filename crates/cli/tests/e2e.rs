@@ -1408,3 +1408,106 @@ async fn a_custody_hand_off_is_countersigned_from_the_command_line() {
     assert_eq!(c["hand_offs"][0]["transfer"]["from"], "sender", "{c}");
     assert_eq!(c["hand_offs"][0]["transfer"]["to"], "receiver", "{c}");
 }
+
+/// Starts `corridor serve` on `data` with `more` arguments, and returns it
+/// with what it wrote to stderr before it listened.
+fn serve_reporting(data: &Path, more: &[&str]) -> (Server, String) {
+    use std::io::{BufRead as _, BufReader};
+    let mut args = vec!["serve", "--data", data.to_str().expect("utf8"), "--listen", "127.0.0.1:0"];
+    args.extend_from_slice(more);
+    let mut child = std::process::Command::new(support::BIN)
+        .args(&args)
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let mut err = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut said = String::new();
+    let mut line = String::new();
+    // The server writes its log line ("corridor: log ...") to stderr just before it listens.
+    while !line.starts_with("corridor: log ") {
+        line.clear();
+        assert!(err.read_line(&mut line).expect("reads") > 0, "exited before listening: {said}");
+        said.push_str(&line);
+    }
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut listening = String::new();
+    out.read_line(&mut listening).expect("reads");
+    let url = listening.trim().rsplit("listening on ").next().expect("url").to_owned();
+    (Server { child, url }, said)
+}
+
+fn snapshot_files(data: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(data.join("snapshots"))
+        .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.retain(|p| p.extension().is_some_and(|e| e == "snapshot"));
+    files.sort();
+    files
+}
+
+/// Snapshots end to end with the real binary: the server makes them as it
+/// goes, a restart starts from the latest, a damaged one is refused with a
+/// log line and the restart replays instead, and the audit checks every
+/// snapshot's digest against its own replay.
+#[tokio::test(flavor = "multi_thread")]
+async fn restarts_start_from_a_snapshot_and_refuse_a_damaged_one() {
+    let log = init();
+    let ops = ops_key(&log);
+    let every = ["--snapshot-every-entries", "5"];
+    let (server, _) = serve_reporting(&log.data, &every);
+    let batch: Vec<Value> = (0..12).map(|i| message(&ops, &format!("s{i}"))).collect();
+    std::fs::write(log.dir.join("batch.json"), serde_json::to_vec(&batch).expect("json")).expect("writes");
+    ok(&["submit", "--server", &server.url, "batch.json"], &log.dir);
+    // The server looks at the log every half second; wait for its snapshot.
+    let deadline = std::time::Duration::from_secs(30);
+    let waited = std::time::Instant::now();
+    while snapshot_files(&log.data).is_empty() && waited.elapsed() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(!snapshot_files(&log.data).is_empty(), "the server made a snapshot");
+    let later: Vec<Value> = (0..3).map(|i| message(&ops, &format!("t{i}"))).collect();
+    std::fs::write(log.dir.join("later.json"), serde_json::to_vec(&later).expect("json")).expect("writes");
+    ok(&["submit", "--server", &server.url, "later.json"], &log.dir);
+    let digest = get_json(&format!("{}/v1/state/digest", server.url)).await;
+    drop(server);
+
+    let data = log.data.to_str().expect("utf8");
+    ok(&["snapshot", "--data", data], &log.dir);
+    let latest = snapshot_files(&log.data).pop().expect("a snapshot");
+    assert!(latest.ends_with("00000000000000000016.snapshot"), "{latest:?}");
+    let audited = ok(&["audit", "--data", data], &log.dir);
+    assert!(audited.contains("2 snapshots"), "{audited}");
+
+    let (server, said) = serve_reporting(&log.data, &["--no-snapshots"]);
+    assert!(!said.contains("recovering from a snapshot"), "--no-snapshots uses none: {said}");
+    drop(server);
+    let (server, said) = serve_reporting(&log.data, &[]);
+    assert!(said.contains("recovering from a snapshot size=16"), "{said}");
+    assert_eq!(get_json(&format!("{}/v1/state/digest", server.url)).await, digest);
+    drop(server);
+
+    // Damaged by hand: refused, with why, and the older snapshot used.
+    let pristine = std::fs::read(&latest).expect("reads");
+    let mut damaged = pristine.clone();
+    let mid = damaged.len() / 2;
+    damaged[mid] ^= 0x40;
+    std::fs::write(&latest, &damaged).expect("writes");
+    let (server, said) = serve_reporting(&log.data, &[]);
+    assert!(said.contains("snapshot refused") && said.contains("is damaged"), "{said}");
+    assert_eq!(get_json(&format!("{}/v1/state/digest", server.url)).await, digest);
+    drop(server);
+
+    // A snapshot recording a digest the log does not fold to fails the audit.
+    let mut lying = pristine;
+    lying[70] ^= 1;
+    let body = lying.len() - 32;
+    let sum: [u8; 32] =
+        sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(&lying[..body])).into();
+    lying[body..].copy_from_slice(&sum);
+    std::fs::write(&latest, &lying).expect("writes");
+    let (passed, _, stderr) = corridor(&["audit", "--data", data], &log.dir);
+    assert!(!passed && stderr.contains("records a state digest the log does not fold to"), "{stderr}");
+}

@@ -16,7 +16,7 @@ const POLAR_LAT_DEG: f64 = 89.0;
 
 /// A box in degrees; `min_lon <= max_lon` always (wrapping boxes are widened
 /// to the full range instead).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, borsh::BorshSerialize, borsh::BorshDeserialize)]
 pub(crate) struct LatLonBox {
     pub min_lon: f64,
     pub min_lat: f64,

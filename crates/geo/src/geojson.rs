@@ -211,6 +211,22 @@ fn nested<T>(
 mod tests {
     use super::*;
 
+    /// The snapshot encoding keeps everything a geometry answers with,
+    /// including the GeoJSON as given (here: with an altitude).
+    #[test]
+    fn a_geometry_survives_the_snapshot_encoding() {
+        for given in [
+            json!({"type": "Point", "coordinates": [36.5, 33.25, 120]}),
+            json!({"type": "Polygon", "coordinates": [[[20, 20], [20.5, 20], [20.5, 20.5], [20, 20.5], [20, 20]]]}),
+        ] {
+            let g = Geometry::from_geojson(&given).expect("valid");
+            let bytes = borsh::to_vec(&g).expect("encoded");
+            let back: Geometry = borsh::from_slice(&bytes).expect("decoded");
+            assert_eq!(back, g);
+            assert_eq!(back.to_geojson(), g.to_geojson());
+        }
+    }
+
     /// Shapes the lenient reading folds (old logs replay) and a submission may
     /// not have: a foreign member, a line of one distinct position, a hole
     /// outside its shell or equal to it. Found by trying them as a user would.

@@ -21,7 +21,7 @@ use crate::sphere::{dot, edge_crossing, lon_delta, to_vec3, Vec3};
 pub const MAX_VERTICES: usize = 10_000;
 
 /// A longitude/latitude pair in degrees (WGS84).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, borsh::BorshSerialize, borsh::BorshDeserialize)]
 pub struct Position {
     pub lon: f64,
     pub lat: f64,
@@ -34,7 +34,7 @@ impl Position {
 }
 
 /// The GeoJSON type a geometry was given as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, borsh::BorshSerialize, borsh::BorshDeserialize)]
 pub enum GeometryKind {
     Point,
     MultiPoint,
@@ -58,7 +58,7 @@ impl GeometryKind {
 }
 
 /// A position with its unit vector.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, borsh::BorshSerialize, borsh::BorshDeserialize)]
 pub(crate) struct Vertex {
     pub lon: f64,
     pub lat: f64,
@@ -80,14 +80,14 @@ impl Vertex {
 }
 
 /// One polygon: an outer ring and any holes, each closed (last = first).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, borsh::BorshSerialize, borsh::BorshDeserialize)]
 pub(crate) struct Polygon {
     pub rings: Vec<Vec<Vertex>>,
     pub bbox: LatLonBox,
 }
 
 /// A primitive: the unit that closest-pair and containment tests work on.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, borsh::BorshSerialize, borsh::BorshDeserialize)]
 pub(crate) enum Part {
     Point(Vertex),
     /// One or more vertices; a single vertex is a line collapsed to a point.
@@ -413,6 +413,31 @@ fn self_intersection(ring: &[Vertex]) -> Option<(usize, usize)> {
         }
     }
     found
+}
+
+/// The snapshot encoding (borsh): kind, parts with their unit vectors (so a
+/// load computes nothing), and the GeoJSON as given, as JSON text, when kept.
+impl borsh::BorshSerialize for Geometry {
+    fn serialize<W: std::io::Write>(&self, writer: &mut W) -> std::io::Result<()> {
+        self.kind.serialize(writer)?;
+        self.parts.serialize(writer)?;
+        self.given.as_ref().map(|v| v.to_string()).serialize(writer)
+    }
+}
+
+impl borsh::BorshDeserialize for Geometry {
+    fn deserialize_reader<R: std::io::Read>(reader: &mut R) -> std::io::Result<Self> {
+        let kind = GeometryKind::deserialize_reader(reader)?;
+        let parts = Vec::<Part>::deserialize_reader(reader)?;
+        let given = match Option::<String>::deserialize_reader(reader)? {
+            Some(text) => Some(std::sync::Arc::new(
+                serde_json::from_str(&text)
+                    .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?,
+            )),
+            None => None,
+        };
+        Ok(Self { kind, parts, given })
+    }
 }
 
 #[cfg(test)]

@@ -541,6 +541,11 @@ impl<K: Clone + Ord, C: Kind> SpatioTemporalIndex<K, C> {
         self.by_key.is_empty()
     }
 
+    /// Every object with its key, in key order.
+    pub fn objects(&self) -> impl Iterator<Item = (&K, &IndexedObject<C>)> {
+        self.by_key.iter().filter_map(|(k, &slot)| self.slots[slot as usize].as_ref().map(|s| (k, &s.object)))
+    }
+
     pub fn get(&self, key: &K) -> Option<&IndexedObject<C>> {
         let slot = *self.by_key.get(key)?;
         self.slots[slot as usize].as_ref().map(|s| &s.object)

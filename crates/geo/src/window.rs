@@ -9,7 +9,7 @@
 use crate::error::WindowError;
 
 /// A time window; `None` ends are unbounded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, borsh::BorshSerialize, borsh::BorshDeserialize)]
 pub struct Window {
     from_us: Option<i64>,
     to_us: Option<i64>,

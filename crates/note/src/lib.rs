@@ -104,6 +104,30 @@ pub struct VerifierKey {
     public: VerifyingKey,
 }
 
+/// The snapshot encoding (borsh): name, key ID, and the 32 public-key
+/// bytes; a load checks the key ID against them as a parse does.
+impl borsh::BorshSerialize for VerifierKey {
+    fn serialize<W: std::io::Write>(&self, writer: &mut W) -> std::io::Result<()> {
+        self.name.serialize(writer)?;
+        self.key_id.serialize(writer)?;
+        self.public.to_bytes().serialize(writer)
+    }
+}
+
+impl borsh::BorshDeserialize for VerifierKey {
+    fn deserialize_reader<R: std::io::Read>(reader: &mut R) -> std::io::Result<Self> {
+        let invalid = |why: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, why.to_owned());
+        let name = String::deserialize_reader(reader)?;
+        let id = u32::deserialize_reader(reader)?;
+        let bytes = <[u8; 32]>::deserialize_reader(reader)?;
+        let public = VerifyingKey::from_bytes(&bytes).map_err(|_| invalid("not an Ed25519 public key"))?;
+        if key_id(&name, &bytes) != id {
+            return Err(invalid("key ID does not match the key"));
+        }
+        Ok(Self { name, key_id: id, public })
+    }
+}
+
 impl std::fmt::Debug for VerifierKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.to_vkey())

@@ -37,6 +37,7 @@ mod queries;
 mod receipt;
 pub mod replay;
 mod sequencer;
+pub mod snapshot;
 
 use std::sync::Arc;
 
@@ -58,6 +59,7 @@ pub use node::{NodeConfig, NodeStatus, Role};
 pub use paging::Page;
 pub use queries::{EntryView, LogInfo};
 pub use receipt::Receipt;
+pub use snapshot::{SnapshotPolicy, Snapshots};
 
 /// The longest [`Service::start_node`] waits for the node's first role.
 const FIRST_ROLE_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
@@ -154,6 +156,9 @@ pub(crate) struct Inner {
     /// Set by [`Service::resign`]: the node gives up leading and never
     /// campaigns again.
     resigning: std::sync::atomic::AtomicBool,
+    /// Where snapshots are kept and when they are made; recovery and a
+    /// node's rebuild start from the latest usable one.
+    snapshots: Option<SnapshotPolicy>,
 }
 
 /// A handle on the running service; cheap to clone.
@@ -177,9 +182,31 @@ impl Service {
         clock: Arc<dyn Clock>,
         limits: Limits,
     ) -> Result<Self, StartError> {
-        let (service, sequencer) = Self::build(writer, reader, log_key, clock, limits)?;
+        Self::start_with(writer, reader, log_key, clock, limits, None)
+    }
+
+    /// [`Service::start`], recovering from the latest usable snapshot in
+    /// `snapshots` (if any) and making snapshots in the background by its
+    /// policy ([`snapshot`]).
+    pub fn start_with(
+        writer: Box<dyn LogWriter>,
+        reader: Arc<dyn LogReader>,
+        log_key: SignerKey,
+        clock: Arc<dyn Clock>,
+        limits: Limits,
+        snapshots: Option<SnapshotPolicy>,
+    ) -> Result<Self, StartError> {
+        let (service, sequencer) = Self::build(writer, reader, log_key, clock, limits, snapshots)?;
         sequencer::spawn(sequencer)?;
+        service.spawn_snapshots()?;
         Ok(service)
+    }
+
+    fn spawn_snapshots(&self) -> Result<(), StartError> {
+        match self.inner.snapshots.clone() {
+            Some(policy) => Ok(snapshot::spawn(Arc::downgrade(&self.inner), policy)?),
+            None => Ok(()),
+        }
     }
 
     /// Recovers from `reader`, then runs as one node of a cluster sharing
@@ -194,7 +221,8 @@ impl Service {
         limits: Limits,
         config: NodeConfig,
     ) -> Result<Self, StartError> {
-        let (service, rx, _) = Self::wire(reader, &log_key, clock.clone(), limits)?;
+        let snapshots = config.snapshots.clone();
+        let (service, rx, _) = Self::wire(reader, &log_key, clock.clone(), limits, snapshots)?;
         let instance = config.instance.clone();
         service.set_status(NodeStatus { role: Role::Follower, instance, ..NodeStatus::default() });
         let (ready, first_role) = std::sync::mpsc::sync_channel(1);
@@ -205,6 +233,7 @@ impl Service {
         // follows: a client of a fresh node would otherwise be refused.
         // Each step of the first round is bounded by the store's timeouts.
         let _ = first_role.recv_timeout(FIRST_ROLE_WAIT);
+        service.spawn_snapshots()?;
         Ok(service)
     }
 
@@ -215,8 +244,9 @@ impl Service {
         log_key: SignerKey,
         clock: Arc<dyn Clock>,
         limits: Limits,
+        snapshots: Option<SnapshotPolicy>,
     ) -> Result<(Self, sequencer::Sequencer), StartError> {
-        let (service, rx, last_at_us) = Self::wire(reader, &log_key, clock.clone(), limits)?;
+        let (service, rx, last_at_us) = Self::wire(reader, &log_key, clock.clone(), limits, snapshots)?;
         let term = writer.term();
         service.set_status(NodeStatus { role: Role::Single, term, ..NodeStatus::default() });
         let inner = Arc::downgrade(&service.inner);
@@ -233,8 +263,10 @@ impl Service {
         log_key: &SignerKey,
         clock: Arc<dyn Clock>,
         limits: Limits,
+        snapshots: Option<SnapshotPolicy>,
     ) -> Result<(Self, mpsc::Receiver<Work>, i64), StartError> {
-        let published = recover_published(reader.as_ref(), log_key)?;
+        let dir = snapshots.as_ref().map(|p| Snapshots::new(p.dir.clone()));
+        let published = recover_published(reader.as_ref(), log_key, dir.as_ref())?;
         let last_at_us = published.state.last_sequenced_at_us();
         let served = watch::channel(published.tree.size()).0;
         let (pool_tx, rx) = mpsc::channel(limits.pool_capacity);
@@ -254,6 +286,7 @@ impl Service {
             served,
             resets: watch::channel(0).0,
             resigning: std::sync::atomic::AtomicBool::new(false),
+            snapshots,
         });
         Ok((Self { inner }, rx, last_at_us))
     }
@@ -401,8 +434,9 @@ impl Service {
 pub(crate) fn recover_published(
     reader: &dyn LogReader,
     log_key: &SignerKey,
+    snapshots: Option<&Snapshots>,
 ) -> Result<Published, StartError> {
-    let recovered = replay::recover(reader, &log_key.verifier())?;
+    let recovered = replay::recover(reader, &log_key.verifier(), snapshots)?;
     let checkpoint = match recovered.checkpoint {
         Some(cp) => cp,
         None => empty_checkpoint(log_key)?,

@@ -57,6 +57,8 @@ pub struct NodeConfig {
     /// How long the leader may sit idle before it renews its lease; well
     /// under the lease itself, so that one slow renewal does not lose it.
     pub renew_every: Duration,
+    /// Where this node keeps its own snapshots, and when it makes them.
+    pub snapshots: Option<crate::snapshot::SnapshotPolicy>,
 }
 
 /// What a node is doing.
@@ -277,7 +279,8 @@ impl Node {
             self.update(|s| s.role = crate::Role::Recovering);
             inner.published.blocking_write().failed = true;
             refuse_waiting(&mut self.rx);
-            match recover_published(inner.reader.as_ref(), &self.log_key) {
+            let snapshots = inner.snapshots.as_ref().map(|p| crate::snapshot::Snapshots::new(p.dir.clone()));
+            match recover_published(inner.reader.as_ref(), &self.log_key, snapshots.as_ref()) {
                 Ok(published) => {
                     let size = published.tree.size();
                     *inner.published.blocking_write() = published;

@@ -24,6 +24,7 @@ use corridor_tlog::{leaf_hash, Hash, SignedCheckpoint, Tree};
 use rayon::prelude::*;
 
 use crate::error::StartError;
+use crate::snapshot::{self, Loaded, Snapshots};
 
 /// Entries read, parsed and folded per step; bounds memory whatever the log size.
 pub const CHUNK: u64 = 16_384;
@@ -152,44 +153,111 @@ pub fn replay<S: EntrySource + ?Sized>(
     opts: ReplayOptions,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Replayed, ReplayError> {
+    replay_stopping(reader, opts, &mut Stops::none(progress))
+}
+
+/// [`replay`], stopping at `stops.sizes` to show the state to `stops.visit`.
+pub fn replay_stopping<S: EntrySource + ?Sized>(
+    reader: &S,
+    opts: ReplayOptions,
+    stops: &mut Stops<'_>,
+) -> Result<Replayed, ReplayError> {
     let total = reader.size()?;
     let mut state = State::new();
     state.reserve(usize::try_from(total).unwrap_or(0));
-    let mut tree = Tree::new();
-    let mut signatures = 0;
-    let mut refused_today = Refusals::default();
-    let mut pending: Vec<SigJob> = Vec::new();
-    let mut next = read_chunk(reader, 0, total, opts)?;
-    while let Some(chunk) = next.take() {
-        let following = tree.size() + chunk.len() as u64;
-        let leaves: Vec<Hash> = chunk.iter().map(|p| p.leaf).collect();
-        // The fold is sequential; the tree, the next chunk and the last
-        // chunk's signatures do not depend on it, and go on beside it.
-        let (folded, (read, checked)) = rayon::join(
-            || fold_chunk(&mut state, chunk, opts, &mut refused_today),
-            || {
-                rayon::join(
-                    || read_chunk(reader, following, total, opts),
-                    || {
-                        leaves.iter().for_each(|l| tree.push(*l));
-                        check_signatures(&pending)
-                    },
-                )
-            },
-        );
-        checked?;
-        signatures += pending.len() as u64;
-        pending = folded?;
-        next = read?;
-        progress(tree.size());
+    let run = Run { state, tree: Some(Tree::new()), end: total, opts };
+    let (state, tree, signatures, refused_today) = run.go(reader, stops)?;
+    Ok(Replayed { state, tree: tree.unwrap_or_default(), signatures, refused_today })
+}
+
+/// What a replay shows the state to at a stop.
+pub type Visit<'a> = dyn FnMut(u64, &State) -> Result<(), ReplayError> + 'a;
+
+/// Sizes at which a replay stops to look at the state (the audit compares
+/// snapshots' digests there), and what it calls after every chunk.
+pub struct Stops<'a> {
+    /// Ascending sizes; each is folded to exactly, then `visit` is called.
+    pub sizes: Vec<u64>,
+    pub visit: Option<&'a mut Visit<'a>>,
+    pub progress: &'a (dyn Fn(u64) + Sync),
+}
+
+impl std::fmt::Debug for Stops<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stops").field("sizes", &self.sizes).finish_non_exhaustive()
     }
-    check_signatures(&pending)?;
-    signatures += pending.len() as u64;
-    Ok(Replayed { state, tree, signatures, refused_today })
+}
+
+impl<'a> Stops<'a> {
+    pub fn none(progress: &'a (dyn Fn(u64) + Sync)) -> Self {
+        Self { sizes: Vec::new(), visit: None, progress }
+    }
+
+    /// Where the chunk that starts at `start` must end at the latest.
+    fn bound(&self, start: u64) -> u64 {
+        self.sizes.iter().copied().find(|&s| s > start).unwrap_or(u64::MAX)
+    }
+}
+
+/// One replay: folds `[state.size(), end)` onto `state` and, when given, `tree`.
+pub(crate) struct Run {
+    pub state: State,
+    /// The tree of `state.size()` leaves, extended as entries are folded;
+    /// `None` when only the state is wanted (a snapshot being made).
+    pub tree: Option<Tree>,
+    pub end: u64,
+    pub opts: ReplayOptions,
+}
+
+impl Run {
+    pub(crate) fn go<S: EntrySource + ?Sized>(
+        self,
+        reader: &S,
+        stops: &mut Stops<'_>,
+    ) -> Result<(State, Option<Tree>, u64, Refusals), ReplayError> {
+        let Run { mut state, mut tree, end, opts } = self;
+        let mut signatures = 0;
+        let mut refused_today = Refusals::default();
+        let mut pending: Vec<SigJob> = Vec::new();
+        let start = state.size();
+        let mut next = read_chunk(reader, start, end.min(stops.bound(start)), opts)?;
+        while let Some(chunk) = next.take() {
+            let following = state.size() + chunk.len() as u64;
+            let leaves: Vec<Hash> = chunk.iter().map(|p| p.leaf).collect();
+            let until = end.min(stops.bound(following));
+            // The fold is sequential; the tree, the next chunk and the last
+            // chunk's signatures do not depend on it, and go on beside it.
+            let (folded, (read, checked)) = rayon::join(
+                || fold_chunk(&mut state, chunk, opts, &mut refused_today),
+                || {
+                    rayon::join(
+                        || read_chunk(reader, following, until, opts),
+                        || {
+                            if let Some(tree) = tree.as_mut() {
+                                leaves.iter().for_each(|l| tree.push(*l));
+                            }
+                            check_signatures(&pending)
+                        },
+                    )
+                },
+            );
+            checked?;
+            signatures += pending.len() as u64;
+            pending = folded?;
+            next = read?;
+            if let Some(visit) = stops.visit.as_mut().filter(|_| stops.sizes.contains(&following)) {
+                visit(following, &state)?;
+            }
+            (stops.progress)(following);
+        }
+        check_signatures(&pending)?;
+        signatures += pending.len() as u64;
+        Ok((state, tree, signatures, refused_today))
+    }
 }
 
 /// Reads and parses entries `[start, min(start + CHUNK, total))`, in parallel;
-/// `None` past the end.
+/// `None` at or past `total`.
 fn read_chunk<S: EntrySource + ?Sized>(
     reader: &S,
     start: u64,
@@ -288,6 +356,8 @@ pub struct Recovered {
     pub checkpoint: Option<SignedCheckpoint>,
     /// The latest stored cosigned checkpoint, checked like the signed one.
     pub cosigned: Option<corridor_store::StoredCheckpoint>,
+    /// The size of the snapshot recovery started from, if it used one.
+    pub from_snapshot: Option<u64>,
 }
 
 /// Checks a stored checkpoint: signed by the log key, stored under its own
@@ -309,19 +379,43 @@ pub(crate) fn check_stored(
     Ok(signed)
 }
 
-/// Recovery at startup: replays every entry ([`ReplayOptions::recovery`]),
-/// then checks that the checkpoint stored for exactly the replayed size is
-/// signed by the log key and commits to the rebuilt tree. Because the tree
-/// is append-only and every stored checkpoint is one of its prefixes, the
-/// first checkpoint after a restart is consistent with every checkpoint
-/// published before.
+/// Recovery at startup: replays every entry ([`ReplayOptions::recovery`])
+/// after the latest usable snapshot, if given any (from genesis
+/// otherwise), then checks that the checkpoint stored for exactly the
+/// replayed size is signed by the log key and commits to the rebuilt tree.
+/// Because the tree is append-only and every stored checkpoint is one of its
+/// prefixes, the first checkpoint after a restart is consistent with every
+/// checkpoint published before.
+///
+/// From a snapshot, the tree of its size is rebuilt from the stored leaf
+/// hashes ([`LogReader::leaf_hashes`]) and must have the root of the log's
+/// checkpoint at that size; a snapshot refused for any reason is logged and
+/// recovery replays from genesis ([`crate::snapshot`]).
 ///
 /// The log may grow while it is read (another node of a cluster writing
 /// it): the replay stops at the size the store had when it began, which is
 /// always a batch's end, and so has a checkpoint of its own. A cosigned
 /// checkpoint beyond it is left for the node to take up once it has caught up.
-pub fn recover(reader: &dyn LogReader, log_vkey: &VerifierKey) -> Result<Recovered, StartError> {
-    let Replayed { state, tree, .. } = replay(reader, ReplayOptions::recovery(), &|_| {})?;
+pub fn recover(
+    reader: &dyn LogReader,
+    log_vkey: &VerifierKey,
+    snapshots: Option<&Snapshots>,
+) -> Result<Recovered, StartError> {
+    let total = reader.size()?;
+    let start = snapshots.and_then(|s| snapshot::latest_usable(s, reader, log_vkey, total));
+    let begun = start.map(|l| from_snapshot(reader, l)).transpose()?.flatten();
+    let from_snapshot = begun.as_ref().map(|(state, _)| state.size());
+    let (state, tree) = match begun {
+        Some(begun) => begun,
+        None => {
+            let mut state = State::new();
+            state.reserve(usize::try_from(total).unwrap_or(0));
+            (state, Tree::new())
+        }
+    };
+    let run = Run { state, tree: Some(tree), end: total, opts: ReplayOptions::recovery() };
+    let (state, tree, ..) = run.go(reader, &mut Stops::none(&|_| {}))?;
+    let tree = tree.unwrap_or_default();
     let checkpoint = match reader.checkpoint_at(tree.size())? {
         Some(stored) => Some(check_stored(&stored, &tree, log_vkey)?),
         None if tree.size() == 0 => None,
@@ -336,5 +430,34 @@ pub fn recover(reader: &dyn LogReader, log_vkey: &VerifierKey) -> Result<Recover
     if let Some(stored) = &cosigned {
         check_stored(stored, &tree, log_vkey)?;
     }
-    Ok(Recovered { state, tree, checkpoint, cosigned })
+    Ok(Recovered { state, tree, checkpoint, cosigned, from_snapshot })
 }
+
+/// A loaded snapshot's state with the tree of its size, rebuilt from the
+/// stored leaf hashes; `None` (logged) when they do not make the root the
+/// snapshot and the log's checkpoint agree on, so that a full replay finds
+/// which entry is wrong.
+fn from_snapshot(reader: &dyn LogReader, loaded: Loaded) -> Result<Option<(State, Tree)>, StartError> {
+    let mut leaves = Vec::with_capacity(usize::try_from(loaded.size).unwrap_or(0));
+    while (leaves.len() as u64) < loaded.size {
+        let at = leaves.len() as u64;
+        let got = reader.leaf_hashes(at, loaded.size.min(at + LEAF_HASHES_PER_READ))?;
+        if got.is_empty() {
+            break;
+        }
+        leaves.extend(got);
+    }
+    let tree = Tree::from_leaves(leaves);
+    if tree.size() != loaded.size || tree.root(loaded.size).ok() != Some(loaded.root) {
+        tracing::warn!(
+            "snapshot {} refused: the stored leaf hashes do not make its checkpoint's root; replaying the whole log",
+            loaded.path.display()
+        );
+        return Ok(None);
+    }
+    tracing::info!(size = loaded.size, path = %loaded.path.display(), "recovering from a snapshot");
+    Ok(Some((loaded.state, tree)))
+}
+
+/// Leaf hashes read per query when rebuilding the tree (32 bytes each).
+const LEAF_HASHES_PER_READ: u64 = 1 << 20;

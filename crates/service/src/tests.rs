@@ -160,7 +160,7 @@ async fn a_full_pool_pushes_back() {
     let limits = Limits { pool_capacity: 2, ..Limits::default() };
     // The sequencer is built but not run, so nothing leaves the pool.
     let (svc, _sequencer) =
-        Service::build(Box::new(w), Arc::new(r), log_key(), clock(), limits).expect("builds");
+        Service::build(Box::new(w), Arc::new(r), log_key(), clock(), limits, None).expect("builds");
     let mut waiting = vec![];
     for i in 0..2 {
         let (task_svc, body) = (svc.clone(), genesis_variant(i));
@@ -326,5 +326,173 @@ fn box_queries_page_exactly_as_a_scan_does() {
             }
             assert_eq!(got, want, "box {b:?}, pages of {limit}");
         }
+    }
+}
+
+mod snapshots {
+    use super::*;
+    use crate::replay::{recover, Recovered};
+    use crate::snapshot::{self, SnapshotPolicy, Snapshots};
+
+    async fn log_of(store: &MemoryStore, messages: std::ops::Range<usize>) -> Service {
+        let svc = open_faulty(store, &Faults::new());
+        if messages.start == 0 {
+            created(svc.submit(&genesis()).await.expect("genesis"));
+        }
+        // Concurrent submissions, so that batches of several entries are logged.
+        let tasks: Vec<_> = messages
+            .map(|i| {
+                let svc = svc.clone();
+                tokio::spawn(async move { svc.submit(&message(&format!("m{i}"))).await.map(|_| ()) })
+            })
+            .collect();
+        for t in tasks {
+            t.await.expect("task").expect("logged");
+        }
+        svc
+    }
+
+    fn recovered(store: &MemoryStore, snapshots: Option<&Snapshots>) -> Recovered {
+        let (_, reader) = store.open();
+        recover(&reader, &log_key().verifier(), snapshots).expect("recovers")
+    }
+
+    fn make(store: &MemoryStore, snapshots: &Snapshots) -> Option<u64> {
+        let (_, reader) = store.open();
+        snapshot::make(snapshots, &reader, &log_key().verifier(), 5).expect("snapshot made")
+    }
+
+    fn same(a: &Recovered, b: &Recovered) {
+        assert_eq!(a.state.digest(), b.state.digest());
+        assert_eq!(a.tree.size(), b.tree.size());
+        assert_eq!(a.tree.root(a.tree.size()).ok(), b.tree.root(b.tree.size()).ok());
+        assert_eq!(
+            a.checkpoint.as_ref().map(|c| c.note.clone()),
+            b.checkpoint.as_ref().map(|c| c.note.clone())
+        );
+    }
+
+    #[tokio::test]
+    async fn recovery_from_a_snapshot_is_a_full_replay_with_less_work() {
+        let (store, dir) = (MemoryStore::new(), tempfile::tempdir().expect("tempdir"));
+        let snapshots = Snapshots::new(dir.path());
+        let svc = log_of(&store, 0..40).await;
+        let first = make(&store, &snapshots).expect("a snapshot");
+        assert_eq!(make(&store, &snapshots), None, "nothing new to snapshot");
+        drop(svc);
+        let svc = log_of(&store, 40..70).await;
+        drop(svc);
+        let full = recovered(&store, None);
+        let quick = recovered(&store, Some(&snapshots));
+        assert_eq!(quick.from_snapshot, Some(first));
+        assert_eq!(full.from_snapshot, None);
+        same(&quick, &full);
+        // A second snapshot starts from the first, and recovery from it.
+        let second = make(&store, &snapshots).expect("another");
+        assert!(second > first);
+        assert_eq!(recovered(&store, Some(&snapshots)).from_snapshot, Some(second));
+    }
+
+    #[tokio::test]
+    async fn a_refused_snapshot_falls_back_to_an_older_one_or_a_full_replay() {
+        let (store, dir) = (MemoryStore::new(), tempfile::tempdir().expect("tempdir"));
+        let snapshots = Snapshots::new(dir.path());
+        drop(log_of(&store, 0..20).await);
+        let older = make(&store, &snapshots).expect("a snapshot");
+        drop(log_of(&store, 20..40).await);
+        let newer = make(&store, &snapshots).expect("another");
+        let full = recovered(&store, None);
+        let path = |size: u64| dir.path().join(format!("{size:020}.snapshot"));
+        let pristine = std::fs::read(path(newer)).expect("read");
+        // Each damage in turn: the newer one is refused, the older one used.
+        type Damage = fn(&mut Vec<u8>);
+        let damages: [(&str, &str, Damage); 4] = [
+            ("a flipped byte in the state", "checksum", |b| {
+                let mid = b.len() / 2;
+                b[mid] ^= 1;
+            }),
+            ("another format", "format", |b| b[18] = b[18].wrapping_add(1)),
+            ("cut short", "checksum", |b| b.truncate(b.len() - 40)),
+            ("a recorded digest that is not the state's, checksum redone", "digest", |b| {
+                b[70] ^= 1;
+                let body = b.len() - 32;
+                let sum: [u8; 32] =
+                    sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(&b[..body]))
+                        .into();
+                b[body..].copy_from_slice(&sum);
+            }),
+        ];
+        for (what, expected, damage) in damages {
+            let mut bytes = pristine.clone();
+            damage(&mut bytes);
+            std::fs::write(path(newer), &bytes).expect("write");
+            let refusal = Snapshots::load(&path(newer)).expect_err(what).to_string();
+            assert!(refusal.contains(expected), "{what}: {refusal}");
+            let r = recovered(&store, Some(&snapshots));
+            assert_eq!(r.from_snapshot, Some(older), "{what}");
+            same(&r, &full);
+        }
+        // With both refused, recovery replays the whole log.
+        std::fs::write(path(older), b"corridor-snapshot\nnot really").expect("write");
+        let r = recovered(&store, Some(&snapshots));
+        assert_eq!(r.from_snapshot, None);
+        same(&r, &full);
+    }
+
+    #[tokio::test]
+    async fn a_snapshot_of_another_log_is_refused() {
+        let (store, other) = (MemoryStore::new(), MemoryStore::new());
+        let dir = tempfile::tempdir().expect("tempdir");
+        let snapshots = Snapshots::new(dir.path());
+        drop(log_of(&store, 0..10).await);
+        let svc = open_faulty(&other, &Faults::new());
+        created(svc.submit(&genesis()).await.expect("genesis"));
+        for i in 0..10 {
+            // One at a time: another log, with other batches than the first.
+            created(svc.submit(&message(&format!("x{i}"))).await.expect("logged"));
+        }
+        drop(svc);
+        let size = make(&other, &snapshots).expect("a snapshot of the other log");
+        let (_, reader) = store.open();
+        assert!(corridor_store::LogReader::size(&reader).expect("size") >= size);
+        let r = recovered(&store, Some(&snapshots));
+        assert_eq!(r.from_snapshot, None, "the other log's snapshot is refused");
+        same(&r, &recovered(&store, None));
+    }
+
+    #[tokio::test]
+    async fn the_service_makes_snapshots_by_its_policy() {
+        let (store, dir) = (MemoryStore::new(), tempfile::tempdir().expect("tempdir"));
+        let policy = SnapshotPolicy {
+            dir: dir.path().to_owned(),
+            every_entries: 10,
+            every: std::time::Duration::from_secs(3600),
+            keep: 2,
+        };
+        let (w, r) = store.open();
+        let svc = Service::start_with(
+            Box::new(w),
+            Arc::new(r),
+            log_key(),
+            clock(),
+            Limits::default(),
+            Some(policy),
+        )
+        .expect("starts");
+        created(svc.submit(&genesis()).await.expect("genesis"));
+        for i in 0..25 {
+            created(svc.submit(&message(&format!("m{i}"))).await.expect("logged"));
+        }
+        let snapshots = Snapshots::new(dir.path());
+        // The thread looks every half second; give it a generous deadline.
+        let mut waited = 0;
+        while snapshots.list().is_empty() && waited < 600 {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            waited += 1;
+        }
+        let (size, path) = snapshots.list().first().cloned().expect("a snapshot was made");
+        assert!(size >= 10, "made once at least 10 entries were logged: {size}");
+        let loaded = Snapshots::load(&path).expect("it loads");
+        assert_eq!(loaded.size, size);
     }
 }

@@ -26,13 +26,13 @@ use crate::{Rejection, Stamp, State};
 pub const MAX_OBJECTS_PER_KIND: usize = 2_000_000;
 
 /// When and why an object stopped applying.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, borsh::BorshSerialize, borsh::BorshDeserialize)]
 pub struct Ended {
     pub at: Stamp,
     pub reason: Option<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, borsh::BorshSerialize, borsh::BorshDeserialize)]
 pub struct Zone {
     pub reference: ObjectRef,
     pub party: String,
@@ -43,7 +43,7 @@ pub struct Zone {
     pub withdrawn: Option<Ended>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, borsh::BorshSerialize, borsh::BorshDeserialize)]
 pub struct Site {
     pub reference: ObjectRef,
     pub issuer: String,
@@ -58,7 +58,7 @@ pub struct Site {
     pub withdrawn: Option<Ended>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, borsh::BorshSerialize, borsh::BorshDeserialize)]
 pub struct Operation {
     pub reference: ObjectRef,
     pub party: String,
@@ -71,7 +71,7 @@ pub struct Operation {
     pub withdrawn: Option<Ended>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, borsh::BorshSerialize, borsh::BorshDeserialize)]
 pub struct Corridor {
     pub name: String,
     pub route: Arc<Geometry>,
@@ -79,7 +79,7 @@ pub struct Corridor {
     pub window: Window,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, borsh::BorshSerialize, borsh::BorshDeserialize)]
 pub struct Agreement {
     pub reference: ObjectRef,
     pub issuer: String,
@@ -96,7 +96,7 @@ pub struct Agreement {
 }
 
 /// Why a party must clear a movement.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, borsh::BorshSerialize, borsh::BorshDeserialize)]
 pub enum Reason {
     /// The route's corridor crosses this zone of the party's.
     Zone { zone: ObjectRef },
@@ -104,7 +104,7 @@ pub enum Reason {
     Escort,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, borsh::BorshSerialize, borsh::BorshDeserialize)]
 pub struct Response {
     pub decision: Decision,
     pub conditions: Vec<String>,
@@ -112,7 +112,7 @@ pub struct Response {
     pub at: Stamp,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, borsh::BorshSerialize, borsh::BorshDeserialize)]
 pub struct Approver {
     pub reasons: Vec<Reason>,
     pub asked: Stamp,
@@ -126,7 +126,7 @@ impl Approver {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, borsh::BorshSerialize, borsh::BorshDeserialize)]
 pub struct Movement {
     pub reference: ObjectRef,
     pub requester: String,
@@ -220,14 +220,14 @@ impl Movement {
 }
 
 /// What an operation conflicts with.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, borsh::BorshSerialize, borsh::BorshDeserialize)]
 pub enum ConflictTarget {
     Site { site: ObjectRef },
     Movement { movement: ObjectRef },
     Corridor { agreement: ObjectRef, corridor: String },
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, borsh::BorshSerialize, borsh::BorshDeserialize)]
 pub struct Conflict {
     /// Increases with every conflict found; the paging cursor of the listing.
     pub seq: u64,
@@ -242,7 +242,7 @@ pub struct Conflict {
     pub parties: Vec<String>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, borsh::BorshSerialize, borsh::BorshDeserialize)]
 pub struct Access {
     pub(crate) zones: BTreeMap<ObjectRef, Zone>,
     pub(crate) sites: BTreeMap<ObjectRef, Site>,

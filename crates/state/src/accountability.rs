@@ -17,21 +17,21 @@ use corridor_statement::{ObjectRef, Target};
 use crate::spatial::Kind;
 use crate::{Rejection, Stamp, State};
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, borsh::BorshSerialize, borsh::BorshDeserialize)]
 pub struct Custody {
     pub reference: ObjectRef,
     pub transfer: CustodyTransfer,
     pub at: Stamp,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, borsh::BorshSerialize, borsh::BorshDeserialize)]
 pub struct Distribution {
     pub reference: ObjectRef,
     pub report: DistributionReport,
     pub at: Stamp,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, borsh::BorshSerialize, borsh::BorshDeserialize)]
 pub struct Assessment {
     pub by: String,
     pub occurrence: Occurrence,
@@ -41,7 +41,7 @@ pub struct Assessment {
     pub at: Stamp,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, borsh::BorshSerialize, borsh::BorshDeserialize)]
 pub struct Incident {
     pub reference: ObjectRef,
     pub reporter: String,
@@ -57,7 +57,7 @@ impl Incident {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, borsh::BorshSerialize, borsh::BorshDeserialize)]
 pub struct Link {
     pub by: String,
     pub evidence: Target,
@@ -66,7 +66,7 @@ pub struct Link {
     pub at: Stamp,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, borsh::BorshSerialize, borsh::BorshDeserialize)]
 pub struct Claim {
     pub reference: ObjectRef,
     pub recorder: String,
@@ -75,7 +75,7 @@ pub struct Claim {
     pub links: Vec<Link>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, borsh::BorshSerialize, borsh::BorshDeserialize)]
 pub struct Accountability {
     pub(crate) custody: BTreeMap<String, Vec<Custody>>,
     pub(crate) distributions: BTreeMap<ObjectRef, Distribution>,

@@ -35,6 +35,7 @@ pub mod canonical;
 mod notice;
 mod party;
 mod rejection;
+pub mod snapshot;
 mod spatial;
 pub mod views;
 
@@ -66,14 +67,16 @@ pub struct LoggedEntry {
 }
 
 /// A position in the log and its sequencing time: when something happened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, borsh::BorshSerialize, borsh::BorshDeserialize,
+)]
 pub struct Stamp {
     pub index: u64,
     pub at_us: i64,
 }
 
 /// Where an accepted statement lives in the log.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, borsh::BorshSerialize, borsh::BorshDeserialize)]
 pub struct StatementRecord {
     pub index: u64,
     /// SHA-256 of the canonical envelope JSON.
@@ -81,7 +84,7 @@ pub struct StatementRecord {
 }
 
 /// A message on the structured deconfliction channel.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, borsh::BorshSerialize, borsh::BorshDeserialize)]
 pub struct Message {
     pub index: u64,
     pub sequenced_at_us: i64,
@@ -102,7 +105,7 @@ pub enum BoxKind {
 }
 
 /// One party's acknowledgement of something.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, borsh::BorshSerialize, borsh::BorshDeserialize)]
 pub struct Ack {
     pub party: String,
     pub index: u64,

@@ -5,7 +5,7 @@ use corridor_statement::body::{PartyKind, PartyRegister};
 
 use crate::Stamp;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, borsh::BorshSerialize, borsh::BorshDeserialize)]
 pub struct PartyKey {
     pub vkey: VerifierKey,
     pub added_at_index: u64,
@@ -14,7 +14,7 @@ pub struct PartyKey {
     pub revoked_at_us: Option<i64>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, borsh::BorshSerialize, borsh::BorshDeserialize)]
 pub enum KeyStatus {
     Live,
     Revoked,
@@ -40,7 +40,7 @@ impl PartyKey {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, borsh::BorshSerialize, borsh::BorshDeserialize)]
 pub struct Party {
     pub id: String,
     pub name: String,

@@ -46,6 +46,22 @@ impl Index {
         self.0.insert(r.clone(), object);
     }
 
+    /// An index of `objects` built in one pass; the same answers as
+    /// inserting them one by one.
+    pub fn from_objects<'a>(
+        objects: impl Iterator<Item = (Kind, &'a ObjectRef, &'a Arc<Geometry>, Window, f64)>,
+    ) -> Self {
+        Self(SpatioTemporalIndex::from_objects(objects.map(|(kind, r, geometry, window, reach_m)| {
+            (r.clone(), IndexedObject { kind, geometry: geometry.clone(), window, reach_m })
+        })))
+    }
+
+    /// Every object, by reference (tests compare indexes with it).
+    #[cfg(test)]
+    pub fn objects(&self) -> Vec<(&ObjectRef, &IndexedObject<Kind>)> {
+        self.0.objects().collect()
+    }
+
     /// Objects of `kinds` within `d_m` (plus their reach) of `g` during `w`,
     /// sorted by reference.
     pub fn query_kinds(&self, kinds: KindSet<Kind>, g: &Geometry, d_m: f64, w: Window) -> Vec<ObjectRef> {

@@ -132,7 +132,7 @@ wire_enum!(Purpose {
     Assessment => "assessment",
 });
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, borsh::BorshSerialize, borsh::BorshDeserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ManifestLine {
     pub item: String,
@@ -169,7 +169,7 @@ fn check_escorts(escort_from: &[String], ctx: &Ctx<'_>) -> Result<(), StatementE
 }
 
 /// The fields of a movement request; `movement.amend` replaces any of them.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, borsh::BorshSerialize, borsh::BorshDeserialize)]
 pub struct MovementPlan {
     pub purpose: Purpose,
     /// A LineString.

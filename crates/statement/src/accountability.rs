@@ -19,7 +19,7 @@ use crate::statement::{read_time, ObjectRef, Target};
 
 const POINTS: &[GeometryKind] = &[GeometryKind::Point];
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, borsh::BorshSerialize, borsh::BorshDeserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ItemQuantity {
     pub item: String,
@@ -42,7 +42,7 @@ fn check_items(field: &str, items: &[ItemQuantity], min: usize, ctx: &Ctx<'_>) -
 }
 
 /// Where a hand-off happened.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, borsh::BorshSerialize, borsh::BorshDeserialize)]
 pub struct Place {
     pub name: String,
     /// A Point.
@@ -50,7 +50,7 @@ pub struct Place {
 }
 
 /// A hand-off of goods from one party to another; both must sign.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, borsh::BorshSerialize, borsh::BorshDeserialize)]
 pub struct CustodyTransfer {
     pub consignment: String,
     pub from: String,
@@ -62,7 +62,7 @@ pub struct CustodyTransfer {
     pub lost: Vec<ItemQuantity>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, borsh::BorshSerialize, borsh::BorshDeserialize)]
 pub struct DistributionReport {
     pub site: ObjectRef,
     pub consignment: Option<String>,
@@ -86,7 +86,9 @@ wire_enum!(IncidentKind {
 });
 
 /// A count known only as a range; either end may be unknown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, borsh::BorshSerialize, borsh::BorshDeserialize,
+)]
 #[serde(deny_unknown_fields)]
 pub struct Range {
     #[serde(default)]
@@ -95,7 +97,9 @@ pub struct Range {
     pub max: Option<u64>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, borsh::BorshSerialize, borsh::BorshDeserialize,
+)]
 #[serde(deny_unknown_fields)]
 pub struct Casualties {
     #[serde(default)]
@@ -110,7 +114,7 @@ pub struct Casualties {
 
 /// Where a report came from. `published` is kept as written: sources quote
 /// outlets whose dates are not always exact times.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, borsh::BorshSerialize, borsh::BorshDeserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Source {
     pub outlet: String,
@@ -127,7 +131,7 @@ pub struct Source {
     pub sha256: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, borsh::BorshSerialize, borsh::BorshDeserialize)]
 pub struct IncidentReport {
     pub kind: IncidentKind,
     pub window: Window,
@@ -172,7 +176,7 @@ wire_enum!(Stance {
     Assertion => "assertion",
 });
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, borsh::BorshSerialize, borsh::BorshDeserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Figure {
     pub what: String,
@@ -184,7 +188,7 @@ pub struct Figure {
     pub unit: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, borsh::BorshSerialize, borsh::BorshDeserialize)]
 pub struct ClaimRecord {
     pub speaker: String,
     pub affiliation: Option<String>,

@@ -86,6 +86,8 @@ macro_rules! wire_enum {
     ($(#[$doc:meta])* $name:ident { $($variant:ident => $wire:literal),* $(,)? }) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+        #[derive(borsh::BorshSerialize, borsh::BorshDeserialize)]
+        #[borsh(use_discriminant = false)]
         pub enum $name { $(#[serde(rename = $wire)] $variant),* }
 
         impl $name {

@@ -73,7 +73,9 @@ impl std::fmt::Display for StatementType {
 
 /// A reference to an object (brief §5): the issuer and id of the statement
 /// that created it, written `issuer/id`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, borsh::BorshSerialize, borsh::BorshDeserialize,
+)]
 pub struct ObjectRef {
     pub issuer: String,
     pub id: String,
@@ -96,7 +98,9 @@ impl std::fmt::Display for ObjectRef {
 
 /// What an acknowledgement or a piece of evidence points at: an object by
 /// reference, or a log entry by index.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, borsh::BorshSerialize, borsh::BorshDeserialize,
+)]
 pub enum Target {
     Object(ObjectRef),
     Entry(u64),

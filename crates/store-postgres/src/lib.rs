@@ -851,6 +851,21 @@ impl LogReader for PgReader {
         rows.iter().map(row_to_entry).collect()
     }
 
+    fn leaf_hashes(&self, start: u64, end: u64) -> Result<Vec<[u8; 32]>, StoreError> {
+        let rows = self.read(|c| {
+            c.query(
+                "SELECT leaf_hash FROM entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+                &[&db_index(start), &db_index(end)],
+            )
+        })?;
+        rows.iter()
+            .map(|r| {
+                let hash: Vec<u8> = r.get(0);
+                hash.try_into().map_err(|_| StoreError::Corrupt("a stored leaf hash is not 32 bytes".into()))
+            })
+            .collect()
+    }
+
     fn scan(
         &self,
         start: u64,

@@ -217,6 +217,20 @@ impl LogReader for SqliteReader {
         rows.collect::<Result<Vec<_>, _>>().map_err(backend)
     }
 
+    fn leaf_hashes(&self, start: u64, end: u64) -> Result<Vec<[u8; 32]>, StoreError> {
+        let conn = self.lease()?;
+        let mut stmt = conn
+            .prepare_cached("SELECT leaf_hash FROM entries WHERE idx >= ?1 AND idx < ?2 ORDER BY idx")
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map([start as i64, end as i64], |r| {
+                let hash: Vec<u8> = r.get(0)?;
+                Ok(hash.try_into().unwrap_or([0; 32]))
+            })
+            .map_err(backend)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+    }
+
     fn scan(
         &self,
         start: u64,

@@ -103,6 +103,11 @@ impl<R: LogReader> LogReader for FaultyReader<R> {
         self.inner.entries(start, end)
     }
 
+    fn leaf_hashes(&self, start: u64, end: u64) -> Result<Vec<[u8; 32]>, StoreError> {
+        self.faults.read()?;
+        self.inner.leaf_hashes(start, end)
+    }
+
     fn scan(
         &self,
         start: u64,

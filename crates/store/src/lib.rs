@@ -188,6 +188,13 @@ pub trait LogReader: Send + Sync {
     /// Entries `[start, end)`, in order; fewer if the log is shorter.
     fn entries(&self, start: u64, end: u64) -> Result<Vec<StoredEntry>, StoreError>;
 
+    /// The leaf hashes of entries `[start, end)`, in order; fewer if the log
+    /// is shorter. Recovery from a snapshot rebuilds the Merkle tree from
+    /// them without reading (or hashing) the entries themselves.
+    fn leaf_hashes(&self, start: u64, end: u64) -> Result<Vec<[u8; 32]>, StoreError> {
+        Ok(self.entries(start, end)?.into_iter().map(|e| e.leaf_hash).collect())
+    }
+
     /// Calls `f` on every entry from `start` on, in order, without holding them all in memory.
     fn scan(
         &self,

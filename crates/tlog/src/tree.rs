@@ -39,6 +39,21 @@ impl Tree {
         self.levels.first().map_or(0, |l| l.len() as u64)
     }
 
+    /// The tree over `leaves`, built a level at a time: the same tree as
+    /// pushing each leaf, from hashes already stored (recovery from a
+    /// snapshot), without reading the entries again.
+    pub fn from_leaves(leaves: Vec<Hash>) -> Self {
+        let mut levels = vec![leaves];
+        while let Some(below) = levels.last().filter(|l| l.len() >= 2) {
+            let above = below.chunks_exact(2).map(|p| node_hash(&p[0], &p[1])).collect();
+            levels.push(above);
+        }
+        if levels[0].is_empty() {
+            levels.clear();
+        }
+        Self { levels }
+    }
+
     /// Appends one leaf hash, completing every perfect subtree it closes.
     pub fn push(&mut self, leaf: Hash) {
         let mut hash = leaf;
@@ -195,6 +210,17 @@ mod tests {
             }
         }
         assert!(tree.root(301).is_err());
+    }
+
+    #[test]
+    fn from_leaves_is_the_pushed_tree() {
+        for n in 0..300u32 {
+            let leaves: Vec<Hash> = (0..n).map(|i| leaf_hash(&i.to_be_bytes())).collect();
+            let mut pushed = Tree::new();
+            leaves.iter().for_each(|l| pushed.push(*l));
+            let built = Tree::from_leaves(leaves);
+            assert_eq!(built.levels, pushed.levels, "size {n}");
+        }
     }
 
     #[test]
