@@ -8,6 +8,8 @@
 //! - `audit`: a full audit of a generated log.
 //! - `deconflict`: the geometry engine side by side with PostGIS.
 //! - `views`: the incident-evidence and ceasefire-violation views over HTTP.
+//! - `headroom`: the brief's 10 M-entry mix: build, snapshot, restarts,
+//!   memory, latency and deconfliction on the full log (`bench_headroom`).
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -139,6 +141,26 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 5_000)]
         requests: u64,
     },
+    /// The brief's headroom mix (10 M entries by default): build the log,
+    /// snapshot it, restart with and without the snapshot, then latency,
+    /// deconfliction, memory and disk on the full log.
+    Headroom {
+        /// Entries in all; every kind is scaled alike.
+        #[arg(long, default_value_t = 10_000_000)]
+        entries: u64,
+        /// Build the log in this new data directory and keep it.
+        #[arg(long)]
+        keep: Option<PathBuf>,
+        /// Open-loop submissions per second on the full log.
+        #[arg(long, default_value_t = 1_000)]
+        rate: u64,
+        /// For this many seconds.
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        /// Short-route deconfliction queries, one after another.
+        #[arg(long, default_value_t = 1_000)]
+        queries: usize,
+    },
     /// Audit speed: every hash, signature and checkpoint of a generated log.
     Audit {
         #[arg(long, default_value_t = 200_000)]
@@ -157,6 +179,9 @@ pub async fn run(cmd: BenchCommand) -> Result<()> {
         }
         BenchCommand::Proof { entries, proofs } => bench_proof(entries, proofs),
         BenchCommand::Audit { entries } => bench_audit(entries).await,
+        BenchCommand::Headroom { entries, keep, rate, seconds, queries } => {
+            crate::bench_headroom::bench_headroom(entries, keep, rate, seconds, queries).await
+        }
         BenchCommand::Witness { entries, rates } => {
             crate::bench_witness::bench_witness(entries, &rates).await
         }
@@ -521,7 +546,7 @@ async fn closed_loop(
 /// the bottleneck and says so.
 const OPEN_LOOP_MAX_IN_FLIGHT: usize = 4_096;
 
-async fn open_loop(
+pub(crate) async fn open_loop(
     client: &reqwest::Client,
     endpoints: &[String],
     bodies: &Arc<Vec<Vec<u8>>>,

@@ -6,6 +6,7 @@
 
 mod audit;
 mod bench;
+mod bench_headroom;
 mod bench_witness;
 mod client;
 mod data;
