@@ -297,10 +297,15 @@ impl BenchStore {
 
 /// Pre-signs `n` message envelopes from the operator (signing is not measured).
 pub(crate) fn presign(key: &SignerKey, n: usize) -> Vec<Vec<u8>> {
+    presign_with_ids(key, n, "b")
+}
+
+/// [`presign`] with ids `{prefix}{i}`.
+pub(crate) fn presign_with_ids(key: &SignerKey, n: usize, prefix: &str) -> Vec<Vec<u8>> {
     (0..n)
         .into_par_iter()
         .map(|i| {
-            let st = json!({"type": "message.send", "issuer": key.name(), "id": format!("b{i}"),
+            let st = json!({"type": "message.send", "issuer": key.name(), "id": format!("{prefix}{i}"),
                 "issued_at": "2026-11-22T10:00:00.000Z", "body": {"to": [key.name()], "subject": "bench", "text": format!("message {i}")}});
             serde_json::to_vec(&sign(st.to_string().as_bytes(), &[key])).unwrap_or_default()
         })
@@ -317,10 +322,13 @@ pub(crate) fn percentile(sorted: &[Duration], p: f64) -> f64 {
 
 pub(crate) fn report_latencies(label: &str, mut lat: Vec<Duration>) {
     lat.sort_unstable();
+    let over_100ms = lat.len() - lat.partition_point(|d| *d <= Duration::from_millis(100));
     println!(
-        "{label}: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms ({} samples)",
+        "{label}: p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, p99.99 {:.2} ms, max {:.2} ms ({} samples, {over_100ms} over 100 ms)",
         percentile(&lat, 0.5),
         percentile(&lat, 0.99),
+        percentile(&lat, 0.999),
+        percentile(&lat, 0.9999),
         percentile(&lat, 1.0),
         lat.len()
     );
@@ -342,7 +350,8 @@ pub(crate) async fn spawn_server_with(
         .arg(data)
         .args(["--listen", "127.0.0.1:0"])
         .args(extra)
-        .env("RUST_LOG", "warn")
+        // The bench's own RUST_LOG, if set, shows the server's recovery log lines.
+        .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
         .stdout(Stdio::piped())
         .kill_on_drop(true)
         .spawn()?;

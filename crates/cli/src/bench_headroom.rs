@@ -21,7 +21,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
 use corridor_note::SignerKey;
@@ -31,7 +31,7 @@ use corridor_tlog::{leaf_hash, Checkpoint, SignedCheckpoint, Tree};
 use rayon::prelude::*;
 use serde_json::{json, Value};
 
-use crate::bench::{machine, open_loop, percentile, presign, report_latencies, spawn_server_with};
+use crate::bench::{machine, percentile, presign_with_ids, report_latencies, spawn_server_with};
 use crate::data::DataDir;
 
 /// Entries of each kind in the log (the genesis and two registrations come first).
@@ -261,25 +261,11 @@ async fn restart(dir: &Path, extra: &[&str], label: &str) -> Result<(tokio::proc
     Ok((child, url))
 }
 
-pub async fn bench_headroom(
-    entries: u64,
-    keep: Option<PathBuf>,
-    rate: u64,
-    seconds: u64,
-    queries: usize,
-) -> Result<()> {
-    let mix = Mix::scaled(entries);
-    println!("bench headroom: {} entries ({mix:?}), machine: {}", mix.total(), machine());
-    let (_tmp, dir) = match keep {
-        Some(root) => {
-            crate::serve::init(&root, None, "bench.corridor/log", "ops", "Bench operator").await?;
-            (None, DataDir::new(&root))
-        }
-        None => crate::bench::temp_log().await.map(|(tmp, dir)| (Some(tmp), dir))?,
-    };
+/// Builds the log in `dir` and makes its first snapshot, timing both.
+async fn build_and_snapshot(dir: &DataDir, mix: Mix) -> Result<()> {
     let started = Instant::now();
     let built = {
-        let (dir, mix) = (dir.clone(), mix);
+        let dir = dir.clone();
         tokio::task::spawn_blocking(move || build(&dir, &mix)).await??
     };
     let secs = started.elapsed().as_secs_f64();
@@ -288,7 +274,6 @@ pub async fn bench_headroom(
         built as f64 / secs,
         gib(disk_bytes(&dir.root))
     );
-
     let started = Instant::now();
     let made = {
         let dir = dir.clone();
@@ -305,7 +290,32 @@ pub async fn bench_headroom(
         started.elapsed().as_secs_f64(),
         gib(disk_bytes(&dir.snapshots()))
     );
+    Ok(())
+}
 
+pub async fn bench_headroom(
+    entries: u64,
+    keep: Option<PathBuf>,
+    rate: u64,
+    seconds: u64,
+    queries: usize,
+) -> Result<()> {
+    let mix = Mix::scaled(entries);
+    println!("bench headroom: {} entries ({mix:?}), machine: {}", mix.total(), machine());
+    let existing = keep.as_ref().is_some_and(|root| DataDir::new(root).exists());
+    let (_tmp, dir) = match keep {
+        Some(root) if existing => (None, DataDir::new(&root)),
+        Some(root) => {
+            crate::serve::init(&root, None, "bench.corridor/log", "ops", "Bench operator").await?;
+            (None, DataDir::new(&root))
+        }
+        None => crate::bench::temp_log().await.map(|(tmp, dir)| (Some(tmp), dir))?,
+    };
+    if existing {
+        println!("using the log already in {} (no build, no first snapshot)", dir.root.display());
+    } else {
+        build_and_snapshot(&dir, mix).await?;
+    }
     let (mut child, _) = restart(&dir.root, &["--no-snapshots"], "without a snapshot (full replay)").await?;
     child.kill().await.ok();
     child.wait().await.ok();
@@ -313,14 +323,18 @@ pub async fn bench_headroom(
 
     let client = reqwest::Client::builder().pool_max_idle_per_host(256).build()?;
     let n = usize::try_from(rate * seconds).unwrap_or(usize::MAX);
-    let bodies = Arc::new(presign(&dir.operator_key()?, n));
+    // Ids of their own, so that a rerun on a kept log submits new statements.
+    let prefix = format!("h{:08x}-", rand::random::<u32>());
+    let bodies = Arc::new(presign_with_ids(&dir.operator_key()?, n, &prefix));
     let started = Instant::now();
-    let lat = open_loop(&client, &[format!("{url}/v1/statements")], &bodies, rate).await?;
-    println!(
-        "open loop at {rate}/s on the full log: {} durable statements in {:.1} s",
-        lat.len(),
-        started.elapsed().as_secs_f64()
-    );
+    let outcomes = open_loop_outcomes(&client, &format!("{url}/v1/statements"), &bodies, rate).await?;
+    let secs = started.elapsed().as_secs_f64();
+    let (lat, failed): (Vec<_>, Vec<_>) = outcomes.into_iter().partition(Result::is_ok);
+    let lat: Vec<Duration> = lat.into_iter().filter_map(Result::ok).collect();
+    println!("open loop at {rate}/s on the full log: {} durable statements in {secs:.1} s", lat.len());
+    if let Some(Err(first)) = failed.first() {
+        println!("  {} submissions failed; the first: {first}", failed.len());
+    }
     report_latencies("submit-to-receipt latency", lat);
 
     let mut lat = Vec::with_capacity(queries);
@@ -353,6 +367,41 @@ pub async fn bench_headroom(
     );
     child.kill().await.ok();
     Ok(())
+}
+
+/// Sends `bodies` at `rate` per second, each at its scheduled time; the
+/// latency of each from that time, or why it failed (a failure does not stop
+/// the run, so that one refused request does not hide the rest).
+async fn open_loop_outcomes(
+    client: &reqwest::Client,
+    endpoint: &str,
+    bodies: &Arc<Vec<Vec<u8>>>,
+    rate: u64,
+) -> Result<Vec<Result<Duration, String>>> {
+    let start = tokio::time::Instant::now();
+    let mut tasks = Vec::with_capacity(bodies.len());
+    for (i, body) in bodies.iter().enumerate() {
+        let due = start + Duration::from_nanos(i as u64 * 1_000_000_000 / rate.max(1));
+        tokio::time::sleep_until(due).await;
+        let (client, endpoint, body) = (client.clone(), endpoint.to_owned(), body.clone());
+        tasks.push(tokio::spawn(async move {
+            let sent =
+                client.post(&endpoint).header("content-type", "application/json").body(body).send().await;
+            match sent {
+                Ok(r) if r.status() == reqwest::StatusCode::CREATED => {
+                    r.bytes().await.map_err(|e| e.to_string())?;
+                    Ok(due.elapsed())
+                }
+                Ok(r) => Err(format!("answered {}: {}", r.status(), r.text().await.unwrap_or_default())),
+                Err(e) => Err(format!("{e:?}")),
+            }
+        }));
+    }
+    let mut all = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        all.push(t.await?);
+    }
+    Ok(all)
 }
 
 #[cfg(test)]

@@ -23,8 +23,9 @@ use corridor_store::{LogReader, StoreError, StoredEntry};
 use corridor_tlog::{leaf_hash, Hash, SignedCheckpoint, Tree};
 use rayon::prelude::*;
 
+use crate::clock::Stopwatch;
 use crate::error::StartError;
-use crate::snapshot::{self, Loaded, Snapshots};
+use crate::snapshot::{self, Snapshots};
 
 /// Entries read, parsed and folded per step; bounds memory whatever the log size.
 pub const CHUNK: u64 = 16_384;
@@ -402,8 +403,10 @@ pub fn recover(
     snapshots: Option<&Snapshots>,
 ) -> Result<Recovered, StartError> {
     let total = reader.size()?;
-    let start = snapshots.and_then(|s| snapshot::latest_usable(s, reader, log_vkey, total));
-    let begun = start.map(|l| from_snapshot(reader, l)).transpose()?.flatten();
+    let begun = match snapshots {
+        Some(s) => from_snapshot(s, reader, log_vkey, total)?,
+        None => None,
+    };
     let from_snapshot = begun.as_ref().map(|(state, _)| state.size());
     let (state, tree) = match begun {
         Some(begun) => begun,
@@ -413,9 +416,12 @@ pub fn recover(
             (state, Tree::new())
         }
     };
+    let stopwatch = Stopwatch::start();
     let run = Run { state, tree: Some(tree), end: total, opts: ReplayOptions::recovery() };
     let (state, tree, ..) = run.go(reader, &mut Stops::none(&|_| {}))?;
     let tree = tree.unwrap_or_default();
+    let folded = total - from_snapshot.unwrap_or(0);
+    tracing::info!(entries = folded, seconds = stopwatch.elapsed_s(), "replayed");
     let checkpoint = match reader.checkpoint_at(tree.size())? {
         Some(stored) => Some(check_stored(&stored, &tree, log_vkey)?),
         None if tree.size() == 0 => None,
@@ -433,21 +439,29 @@ pub fn recover(
     Ok(Recovered { state, tree, checkpoint, cosigned, from_snapshot })
 }
 
-/// A loaded snapshot's state with the tree of its size, rebuilt from the
-/// stored leaf hashes; `None` (logged) when they do not make the root the
+/// The latest usable snapshot's state with the tree of its size, rebuilt
+/// from the stored leaf hashes while the snapshot loads (the two use
+/// different cores and the disk); `None` (logged) when there is no usable
+/// snapshot, or when the stored leaf hashes do not make the root the
 /// snapshot and the log's checkpoint agree on, so that a full replay finds
 /// which entry is wrong.
-fn from_snapshot(reader: &dyn LogReader, loaded: Loaded) -> Result<Option<(State, Tree)>, StartError> {
-    let mut leaves = Vec::with_capacity(usize::try_from(loaded.size).unwrap_or(0));
-    while (leaves.len() as u64) < loaded.size {
-        let at = leaves.len() as u64;
-        let got = reader.leaf_hashes(at, loaded.size.min(at + LEAF_HASHES_PER_READ))?;
-        if got.is_empty() {
-            break;
-        }
-        leaves.extend(got);
-    }
-    let tree = Tree::from_leaves(leaves);
+fn from_snapshot(
+    snapshots: &Snapshots,
+    reader: &dyn LogReader,
+    log_vkey: &VerifierKey,
+    total: u64,
+) -> Result<Option<(State, Tree)>, StartError> {
+    let candidate = snapshots.list().into_iter().map(|(size, _)| size).find(|&size| size <= total);
+    let Some(expected) = candidate else { return Ok(None) };
+    let stopwatch = Stopwatch::start();
+    // The tree is built for the newest snapshot's size; if that one is
+    // refused and an older one used, it is cut back to the older size.
+    let (loaded, tree) = rayon::join(
+        || snapshot::latest_usable(snapshots, reader, log_vkey, total),
+        || stored_tree(reader, expected),
+    );
+    let (Some(loaded), mut tree) = (loaded, tree?) else { return Ok(None) };
+    tree.truncate(loaded.size);
     if tree.size() != loaded.size || tree.root(loaded.size).ok() != Some(loaded.root) {
         tracing::warn!(
             "snapshot {} refused: the stored leaf hashes do not make its checkpoint's root; replaying the whole log",
@@ -455,8 +469,36 @@ fn from_snapshot(reader: &dyn LogReader, loaded: Loaded) -> Result<Option<(State
         );
         return Ok(None);
     }
-    tracing::info!(size = loaded.size, path = %loaded.path.display(), "recovering from a snapshot");
+    tracing::info!(
+        size = loaded.size,
+        path = %loaded.path.display(),
+        seconds = stopwatch.elapsed_s(),
+        "recovering from a snapshot"
+    );
     Ok(Some((loaded.state, tree)))
+}
+
+/// The tree of the first `size` entries, from their stored leaf hashes.
+fn stored_tree(reader: &dyn LogReader, size: u64) -> Result<Tree, StartError> {
+    let stopwatch = Stopwatch::start();
+    let mut leaves = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    while (leaves.len() as u64) < size {
+        let at = leaves.len() as u64;
+        let got = reader.leaf_hashes(at, size.min(at + LEAF_HASHES_PER_READ))?;
+        if got.is_empty() {
+            break;
+        }
+        leaves.extend(got);
+    }
+    let read_s = stopwatch.elapsed_s();
+    let tree = Tree::from_leaves(leaves);
+    tracing::info!(
+        leaves = tree.size(),
+        read_s,
+        seconds = stopwatch.elapsed_s(),
+        "tree rebuilt from stored leaf hashes"
+    );
+    Ok(tree)
 }
 
 /// Leaf hashes read per query when rebuilding the tree (32 bytes each).

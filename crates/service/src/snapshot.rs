@@ -35,7 +35,7 @@
 //! it; it costs one more copy of the state in memory while it runs.
 
 use std::fs::{self, File};
-use std::io::{BufReader, BufWriter, Read, Write};
+use std::io::{BufReader, BufWriter, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Weak;
 use std::time::Duration;
@@ -53,6 +53,8 @@ use crate::Inner;
 const MAGIC: &[u8; 18] = b"corridor-snapshot\n";
 const SUFFIX: &str = ".snapshot";
 const TEMP_PREFIX: &str = ".tmp-";
+/// Read and write buffer: the state is encoded and decoded a few bytes at a time.
+const IO_BUFFER: usize = 1 << 20;
 
 /// When snapshots are made and where they are kept.
 #[derive(Debug, Clone)]
@@ -151,16 +153,17 @@ impl Snapshots {
         let size = state.size();
         let name = format!("{size:020}{SUFFIX}");
         let temp = self.dir.join(format!("{TEMP_PREFIX}{name}"));
-        let mut out = Hashing { inner: BufWriter::new(File::create(&temp)?), hash: Sha256::new() };
+        // Buffered before the hasher, so that it hashes large pieces.
+        let hashing = Hashing { inner: File::create(&temp)?, hash: Sha256::new() };
+        let mut out = BufWriter::with_capacity(IO_BUFFER, hashing);
         out.write_all(MAGIC)?;
         out.write_all(&SNAPSHOT_FORMAT.to_le_bytes())?;
         out.write_all(&size.to_le_bytes())?;
         out.write_all(&root)?;
         out.write_all(&state.digest())?;
         state.encode_snapshot(&mut out)?;
-        let Hashing { mut inner, hash } = out;
-        inner.write_all(&hash.finalize())?;
-        let file = inner.into_inner().map_err(|e| e.into_error())?;
+        let Hashing { inner: mut file, hash } = out.into_inner().map_err(|e| e.into_error())?;
+        file.write_all(&hash.finalize())?;
         file.sync_all()?;
         let path = self.dir.join(name);
         fs::rename(&temp, &path)?;
@@ -170,24 +173,45 @@ impl Snapshots {
 
     /// Reads and checks a snapshot file against itself (module docs).
     pub fn load(path: &Path) -> Result<Loaded, SnapshotError> {
+        let stopwatch = crate::clock::Stopwatch::start();
         let io = |e| SnapshotError::Io(path.to_owned(), e);
-        let file = File::open(path).map_err(io)?;
-        let mut input = Hashing { inner: BufReader::with_capacity(1 << 20, file), hash: Sha256::new() };
-        let header = read_header(path, &mut input)?;
-        let decoded = State::decode_snapshot(&mut input);
-        let Hashing { inner: mut rest, hash } = input;
+        let mut file = File::open(path).map_err(io)?;
+        let len = file.metadata().map_err(io)?.len();
+        let Some(body) = len.checked_sub(32) else { return Err(SnapshotError::NotSnapshot(path.to_owned())) };
+        // Another version's snapshot is named as such, whatever its checksum.
+        read_header(path, &mut (&mut file).take(body))?;
+        file.seek(std::io::SeekFrom::Start(0)).map_err(io)?;
+        // The checksum first, so that the decoder reads only bytes as they
+        // were written and may trust the lengths they give.
+        let mut hashing = Hashing { inner: std::io::sink(), hash: Sha256::new() };
+        std::io::copy(&mut BufReader::with_capacity(IO_BUFFER, (&mut file).take(body)), &mut hashing)
+            .map_err(io)?;
         let mut trailer = Vec::new();
-        rest.read_to_end(&mut trailer).map_err(io)?;
-        if trailer != hash.finalize().as_slice() {
+        file.read_to_end(&mut trailer).map_err(io)?;
+        if trailer != hashing.hash.finalize().as_slice() {
             return Err(SnapshotError::Checksum(path.to_owned()));
         }
-        let state = decoded.map_err(|e| SnapshotError::Decode(path.to_owned(), e.to_string()))?;
+        file.seek(std::io::SeekFrom::Start(0)).map_err(io)?;
+        let mut input = BufReader::with_capacity(IO_BUFFER, file.take(body));
+        let header = read_header(path, &mut input)?;
+        let state = State::decode_snapshot(&mut input)
+            .map_err(|e| SnapshotError::Decode(path.to_owned(), e.to_string()))?;
+        let left = std::io::copy(&mut input, &mut std::io::sink()).map_err(io)?;
+        if left > 0 {
+            return Err(SnapshotError::Decode(path.to_owned(), format!("{left} bytes follow the state")));
+        }
+        let decode_s = stopwatch.elapsed_s();
         if state.size() != header.size {
             return Err(SnapshotError::Decode(path.to_owned(), "its state is of another size".into()));
         }
         if state.digest() != header.digest {
             return Err(SnapshotError::Digest(path.to_owned()));
         }
+        tracing::info!(
+            decode_s,
+            seconds = stopwatch.elapsed_s(),
+            "snapshot read, decoded and its digest checked"
+        );
         let Header { path, size, root, digest } = header;
         Ok(Loaded { path, size, root, digest, state })
     }

@@ -5,9 +5,11 @@
 //! content only: never on a field's name, a map's iteration order, or how the
 //! API presents it. It is SHA-256 over this byte encoding:
 //!
-//! - the domain tag `corridor/state-digest/v2` as a string (below), first
+//! - the domain tag `corridor/state-digest/v3` as a string (below), first
 //!   (v2: incident sources and claims carry the optional SHA-256 of the text
-//!   they were drafted from);
+//!   they were drafted from; v3: the statements are in log order, not by
+//!   reference, so that a digest of ten million statements sorts integers,
+//!   not references);
 //! - unsigned integers: 8 bytes, big-endian; signed: two's complement, 8 bytes, big-endian;
 //! - `f64`: its IEEE 754 bits as an unsigned integer (so `-0.0` and `0.0` differ);
 //! - booleans and tags: one byte;
@@ -27,7 +29,8 @@
 //! - windows: `from` then `to`, each an `Option` of microseconds.
 //!
 //! Then the state, section by section, in this order: size, last sequencing
-//! time, operator, parties, statements (by reference), messages, acknowledgements
+//! time, operator, parties, statements (each reference with its record, in
+//! log order: by entry index), messages, acknowledgements
 //! (by target), zones, sites, movements, operations, agreements, conflicts and
 //! the next conflict number, movements by request index, custody (by
 //! consignment), distributions, incidents, claims. The known-answer tests in
@@ -49,7 +52,7 @@ use crate::accountability::{Claim, Custody, Distribution, Incident};
 use crate::{Ack, Message, Party, Stamp, State, StatementRecord};
 
 /// The domain tag that opens every digest.
-pub const DOMAIN_TAG: &str = "corridor/state-digest/v2";
+pub const DOMAIN_TAG: &str = "corridor/state-digest/v3";
 
 /// Writes the canonical encoding into a sink (a hasher, or bytes for tests).
 #[derive(Debug)]
@@ -573,14 +576,17 @@ pub fn encode_state<W: Sink>(state: &State, e: &mut Encoder<W>) {
     e.i64(state.last_sequenced_at_us);
     e.opt(state.operator.as_deref(), |e, s| e.str(s));
     e.map(&state.parties, |e, _, p| p.encode(e));
-    let statements: BTreeMap<&ObjectRef, &StatementRecord> = state.statements.iter().collect();
-    e.map(&statements, |e, r, rec| {
+    // In log order: one entry index per statement, a sort of integers.
+    let mut statements: Vec<(&ObjectRef, &StatementRecord)> = state.statements.iter().collect();
+    statements.sort_unstable_by_key(|(_, rec)| rec.index);
+    e.seq(statements.iter(), |e, (r, rec)| {
         r.encode(e);
         rec.encode(e);
     });
     e.seq(state.messages.iter(), |e, m| m.encode(e));
-    let acks: BTreeMap<&Target, &Vec<Ack>> = state.acks.iter().collect();
-    e.map(&acks, |e, t, list| {
+    // By target: a sorted vector, not a B-tree (millions of targets).
+    let acks = sorted(state.acks.iter());
+    e.seq(acks.iter(), |e, (t, list)| {
         t.encode(e);
         e.seq(list.iter(), |e, a| a.encode(e));
     });
@@ -606,9 +612,42 @@ pub fn encode_state<W: Sink>(state: &State, e: &mut Encoder<W>) {
     e.map(&acc.claims, |e, _, c| c.encode(e));
 }
 
+/// A map's entries in key order (keys are unique, so the order is total).
+fn sorted<'a, K: Ord + 'a, V: 'a>(entries: impl Iterator<Item = (&'a K, &'a V)>) -> Vec<(&'a K, &'a V)> {
+    let mut v: Vec<(&K, &V)> = entries.collect();
+    v.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    v
+}
+
 /// SHA-256 of the state's canonical encoding.
 pub fn digest(state: &State) -> [u8; 32] {
-    let mut e = Encoder::new(Sha256::new());
+    let mut e = Encoder::new(Buffered { hash: Sha256::new(), buf: Vec::with_capacity(BUFFERED) });
     encode_state(state, &mut e);
-    e.finish().finalize().into()
+    let Buffered { mut hash, buf } = e.finish();
+    hash.update(&buf);
+    hash.finalize().into()
+}
+
+/// Bytes gathered before the hasher is fed.
+const BUFFERED: usize = 64 * 1024;
+
+/// Feeds the hasher in large pieces: the encoding is written a few bytes at
+/// a time, and a call to the hasher per piece cost more than the hashing.
+struct Buffered {
+    hash: Sha256,
+    buf: Vec<u8>,
+}
+
+impl Sink for Buffered {
+    fn put(&mut self, bytes: &[u8]) {
+        if self.buf.len() + bytes.len() > BUFFERED {
+            self.hash.update(&self.buf);
+            self.buf.clear();
+        }
+        if bytes.len() > BUFFERED {
+            self.hash.update(bytes);
+        } else {
+            self.buf.extend_from_slice(bytes);
+        }
+    }
 }
