@@ -201,7 +201,9 @@ impl Sequencer {
 
     fn commit_batch(&mut self, inner: &Inner, batch: Vec<Submission>) -> Result<(), FatalError> {
         let at_us = self.next_time();
+        let began = Stopwatch::start();
         let mut published = inner.published.blocking_write();
+        let locked_us = began.elapsed_us();
         let start = published.tree.size();
         let mut entries = Vec::with_capacity(batch.len());
         let mut accepted = Vec::with_capacity(batch.len());
@@ -230,6 +232,7 @@ impl Sequencer {
         if entries.is_empty() {
             return Ok(());
         }
+        let folded_us = began.elapsed_us() - locked_us;
         let stopwatch = Stopwatch::start();
         let stored = match self.durable_commit(&mut published, &entries) {
             Ok(stored) => stored,
@@ -242,7 +245,19 @@ impl Sequencer {
                 return Err(fatal);
             }
         };
-        inner.metrics.record_batch(entries.len(), stopwatch.elapsed_us());
+        let commit_us = stopwatch.elapsed_us();
+        inner.metrics.record_batch(entries.len(), commit_us);
+        if began.elapsed_us() > SLOW_BATCH_US {
+            // What held every receipt of this batch: waiting for readers to
+            // let go of the state, the fold, or the store's commit.
+            tracing::warn!(
+                entries = entries.len(),
+                lock_wait_ms = locked_us as f64 / 1e3,
+                fold_ms = folded_us as f64 / 1e3,
+                commit_ms = commit_us as f64 / 1e3,
+                "slow batch"
+            );
+        }
         let receipts: Vec<_> = accepted
             .iter()
             .map(|a| receipt::build(&published.tree, a.index, at_us, stored.size, &stored.note))
@@ -273,6 +288,9 @@ impl Sequencer {
         Ok(stored)
     }
 }
+
+/// A batch slower than this is logged with where its time went.
+const SLOW_BATCH_US: u64 = 50_000;
 
 /// Answers everything waiting in the pool: retry (elsewhere, or later).
 pub(crate) fn refuse_waiting(rx: &mut mpsc::Receiver<Work>) {

@@ -32,9 +32,11 @@ pub mod access;
 pub mod accountability;
 mod admission;
 pub mod canonical;
+mod chunked;
 mod notice;
 mod party;
 mod rejection;
+use chunked::{Chunked, Sharded};
 pub mod snapshot;
 mod spatial;
 pub mod views;
@@ -118,9 +120,11 @@ pub struct State {
     last_sequenced_at_us: i64,
     operator: Option<String>,
     parties: BTreeMap<String, Party>,
-    statements: HashMap<ObjectRef, StatementRecord>,
-    messages: Vec<Message>,
-    acks: HashMap<Target, Vec<Ack>>,
+    /// Sharded and chunked (`chunked`): one statement's insert never moves
+    /// all of them.
+    statements: Sharded<ObjectRef, StatementRecord>,
+    messages: Chunked<Message>,
+    acks: Sharded<Target, Vec<Ack>>,
     access: Access,
     accountability: Accountability,
     /// Every zone, site, movement, operation and incident ever filed, by
@@ -222,7 +226,7 @@ impl State {
         after_index: Option<u64>,
     ) -> impl Iterator<Item = &'a Message> + 'a {
         let start = after_index.map_or(0, |i| self.messages.partition_point(|m| m.index <= i));
-        self.messages[start..].iter().filter(move |m| m.to.iter().any(|t| t == party))
+        self.messages.iter_from(start).filter(move |m| m.to.iter().any(|t| t == party))
     }
 
     /// For a map view's box `[min_lon, min_lat, max_lon, max_lat]`: the
@@ -443,7 +447,7 @@ impl State {
             Action::Acknowledge(targets) => {
                 for (target, movement) in targets {
                     let ack = Ack { party: own.issuer.clone(), index: at.index, sequenced_at_us: at.at_us };
-                    self.acks.entry(target).or_default().push(ack);
+                    self.acks.get_or_insert_with(target, Vec::new).push(ack);
                     if let Some(m) = movement {
                         self.access.acknowledge(&own.issuer, &m, at);
                     }

@@ -18,8 +18,9 @@ use borsh::{BorshDeserialize, BorshSerialize};
 
 use crate::access::Access;
 use crate::accountability::Accountability;
+use crate::chunked::{Chunked, Sharded};
 use crate::spatial::{Index, Kind};
-use crate::{Ack, HashMap, Message, Party, State, StatementRecord};
+use crate::{Ack, Message, Party, State, StatementRecord};
 use corridor_statement::{ObjectRef, Target};
 use std::collections::BTreeMap;
 
@@ -39,9 +40,9 @@ struct Fields<'a> {
     last_sequenced_at_us: i64,
     operator: &'a Option<String>,
     parties: &'a BTreeMap<String, Party>,
-    statements: &'a HashMap<ObjectRef, StatementRecord>,
-    messages: &'a Vec<Message>,
-    acks: &'a HashMap<Target, Vec<Ack>>,
+    statements: &'a Sharded<ObjectRef, StatementRecord>,
+    messages: &'a Chunked<Message>,
+    acks: &'a Sharded<Target, Vec<Ack>>,
     access: &'a Access,
     accountability: &'a Accountability,
 }
@@ -53,9 +54,9 @@ struct Owned {
     last_sequenced_at_us: i64,
     operator: Option<String>,
     parties: BTreeMap<String, Party>,
-    statements: HashMap<ObjectRef, StatementRecord>,
-    messages: Vec<Message>,
-    acks: HashMap<Target, Vec<Ack>>,
+    statements: Sharded<ObjectRef, StatementRecord>,
+    messages: Chunked<Message>,
+    acks: Sharded<Target, Vec<Ack>>,
     access: Access,
     accountability: Accountability,
 }

@@ -21,7 +21,73 @@ pub enum TreeError {
 
 #[derive(Debug, Clone, Default)]
 pub struct Tree {
-    levels: Vec<Vec<Hash>>,
+    levels: Vec<Level>,
+}
+
+/// Hashes per chunk of a level: a multiple of a tile's 256, so that a tile
+/// never spans two chunks.
+const LEVEL_CHUNK: usize = 1 << 16;
+
+/// One level of the tree, in chunks: a level of ten million hashes that
+/// doubled as one vector copied 320 MB within the append that filled it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Level {
+    /// All full but the last.
+    chunks: Vec<Vec<Hash>>,
+    len: usize,
+}
+
+impl Level {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn push(&mut self, hash: Hash) {
+        match self.chunks.last_mut() {
+            Some(last) if last.len() < LEVEL_CHUNK => last.push(hash),
+            _ => {
+                let mut chunk = Vec::with_capacity(LEVEL_CHUNK);
+                chunk.push(hash);
+                self.chunks.push(chunk);
+            }
+        }
+        self.len += 1;
+    }
+
+    fn get(&self, i: usize) -> Option<&Hash> {
+        self.chunks.get(i / LEVEL_CHUNK)?.get(i % LEVEL_CHUNK)
+    }
+
+    fn truncate(&mut self, len: usize) {
+        if len >= self.len {
+            return;
+        }
+        self.chunks.truncate(len.div_ceil(LEVEL_CHUNK));
+        if let Some(last) = self.chunks.last_mut() {
+            last.truncate(len - (len - 1) / LEVEL_CHUNK * LEVEL_CHUNK);
+        }
+        self.len = len;
+    }
+
+    /// Hashes `[start, end)` if they lie in one chunk.
+    fn slice(&self, start: usize, end: usize) -> Option<&[Hash]> {
+        if start >= end || end > self.len || start / LEVEL_CHUNK != (end - 1) / LEVEL_CHUNK {
+            return None;
+        }
+        let base = start / LEVEL_CHUNK * LEVEL_CHUNK;
+        self.chunks[start / LEVEL_CHUNK].get(start - base..end - base)
+    }
+
+    fn of(hashes: &[Hash]) -> Self {
+        Self { chunks: hashes.chunks(LEVEL_CHUNK).map(<[Hash]>::to_vec).collect(), len: hashes.len() }
+    }
+}
+
+impl std::ops::Index<usize> for Level {
+    type Output = Hash;
+    fn index(&self, i: usize) -> &Hash {
+        &self.chunks[i / LEVEL_CHUNK][i % LEVEL_CHUNK]
+    }
 }
 
 /// The largest power of two strictly below `n` (n >= 2).
@@ -43,13 +109,12 @@ impl Tree {
     /// pushing each leaf, from hashes already stored (recovery from a
     /// snapshot), without reading the entries again.
     pub fn from_leaves(leaves: Vec<Hash>) -> Self {
-        let mut levels = vec![leaves];
-        while let Some(below) = levels.last().filter(|l| l.len() >= 2) {
-            let above = below.chunks_exact(2).map(|p| node_hash(&p[0], &p[1])).collect();
-            levels.push(above);
-        }
-        if levels[0].is_empty() {
-            levels.clear();
+        let mut levels = Vec::new();
+        let mut below = leaves;
+        while !below.is_empty() {
+            let above: Vec<Hash> = below.chunks_exact(2).map(|p| node_hash(&p[0], &p[1])).collect();
+            levels.push(Level::of(&below));
+            below = above;
         }
         Self { levels }
     }
@@ -60,7 +125,7 @@ impl Tree {
         let mut level = 0;
         loop {
             if self.levels.len() == level {
-                self.levels.push(Vec::new());
+                self.levels.push(Level::default());
             }
             self.levels[level].push(hash);
             let len = self.levels[level].len();
@@ -78,14 +143,14 @@ impl Tree {
         for (k, level) in self.levels.iter_mut().enumerate() {
             level.truncate((size >> k) as usize);
         }
-        while self.levels.last().is_some_and(|l| l.is_empty()) {
+        while self.levels.last().is_some_and(|l| l.len() == 0) {
             self.levels.pop();
         }
     }
 
     /// The hash of the perfect subtree at `level`, `index`, if complete.
     pub fn stored(&self, level: u32, index: u64) -> Option<Hash> {
-        self.levels.get(level as usize)?.get(index as usize).copied()
+        self.levels.get(level as usize)?.get(usize::try_from(index).ok()?).copied()
     }
 
     pub fn leaf(&self, index: u64) -> Option<Hash> {
@@ -98,7 +163,7 @@ impl Tree {
         let level = self.levels.get(usize::from(tile_level) * 8)?;
         let start = usize::try_from(index.checked_mul(256)?).ok()?;
         let end = start.checked_add(usize::try_from(count).ok()?)?;
-        let hashes = level.get(start..end)?;
+        let hashes = level.slice(start, end)?;
         Some(hashes.concat())
     }
 
@@ -221,6 +286,27 @@ mod tests {
             let built = Tree::from_leaves(leaves);
             assert_eq!(built.levels, pushed.levels, "size {n}");
         }
+    }
+
+    /// Across the chunks a level is kept in: pushes, a build from the
+    /// leaves, truncation and tiles agree with the definition.
+    #[test]
+    fn levels_span_chunks() {
+        let n = 2 * LEVEL_CHUNK as u32 + 300;
+        let leaves: Vec<Hash> = (0..n).map(|i| leaf_hash(&i.to_be_bytes())).collect();
+        let mut pushed = Tree::new();
+        leaves.iter().for_each(|l| pushed.push(*l));
+        let built = Tree::from_leaves(leaves.clone());
+        assert_eq!(built.levels, pushed.levels);
+        for size in [1, LEVEL_CHUNK as u64 - 1, LEVEL_CHUNK as u64, LEVEL_CHUNK as u64 + 1, u64::from(n)] {
+            let mut cut = pushed.clone();
+            cut.truncate(size);
+            assert_eq!(cut.levels, Tree::from_leaves(leaves[..size as usize].to_vec()).levels, "size {size}");
+            assert_eq!(cut.root(size).ok(), Some(reference_mth(&leaves[..size as usize])));
+        }
+        let tile = LEVEL_CHUNK as u64 / 256;
+        let bytes = pushed.tile_bytes(0, tile, 256).expect("a full tile");
+        assert_eq!(bytes, leaves[LEVEL_CHUNK..LEVEL_CHUNK + 256].concat());
     }
 
     #[test]
