@@ -379,12 +379,15 @@ async fn open_loop_outcomes(
     rate: u64,
 ) -> Result<Vec<Result<Duration, String>>> {
     let start = tokio::time::Instant::now();
+    let permits = Arc::new(tokio::sync::Semaphore::new(crate::bench::OPEN_LOOP_MAX_IN_FLIGHT));
     let mut tasks = Vec::with_capacity(bodies.len());
     for (i, body) in bodies.iter().enumerate() {
         let due = start + Duration::from_nanos(i as u64 * 1_000_000_000 / rate.max(1));
         tokio::time::sleep_until(due).await;
+        let permit = permits.clone().acquire_owned().await?;
         let (client, endpoint, body) = (client.clone(), endpoint.to_owned(), body.clone());
         tasks.push(tokio::spawn(async move {
+            let _permit = permit;
             let sent =
                 client.post(&endpoint).header("content-type", "application/json").body(body).send().await;
             match sent {
