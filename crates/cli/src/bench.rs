@@ -161,6 +161,12 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1_000)]
         queries: usize,
     },
+    /// Resident memory per entry of each kind in the folded state.
+    Memory {
+        /// Entries of each kind.
+        #[arg(long, default_value_t = 200_000)]
+        per_kind: u64,
+    },
     /// Audit speed: every hash, signature and checkpoint of a generated log.
     Audit {
         #[arg(long, default_value_t = 200_000)]
@@ -179,6 +185,7 @@ pub async fn run(cmd: BenchCommand) -> Result<()> {
         }
         BenchCommand::Proof { entries, proofs } => bench_proof(entries, proofs),
         BenchCommand::Audit { entries } => bench_audit(entries).await,
+        BenchCommand::Memory { per_kind } => crate::bench_headroom::bench_memory(per_kind),
         BenchCommand::Headroom { entries, keep, rate, seconds, queries } => {
             crate::bench_headroom::bench_headroom(entries, keep, rate, seconds, queries).await
         }
@@ -681,7 +688,7 @@ async fn bench_audit(entries: usize) -> Result<()> {
 
 /// Builds envelopes whose signatures are not real: the fold does not check
 /// signatures (audit and submission do), so the fold can be measured alone.
-mod unsigned {
+pub(crate) mod unsigned {
     use base64::engine::general_purpose::STANDARD as B64;
     use base64::Engine as _;
     use corridor_note::SignerKey;
@@ -718,7 +725,7 @@ fn logged(index: u64, signed: corridor_statement::SignedEnvelope) -> corridor_st
 }
 
 /// A state folded from `entries`, returning the time spent in `apply`.
-fn fold_all(
+pub(crate) fn fold_all(
     state: &mut corridor_state::State,
     entries: Vec<corridor_statement::SignedEnvelope>,
 ) -> Result<Duration> {

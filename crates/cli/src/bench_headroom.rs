@@ -110,41 +110,64 @@ fn movement_body(n: u64) -> Value {
 /// The item at log index `index` (3 and later; 0-2 are the parties).
 fn item(mix: &Mix, index: u64) -> Item {
     let j = index - 3;
-    let window = json!({"from": "2026-01-01T00:00:00.000Z"});
     if j < mix.zones {
-        let (lon, lat) = place(j);
-        let body = json!({"name": "z", "geometry": square(lon, lat, 0.02), "window": window});
-        return Item { party: 1, kind: "zone.declare", id: format!("z{j}"), body };
+        return zone(j);
     }
     let j = j - mix.zones;
     if j < mix.operations {
-        let (lon, lat) = place(j + FULL);
-        let body = json!({"name": "o", "geometry": square(lon, lat, 0.01), "standoff_m": 500, "notified": [],
-            "window": {"from": "2027-01-01T00:00:00.000Z", "to": "2027-01-02T00:00:00.000Z"}});
-        return Item { party: 1, kind: "operation.notify", id: format!("o{j}"), body };
+        return operation(j);
     }
     let j = j - mix.operations;
     // A permutation of the rest spreads each kind over the whole log.
     let h = (u128::from(j) * u128::from(SPREAD) % u128::from(mix.rest().max(1))) as u64;
     if h < mix.sites {
-        let (lon, lat) = place(h + 2 * FULL);
-        let body = json!({"name": "s", "category": "clinic", "geometry": {"type": "Point", "coordinates": [lon, lat]}, "buffer_m": 100, "window": window});
-        return Item { party: 2, kind: "site.notify", id: format!("s{h}"), body };
+        return site(h);
     }
     let h = h - mix.sites;
     if h < mix.movements {
-        return Item { party: 2, kind: "movement.request", id: format!("m{h}"), body: movement_body(h) };
+        return movement(h);
     }
     let h = h - mix.movements;
     if h < mix.acks {
-        // Acknowledges the entry just before it, whatever it is.
-        let body = json!({"refs": [index - 1]});
-        return Item { party: 1, kind: "acknowledge", id: format!("a{h}"), body };
+        return ack(h, index);
     }
-    let h = h - mix.acks;
+    message(h - mix.acks)
+}
+
+/// The `n`th record of each kind, filed by the party that files it.
+fn zone(n: u64) -> Item {
+    let (lon, lat) = place(n);
+    let body = json!({"name": "z", "geometry": square(lon, lat, 0.02), "window": {"from": "2026-01-01T00:00:00.000Z"}});
+    Item { party: 1, kind: "zone.declare", id: format!("z{n}"), body }
+}
+
+fn operation(n: u64) -> Item {
+    let (lon, lat) = place(n + FULL);
+    let body = json!({"name": "o", "geometry": square(lon, lat, 0.01), "standoff_m": 500, "notified": [],
+        "window": {"from": "2027-01-01T00:00:00.000Z", "to": "2027-01-02T00:00:00.000Z"}});
+    Item { party: 1, kind: "operation.notify", id: format!("o{n}"), body }
+}
+
+fn site(n: u64) -> Item {
+    let (lon, lat) = place(n + 2 * FULL);
+    let body = json!({"name": "s", "category": "clinic", "geometry": {"type": "Point", "coordinates": [lon, lat]},
+        "buffer_m": 100, "window": {"from": "2026-01-01T00:00:00.000Z"}});
+    Item { party: 2, kind: "site.notify", id: format!("s{n}"), body }
+}
+
+fn movement(n: u64) -> Item {
+    Item { party: 2, kind: "movement.request", id: format!("m{n}"), body: movement_body(n) }
+}
+
+/// Acknowledges the entry just before `index`, whatever it is.
+fn ack(n: u64, index: u64) -> Item {
+    Item { party: 1, kind: "acknowledge", id: format!("a{n}"), body: json!({"refs": [index - 1]}) }
+}
+
+fn message(n: u64) -> Item {
     let body = json!({"to": ["force", "agency"], "subject": "daily coordination",
-        "text": format!("Movement plans for sector {} confirmed; crossing opens at 06:00.", h % 97)});
-    Item { party: 0, kind: "message.send", id: format!("g{h}"), body }
+        "text": format!("Movement plans for sector {} confirmed; crossing opens at 06:00.", n % 97)});
+    Item { party: 0, kind: "message.send", id: format!("g{n}"), body }
 }
 
 /// The parties' keys: the operator, an armed force, an agency.
@@ -366,6 +389,74 @@ pub async fn bench_headroom(
         gib(disk_bytes(&dir.root))
     );
     child.kill().await.ok();
+    Ok(())
+}
+
+/// This process's resident memory, in bytes (`/proc/self/statm`).
+fn resident_self() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = statm.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
+    pages * 4096
+}
+
+/// `corridor bench memory`: resident memory per entry of each kind in the
+/// folded state, measured by folding `per_kind` entries of one kind after
+/// another into one state (signatures are not checked by the fold, so none
+/// are made) and reading the process's resident memory between kinds. The
+/// Merkle tree is not part of the state: it adds 64 bytes per entry (a leaf
+/// hash and, amortized, one interior hash).
+pub fn bench_memory(per_kind: u64) -> Result<()> {
+    println!("bench memory: {per_kind} entries of each kind folded into one state, machine: {}", machine());
+    let keys = parties(SignerKey::from_seed("ops", [1; 32])?)?;
+    let mut state = corridor_state::State::new();
+    let setup = [
+        (0, "party.register", "g", registration(&keys[0], "coordination")),
+        (0, "party.register", "r-force", registration(&keys[1], "armed_force")),
+        (0, "party.register", "r-agency", registration(&keys[2], "agency")),
+    ];
+    let envelopes = setup
+        .into_iter()
+        .map(|(p, kind, id, body)| crate::bench::unsigned::envelope(&keys[p], kind, id, body).0);
+    crate::bench::fold_all(&mut state, envelopes.collect())?;
+    // The `n`th item of a kind, to be logged at an index.
+    type Make = fn(u64, u64) -> Item;
+    let kinds: [(&str, Make); 6] = [
+        ("message.send", |n, _| message(n)),
+        ("acknowledge", ack),
+        ("site.notify", |n, _| site(n)),
+        ("zone.declare", |n, _| zone(n)),
+        ("operation.notify", |n, _| operation(n)),
+        ("movement.request", |n, _| movement(n)),
+    ];
+    let mut estimate = 0.0;
+    let mix = Mix::scaled(FULL);
+    for (kind, make) in kinds {
+        let before = resident_self();
+        // One at a time, so that what is measured is what the state keeps,
+        // not envelopes waiting to be folded.
+        for k in 0..per_kind {
+            let it = make(k, state.size());
+            let (e, _) = crate::bench::unsigned::envelope(&keys[it.party], it.kind, &it.id, it.body);
+            crate::bench::fold_all(&mut state, vec![e])?;
+        }
+        let per_entry = resident_self().saturating_sub(before) as f64 / per_kind as f64;
+        let count = match kind {
+            "message.send" => mix.messages,
+            "acknowledge" => mix.acks,
+            "site.notify" => mix.sites,
+            "zone.declare" => mix.zones,
+            "operation.notify" => mix.operations,
+            _ => mix.movements,
+        };
+        estimate += per_entry * count as f64;
+        println!("{kind}: {per_entry:.0} bytes per entry");
+    }
+    let tree = 64.0 * FULL as f64;
+    println!(
+        "the headroom mix ({FULL} entries) by these figures: state {:.2} GiB, tree {:.2} GiB",
+        estimate / (1u64 << 30) as f64,
+        tree / (1u64 << 30) as f64
+    );
     Ok(())
 }
 
