@@ -100,12 +100,20 @@ impl corridor_service::replay::EntrySource for SizedAt<'_> {
     }
 }
 
-/// The headers of the snapshots in `snapshots`; one that cannot be read
-/// is named and left out (recovery would refuse it and replay instead).
+/// The headers of the snapshots in `snapshots`, each file's format and
+/// checksum checked (not its decoding); one that fails is named and left
+/// out: recovery refuses it too, and replays instead.
 pub fn snapshot_headers(snapshots: &Snapshots) -> Vec<Header> {
     let mut headers = Vec::new();
-    for (_, path) in snapshots.list().into_iter().rev() {
-        match Snapshots::header(&path) {
+    for (named, path) in snapshots.list().into_iter().rev() {
+        match Snapshots::checked_header(&path) {
+            Ok(h) if h.size != named => {
+                println!(
+                    "snapshot not checked (recovery refuses it too): {} holds {} entries",
+                    path.display(),
+                    h.size
+                )
+            }
             Ok(h) => headers.push(h),
             Err(e) => println!("snapshot not checked (recovery refuses it too): {e}"),
         }
@@ -129,7 +137,14 @@ pub fn audit(
     // The log may grow while it is audited (a running cluster): the audit
     // covers the size read here, once.
     let log = SizedAt { reader, size: total };
-    let within: Vec<&Header> = snapshots.iter().filter(|h| h.size <= total).collect();
+    let (within, beyond): (Vec<&Header>, Vec<&Header>) = snapshots.iter().partition(|h| h.size <= total);
+    for h in beyond {
+        println!(
+            "snapshot not checked: {} is of {} entries, beyond the {total} audited",
+            h.path.display(),
+            h.size
+        );
+    }
     let mut visit = |size: u64, state: &corridor_state::State| -> Result<(), ReplayError> {
         let digest = state.digest();
         match within.iter().find(|h| h.size == size && h.digest != digest) {

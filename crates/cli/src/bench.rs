@@ -148,7 +148,8 @@ pub enum BenchCommand {
         /// Entries in all; every kind is scaled alike.
         #[arg(long, default_value_t = 10_000_000)]
         entries: u64,
-        /// Build the log in this new data directory and keep it.
+        /// Build the log in this data directory and keep it; if it already
+        /// holds a log, use that one as it is (no build, no first snapshot).
         #[arg(long)]
         keep: Option<PathBuf>,
         /// Open-loop submissions per second on the full log.

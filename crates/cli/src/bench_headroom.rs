@@ -308,8 +308,8 @@ async fn build_and_snapshot(dir: &DataDir, mix: Mix) -> Result<()> {
         .await??
     };
     println!(
-        "first snapshot (full replay + write): {:?} entries in {:.1} s; snapshots on disk {}",
-        made,
+        "first snapshot (full replay + write): {} entries in {:.1} s; snapshots on disk {}",
+        made.unwrap_or(0),
         started.elapsed().as_secs_f64(),
         gib(disk_bytes(&dir.snapshots()))
     );
@@ -324,7 +324,10 @@ pub async fn bench_headroom(
     queries: usize,
 ) -> Result<()> {
     let mix = Mix::scaled(entries);
-    println!("bench headroom: {} entries ({mix:?}), machine: {}", mix.total(), machine());
+    println!(
+        "bench headroom: {} entries ({} sites, {} zones, {} operations, {} movements, {} acknowledgements, {} messages), machine: {}",
+        mix.total(), mix.sites, mix.zones, mix.operations, mix.movements, mix.acks, mix.messages, machine()
+    );
     let existing = keep.as_ref().is_some_and(|root| DataDir::new(root).exists());
     let (_tmp, dir) = match keep {
         Some(root) if existing => (None, DataDir::new(&root)),
@@ -335,7 +338,11 @@ pub async fn bench_headroom(
         None => crate::bench::temp_log().await.map(|(tmp, dir)| (Some(tmp), dir))?,
     };
     if existing {
-        println!("using the log already in {} (no build, no first snapshot)", dir.root.display());
+        let size = dir.store()?.reader()?.size()?;
+        println!(
+            "using the log already in {} ({size} entries; no build, no first snapshot; the mix above is not checked)",
+            dir.root.display()
+        );
     } else {
         build_and_snapshot(&dir, mix).await?;
     }

@@ -195,7 +195,7 @@ pub struct SnapshotArgs {
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=100))]
     snapshot_keep: u64,
     /// Make no snapshots and use none: every restart replays the whole log.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["snapshot_every_entries", "snapshot_every_secs", "snapshot_keep"])]
     no_snapshots: bool,
 }
 
@@ -225,7 +225,13 @@ impl SnapshotArgs {
 /// latest checkpoint, from the latest usable snapshot and the entries after it.
 pub fn snapshot_now(data: &Path, store: Option<Store>, keep: usize) -> Result<()> {
     let dir = DataDir::new(data).with_store(store);
-    let _lock = dir.lock()?;
+    dir.config()?;
+    let _lock = dir.lock().map_err(|_| {
+        anyhow::anyhow!(
+            "{} is in use by another corridor process: stop the server first (it makes snapshots by itself, see serve --snapshot-every-entries)",
+            data.display()
+        )
+    })?;
     let reader = dir.store()?.reader()?;
     let snapshots = corridor_service::Snapshots::new(dir.snapshots());
     let log_vkey = dir.log_key()?.verifier();

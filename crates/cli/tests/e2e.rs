@@ -1499,6 +1499,8 @@ async fn restarts_start_from_a_snapshot_and_refuse_a_damaged_one() {
     assert!(said.contains("snapshot refused") && said.contains("is damaged"), "{said}");
     assert_eq!(get_json(&format!("{}/v1/state/digest", server.url)).await, digest);
     drop(server);
+    let audited = ok(&["audit", "--data", data], &log.dir);
+    assert!(audited.contains("snapshot not checked") && audited.contains("1 snapshots"), "{audited}");
 
     // A snapshot recording a digest the log does not fold to fails the audit.
     let mut lying = pristine;

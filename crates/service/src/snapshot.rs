@@ -138,6 +138,8 @@ impl Snapshots {
             .filter_map(|e| {
                 let name = e.file_name().into_string().ok()?;
                 let size = name.strip_suffix(SUFFIX)?.parse().ok()?;
+                // A FIFO or device under a snapshot's name would block the open.
+                e.file_type().ok().filter(|t| t.is_file() || t.is_symlink())?;
                 Some((size, e.path()))
             })
             .collect();
@@ -214,6 +216,26 @@ impl Snapshots {
         );
         let Header { path, size, root, digest } = header;
         Ok(Loaded { path, size, root, digest, state })
+    }
+
+    /// A snapshot's header, after checking its format and its checksum,
+    /// without decoding it (what the audit checks of a file).
+    pub fn checked_header(path: &Path) -> Result<Header, SnapshotError> {
+        let io = |e| SnapshotError::Io(path.to_owned(), e);
+        let mut file = File::open(path).map_err(io)?;
+        let len = file.metadata().map_err(io)?.len();
+        let Some(body) = len.checked_sub(32) else { return Err(SnapshotError::NotSnapshot(path.to_owned())) };
+        let header = read_header(path, &mut (&mut file).take(body))?;
+        file.seek(std::io::SeekFrom::Start(0)).map_err(io)?;
+        let mut hashing = Hashing { inner: std::io::sink(), hash: Sha256::new() };
+        std::io::copy(&mut BufReader::with_capacity(IO_BUFFER, (&mut file).take(body)), &mut hashing)
+            .map_err(io)?;
+        let mut trailer = Vec::new();
+        file.read_to_end(&mut trailer).map_err(io)?;
+        if trailer != hashing.hash.finalize().as_slice() {
+            return Err(SnapshotError::Checksum(path.to_owned()));
+        }
+        Ok(header)
     }
 
     /// A snapshot's header, checked for magic and format only.
@@ -310,8 +332,23 @@ pub(crate) fn latest_usable(
     size: u64,
 ) -> Option<Loaded> {
     let mut refused = 0;
-    for (_, path) in snapshots.list().into_iter().filter(|(s, _)| *s <= size) {
+    for (named, path) in snapshots.list() {
+        if named > size {
+            tracing::warn!(
+                "snapshot {} skipped: of {named} entries, beyond the log's {size} (a snapshot of another log?)",
+                path.display()
+            );
+            continue;
+        }
         let loaded = Snapshots::header(&path)
+            .and_then(|h| match h.size == named {
+                true => Ok(h),
+                false => Err(SnapshotError::NotOfThisLog {
+                    path: path.clone(),
+                    size: h.size,
+                    why: format!("its file name says {named} entries"),
+                }),
+            })
             .and_then(|h| check_belongs(&h, reader, log_vkey))
             .and_then(|()| Snapshots::load(&path));
         match loaded {
@@ -334,10 +371,10 @@ pub fn make(
     reader: &dyn LogReader,
     log_vkey: &VerifierKey,
     keep: usize,
-) -> Result<Option<u64>, ReplayError> {
-    let Some(latest) = reader.latest_checkpoint()? else { return Ok(None) };
+) -> Result<Option<u64>, MakeError> {
+    let Some(latest) = reader.latest_checkpoint().map_err(ReplayError::from)? else { return Ok(None) };
     let signed = SignedCheckpoint::open(&latest.note, log_vkey)
-        .map_err(|e| ReplayError::Entry { index: latest.size, why: format!("checkpoint: {e}") })?;
+        .map_err(|e| MakeError::Checkpoint(latest.size, e.to_string()))?;
     let start = latest_usable(snapshots, reader, log_vkey, latest.size);
     if start.as_ref().is_some_and(|l| l.size == latest.size) {
         return Ok(None);
@@ -345,13 +382,21 @@ pub fn make(
     let state = start.map(|l| l.state).unwrap_or_default();
     let run = Run { state, tree: None, end: latest.size, opts: ReplayOptions::recovery() };
     let (state, ..) = run.go(reader, &mut Stops::none(&|_| {}))?;
-    let write = |e: std::io::Error| ReplayError::Entry {
-        index: latest.size,
-        why: format!("writing a snapshot in {}: {e}", snapshots.dir().display()),
-    };
+    let write = |e| MakeError::Write(snapshots.dir().to_owned(), e);
     snapshots.write(&state, signed.checkpoint.root).map_err(write)?;
     snapshots.prune(keep);
     Ok(Some(latest.size))
+}
+
+/// Why a snapshot could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum MakeError {
+    #[error("replaying the log for the snapshot: {0}")]
+    Replay(#[from] ReplayError),
+    #[error("the log's checkpoint of size {0} does not verify: {1}")]
+    Checkpoint(u64, String),
+    #[error("writing a snapshot in {0}: {1}")]
+    Write(PathBuf, std::io::Error),
 }
 
 /// How often the snapshot thread looks at the log's size.
@@ -360,6 +405,8 @@ const LOOK_EVERY: Duration = Duration::from_millis(500);
 /// Starts the thread that makes snapshots by `policy`; it ends with the service.
 pub(crate) fn spawn(inner: Weak<Inner>, policy: SnapshotPolicy) -> std::io::Result<()> {
     let snapshots = Snapshots::new(policy.dir.clone());
+    // Left by a crash mid-write; nothing else writes here while this runs.
+    snapshots.remove_temporaries();
     let last_size = snapshots.list().first().map_or(0, |s| s.0);
     std::thread::Builder::new()
         .name("corridor-snapshots".into())

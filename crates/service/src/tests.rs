@@ -432,6 +432,17 @@ mod snapshots {
             assert_eq!(r.from_snapshot, Some(older), "{what}");
             same(&r, &full);
         }
+        // A file named for another size than it holds is refused, and a
+        // FIFO under a snapshot's name is passed over (opening it would block).
+        std::fs::remove_file(path(newer)).expect("remove");
+        std::fs::write(path(newer - 1), &pristine).expect("write");
+        assert!(newer - 1 > older);
+        assert_eq!(recovered(&store, Some(&snapshots)).from_snapshot, Some(older), "misnamed");
+        std::fs::remove_file(path(newer - 1)).expect("remove");
+        let fifo = std::process::Command::new("mkfifo").arg(path(newer)).status().expect("mkfifo runs");
+        assert!(fifo.success());
+        assert_eq!(recovered(&store, Some(&snapshots)).from_snapshot, Some(older), "a FIFO");
+        std::fs::remove_file(path(newer)).expect("remove");
         // With both refused, recovery replays the whole log.
         std::fs::write(path(older), b"corridor-snapshot\nnot really").expect("write");
         let r = recovered(&store, Some(&snapshots));
