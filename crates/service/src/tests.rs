@@ -391,6 +391,14 @@ mod snapshots {
         let second = make(&store, &snapshots).expect("another");
         assert!(second > first);
         assert_eq!(recovered(&store, Some(&snapshots)).from_snapshot, Some(second));
+        // A damaged one of the log's size is not "already there": it is made again.
+        let path = dir.path().join(format!("{second:020}.snapshot"));
+        let mut bytes = std::fs::read(&path).expect("read");
+        let mid = bytes.len() / 2;
+        bytes[mid] ^= 1;
+        std::fs::write(&path, &bytes).expect("write");
+        assert_eq!(make(&store, &snapshots), Some(second));
+        assert_eq!(recovered(&store, Some(&snapshots)).from_snapshot, Some(second));
     }
 
     #[tokio::test]
