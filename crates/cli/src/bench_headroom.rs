@@ -399,13 +399,6 @@ pub async fn bench_headroom(
     Ok(())
 }
 
-/// This process's resident memory, in bytes (`/proc/self/statm`).
-fn resident_self() -> u64 {
-    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    let pages: u64 = statm.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
-    pages * 4096
-}
-
 /// `corridor bench memory`: resident memory per entry of each kind in the
 /// folded state, measured by folding `per_kind` entries of one kind after
 /// another into one state (signatures are not checked by the fold, so none
@@ -438,7 +431,7 @@ pub fn bench_memory(per_kind: u64) -> Result<()> {
     let mut estimate = 0.0;
     let mix = Mix::scaled(FULL);
     for (kind, make) in kinds {
-        let before = resident_self();
+        let before = resident(Some(std::process::id())).0;
         // One at a time, so that what is measured is what the state keeps,
         // not envelopes waiting to be folded.
         for k in 0..per_kind {
@@ -446,7 +439,7 @@ pub fn bench_memory(per_kind: u64) -> Result<()> {
             let (e, _) = crate::bench::unsigned::envelope(&keys[it.party], it.kind, &it.id, it.body);
             crate::bench::fold_all(&mut state, vec![e])?;
         }
-        let per_entry = resident_self().saturating_sub(before) as f64 / per_kind as f64;
+        let per_entry = resident(Some(std::process::id())).0.saturating_sub(before) as f64 / per_kind as f64;
         let count = match kind {
             "message.send" => mix.messages,
             "acknowledge" => mix.acks,

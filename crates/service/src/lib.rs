@@ -265,7 +265,7 @@ impl Service {
         limits: Limits,
         snapshots: Option<SnapshotPolicy>,
     ) -> Result<(Self, mpsc::Receiver<Work>, i64), StartError> {
-        let dir = snapshots.as_ref().map(|p| Snapshots::new(p.dir.clone()));
+        let dir = snapshots.as_ref().map(SnapshotPolicy::snapshots);
         let published = recover_published(reader.as_ref(), log_key, dir.as_ref())?;
         let last_at_us = published.state.last_sequenced_at_us();
         let served = watch::channel(published.tree.size()).0;

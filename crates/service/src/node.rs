@@ -41,7 +41,7 @@ use tokio::sync::mpsc;
 
 use crate::error::FatalError;
 use crate::sequencer::{refuse_waiting, Sequencer};
-use crate::{recover_published, replay, Clock, Event, Inner, Published, Work};
+use crate::{recover_published, replay, Clock, Event, Inner, Published, SnapshotPolicy, Work};
 
 /// How a node follows, campaigns and holds the lease.
 #[derive(Debug, Clone)]
@@ -279,7 +279,7 @@ impl Node {
             self.update(|s| s.role = crate::Role::Recovering);
             inner.published.blocking_write().failed = true;
             refuse_waiting(&mut self.rx);
-            let snapshots = inner.snapshots.as_ref().map(|p| crate::snapshot::Snapshots::new(p.dir.clone()));
+            let snapshots = inner.snapshots.as_ref().map(SnapshotPolicy::snapshots);
             match recover_published(inner.reader.as_ref(), &self.log_key, snapshots.as_ref()) {
                 Ok(published) => {
                     let size = published.tree.size();

@@ -75,6 +75,11 @@ impl SnapshotPolicy {
     pub fn in_dir(dir: PathBuf) -> Self {
         Self { dir, every_entries: 1_000_000, every: Duration::from_secs(3600), keep: 2 }
     }
+
+    /// The snapshots in this policy's directory.
+    pub fn snapshots(&self) -> Snapshots {
+        Snapshots::new(self.dir.clone())
+    }
 }
 
 /// Why a snapshot was refused.
@@ -177,22 +182,9 @@ impl Snapshots {
     pub fn load(path: &Path) -> Result<Loaded, SnapshotError> {
         let stopwatch = crate::clock::Stopwatch::start();
         let io = |e| SnapshotError::Io(path.to_owned(), e);
-        let mut file = File::open(path).map_err(io)?;
-        let len = file.metadata().map_err(io)?.len();
-        let Some(body) = len.checked_sub(32) else { return Err(SnapshotError::NotSnapshot(path.to_owned())) };
-        // Another version's snapshot is named as such, whatever its checksum.
-        read_header(path, &mut (&mut file).take(body))?;
-        file.seek(std::io::SeekFrom::Start(0)).map_err(io)?;
         // The checksum first, so that the decoder reads only bytes as they
         // were written and may trust the lengths they give.
-        let mut hashing = Hashing { inner: std::io::sink(), hash: Sha256::new() };
-        std::io::copy(&mut BufReader::with_capacity(IO_BUFFER, (&mut file).take(body)), &mut hashing)
-            .map_err(io)?;
-        let mut trailer = Vec::new();
-        file.read_to_end(&mut trailer).map_err(io)?;
-        if trailer != hashing.hash.finalize().as_slice() {
-            return Err(SnapshotError::Checksum(path.to_owned()));
-        }
+        let (_, mut file, body) = Self::open_checked(path)?;
         file.seek(std::io::SeekFrom::Start(0)).map_err(io)?;
         let mut input = BufReader::with_capacity(IO_BUFFER, file.take(body));
         let header = read_header(path, &mut input)?;
@@ -221,6 +213,14 @@ impl Snapshots {
     /// A snapshot's header, after checking its format and its checksum,
     /// without decoding it (what the audit checks of a file).
     pub fn checked_header(path: &Path) -> Result<Header, SnapshotError> {
+        Self::open_checked(path).map(|(header, ..)| header)
+    }
+
+    /// Opens a snapshot and checks its format (first, so that another
+    /// version's snapshot is named as such, whatever its checksum) and its
+    /// checksum; returns its header, the file and the length of its body
+    /// (all but the trailer).
+    fn open_checked(path: &Path) -> Result<(Header, File, u64), SnapshotError> {
         let io = |e| SnapshotError::Io(path.to_owned(), e);
         let mut file = File::open(path).map_err(io)?;
         let len = file.metadata().map_err(io)?.len();
@@ -235,7 +235,7 @@ impl Snapshots {
         if trailer != hashing.hash.finalize().as_slice() {
             return Err(SnapshotError::Checksum(path.to_owned()));
         }
-        Ok(header)
+        Ok((header, file, body))
     }
 
     /// A snapshot's header, checked for magic and format only.
@@ -406,7 +406,7 @@ const LOOK_EVERY: Duration = Duration::from_millis(500);
 
 /// Starts the thread that makes snapshots by `policy`; it ends with the service.
 pub(crate) fn spawn(inner: Weak<Inner>, policy: SnapshotPolicy) -> std::io::Result<()> {
-    let snapshots = Snapshots::new(policy.dir.clone());
+    let snapshots = policy.snapshots();
     // Left by a crash mid-write; nothing else writes here while this runs.
     snapshots.remove_temporaries();
     let last_size = snapshots.list().first().map_or(0, |s| s.0);

@@ -18,11 +18,8 @@ use borsh::{BorshDeserialize, BorshSerialize};
 
 use crate::access::Access;
 use crate::accountability::Accountability;
-use crate::chunked::{Chunked, Sharded};
 use crate::spatial::{Index, Kind};
-use crate::{Ack, Message, Party, State, StatementRecord};
-use corridor_statement::{ObjectRef, Target};
-use std::collections::BTreeMap;
+use crate::State;
 
 /// The version of the record shapes below. Any change to a record that the
 /// state holds (a field, a variant, their order) must change it.
@@ -33,69 +30,20 @@ pub const SNAPSHOT_FORMAT: u32 = 1;
 #[error("the snapshot's state does not decode: {0}")]
 pub struct DecodeError(String);
 
-/// The fields in encoding order; borrowed for encoding.
-#[derive(BorshSerialize)]
-struct Fields<'a> {
-    size: u64,
-    last_sequenced_at_us: i64,
-    operator: &'a Option<String>,
-    parties: &'a BTreeMap<String, Party>,
-    statements: &'a Sharded<ObjectRef, StatementRecord>,
-    messages: &'a Chunked<Message>,
-    acks: &'a Sharded<Target, Vec<Ack>>,
-    access: &'a Access,
-    accountability: &'a Accountability,
-}
-
-/// The same fields, owned, for decoding.
-#[derive(BorshDeserialize)]
-struct Owned {
-    size: u64,
-    last_sequenced_at_us: i64,
-    operator: Option<String>,
-    parties: BTreeMap<String, Party>,
-    statements: Sharded<ObjectRef, StatementRecord>,
-    messages: Chunked<Message>,
-    acks: Sharded<Target, Vec<Ack>>,
-    access: Access,
-    accountability: Accountability,
-}
-
 impl State {
-    /// Writes the state's records into `out` ([`SNAPSHOT_FORMAT`]).
+    /// Writes the state's records into `out` ([`SNAPSHOT_FORMAT`]): its
+    /// fields in declaration order, the index left out.
     pub fn encode_snapshot<W: std::io::Write>(&self, out: &mut W) -> std::io::Result<()> {
-        Fields {
-            size: self.size,
-            last_sequenced_at_us: self.last_sequenced_at_us,
-            operator: &self.operator,
-            parties: &self.parties,
-            statements: &self.statements,
-            messages: &self.messages,
-            acks: &self.acks,
-            access: &self.access,
-            accountability: &self.accountability,
-        }
-        .serialize(out)
+        self.serialize(out)
     }
 
     /// Reads a state written by [`State::encode_snapshot`] of the same
     /// [`SNAPSHOT_FORMAT`], and rebuilds its spatial index. Reads exactly the
     /// state's bytes: whatever follows is the caller's.
     pub fn decode_snapshot<R: std::io::Read>(input: &mut R) -> Result<State, DecodeError> {
-        let o = Owned::deserialize_reader(input).map_err(|e| DecodeError(e.to_string()))?;
-        let index = rebuilt_index(&o.access, &o.accountability);
-        Ok(State {
-            size: o.size,
-            last_sequenced_at_us: o.last_sequenced_at_us,
-            operator: o.operator,
-            parties: o.parties,
-            statements: o.statements,
-            messages: o.messages,
-            acks: o.acks,
-            access: o.access,
-            accountability: o.accountability,
-            index,
-        })
+        let mut state = State::deserialize_reader(input).map_err(|e| DecodeError(e.to_string()))?;
+        state.index = rebuilt_index(&state.access, &state.accountability);
+        Ok(state)
     }
 }
 
