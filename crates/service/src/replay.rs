@@ -388,8 +388,8 @@ pub(crate) fn check_stored(
 /// prefixes, the first checkpoint after a restart is consistent with every
 /// checkpoint published before.
 ///
-/// From a snapshot, the tree of its size is rebuilt from the stored leaf
-/// hashes ([`LogReader::leaf_hashes`]) and must have the root of the log's
+/// From a snapshot, the tree of its size is the snapshot's own (its hashes
+/// as stored, none recomputed), whose root must be the root of the log's
 /// checkpoint at that size; a snapshot refused for any reason is logged and
 /// recovery replays from genesis ([`crate::snapshot`]).
 ///
@@ -439,67 +439,21 @@ pub fn recover(
     Ok(Recovered { state, tree, checkpoint, cosigned, from_snapshot })
 }
 
-/// The latest usable snapshot's state with the tree of its size, rebuilt
-/// from the stored leaf hashes while the snapshot loads (the two use
-/// different cores and the disk); `None` (logged) when there is no usable
-/// snapshot, or when the stored leaf hashes do not make the root the
-/// snapshot and the log's checkpoint agree on, so that a full replay finds
-/// which entry is wrong.
+/// The latest usable snapshot's state and tree (`None`, logged, when there
+/// is none).
 fn from_snapshot(
     snapshots: &Snapshots,
     reader: &dyn LogReader,
     log_vkey: &VerifierKey,
     total: u64,
 ) -> Result<Option<(State, Tree)>, StartError> {
-    let candidate = snapshots.list().into_iter().map(|(size, _)| size).find(|&size| size <= total);
-    let Some(expected) = candidate else { return Ok(None) };
     let stopwatch = Stopwatch::start();
-    // The tree is built for the newest snapshot's size; if that one is
-    // refused and an older one used, it is cut back to the older size.
-    let (loaded, tree) = rayon::join(
-        || snapshot::latest_usable(snapshots, reader, log_vkey, total),
-        || stored_tree(reader, expected),
-    );
-    let (Some(loaded), mut tree) = (loaded, tree?) else { return Ok(None) };
-    tree.truncate(loaded.size);
-    if tree.size() != loaded.size || tree.root(loaded.size).ok() != Some(loaded.root) {
-        tracing::warn!(
-            "snapshot {} refused: the stored leaf hashes do not make its checkpoint's root; replaying the whole log",
-            loaded.path.display()
-        );
-        return Ok(None);
-    }
+    let Some(loaded) = snapshot::latest_usable(snapshots, reader, log_vkey, total) else { return Ok(None) };
     tracing::info!(
         size = loaded.size,
         path = %loaded.path.display(),
         seconds = stopwatch.elapsed_s(),
         "recovering from a snapshot"
     );
-    Ok(Some((loaded.state, tree)))
+    Ok(Some((loaded.state, loaded.tree)))
 }
-
-/// The tree of the first `size` entries, from their stored leaf hashes.
-fn stored_tree(reader: &dyn LogReader, size: u64) -> Result<Tree, StartError> {
-    let stopwatch = Stopwatch::start();
-    let mut leaves = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-    while (leaves.len() as u64) < size {
-        let at = leaves.len() as u64;
-        let got = reader.leaf_hashes(at, size.min(at + LEAF_HASHES_PER_READ))?;
-        if got.is_empty() {
-            break;
-        }
-        leaves.extend(got);
-    }
-    let read_s = stopwatch.elapsed_s();
-    let tree = Tree::from_leaves(leaves);
-    tracing::info!(
-        leaves = tree.size(),
-        read_s,
-        seconds = stopwatch.elapsed_s(),
-        "tree rebuilt from stored leaf hashes"
-    );
-    Ok(tree)
-}
-
-/// Leaf hashes read per query when rebuilding the tree (32 bytes each).
-const LEAF_HASHES_PER_READ: u64 = 1 << 20;

@@ -414,25 +414,32 @@ mod snapshots {
         let pristine = std::fs::read(path(newer)).expect("read");
         // Each damage in turn: the newer one is refused, the older one used.
         type Damage = fn(&mut Vec<u8>);
-        let damages: [(&str, &str, Damage); 4] = [
+        let redo_checksum = |b: &mut Vec<u8>| {
+            let body = b.len() - 32;
+            let sum: [u8; 32] =
+                sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(&b[..body])).into();
+            b[body..].copy_from_slice(&sum);
+        };
+        let damages: [(&str, &str, Damage); 5] = [
             ("a flipped byte in the state", "checksum", |b| {
                 let mid = b.len() / 2;
                 b[mid] ^= 1;
             }),
             ("another format", "format", |b| b[18] = b[18].wrapping_add(1)),
             ("cut short", "checksum", |b| b.truncate(b.len() - 40)),
-            ("a recorded digest that is not the state's, checksum redone", "digest", |b| {
-                b[70] ^= 1;
-                let body = b.len() - 32;
-                let sum: [u8; 32] =
-                    sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(&b[..body]))
-                        .into();
-                b[body..].copy_from_slice(&sum);
+            ("a recorded digest that is not the state's, checksum redone", "digest", |b| b[70] ^= 1),
+            // The last hash of the tree: its largest perfect subtree's, in every root.
+            ("a tree hash changed, checksum redone", "root", |b| {
+                let at = b.len() - 32 - 48 - 1;
+                b[at] ^= 1;
             }),
         ];
         for (what, expected, damage) in damages {
             let mut bytes = pristine.clone();
             damage(&mut bytes);
+            if what.ends_with("checksum redone") {
+                redo_checksum(&mut bytes);
+            }
             std::fs::write(path(newer), &bytes).expect("write");
             let refusal = Snapshots::load(&path(newer)).expect_err(what).to_string();
             assert!(refusal.contains(expected), "{what}: {refusal}");

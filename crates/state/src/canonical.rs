@@ -3,13 +3,15 @@
 //! Replicas compare [`crate::State::digest`] to show that they folded the
 //! same log to the same state, so the digest must depend on the state's
 //! content only: never on a field's name, a map's iteration order, or how the
-//! API presents it. It is SHA-256 over this byte encoding:
+//! API presents it. It is SHA-256 over the domain tag
+//! `corridor/state-digest/v4` (as a string, below) followed by the SHA-256
+//! of each [`Part`] of the state's byte encoding, in [`Part::ALL`]'s order.
+//! (v2: incident sources and claims carry the optional SHA-256 of the text
+//! they were drafted from; v3: the statements are in log order, not by
+//! reference, so that a digest of ten million statements sorts integers, not
+//! references; v4: by parts, so that a snapshot's parts are decoded and
+//! checked on several cores at once.) The encoding:
 //!
-//! - the domain tag `corridor/state-digest/v3` as a string (below), first
-//!   (v2: incident sources and claims carry the optional SHA-256 of the text
-//!   they were drafted from; v3: the statements are in log order, not by
-//!   reference, so that a digest of ten million statements sorts integers,
-//!   not references);
 //! - unsigned integers: 8 bytes, big-endian; signed: two's complement, 8 bytes, big-endian;
 //! - `f64`: its IEEE 754 bits as an unsigned integer (so `-0.0` and `0.0` differ);
 //! - booleans and tags: one byte;
@@ -28,12 +30,12 @@
 //!   position) is presentation and is left out;
 //! - windows: `from` then `to`, each an `Option` of microseconds.
 //!
-//! Then the state, section by section, in this order: size, last sequencing
-//! time, operator, parties, statements (each reference with its record, in
-//! log order: by entry index), messages, acknowledgements
-//! (by target), zones, sites, movements, operations, agreements, conflicts and
-//! the next conflict number, movements by request index, custody (by
-//! consignment), distributions, incidents, claims. The known-answer tests in
+//! The parts: the head (size, last sequencing time, operator, parties); the
+//! statements (each reference with its record, in log order: by entry
+//! index); the messages; the acknowledgements (by target); the objects
+//! (zones, sites, movements, operations, agreements, conflicts and the next
+//! conflict number, movements by request index, custody by consignment,
+//! distributions, incidents, claims). The known-answer tests in
 //! `tests.rs` pin the primitives and the digest of a log holding every kind
 //! of statement: any change to the encoding must change the tag.
 
@@ -49,10 +51,10 @@ use crate::access::{
     Agreement, Approver, Conflict, ConflictTarget, Ended, Movement, Operation, Reason, Site, Zone,
 };
 use crate::accountability::{Claim, Custody, Distribution, Incident};
-use crate::{Ack, Message, Party, Stamp, State, StatementRecord};
+use crate::{Access, Accountability, Ack, Message, Party, Stamp, State, StatementRecord};
 
 /// The domain tag that opens every digest.
-pub const DOMAIN_TAG: &str = "corridor/state-digest/v3";
+pub const DOMAIN_TAG: &str = "corridor/state-digest/v4";
 
 /// Writes the canonical encoding into a sink (a hasher, or bytes for tests).
 #[derive(Debug)]
@@ -569,28 +571,55 @@ impl Encode for Claim {
     }
 }
 
-/// Writes the whole state, in the section order of the module docs.
-pub fn encode_state<W: Sink>(state: &State, e: &mut Encoder<W>) {
-    e.str(DOMAIN_TAG);
-    e.u64(state.size);
-    e.i64(state.last_sequenced_at_us);
-    e.opt(state.operator.as_deref(), |e, s| e.str(s));
-    e.map(&state.parties, |e, _, p| p.encode(e));
-    // In log order: one entry index per statement, a sort of integers.
-    let mut statements: Vec<(&ObjectRef, &StatementRecord)> = state.statements.iter().collect();
-    statements.sort_unstable_by_key(|(_, rec)| rec.index);
-    e.seq(statements.iter(), |e, (r, rec)| {
-        r.encode(e);
-        rec.encode(e);
-    });
-    e.seq(state.messages.iter(), |e, m| m.encode(e));
-    // By target: a sorted vector, not a B-tree (millions of targets).
-    let acks = sorted(state.acks.iter());
-    e.seq(acks.iter(), |e, (t, list)| {
-        t.encode(e);
-        e.seq(list.iter(), |e, a| a.encode(e));
-    });
-    let a = &state.access;
+/// The parts of the state, each digested alone: the digest is SHA-256 over
+/// the tag and the parts' digests, so that the parts of a snapshot are
+/// decoded and checked in parallel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// Size, last sequencing time, operator, parties.
+    Head,
+    /// Each reference with its record, in log order.
+    Statements,
+    Messages,
+    /// By target.
+    Acks,
+    /// Zones to movements by request index, then custody to claims.
+    Objects,
+}
+
+impl Part {
+    /// Every part, in the digest's order.
+    pub const ALL: [Part; 5] = [Part::Head, Part::Statements, Part::Messages, Part::Acks, Part::Objects];
+}
+
+/// The encoding of [`Part::Head`].
+pub(crate) fn encode_head_fields<W: Sink>(
+    size: u64,
+    last_sequenced_at_us: i64,
+    operator: Option<&str>,
+    parties: &BTreeMap<String, Party>,
+    e: &mut Encoder<W>,
+) {
+    e.u64(size);
+    e.i64(last_sequenced_at_us);
+    e.opt(operator, |e, s| e.str(s));
+    e.map(parties, |e, _, p| p.encode(e));
+}
+
+/// One item of [`Part::Statements`], which is their count, then each in log order.
+pub(crate) fn encode_statement<W: Sink>(r: &ObjectRef, rec: &StatementRecord, e: &mut Encoder<W>) {
+    r.encode(e);
+    rec.encode(e);
+}
+
+/// One item of [`Part::Acks`], which is their count, then each by target.
+pub(crate) fn encode_ack_list<W: Sink>(t: &Target, list: &[Ack], e: &mut Encoder<W>) {
+    t.encode(e);
+    e.seq(list.iter(), |e, a| a.encode(e));
+}
+
+/// The encoding of [`Part::Objects`].
+pub(crate) fn encode_objects<W: Sink>(a: &Access, acc: &Accountability, e: &mut Encoder<W>) {
     e.map(&a.zones, |e, _, z| z.encode(e));
     e.map(&a.sites, |e, _, s| s.encode(e));
     e.map(&a.movements, |e, _, m| m.encode(e));
@@ -602,7 +631,6 @@ pub fn encode_state<W: Sink>(state: &State, e: &mut Encoder<W>) {
         e.u64(*i);
         r.encode(e);
     });
-    let acc = &state.accountability;
     e.map(&acc.custody, |e, id, chain| {
         e.str(id);
         e.seq(chain.iter(), |e, c| c.encode(e));
@@ -612,6 +640,34 @@ pub fn encode_state<W: Sink>(state: &State, e: &mut Encoder<W>) {
     e.map(&acc.claims, |e, _, c| c.encode(e));
 }
 
+/// Writes one part of the state.
+pub fn encode_part<W: Sink>(state: &State, part: Part, e: &mut Encoder<W>) {
+    match part {
+        Part::Head => encode_head_fields(
+            state.size,
+            state.last_sequenced_at_us,
+            state.operator.as_deref(),
+            &state.parties,
+            e,
+        ),
+        Part::Statements => {
+            // In log order: one entry index per statement, a sort of integers.
+            let mut items: Vec<(&ObjectRef, &StatementRecord)> = state.statements.iter().collect();
+            items.sort_unstable_by_key(|(_, rec)| rec.index);
+            e.u64(items.len() as u64);
+            items.iter().for_each(|(r, rec)| encode_statement(r, rec, e));
+        }
+        Part::Messages => e.seq(state.messages.iter(), |e, m| m.encode(e)),
+        // A sorted vector, not a B-tree (millions of targets).
+        Part::Acks => {
+            let items = sorted(state.acks.iter());
+            e.u64(items.len() as u64);
+            items.iter().for_each(|(t, list)| encode_ack_list(t, list, e));
+        }
+        Part::Objects => encode_objects(&state.access, &state.accountability, e),
+    }
+}
+
 /// A map's entries in key order (keys are unique, so the order is total).
 fn sorted<'a, K: Ord + 'a, V: 'a>(entries: impl Iterator<Item = (&'a K, &'a V)>) -> Vec<(&'a K, &'a V)> {
     let mut v: Vec<(&K, &V)> = entries.collect();
@@ -619,13 +675,41 @@ fn sorted<'a, K: Ord + 'a, V: 'a>(entries: impl Iterator<Item = (&'a K, &'a V)>)
     v
 }
 
-/// SHA-256 of the state's canonical encoding.
-pub fn digest(state: &State) -> [u8; 32] {
-    let mut e = Encoder::new(Buffered { hash: Sha256::new(), buf: Vec::with_capacity(BUFFERED) });
-    encode_state(state, &mut e);
+/// SHA-256 of one part's encoding.
+pub fn part_digest(state: &State, part: Part) -> [u8; 32] {
+    hashed(|e| encode_part(state, part, e))
+}
+
+/// SHA-256 of what `write` encodes.
+pub(crate) fn hashed(write: impl FnOnce(&mut Encoder<Buffered>)) -> [u8; 32] {
+    let mut e = hasher();
+    write(&mut e);
+    finish(e)
+}
+
+/// An encoder into SHA-256, for [`finish`].
+pub(crate) fn hasher() -> Encoder<Buffered> {
+    Encoder::new(Buffered { hash: Sha256::new(), buf: Vec::with_capacity(BUFFERED) })
+}
+
+/// SHA-256 of what was encoded into a [`hasher`].
+pub(crate) fn finish(e: Encoder<Buffered>) -> [u8; 32] {
     let Buffered { mut hash, buf } = e.finish();
     hash.update(&buf);
     hash.finalize().into()
+}
+
+/// The state digest from its parts' digests, given in [`Part::ALL`]'s order.
+pub fn digest_of_parts(parts: &[[u8; 32]; 5]) -> [u8; 32] {
+    let mut e = Encoder::new(Sha256::new());
+    e.str(DOMAIN_TAG);
+    parts.iter().for_each(|d| e.out.put(d));
+    e.finish().finalize().into()
+}
+
+/// SHA-256 of the state's canonical encoding, by parts (module docs).
+pub fn digest(state: &State) -> [u8; 32] {
+    digest_of_parts(&Part::ALL.map(|p| part_digest(state, p)))
 }
 
 /// Bytes gathered before the hasher is fed.
@@ -633,7 +717,7 @@ const BUFFERED: usize = 64 * 1024;
 
 /// Feeds the hasher in large pieces: the encoding is written a few bytes at
 /// a time, and a call to the hasher per piece cost more than the hashing.
-struct Buffered {
+pub(crate) struct Buffered {
     hash: Sha256,
     buf: Vec<u8>,
 }

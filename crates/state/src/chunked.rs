@@ -11,9 +11,9 @@
 //! - [`Sharded`]: a hash map in [`SHARDS`] maps, chosen by the key's hash,
 //!   each of which resizes alone (a 256th of the items).
 //!
-//! Their snapshot encodings are those of a `Vec` and a `HashMap` (a `u32`
-//! count, then the items; a map's in key order), so a snapshot does not
-//! depend on how memory is laid out.
+//! A chunked sequence's snapshot encoding is that of a `Vec` (a `u32`
+//! count, then the items), so a snapshot does not depend on how memory is
+//! laid out; the state writes its sharded maps itself (`snapshot`).
 
 use std::hash::{BuildHasher, Hash};
 
@@ -199,34 +199,6 @@ impl<K: Hash + Eq, V> Sharded<K, V> {
     }
 }
 
-impl<K: BorshSerialize + Ord + Hash + Eq, V: BorshSerialize> BorshSerialize for Sharded<K, V> {
-    fn serialize<W: std::io::Write>(&self, writer: &mut W) -> std::io::Result<()> {
-        let len = u32::try_from(self.len).map_err(|_| std::io::ErrorKind::InvalidInput)?;
-        len.serialize(writer)?;
-        let mut items: Vec<(&K, &V)> = self.iter().collect();
-        items.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        items.into_iter().try_for_each(|(k, v)| {
-            k.serialize(writer)?;
-            v.serialize(writer)
-        })
-    }
-}
-
-impl<K: BorshDeserialize + Hash + Eq, V: BorshDeserialize> BorshDeserialize for Sharded<K, V> {
-    fn deserialize_reader<R: std::io::Read>(reader: &mut R) -> std::io::Result<Self> {
-        let len = u32::deserialize_reader(reader)?;
-        let mut out = Self::default();
-        out.reserve((len as usize).min(1 << 28));
-        for _ in 0..len {
-            let (k, v) = (K::deserialize_reader(reader)?, V::deserialize_reader(reader)?);
-            if out.insert(k, v).is_some() {
-                return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "a key is repeated"));
-            }
-        }
-        Ok(out)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,7 +222,7 @@ mod tests {
             prop_assert!(back.iter().eq(v.iter()));
         }
 
-        /// A sharded map answers as a hash map does, and encodes as one.
+        /// A sharded map answers as a hash map does.
         #[test]
         fn sharded_is_a_map(keys in proptest::collection::vec(0u32..5_000, 0..3_000)) {
             let mut plain = std::collections::HashMap::new();
@@ -264,10 +236,6 @@ mod tests {
             for (k, v) in &plain {
                 prop_assert_eq!(sharded.get(k), Some(v));
             }
-            let bytes = borsh::to_vec(&sharded).expect("encodes");
-            prop_assert_eq!(&bytes, &borsh::to_vec(&plain).expect("encodes"));
-            let back: Sharded<u32, usize> = borsh::from_slice(&bytes).expect("decodes");
-            prop_assert_eq!(back.len(), plain.len());
         }
     }
 }

@@ -114,9 +114,9 @@ pub struct Ack {
     pub sequenced_at_us: i64,
 }
 
-/// Its snapshot encoding (`snapshot`) is the fields in this order, the
-/// index left out (rebuilt from the records).
-#[derive(Debug, Clone, Default, borsh::BorshSerialize, borsh::BorshDeserialize)]
+/// Its snapshot encoding is by parts (`snapshot`), the index left out
+/// (rebuilt from the records).
+#[derive(Debug, Clone, Default)]
 pub struct State {
     size: u64,
     last_sequenced_at_us: i64,
@@ -131,7 +131,6 @@ pub struct State {
     accountability: Accountability,
     /// Every zone, site, movement, operation and incident ever filed, by
     /// reference; whether one still applies is the records' business.
-    #[borsh(skip)]
     index: spatial::Index,
 }
 

@@ -5,46 +5,271 @@
 //! and decoded without a schema, so it changes whenever a record's shape
 //! does. [`SNAPSHOT_FORMAT`] names this shape; whoever stores snapshots
 //! keeps it beside the bytes and refuses bytes of another format rather than
-//! reading them. The spatial index is not encoded: it is rebuilt from the
-//! records it indexes (each zone's, site's, operation's and incident's
+//! reading them.
+//!
+//! The state is written in the digest's parts ([`Part`]), each on its own,
+//! so that a reader who keeps each part's length may decode them on several
+//! cores at once ([`State::decode_part`], then [`State::from_parts`]):
+//!
+//! - head: size, last sequencing time, operator, parties;
+//! - statements: a `u32` count, then each reference and record, in log order;
+//! - messages: a `u32` count, then each message in log order;
+//! - acknowledgements: a `u32` count, then each target and its list, by target;
+//! - objects: the access records, then the accountability records.
+//!
+//! Decoding a part also digests it ([`crate::canonical`]), from the records
+//! as they are read: the statements and acknowledgements arrive in the
+//! digest's order (which the decoder checks), so the digest sorts nothing.
+//! The spatial index is not encoded: it is rebuilt with the objects part from
+//! the records it indexes (each zone's, site's, operation's and incident's
 //! geometry, window and reach, and each movement's current plan), sharing
 //! their geometries as the fold does.
 //!
 //! Decoding checks only that the bytes make records; whether they make the
-//! state the log folds to is for the caller to check, by
-//! [`State::digest`].
+//! state the log folds to is for the caller to check, by the digest
+//! [`State::from_parts`] returns.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
 
 use borsh::{BorshDeserialize, BorshSerialize};
+use corridor_statement::{ObjectRef, Target};
 
 use crate::access::Access;
 use crate::accountability::Accountability;
+pub use crate::canonical::Part;
+use crate::canonical::{self, Encode};
+use crate::chunked::{Chunked, Sharded};
 use crate::spatial::{Index, Kind};
-use crate::State;
+use crate::{Ack, Message, Party, State, StatementRecord};
 
 /// The version of the record shapes below. Any change to a record that the
 /// state holds (a field, a variant, their order) must change it.
-pub const SNAPSHOT_FORMAT: u32 = 1;
+/// (2: the state in parts, the statements in log order.)
+pub const SNAPSHOT_FORMAT: u32 = 2;
 
 /// Why snapshot bytes were refused.
 #[derive(Debug, thiserror::Error)]
 #[error("the snapshot's state does not decode: {0}")]
 pub struct DecodeError(String);
 
+impl From<std::io::Error> for DecodeError {
+    fn from(e: std::io::Error) -> Self {
+        Self(e.to_string())
+    }
+}
+
+/// One part of a state, decoded, with its digest.
+#[derive(Debug)]
+pub struct DecodedPart {
+    value: PartValue,
+    digest: [u8; 32],
+}
+
+#[derive(Debug)]
+enum PartValue {
+    Head { size: u64, last_sequenced_at_us: i64, operator: Option<String>, parties: BTreeMap<String, Party> },
+    Statements(Statements),
+    Messages(Chunked<Message>),
+    Acks(Acks),
+    Objects(Box<(Access, Accountability, Index)>),
+}
+
+impl PartValue {
+    fn part(&self) -> Part {
+        match self {
+            Self::Head { .. } => Part::Head,
+            Self::Statements(_) => Part::Statements,
+            Self::Messages(_) => Part::Messages,
+            Self::Acks(_) => Part::Acks,
+            Self::Objects(_) => Part::Objects,
+        }
+    }
+}
+
+fn write_count<W: Write>(n: usize, out: &mut W) -> std::io::Result<()> {
+    u32::try_from(n).map_err(|_| std::io::ErrorKind::InvalidInput)?.serialize(out)
+}
+
 impl State {
-    /// Writes the state's records into `out` ([`SNAPSHOT_FORMAT`]): its
-    /// fields in declaration order, the index left out.
-    pub fn encode_snapshot<W: std::io::Write>(&self, out: &mut W) -> std::io::Result<()> {
-        self.serialize(out)
+    /// Writes every part, in [`Part::ALL`]'s order, one after another.
+    pub fn encode_snapshot<W: Write>(&self, out: &mut W) -> std::io::Result<()> {
+        Part::ALL.iter().try_for_each(|&part| self.encode_part(part, out))
     }
 
-    /// Reads a state written by [`State::encode_snapshot`] of the same
-    /// [`SNAPSHOT_FORMAT`], and rebuilds its spatial index. Reads exactly the
-    /// state's bytes: whatever follows is the caller's.
-    pub fn decode_snapshot<R: std::io::Read>(input: &mut R) -> Result<State, DecodeError> {
-        let mut state = State::deserialize_reader(input).map_err(|e| DecodeError(e.to_string()))?;
-        state.index = rebuilt_index(&state.access, &state.accountability);
-        Ok(state)
+    /// Writes one part's records ([`SNAPSHOT_FORMAT`], module docs).
+    pub fn encode_part<W: Write>(&self, part: Part, out: &mut W) -> std::io::Result<()> {
+        match part {
+            Part::Head => {
+                self.size.serialize(out)?;
+                self.last_sequenced_at_us.serialize(out)?;
+                self.operator.serialize(out)?;
+                self.parties.serialize(out)
+            }
+            Part::Statements => {
+                let mut items: Vec<(&ObjectRef, &StatementRecord)> = self.statements.iter().collect();
+                items.sort_unstable_by_key(|(_, rec)| rec.index);
+                write_count(items.len(), out)?;
+                items.iter().try_for_each(|(r, rec)| {
+                    r.serialize(out)?;
+                    rec.serialize(out)
+                })
+            }
+            Part::Messages => self.messages.serialize(out),
+            Part::Acks => {
+                let mut items: Vec<(&Target, &Vec<Ack>)> = self.acks.iter().collect();
+                items.sort_unstable_by(|a, b| a.0.cmp(b.0));
+                write_count(items.len(), out)?;
+                items.iter().try_for_each(|(t, list)| {
+                    t.serialize(out)?;
+                    list.serialize(out)
+                })
+            }
+            Part::Objects => {
+                self.access.serialize(out)?;
+                self.accountability.serialize(out)
+            }
+        }
     }
+
+    /// Reads every part written by [`State::encode_snapshot`] of the same
+    /// [`SNAPSHOT_FORMAT`]; returns the state and its digest. Reads exactly
+    /// the state's bytes: whatever follows is the caller's.
+    pub fn decode_snapshot<R: Read>(input: &mut R) -> Result<(State, [u8; 32]), DecodeError> {
+        let parts = Part::ALL.iter().map(|&part| Self::decode_part(part, input, 0));
+        Self::from_parts(parts.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// Reads one part written by [`State::encode_part`], digesting it as it
+    /// goes; the objects part also rebuilds the spatial index. `bytes`, the
+    /// part's length if known (else 0), bounds the room reserved up front.
+    pub fn decode_part<R: Read>(part: Part, input: &mut R, bytes: u64) -> Result<DecodedPart, DecodeError> {
+        let (value, digest) = match part {
+            Part::Head => {
+                let value = PartValue::Head {
+                    size: u64::deserialize_reader(input)?,
+                    last_sequenced_at_us: i64::deserialize_reader(input)?,
+                    operator: Option::deserialize_reader(input)?,
+                    parties: BTreeMap::deserialize_reader(input)?,
+                };
+                let PartValue::Head { size, last_sequenced_at_us, operator, parties } = &value else {
+                    unreachable!("just made")
+                };
+                let digest = canonical::hashed(|e| {
+                    canonical::encode_head_fields(
+                        *size,
+                        *last_sequenced_at_us,
+                        operator.as_deref(),
+                        parties,
+                        e,
+                    )
+                });
+                (value, digest)
+            }
+            Part::Statements => {
+                let (map, digest) = decode_statements(input, bytes)?;
+                (PartValue::Statements(map), digest)
+            }
+            Part::Messages => {
+                let messages = Chunked::<Message>::deserialize_reader(input)?;
+                let digest = canonical::hashed(|e| e.seq(messages.iter(), |e, m| m.encode(e)));
+                (PartValue::Messages(messages), digest)
+            }
+            Part::Acks => {
+                let (map, digest) = decode_acks(input)?;
+                (PartValue::Acks(map), digest)
+            }
+            Part::Objects => {
+                let access = Access::deserialize_reader(input)?;
+                let acc = Accountability::deserialize_reader(input)?;
+                let digest = canonical::hashed(|e| canonical::encode_objects(&access, &acc, e));
+                let index = rebuilt_index(&access, &acc);
+                (PartValue::Objects(Box::new((access, acc, index))), digest)
+            }
+        };
+        Ok(DecodedPart { value, digest })
+    }
+
+    /// The state of these parts, each given once, in any order; and its
+    /// digest ([`canonical`], from the parts' digests).
+    pub fn from_parts(parts: Vec<DecodedPart>) -> Result<(State, [u8; 32]), DecodeError> {
+        let mut digests: [Option<[u8; 32]>; 5] = [None; 5];
+        let mut state = State::default();
+        for DecodedPart { value, digest } in parts {
+            let at = Part::ALL.iter().position(|p| *p == value.part()).unwrap_or_default();
+            if digests[at].replace(digest).is_some() {
+                return Err(DecodeError(format!("the part {:?} is given twice", value.part())));
+            }
+            match value {
+                PartValue::Head { size, last_sequenced_at_us, operator, parties } => {
+                    (state.size, state.last_sequenced_at_us) = (size, last_sequenced_at_us);
+                    (state.operator, state.parties) = (operator, parties);
+                }
+                PartValue::Statements(s) => state.statements = s,
+                PartValue::Messages(m) => state.messages = m,
+                PartValue::Acks(a) => state.acks = a,
+                PartValue::Objects(objects) => (state.access, state.accountability, state.index) = *objects,
+            }
+        }
+        let Some(digests) = digests.iter().copied().collect::<Option<Vec<_>>>() else {
+            return Err(DecodeError("a part is missing".into()));
+        };
+        let digests: [[u8; 32]; 5] = digests.try_into().map_err(|_| DecodeError("five parts".into()))?;
+        Ok((state, canonical::digest_of_parts(&digests)))
+    }
+}
+
+/// The fewest bytes a statement takes in the statements part: two string
+/// lengths, an entry index and an envelope digest.
+const MIN_STATEMENT_BYTES: u64 = 4 + 4 + 8 + 32;
+
+/// The (issuer, id) map, as the state keeps it.
+type Statements = Sharded<ObjectRef, StatementRecord>;
+/// The acknowledgements by target, as the state keeps them.
+type Acks = Sharded<Target, Vec<Ack>>;
+
+/// The statements part, digested in the order read, which must be log order.
+fn decode_statements<R: Read>(input: &mut R, bytes: u64) -> Result<(Statements, [u8; 32]), DecodeError> {
+    let count = u32::deserialize_reader(input)?;
+    let mut map = Sharded::default();
+    // Room for no more statements than the bytes can hold, so that a count
+    // in damaged bytes (read before the checksum is known) reserves nothing
+    // the bytes do not back.
+    map.reserve(usize::try_from(u64::from(count).min(bytes / MIN_STATEMENT_BYTES)).unwrap_or(0));
+    let mut e = canonical::hasher();
+    e.u64(u64::from(count));
+    let mut last = None;
+    for _ in 0..count {
+        let (r, rec) = (ObjectRef::deserialize_reader(input)?, StatementRecord::deserialize_reader(input)?);
+        if last.is_some_and(|l| l >= rec.index) {
+            return Err(DecodeError("the statements are not in log order".into()));
+        }
+        last = Some(rec.index);
+        canonical::encode_statement(&r, &rec, &mut e);
+        if map.insert(r, rec).is_some() {
+            return Err(DecodeError("a statement's reference is repeated".into()));
+        }
+    }
+    Ok((map, canonical::finish(e)))
+}
+
+/// The acknowledgements part, digested in the order read, which must be by target.
+fn decode_acks<R: Read>(input: &mut R) -> Result<(Acks, [u8; 32]), DecodeError> {
+    let count = u32::deserialize_reader(input)?;
+    let mut map = Sharded::default();
+    let mut e = canonical::hasher();
+    e.u64(u64::from(count));
+    let mut last: Option<Target> = None;
+    for _ in 0..count {
+        let (t, list) = (Target::deserialize_reader(input)?, Vec::<Ack>::deserialize_reader(input)?);
+        if last.as_ref().is_some_and(|l| *l >= t) {
+            return Err(DecodeError("the acknowledgements are not by target".into()));
+        }
+        canonical::encode_ack_list(&t, &list, &mut e);
+        last = Some(t.clone());
+        map.insert(t, list);
+    }
+    Ok((map, canonical::finish(e)))
 }
 
 /// The index the fold would hold for these records: every object it

@@ -309,7 +309,7 @@ mod clearance {
 
 mod canonical_encoding {
     use super::*;
-    use crate::canonical::{encode_state, Encode, Encoder, DOMAIN_TAG};
+    use crate::canonical::{encode_part, Encode, Encoder, Part, DOMAIN_TAG};
     use corridor_geo::Window;
 
     fn bytes(v: &impl Encode) -> Vec<u8> {
@@ -522,7 +522,7 @@ mod canonical_encoding {
         ];
         assert!(counts.iter().all(|&n| n > 0), "every record kind is in the log: {counts:?}");
         let hex: String = s.digest().iter().map(|b| format!("{b:02x}")).collect();
-        assert_eq!(hex, "338c3f477aa2e2b6ea1acb3740af75e228c7ddcc0a646b620e2d3585ba5f9c8f");
+        assert_eq!(hex, "07d706a3c547ff0250b4a22c09c6b9e80af3d6dcc2a15f67117da725435ab6e4");
     }
 
     /// A snapshot decodes to the state it was taken of: the same digest,
@@ -532,7 +532,8 @@ mod canonical_encoding {
         let mut log = every_kind();
         let mut bytes = Vec::new();
         log.state.encode_snapshot(&mut bytes).expect("encoded");
-        let decoded = State::decode_snapshot(&mut bytes.as_slice()).expect("decoded");
+        let (decoded, digest) = State::decode_snapshot(&mut bytes.as_slice()).expect("decoded");
+        assert_eq!(digest, log.state.digest(), "the parts' digests, taken as they are read");
         assert_eq!(decoded.digest(), log.state.digest());
         assert_eq!(decoded.index.objects(), log.state.index.objects());
         for (r, o) in decoded.index.objects() {
@@ -590,23 +591,58 @@ mod canonical_encoding {
         }
     }
 
+    /// The parts decode alone and assemble in any order to the state and
+    /// its digest; a part given twice, or statements out of log order, are
+    /// refused.
+    #[test]
+    fn snapshot_parts_decode_alone_in_any_order() {
+        let log = every_kind();
+        let decoded = |p: Part| {
+            let mut bytes = Vec::new();
+            log.state.encode_part(p, &mut bytes).expect("encoded");
+            State::decode_part(p, &mut bytes.as_slice(), bytes.len() as u64).expect("decodes")
+        };
+        let parts = Part::ALL.iter().rev().map(|&p| decoded(p)).collect();
+        let (state, digest) = State::from_parts(parts).expect("assembles");
+        assert_eq!(digest, log.state.digest());
+        assert_eq!(state.digest(), digest);
+        let twice = Part::ALL.iter().chain([&Part::Head]).map(|&p| decoded(p)).collect();
+        assert!(State::from_parts(twice).is_err(), "the head twice");
+        let missing = Part::ALL[1..].iter().map(|&p| decoded(p)).collect();
+        assert!(State::from_parts(missing).is_err(), "no head");
+        let mut swapped = Vec::new();
+        borsh::BorshSerialize::serialize(&2u32, &mut swapped).expect("encoded");
+        for (id, index) in [("b", 5u64), ("a", 3)] {
+            let r = ObjectRef { issuer: "ops".into(), id: id.into() };
+            borsh::BorshSerialize::serialize(&r, &mut swapped).expect("encoded");
+            let rec = StatementRecord { index, envelope_digest: [0; 32] };
+            borsh::BorshSerialize::serialize(&rec, &mut swapped).expect("encoded");
+        }
+        let refused = State::decode_part(Part::Statements, &mut swapped.as_slice(), 0);
+        assert!(refused.is_err_and(|e| e.to_string().contains("log order")));
+    }
+
     /// The digest of a two-entry log is pinned: any change to the encoding,
     /// the fold or the records it keeps changes it, and must change the tag.
     #[test]
     fn the_digest_of_a_known_log_is_pinned() {
         let mut log = Log::new();
         log.apply(&message(&log.ops.clone(), "m1", "ops")).expect("message");
-        let mut e = Encoder::new(Vec::new());
-        encode_state(&log.state, &mut e);
-        let encoded = e.finish();
-        assert!(
-            encoded.starts_with(&[&be(DOMAIN_TAG.len() as u64)[..], DOMAIN_TAG.as_bytes(), &be(2)].concat())
-        );
         use sha2::Digest;
+        let part = |p| {
+            let mut e = Encoder::new(Vec::new());
+            encode_part(&log.state, p, &mut e);
+            e.finish()
+        };
+        assert!(part(Part::Head).starts_with(&be(2)), "the head opens with the size");
+        let mut encoded = [&be(DOMAIN_TAG.len() as u64)[..], DOMAIN_TAG.as_bytes()].concat();
+        for p in Part::ALL {
+            encoded.extend(sha2::Sha256::digest(part(p)));
+        }
         let digest: [u8; 32] = sha2::Sha256::digest(&encoded).into();
-        assert_eq!(log.state.digest(), digest, "the digest is SHA-256 of the encoding");
+        assert_eq!(log.state.digest(), digest, "the digest is SHA-256 of the tag and the parts' SHA-256");
         let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-        assert_eq!(hex, "12205523599633e02d2458d793edd196728b551db1f0a33de9409f26adcefa90");
+        assert_eq!(hex, "573baaf87c0b0709dd2bfd8e3dfc9e43118fa07e9eaaaed6ccac6007e5d5010b");
     }
 }
 

@@ -119,6 +119,35 @@ impl Tree {
         Self { levels }
     }
 
+    /// Writes every hash the tree holds, level by level from the leaves:
+    /// `size >> k` hashes of 32 bytes at level `k`. With the size, that is the
+    /// whole tree, read back by [`Tree::read_hashes`] (a snapshot keeps it).
+    pub fn write_hashes<W: std::io::Write>(&self, out: &mut W) -> std::io::Result<()> {
+        let chunks = self.levels.iter().flat_map(|l| l.chunks.iter());
+        chunks.into_iter().try_for_each(|c| out.write_all(c.as_flattened()))
+    }
+
+    /// Reads what [`Tree::write_hashes`] wrote of a tree of `size` leaves,
+    /// without hashing anything: the caller checks the bytes (a checksum)
+    /// and the root (against a signed checkpoint). Reads a chunk at a time,
+    /// so a wrong `size` fails at the input's end, not in an allocation.
+    pub fn read_hashes<R: std::io::Read>(input: &mut R, size: u64) -> std::io::Result<Self> {
+        let mut levels = Vec::new();
+        let mut n = usize::try_from(size).map_err(|_| std::io::ErrorKind::InvalidInput)?;
+        while n > 0 {
+            let mut level = Level::default();
+            while level.len < n {
+                let mut chunk = vec![[0u8; 32]; (n - level.len).min(LEVEL_CHUNK)];
+                input.read_exact(chunk.as_flattened_mut())?;
+                level.len += chunk.len();
+                level.chunks.push(chunk);
+            }
+            levels.push(level);
+            n >>= 1;
+        }
+        Ok(Self { levels })
+    }
+
     /// Appends one leaf hash, completing every perfect subtree it closes.
     pub fn push(&mut self, leaf: Hash) {
         let mut hash = leaf;
@@ -285,6 +314,24 @@ mod tests {
             leaves.iter().for_each(|l| pushed.push(*l));
             let built = Tree::from_leaves(leaves);
             assert_eq!(built.levels, pushed.levels, "size {n}");
+        }
+    }
+
+    /// A tree's hashes, written and read back, are the same tree; cut short
+    /// or read for a larger size, they are refused.
+    #[test]
+    fn hashes_written_read_back_are_the_tree() {
+        for n in (0..300u64).chain([LEVEL_CHUNK as u64 + 3]) {
+            let mut tree = Tree::new();
+            (0..n).for_each(|i| tree.push(leaf_hash(&i.to_be_bytes())));
+            let mut bytes = Vec::new();
+            tree.write_hashes(&mut bytes).expect("written");
+            let back = Tree::read_hashes(&mut bytes.as_slice(), n).expect("read");
+            assert_eq!(back.levels, tree.levels, "size {n}");
+            if n > 0 {
+                assert!(Tree::read_hashes(&mut &bytes[..bytes.len() - 1], n).is_err());
+                assert!(Tree::read_hashes(&mut bytes.as_slice(), n + 1).is_err());
+            }
         }
     }
 
