@@ -159,6 +159,8 @@ pub(crate) struct Inner {
     /// Where snapshots are kept and when they are made; recovery and a
     /// node's rebuild start from the latest usable one.
     snapshots: Option<SnapshotPolicy>,
+    /// The last state digest served, with its size ([`Service::state_digest_at`]).
+    digest_kept: std::sync::Mutex<Option<(u64, [u8; 32])>>,
 }
 
 /// A handle on the running service; cheap to clone.
@@ -287,6 +289,7 @@ impl Service {
             resets: watch::channel(0).0,
             resigning: std::sync::atomic::AtomicBool::new(false),
             snapshots,
+            digest_kept: std::sync::Mutex::new(None),
         });
         Ok((Self { inner }, rx, last_at_us))
     }

@@ -401,6 +401,22 @@ mod snapshots {
         assert_eq!(recovered(&store, Some(&snapshots)).from_snapshot, Some(second));
     }
 
+    /// The served digest is the one kept for its size until the log grows,
+    /// then the new state's, as a replay of the store computes it.
+    #[tokio::test]
+    async fn the_served_digest_follows_the_log() {
+        let store = MemoryStore::new();
+        let svc = log_of(&store, 0..5).await;
+        let (size, first) = svc.state_digest_at().await.expect("digest");
+        assert_eq!((size, first), svc.state_digest_at().await.expect("again"));
+        assert_eq!(first, recovered(&store, None).state.digest());
+        created(svc.submit(&message("one-more")).await.expect("message"));
+        let (grown, second) = svc.state_digest_at().await.expect("digest");
+        assert_eq!(grown, size + 1);
+        assert_ne!(second, first);
+        assert_eq!(second, recovered(&store, None).state.digest());
+    }
+
     #[tokio::test]
     async fn a_refused_snapshot_falls_back_to_an_older_one_or_a_full_replay() {
         let (store, dir) = (MemoryStore::new(), tempfile::tempdir().expect("tempdir"));
