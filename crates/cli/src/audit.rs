@@ -17,8 +17,10 @@
 //!
 //! Snapshots: the replay stops at each snapshot's size in the data
 //! directory and compares the state it folded with the snapshot's digest,
-//! and the tree's root with the snapshot's root. The audit itself never
-//! starts from a snapshot; one that disagrees with the log fails it.
+//! and the tree's root with the snapshot's root; then every hash of the
+//! snapshot's stored tree with its own tree's (recovery checks only the
+//! stored tree's root). The audit itself never starts from a snapshot; one
+//! that disagrees with the log fails it.
 
 use std::path::Path;
 use std::time::Instant;
@@ -173,6 +175,12 @@ pub fn audit(
                 h.path.display(),
                 h.size
             );
+        }
+        // Recovery reads the snapshot's tree as stored and checks only its
+        // root: every other hash in it is checked here.
+        let stored = Snapshots::tree(&h.path)?;
+        if stored.size() != h.size || !stored.is_prefix_of(&replayed.tree) {
+            bail!("snapshot {} holds a tree hash the log's tree does not have", h.path.display());
         }
     }
     let checkpoints = check_checkpoints(reader, &replayed.tree, log_vkey)?;

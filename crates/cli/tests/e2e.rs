@@ -1503,13 +1503,30 @@ async fn restarts_start_from_a_snapshot_and_refuse_a_damaged_one() {
     assert!(audited.contains("snapshot not checked") && audited.contains("1 snapshots"), "{audited}");
 
     // A snapshot recording a digest the log does not fold to fails the audit.
-    let mut lying = pristine;
+    let resum = |bytes: &mut Vec<u8>| {
+        let body = bytes.len() - 32;
+        let sum: [u8; 32] =
+            sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(&bytes[..body])).into();
+        bytes[body..].copy_from_slice(&sum);
+    };
+    let mut lying = pristine.clone();
     lying[70] ^= 1;
-    let body = lying.len() - 32;
-    let sum: [u8; 32] =
-        sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(&lying[..body])).into();
-    lying[body..].copy_from_slice(&sum);
+    resum(&mut lying);
     std::fs::write(&latest, &lying).expect("writes");
     let (passed, _, stderr) = corridor(&["audit", "--data", data], &log.dir);
     assert!(!passed && stderr.contains("records a state digest the log does not fold to"), "{stderr}");
+
+    // So does one whose tree holds a leaf hash the log does not: recovery
+    // checks only the tree's root (16 leaves: one hash, not the leaf's).
+    let mut forged = pristine;
+    let table = forged.len() - 32 - 6 * 8;
+    let tree_len = u64::from_le_bytes(forged[table + 5 * 8..table + 6 * 8].try_into().expect("8 bytes"));
+    forged[table - usize::try_from(tree_len).expect("small")] ^= 1;
+    resum(&mut forged);
+    std::fs::write(&latest, &forged).expect("writes");
+    let (server, said) = serve_reporting(&log.data, &[]);
+    assert!(said.contains("recovering from a snapshot size=16"), "{said}");
+    drop(server);
+    let (passed, _, stderr) = corridor(&["audit", "--data", data], &log.dir);
+    assert!(!passed && stderr.contains("holds a tree hash the log's tree does not have"), "{stderr}");
 }

@@ -272,6 +272,23 @@ impl Snapshots {
         Ok(header)
     }
 
+    /// A snapshot's tree alone, decoded but not checked against anything
+    /// (what the audit compares with its own tree).
+    pub fn tree(path: &Path) -> Result<Tree, SnapshotError> {
+        let io = |e| SnapshotError::Io(path.to_owned(), e);
+        let file = File::open(path).map_err(io)?;
+        let len = file.metadata().map_err(io)?.len();
+        let header = read_header(path, &mut BufReader::new(&file))?;
+        let sections = sections(path, &file, len)?;
+        let tree = sections.into_iter().find(|(s, ..)| matches!(s, Section::Tree));
+        let tree =
+            tree.ok_or_else(|| SnapshotError::Decode(path.to_owned(), "its tree is missing".into()))?;
+        match decode_section(path, &file, tree, header.size)? {
+            Done::Tree(t) => Ok(t),
+            _ => Err(SnapshotError::Decode(path.to_owned(), "its tree is missing".into())),
+        }
+    }
+
     /// A snapshot's header, checked for magic and format only.
     pub fn header(path: &Path) -> Result<Header, SnapshotError> {
         let file = File::open(path).map_err(|e| SnapshotError::Io(path.to_owned(), e))?;

@@ -148,6 +148,18 @@ impl Tree {
         Ok(Self { levels })
     }
 
+    /// Whether every hash this tree holds is the one `other` holds at the
+    /// same level and index: whether this is the tree of `other`'s first
+    /// [`Tree::size`] leaves (an audit's check of a stored tree).
+    pub fn is_prefix_of(&self, other: &Tree) -> bool {
+        self.levels.len() <= other.levels.len()
+            && self.levels.iter().zip(&other.levels).all(|(mine, theirs)| {
+                // Chunks start at the same indexes in both.
+                mine.len() <= theirs.len()
+                    && mine.chunks.iter().zip(&theirs.chunks).all(|(a, b)| b.get(..a.len()) == Some(&a[..]))
+            })
+    }
+
     /// Appends one leaf hash, completing every perfect subtree it closes.
     pub fn push(&mut self, leaf: Hash) {
         let mut hash = leaf;
@@ -333,6 +345,23 @@ mod tests {
                 assert!(Tree::read_hashes(&mut bytes.as_slice(), n + 1).is_err());
             }
         }
+    }
+
+    /// A tree is a prefix of its own growth, and of no other tree.
+    #[test]
+    fn a_prefix_is_the_tree_of_the_first_leaves() {
+        let leaves: Vec<Hash> = (0..(LEVEL_CHUNK as u32 + 40)).map(|i| leaf_hash(&i.to_be_bytes())).collect();
+        let whole = Tree::from_leaves(leaves.clone());
+        for size in [0, 1, 7, 64, LEVEL_CHUNK + 1, leaves.len()] {
+            let prefix = Tree::from_leaves(leaves[..size].to_vec());
+            assert!(prefix.is_prefix_of(&whole), "size {size}");
+            let mut other = leaves[..size].to_vec();
+            if let Some(first) = other.first_mut() {
+                first[0] ^= 1;
+                assert!(!Tree::from_leaves(other).is_prefix_of(&whole), "size {size}, leaf 0 changed");
+            }
+        }
+        assert!(!whole.is_prefix_of(&Tree::from_leaves(leaves[..10].to_vec())));
     }
 
     /// Across the chunks a level is kept in: pushes, a build from the
