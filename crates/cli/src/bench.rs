@@ -347,13 +347,44 @@ async fn spawn_server(data: &Path) -> Result<(tokio::process::Child, String)> {
     spawn_server_with(data, &[]).await
 }
 
+/// The environment variable naming a command to run the server under
+/// (`valgrind --tool=callgrind`); the server is then stopped by SIGINT, so
+/// that the tool writes its report.
+pub(crate) const SERVER_WRAPPER: &str = "CORRIDOR_BENCH_SERVER_WRAPPER";
+
+/// Stops a server the benchmark started: by SIGINT, waited for, when it runs
+/// under a tool that reports at exit; else killed.
+pub(crate) async fn stop_server(mut child: tokio::process::Child) {
+    let pid = child.id().filter(|_| std::env::var_os(SERVER_WRAPPER).is_some());
+    let Some(pid) = pid else {
+        child.kill().await.ok();
+        return;
+    };
+    let sent = std::process::Command::new("kill").args(["-INT", &pid.to_string()]).status();
+    if sent.is_ok_and(|s| s.success()) {
+        child.wait().await.ok();
+    }
+}
+
 /// Starts `corridor serve` with extra arguments.
 pub(crate) async fn spawn_server_with(
     data: &Path,
     extra: &[String],
 ) -> Result<(tokio::process::Child, String)> {
     let exe = std::env::current_exe()?;
-    let mut child = tokio::process::Command::new(exe)
+    // A tool to run the server under, such as valgrind's callgrind, which
+    // counts instructions whatever else the machine is doing.
+    let wrapper = std::env::var(SERVER_WRAPPER).unwrap_or_default();
+    let mut words = wrapper.split_whitespace();
+    let mut command = match words.next() {
+        Some(tool) => {
+            let mut c = tokio::process::Command::new(tool);
+            c.args(words).arg(exe);
+            c
+        }
+        None => tokio::process::Command::new(exe),
+    };
+    let mut child = command
         .args(["serve", "--data"])
         .arg(data)
         .args(["--listen", "127.0.0.1:0"])
@@ -426,8 +457,8 @@ async fn bench_submit(
     }
     let metrics = client.get(format!("{}/metrics", urls[0])).send().await?.text().await?;
     report_commits(&metrics);
-    for mut child in children {
-        child.kill().await.ok();
+    for child in children {
+        stop_server(child).await;
     }
     Ok(())
 }
