@@ -15,8 +15,10 @@
 //! to each other: any two validly signed checkpoints that cannot both be
 //! prefixes of one log are reported as a conflict, and the audit fails.
 //!
-//! Snapshots: the replay stops at each snapshot's size in the data
-//! directory and compares the state it folded with the snapshot's digest,
+//! Snapshots: each is first loaded as recovery loads it (one that recovery
+//! would refuse is named as not checked); then the replay stops at each
+//! snapshot's size in the data directory and compares the state it folded
+//! with the snapshot's digest,
 //! and the tree's root with the snapshot's root; then every hash of the
 //! snapshot's stored tree with its own tree's (recovery checks only the
 //! stored tree's root). The audit itself never starts from a snapshot; one
@@ -102,13 +104,15 @@ impl corridor_service::replay::EntrySource for SizedAt<'_> {
     }
 }
 
-/// The headers of the snapshots in `snapshots`, each file's format and
-/// checksum checked (not its decoding); one that fails is named and left
-/// out: recovery refuses it too, and replays instead.
+/// The headers of the snapshots in `snapshots`, each file loaded as
+/// recovery loads it (format, checksum, decoding, the decoded state's digest
+/// against the recorded one, the tree's root), one at a time; one that fails
+/// is named and left out: recovery refuses it too, and replays instead.
 pub fn snapshot_headers(snapshots: &Snapshots) -> Vec<Header> {
     let mut headers = Vec::new();
     for (named, path) in snapshots.list().into_iter().rev() {
-        match Snapshots::checked_header(&path) {
+        let loaded = Snapshots::load(&path);
+        match loaded.map(|l| Header { path: l.path, size: l.size, root: l.root, digest: l.digest }) {
             Ok(h) if h.size != named => {
                 println!(
                     "snapshot not checked (recovery refuses it too): {} holds {} entries",

@@ -1502,7 +1502,8 @@ async fn restarts_start_from_a_snapshot_and_refuse_a_damaged_one() {
     let audited = ok(&["audit", "--data", data], &log.dir);
     assert!(audited.contains("snapshot not checked") && audited.contains("1 snapshots"), "{audited}");
 
-    // A snapshot recording a digest the log does not fold to fails the audit.
+    // A snapshot whose recorded digest is not its state's (checksum redone)
+    // is refused by recovery, and named as not checked by the audit.
     let resum = |bytes: &mut Vec<u8>| {
         let body = bytes.len() - 32;
         let sum: [u8; 32] =
@@ -1513,6 +1514,33 @@ async fn restarts_start_from_a_snapshot_and_refuse_a_damaged_one() {
     lying[70] ^= 1;
     resum(&mut lying);
     std::fs::write(&latest, &lying).expect("writes");
+    let (server, said) = serve_reporting(&log.data, &[]);
+    assert!(said.contains("snapshot refused") && said.contains("digest"), "{said}");
+    drop(server);
+    let audited = ok(&["audit", "--data", data], &log.dir);
+    assert!(audited.contains("snapshot not checked") && audited.contains("digest"), "{audited}");
+
+    // A consistent forgery: the newest snapshot's parts with the older
+    // one's messages, the digest of that, and this log's tree and root.
+    // Recovery cannot tell (every check it makes passes); the audit can.
+    std::fs::write(&latest, &pristine).expect("writes");
+    let older = snapshot_files(&log.data).first().cloned().expect("an older snapshot");
+    let parts_of = |path: &std::path::Path| {
+        let bytes = std::fs::read(path).expect("reads");
+        let mut input = &bytes[18 + 4 + 8 + 32 + 32..];
+        corridor_state::snapshot::Part::ALL
+            .map(|p| corridor_state::State::decode_part(p, &mut input, 0).expect("decodes"))
+    };
+    let [head, statements, _, acks, objects] = parts_of(&latest);
+    let [_, _, messages, _, _] = parts_of(&older);
+    let (state, _) = corridor_state::State::from_parts(vec![head, statements, messages, acks, objects])
+        .expect("assembles");
+    let good = corridor_service::Snapshots::load(&latest).expect("loads");
+    let dir = corridor_service::Snapshots::new(log.data.join("snapshots"));
+    dir.write(&state, &good.tree, good.root).expect("written");
+    let (server, said) = serve_reporting(&log.data, &[]);
+    assert!(said.contains("recovering from a snapshot size=16"), "{said}");
+    drop(server);
     let (passed, _, stderr) = corridor(&["audit", "--data", data], &log.dir);
     assert!(!passed && stderr.contains("records a state digest the log does not fold to"), "{stderr}");
 

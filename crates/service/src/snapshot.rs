@@ -160,7 +160,11 @@ impl Snapshots {
                 let name = e.file_name().into_string().ok()?;
                 let size = name.strip_suffix(SUFFIX)?.parse().ok()?;
                 // A FIFO or device under a snapshot's name would block the open.
-                e.file_type().ok().filter(|t| t.is_file() || t.is_symlink())?;
+                let kind = e.file_type().ok().filter(|t| t.is_file() || t.is_symlink());
+                if kind.is_none() {
+                    tracing::warn!("{} is not a regular file: passed over as a snapshot", e.path().display());
+                }
+                kind?;
                 Some((size, e.path()))
             })
             .collect();
@@ -178,6 +182,10 @@ impl Snapshots {
                 std::io::ErrorKind::InvalidInput,
                 "the tree is not the state's, or its root not the checkpoint's",
             ));
+        }
+        if self.dir.exists() && !self.dir.is_dir() {
+            let why = format!("{} is not a directory", self.dir.display());
+            return Err(std::io::Error::new(std::io::ErrorKind::NotADirectory, why));
         }
         fs::create_dir_all(&self.dir)?;
         self.remove_temporaries();
@@ -295,9 +303,14 @@ impl Snapshots {
         read_header(path, &mut BufReader::new(file))
     }
 
-    /// Removes all but the `keep` largest snapshots.
-    pub fn prune(&self, keep: usize) {
-        for (_, path) in self.list().into_iter().skip(keep.max(1)) {
+    /// Removes all but the `keep` largest snapshots, after one of `written`
+    /// entries was written: first every file named for more entries, which
+    /// cannot be of this log (it never shrinks) and would otherwise take the
+    /// place of a usable snapshot.
+    pub fn prune(&self, keep: usize, written: u64) {
+        let (beyond, within): (Vec<_>, Vec<_>) =
+            self.list().into_iter().partition(|(size, _)| *size > written);
+        for (_, path) in beyond.into_iter().chain(within.into_iter().skip(keep.max(1))) {
             let _ = fs::remove_file(path);
         }
     }
@@ -567,7 +580,7 @@ pub fn make(
     let write = |e| MakeError::Write(snapshots.dir().to_owned(), e);
     let tree = tree.unwrap_or_default();
     snapshots.write(&state, &tree, signed.checkpoint.root).map_err(write)?;
-    snapshots.prune(keep);
+    snapshots.prune(keep, latest.size);
     Ok(Some(latest.size))
 }
 
@@ -590,14 +603,26 @@ pub(crate) fn spawn(inner: Weak<Inner>, policy: SnapshotPolicy) -> std::io::Resu
     let snapshots = policy.snapshots();
     // Left by a crash mid-write; nothing else writes here while this runs.
     snapshots.remove_temporaries();
-    let last_size = snapshots.list().first().map_or(0, |s| s.0);
     std::thread::Builder::new()
         .name("corridor-snapshots".into())
-        .spawn(move || run_thread(inner, policy, snapshots, last_size))
+        .spawn(move || run_thread(inner, policy, snapshots))
         .map(|_| ())
 }
 
-fn run_thread(inner: Weak<Inner>, policy: SnapshotPolicy, snapshots: Snapshots, mut last_size: u64) {
+/// The size of the newest whole snapshot (its format, name and checksum
+/// checked) of at most `size` entries, from which the entry count runs; 0
+/// if there is none, so that a log whose snapshots are all refused, or of
+/// another log, gets a new one as soon as it is long enough.
+fn newest_whole(snapshots: &Snapshots, size: u64) -> u64 {
+    let mut listed = snapshots.list().into_iter().filter(|(named, _)| *named <= size);
+    listed
+        .find(|(named, path)| Snapshots::checked_header(path).is_ok_and(|h| h.size == *named))
+        .map_or(0, |s| s.0)
+}
+
+fn run_thread(inner: Weak<Inner>, policy: SnapshotPolicy, snapshots: Snapshots) {
+    let Some(served) = inner.upgrade().map(|i| *i.served.borrow()) else { return };
+    let mut last_size = newest_whole(&snapshots, served);
     let mut last_at_us = None;
     loop {
         std::thread::sleep(LOOK_EVERY);

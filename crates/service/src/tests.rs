@@ -537,4 +537,44 @@ mod snapshots {
         let loaded = Snapshots::load(&path).expect("it loads");
         assert_eq!(loaded.size, size);
     }
+
+    /// A file named for more entries than the log holds neither stops the
+    /// entry count (which runs from the newest whole snapshot) nor takes a
+    /// kept snapshot's place: the next write removes it.
+    #[tokio::test]
+    async fn a_snapshot_named_beyond_the_log_is_passed_over_and_pruned() {
+        let (store, dir) = (MemoryStore::new(), tempfile::tempdir().expect("tempdir"));
+        let stray = dir.path().join(format!("{:020}.snapshot", 1_000_000));
+        std::fs::write(&stray, b"corridor-snapshot\nof another log").expect("write");
+        let policy = SnapshotPolicy {
+            dir: dir.path().to_owned(),
+            every_entries: 10,
+            every: std::time::Duration::from_secs(3600),
+            keep: 1,
+        };
+        let (w, r) = store.open();
+        let svc = Service::start_with(
+            Box::new(w),
+            Arc::new(r),
+            log_key(),
+            clock(),
+            Limits::default(),
+            Some(policy),
+        )
+        .expect("starts");
+        created(svc.submit(&genesis()).await.expect("genesis"));
+        for i in 0..25 {
+            created(svc.submit(&message(&format!("m{i}"))).await.expect("logged"));
+        }
+        let snapshots = Snapshots::new(dir.path());
+        let mut waited = 0;
+        // Until both are seen: the write comes just before the removal.
+        while (snapshots.list().iter().all(|(size, _)| *size > 26) || stray.exists()) && waited < 600 {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            waited += 1;
+        }
+        let listed = snapshots.list();
+        assert!(listed.iter().any(|(size, _)| *size >= 10 && *size <= 26), "a snapshot was made: {listed:?}");
+        assert!(!stray.exists(), "the file beyond the log was removed: {listed:?}");
+    }
 }
