@@ -129,6 +129,10 @@ pub struct State {
     acks: Sharded<Target, Vec<Ack>>,
     access: Access,
     accountability: Accountability,
+    /// The statements' and the messages' parts of the digest, kept as they
+    /// grow ([`canonical::Running`]).
+    statements_digest: canonical::Running,
+    messages_digest: canonical::Running,
     /// Every zone, site, movement, operation and incident ever filed, by
     /// reference; whether one still applies is the records' business.
     index: spatial::Index,
@@ -316,7 +320,9 @@ impl State {
         );
         let Plan { stamp, reference, envelope_digest, action, .. } = plan;
         let notices = self.commit_action(&reference, action, stamp);
-        self.statements.insert(reference, StatementRecord { index: stamp.index, envelope_digest });
+        let record = StatementRecord { index: stamp.index, envelope_digest };
+        self.statements_digest.push(|e| canonical::encode_statement(&reference, &record, e));
+        self.statements.insert(reference, record);
         self.size += 1;
         self.last_sequenced_at_us = stamp.at_us;
         notices
@@ -435,7 +441,7 @@ impl State {
             Action::Message(m) => {
                 let MessageSend { to, subject, text, refs } = m;
                 let reference = own.clone();
-                self.messages.push(Message {
+                let message = Message {
                     index: at.index,
                     sequenced_at_us: at.at_us,
                     reference,
@@ -443,7 +449,9 @@ impl State {
                     subject,
                     text,
                     refs,
-                });
+                };
+                self.messages_digest.push(|e| canonical::Encode::encode(&message, e));
+                self.messages.push(message);
                 vec![]
             }
             Action::Acknowledge(targets) => {

@@ -19,7 +19,8 @@
 //!
 //! Decoding a part also digests it ([`crate::canonical`]), from the records
 //! as they are read: the statements and acknowledgements arrive in the
-//! digest's order (which the decoder checks), so the digest sorts nothing.
+//! digest's order (which the decoder checks), so the digest sorts nothing;
+//! the statements' and messages' running digests are rebuilt on the way.
 //! The spatial index is not encoded: it is rebuilt with the objects part from
 //! the records it indexes (each zone's, site's, operation's and incident's
 //! geometry, window and reach, and each movement's current plan), sharing
@@ -38,15 +39,18 @@ use corridor_statement::{ObjectRef, Target};
 use crate::access::Access;
 use crate::accountability::Accountability;
 pub use crate::canonical::Part;
-use crate::canonical::{self, Encode};
+use crate::canonical::{self, Encode, Running};
 use crate::chunked::{Chunked, Sharded};
 use crate::spatial::{Index, Kind};
 use crate::{Ack, Message, Party, State, StatementRecord};
 
-/// The version of the record shapes below. Any change to a record that the
-/// state holds (a field, a variant, their order) must change it.
-/// (2: the state in parts, the statements in log order.)
-pub const SNAPSHOT_FORMAT: u32 = 2;
+/// The version of the record shapes below, and of the digest recorded
+/// beside them ([`crate::canonical::DOMAIN_TAG`]). Any change to a record
+/// that the state holds (a field, a variant, their order) or to the digest
+/// must change it, so that an older snapshot is refused as another version,
+/// not as damaged. (2: the state in parts, the statements in log order;
+/// 3: digest v5.)
+pub const SNAPSHOT_FORMAT: u32 = 3;
 
 /// Why snapshot bytes were refused.
 #[derive(Debug, thiserror::Error)]
@@ -69,8 +73,8 @@ pub struct DecodedPart {
 #[derive(Debug)]
 enum PartValue {
     Head { size: u64, last_sequenced_at_us: i64, operator: Option<String>, parties: BTreeMap<String, Party> },
-    Statements(Statements),
-    Messages(Chunked<Message>),
+    Statements(Statements, Running),
+    Messages(Chunked<Message>, Running),
     Acks(Acks),
     Objects(Box<(Access, Accountability, Index)>),
 }
@@ -79,8 +83,8 @@ impl PartValue {
     fn part(&self) -> Part {
         match self {
             Self::Head { .. } => Part::Head,
-            Self::Statements(_) => Part::Statements,
-            Self::Messages(_) => Part::Messages,
+            Self::Statements(..) => Part::Statements,
+            Self::Messages(..) => Part::Messages,
             Self::Acks(_) => Part::Acks,
             Self::Objects(_) => Part::Objects,
         }
@@ -167,13 +171,16 @@ impl State {
                 (value, digest)
             }
             Part::Statements => {
-                let (map, digest) = decode_statements(input, bytes)?;
-                (PartValue::Statements(map), digest)
+                let (map, running) = decode_statements(input, bytes)?;
+                let digest = running.digest();
+                (PartValue::Statements(map, running), digest)
             }
             Part::Messages => {
                 let messages = Chunked::<Message>::deserialize_reader(input)?;
-                let digest = canonical::hashed(|e| e.seq(messages.iter(), |e, m| m.encode(e)));
-                (PartValue::Messages(messages), digest)
+                let mut running = Running::default();
+                messages.iter().for_each(|m| running.push(|e| m.encode(e)));
+                let digest = running.digest();
+                (PartValue::Messages(messages, running), digest)
             }
             Part::Acks => {
                 let (map, digest) = decode_acks(input)?;
@@ -205,8 +212,10 @@ impl State {
                     (state.size, state.last_sequenced_at_us) = (size, last_sequenced_at_us);
                     (state.operator, state.parties) = (operator, parties);
                 }
-                PartValue::Statements(s) => state.statements = s,
-                PartValue::Messages(m) => state.messages = m,
+                PartValue::Statements(s, running) => {
+                    (state.statements, state.statements_digest) = (s, running)
+                }
+                PartValue::Messages(m, running) => (state.messages, state.messages_digest) = (m, running),
                 PartValue::Acks(a) => state.acks = a,
                 PartValue::Objects(objects) => (state.access, state.accountability, state.index) = *objects,
             }
@@ -229,15 +238,14 @@ type Statements = Sharded<ObjectRef, StatementRecord>;
 type Acks = Sharded<Target, Vec<Ack>>;
 
 /// The statements part, digested in the order read, which must be log order.
-fn decode_statements<R: Read>(input: &mut R, bytes: u64) -> Result<(Statements, [u8; 32]), DecodeError> {
+fn decode_statements<R: Read>(input: &mut R, bytes: u64) -> Result<(Statements, Running), DecodeError> {
     let count = u32::deserialize_reader(input)?;
     let mut map = Sharded::default();
     // Room for no more statements than the bytes can hold, so that a count
     // in damaged bytes (read before the checksum is known) reserves nothing
     // the bytes do not back.
     map.reserve(usize::try_from(u64::from(count).min(bytes / MIN_STATEMENT_BYTES)).unwrap_or(0));
-    let mut e = canonical::hasher();
-    e.u64(u64::from(count));
+    let mut running = Running::default();
     let mut last = None;
     for _ in 0..count {
         let (r, rec) = (ObjectRef::deserialize_reader(input)?, StatementRecord::deserialize_reader(input)?);
@@ -245,12 +253,12 @@ fn decode_statements<R: Read>(input: &mut R, bytes: u64) -> Result<(Statements, 
             return Err(DecodeError("the statements are not in log order".into()));
         }
         last = Some(rec.index);
-        canonical::encode_statement(&r, &rec, &mut e);
+        running.push(|e| canonical::encode_statement(&r, &rec, e));
         if map.insert(r, rec).is_some() {
             return Err(DecodeError("a statement's reference is repeated".into()));
         }
     }
-    Ok((map, canonical::finish(e)))
+    Ok((map, running))
 }
 
 /// The acknowledgements part, digested in the order read, which must be by target.
