@@ -182,7 +182,15 @@ pub fn audit(
         }
         // Recovery reads the snapshot's tree as stored and checks only its
         // root: every other hash in it is checked here.
-        let stored = Snapshots::tree(&h.path)?;
+        let stored = match Snapshots::tree(&h.path) {
+            Ok(tree) => tree,
+            // The server prunes old snapshots while an audit replays.
+            Err(_) if !h.path.exists() => {
+                println!("snapshot not checked: {} was removed during the audit", h.path.display());
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
         if stored.size() != h.size || !stored.is_prefix_of(&replayed.tree) {
             bail!("snapshot {} holds a tree hash the log's tree does not have", h.path.display());
         }

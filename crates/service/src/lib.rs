@@ -159,9 +159,13 @@ pub(crate) struct Inner {
     /// Where snapshots are kept and when they are made; recovery and a
     /// node's rebuild start from the latest usable one.
     snapshots: Option<SnapshotPolicy>,
-    /// The last state digest served, with its size ([`Service::state_digest_at`]).
-    digest_kept: std::sync::Mutex<Option<(u64, [u8; 32])>>,
+    /// The last state digest served, with the size and root of the log it
+    /// is of ([`Service::state_digest_at`]).
+    digest_kept: std::sync::Mutex<Option<KeptDigest>>,
 }
+
+/// A state digest with the size and root of the log it was taken of.
+type KeptDigest = ((u64, corridor_tlog::Hash), [u8; 32]);
 
 /// A handle on the running service; cheap to clone.
 #[derive(Clone)]

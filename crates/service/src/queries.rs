@@ -137,20 +137,21 @@ impl Service {
         Ok(self.state_digest_at().await?.1)
     }
 
-    /// The log size and the state digest at that size, read together. Ten
-    /// million entries take seconds to digest, under the published state's
-    /// read lock (the sequencer publishes nothing meanwhile): the parts are
-    /// digested on all cores, and the digest is kept for its size, which
-    /// determines it.
+    /// The log size and the state digest at that size, read together. The
+    /// digest is taken under the published state's read lock (the sequencer
+    /// publishes nothing meanwhile), on this thread: about a second at ten
+    /// million entries. It is kept for the log it was taken of (its size and
+    /// root: a cluster node's rebuild may replace the log at a size).
     pub async fn state_digest_at(&self) -> Result<(u64, [u8; 32]), QueryError> {
         let published = self.published().await?;
         let size = published.state.size();
+        let log = (size, published.tree.root(size).unwrap_or_default());
         let kept = *self.inner.digest_kept.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((at, digest)) = kept.filter(|(at, _)| *at == size) {
-            return Ok((at, digest));
+        if let Some((_, digest)) = kept.filter(|(at, _)| *at == log) {
+            return Ok((size, digest));
         }
-        let digest = crate::snapshot::digest(&published.state);
-        *self.inner.digest_kept.lock().unwrap_or_else(|e| e.into_inner()) = Some((size, digest));
+        let digest = published.state.digest();
+        *self.inner.digest_kept.lock().unwrap_or_else(|e| e.into_inner()) = Some((log, digest));
         Ok((size, digest))
     }
 }

@@ -204,7 +204,7 @@ impl<'a> Stops<'a> {
 pub(crate) struct Run {
     pub state: State,
     /// The tree of `state.size()` leaves, extended as entries are folded;
-    /// `None` when only the state is wanted (a snapshot being made).
+    /// `None` when only the state is wanted.
     pub tree: Option<Tree>,
     pub end: u64,
     pub opts: ReplayOptions,

@@ -4,7 +4,7 @@
 //! same log to the same state, so the digest must depend on the state's
 //! content only: never on a field's name, a map's iteration order, or how the
 //! API presents it. It is SHA-256 over the domain tag
-//! `corridor/state-digest/v4` (as a string, below) followed by the SHA-256
+//! `corridor/state-digest/v5` (as a string, below) followed by the SHA-256
 //! of each [`Part`] of the state's byte encoding, in [`Part::ALL`]'s order.
 //! (v2: incident sources and claims carry the optional SHA-256 of the text
 //! they were drafted from; v3: the statements are in log order, not by
