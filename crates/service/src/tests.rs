@@ -538,6 +538,40 @@ mod snapshots {
         assert_eq!(loaded.size, size);
     }
 
+    /// A snapshot cut short does not count: after a restart the thread makes
+    /// a new one at once, with no entry logged since.
+    #[tokio::test]
+    async fn a_snapshot_cut_short_is_replaced_at_the_next_start() {
+        let (store, dir) = (MemoryStore::new(), tempfile::tempdir().expect("tempdir"));
+        drop(log_of(&store, 0..25).await);
+        let made = make(&store, &Snapshots::new(dir.path())).expect("a snapshot");
+        let path = dir.path().join(format!("{made:020}.snapshot"));
+        let bytes = std::fs::read(&path).expect("read");
+        std::fs::write(&path, &bytes[..bytes.len() / 2]).expect("cut");
+        let policy = SnapshotPolicy {
+            dir: dir.path().to_owned(),
+            every_entries: 10,
+            every: std::time::Duration::from_secs(3600),
+            keep: 2,
+        };
+        let (w, r) = store.open();
+        let _svc = Service::start_with(
+            Box::new(w),
+            Arc::new(r),
+            log_key(),
+            clock(),
+            Limits::default(),
+            Some(policy),
+        )
+        .expect("starts");
+        let mut waited = 0;
+        while Snapshots::checked_header(&path).is_err() && waited < 600 {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            waited += 1;
+        }
+        assert_eq!(Snapshots::load(&path).expect("made again, whole").size, made);
+    }
+
     /// A file named for more entries than the log holds neither stops the
     /// entry count (which runs from the newest whole snapshot) nor takes a
     /// kept snapshot's place: the next write removes it.
