@@ -502,25 +502,24 @@ mod snapshots {
         same(&r, &recovered(&store, None));
     }
 
+    /// A service over `store` that makes a snapshot in `dir` every 10
+    /// entries (or hour), keeping `keep`.
+    fn snapshotting(store: &MemoryStore, dir: &std::path::Path, keep: usize) -> Service {
+        let policy = SnapshotPolicy {
+            dir: dir.to_owned(),
+            every_entries: 10,
+            every: std::time::Duration::from_secs(3600),
+            keep,
+        };
+        let (w, r) = store.open();
+        Service::start_with(Box::new(w), Arc::new(r), log_key(), clock(), Limits::default(), Some(policy))
+            .expect("starts")
+    }
+
     #[tokio::test]
     async fn the_service_makes_snapshots_by_its_policy() {
         let (store, dir) = (MemoryStore::new(), tempfile::tempdir().expect("tempdir"));
-        let policy = SnapshotPolicy {
-            dir: dir.path().to_owned(),
-            every_entries: 10,
-            every: std::time::Duration::from_secs(3600),
-            keep: 2,
-        };
-        let (w, r) = store.open();
-        let svc = Service::start_with(
-            Box::new(w),
-            Arc::new(r),
-            log_key(),
-            clock(),
-            Limits::default(),
-            Some(policy),
-        )
-        .expect("starts");
+        let svc = snapshotting(&store, dir.path(), 2);
         created(svc.submit(&genesis()).await.expect("genesis"));
         for i in 0..25 {
             created(svc.submit(&message(&format!("m{i}"))).await.expect("logged"));
@@ -548,22 +547,7 @@ mod snapshots {
         let path = dir.path().join(format!("{made:020}.snapshot"));
         let bytes = std::fs::read(&path).expect("read");
         std::fs::write(&path, &bytes[..bytes.len() / 2]).expect("cut");
-        let policy = SnapshotPolicy {
-            dir: dir.path().to_owned(),
-            every_entries: 10,
-            every: std::time::Duration::from_secs(3600),
-            keep: 2,
-        };
-        let (w, r) = store.open();
-        let _svc = Service::start_with(
-            Box::new(w),
-            Arc::new(r),
-            log_key(),
-            clock(),
-            Limits::default(),
-            Some(policy),
-        )
-        .expect("starts");
+        let _svc = snapshotting(&store, dir.path(), 2);
         let mut waited = 0;
         while Snapshots::checked_header(&path).is_err() && waited < 600 {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -580,22 +564,7 @@ mod snapshots {
         let (store, dir) = (MemoryStore::new(), tempfile::tempdir().expect("tempdir"));
         let stray = dir.path().join(format!("{:020}.snapshot", 1_000_000));
         std::fs::write(&stray, b"corridor-snapshot\nof another log").expect("write");
-        let policy = SnapshotPolicy {
-            dir: dir.path().to_owned(),
-            every_entries: 10,
-            every: std::time::Duration::from_secs(3600),
-            keep: 1,
-        };
-        let (w, r) = store.open();
-        let svc = Service::start_with(
-            Box::new(w),
-            Arc::new(r),
-            log_key(),
-            clock(),
-            Limits::default(),
-            Some(policy),
-        )
-        .expect("starts");
+        let svc = snapshotting(&store, dir.path(), 1);
         created(svc.submit(&genesis()).await.expect("genesis"));
         for i in 0..25 {
             created(svc.submit(&message(&format!("m{i}"))).await.expect("logged"));
