@@ -218,10 +218,7 @@ impl Snapshots {
     /// sections are decoded in parallel, beside its checksum.
     pub fn load(path: &Path) -> Result<Loaded, SnapshotError> {
         let stopwatch = crate::clock::Stopwatch::start();
-        let io = |e| SnapshotError::Io(path.to_owned(), e);
-        let file = File::open(path).map_err(io)?;
-        let len = file.metadata().map_err(io)?.len();
-        let header = read_header(path, &mut BufReader::new(&file))?;
+        let (file, len, header) = open(path)?;
         let sections = match sections(path, &file, len) {
             Ok(s) => s,
             // A file cut short is damaged: say so, as the checksum does.
@@ -280,12 +277,9 @@ impl Snapshots {
     /// A snapshot's header, after checking its format and its checksum,
     /// without decoding it (what the audit checks of a file).
     pub fn checked_header(path: &Path) -> Result<Header, SnapshotError> {
-        let io = |e| SnapshotError::Io(path.to_owned(), e);
-        let file = File::open(path).map_err(io)?;
-        let len = file.metadata().map_err(io)?.len();
         // The format first, so that another version's snapshot is named as
         // such, whatever its checksum.
-        let header = read_header(path, &mut BufReader::new(&file))?;
+        let (file, len, header) = open(path)?;
         checksum(path, &file, len)?;
         Ok(header)
     }
@@ -293,18 +287,10 @@ impl Snapshots {
     /// A snapshot's tree alone, decoded but not checked against anything
     /// (what the audit compares with its own tree).
     pub fn tree(path: &Path) -> Result<Tree, SnapshotError> {
-        let io = |e| SnapshotError::Io(path.to_owned(), e);
-        let file = File::open(path).map_err(io)?;
-        let len = file.metadata().map_err(io)?.len();
-        let header = read_header(path, &mut BufReader::new(&file))?;
-        let sections = sections(path, &file, len)?;
-        let tree = sections.into_iter().find(|(s, ..)| matches!(s, Section::Tree));
-        let tree =
-            tree.ok_or_else(|| SnapshotError::Decode(path.to_owned(), "its tree is missing".into()))?;
-        match decode_section(path, &file, tree, header.size)? {
-            Done::Tree(t) => Ok(t),
-            _ => Err(SnapshotError::Decode(path.to_owned(), "its tree is missing".into())),
-        }
+        let (file, len, header) = open(path)?;
+        // The tree is the last section.
+        let (_, at, end) = sections(path, &file, len)?[SECTIONS - 1];
+        read_tree(path, &file, at, end, header.size)
     }
 
     /// A snapshot's header, checked for magic and format only.
@@ -407,7 +393,7 @@ fn decode_section(
         }
         Section::Tree => Tree::read_hashes(&mut input, size)
             .map(Done::Tree)
-            .map_err(|e| decode(format!("its tree does not decode: {e}")))?,
+            .map_err(|e| decode(format!("its tree: {e}")))?,
     };
     let left =
         std::io::copy(&mut input, &mut std::io::sink()).map_err(|e| SnapshotError::Io(path.to_owned(), e))?;
@@ -415,6 +401,24 @@ fn decode_section(
         return Err(decode(format!("{left} bytes follow its {section:?} section")));
     }
     Ok(done)
+}
+
+/// The tree section `[at, end)` alone.
+fn read_tree(path: &Path, file: &File, at: u64, end: u64, size: u64) -> Result<Tree, SnapshotError> {
+    match decode_section(path, file, (Section::Tree, at, end), size)? {
+        Done::Tree(t) => Ok(t),
+        _ => Err(SnapshotError::Decode(path.to_owned(), "its tree is missing".into())),
+    }
+}
+
+/// Opens a snapshot and reads its header (magic and format); returns the
+/// file, its length and the header.
+fn open(path: &Path) -> Result<(File, u64, Header), SnapshotError> {
+    let io = |e| SnapshotError::Io(path.to_owned(), e);
+    let file = File::open(path).map_err(io)?;
+    let len = file.metadata().map_err(io)?.len();
+    let header = read_header(path, &mut BufReader::new(&file))?;
+    Ok((file, len, header))
 }
 
 /// Reads `[pos, end)` of a file by position (`pread`), so that several
@@ -438,7 +442,7 @@ impl Read for At<'_> {
 }
 
 fn read_header(path: &Path, input: &mut impl Read) -> Result<Header, SnapshotError> {
-    let mut fixed = [0u8; 18 + 4 + 8 + 32 + 32];
+    let mut fixed = [0u8; HEADER_LEN as usize];
     if input.read_exact(&mut fixed).is_err() || &fixed[..18] != MAGIC {
         return Err(SnapshotError::NotSnapshot(path.to_owned()));
     }
@@ -624,10 +628,8 @@ fn newest_whole(snapshots: &Snapshots, size: u64) -> u64 {
 }
 
 fn whole_looking(path: &Path, named: u64) -> bool {
-    let Ok(file) = File::open(path) else { return false };
-    let len = file.metadata().map_or(0, |m| m.len());
-    let header = read_header(path, &mut BufReader::new(&file));
-    header.is_ok_and(|h| h.size == named) && sections(path, &file, len).is_ok()
+    let Ok((file, len, header)) = open(path) else { return false };
+    header.size == named && sections(path, &file, len).is_ok()
 }
 
 fn run_thread(inner: Weak<Inner>, policy: SnapshotPolicy, snapshots: Snapshots) {
