@@ -12,6 +12,7 @@
 //! This crate is pure: no I/O, no clock. Randomness for key generation is passed in.
 
 pub mod cosignature;
+pub mod prepared;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;

@@ -16,6 +16,7 @@
 
 use std::sync::Arc;
 
+use corridor_note::prepared::Verifiers;
 use corridor_note::VerifierKey;
 use corridor_state::{LoggedEntry, State};
 use corridor_statement::{parse_entry, reread_as_submission, LogEntry};
@@ -220,6 +221,7 @@ impl Run {
         let mut signatures = 0;
         let mut refused_today = Refusals::default();
         let mut pending: Vec<SigJob> = Vec::new();
+        let verifiers = Verifiers::new();
         let start = state.size();
         let mut next = read_chunk(reader, start, end.min(stops.bound(start)), opts)?;
         while let Some(chunk) = next.take() {
@@ -237,7 +239,7 @@ impl Run {
                             if let Some(tree) = tree.as_mut() {
                                 leaves.iter().for_each(|l| tree.push(*l));
                             }
-                            check_signatures(&pending)
+                            check_signatures(&verifiers, &pending)
                         },
                     )
                 },
@@ -251,7 +253,7 @@ impl Run {
             }
             (stops.progress)(following);
         }
-        check_signatures(&pending)?;
+        check_signatures(&verifiers, &pending)?;
         signatures += pending.len() as u64;
         Ok((state, tree, signatures, refused_today))
     }
@@ -342,8 +344,10 @@ fn fold_chunk(
     Ok(jobs)
 }
 
-fn check_signatures(jobs: &[SigJob]) -> Result<(), ReplayError> {
-    match jobs.par_iter().find_any(|j| !j.key.verify(&j.msg, &j.sig)) {
+/// Verifies a chunk's signatures on all cores; the keys that sign most get
+/// comb tables ([`Verifiers`]), kept for the whole replay.
+fn check_signatures(verifiers: &Verifiers, jobs: &[SigJob]) -> Result<(), ReplayError> {
+    match jobs.par_iter().find_any(|j| !verifiers.verify(&j.key, &j.msg, &j.sig)) {
         Some(bad) => Err(at(bad.index, format!("signature by {} does not verify", bad.key.key_ref()))),
         None => Ok(()),
     }
@@ -456,4 +460,57 @@ fn from_snapshot(
         "recovering from a snapshot"
     );
     Ok(Some((loaded.state, loaded.tree)))
+}
+
+#[cfg(test)]
+mod tests {
+    use corridor_note::prepared::PREPARE_AFTER;
+    use corridor_note::SignerKey;
+
+    use super::*;
+
+    /// `n` jobs signed by `signer`, the one at `bad` altered by `alter`.
+    fn jobs(signer: &SignerKey, n: u64, bad: Option<u64>, alter: fn(&mut [u8; 64])) -> Vec<SigJob> {
+        let key = signer.verifier();
+        (0..n)
+            .map(|index| {
+                let msg: Arc<[u8]> = format!("entry {index}").into_bytes().into();
+                let mut sig = signer.sign(&msg);
+                if Some(index) == bad {
+                    alter(&mut sig);
+                }
+                SigJob { index, msg, key: key.clone(), sig }
+            })
+            .collect()
+    }
+
+    /// `s + ℓ`: the same scalar unreduced, which only a lax verifier accepts.
+    fn unreduced(sig: &mut [u8; 64]) {
+        const ORDER: [u8; 32] = [
+            0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+        ];
+        let mut carry = 0u16;
+        for (b, l) in sig[32..].iter_mut().zip(ORDER) {
+            let v = u16::from(*b) + u16::from(l) + carry;
+            *b = v as u8;
+            carry = v >> 8;
+        }
+    }
+
+    #[test]
+    fn a_signature_strict_verification_refuses_is_named_before_and_after_its_key_is_prepared() {
+        let signer = SignerKey::from_seed("ops", [1; 32]).expect("name");
+        let alterations: [fn(&mut [u8; 64]); 2] = [|sig| sig[40] ^= 1, unreduced];
+        for alter in alterations {
+            // A fresh key verifies strictly; after PREPARE_AFTER uses it has a table.
+            let verifiers = Verifiers::new();
+            let err = check_signatures(&verifiers, &jobs(&signer, 8, Some(5), alter)).expect_err("refused");
+            assert!(matches!(err, ReplayError::Entry { index: 5, .. }), "{err}");
+            check_signatures(&verifiers, &jobs(&signer, PREPARE_AFTER.into(), None, alter))
+                .expect("all verify");
+            let err = check_signatures(&verifiers, &jobs(&signer, 64, Some(40), alter)).expect_err("refused");
+            assert!(matches!(err, ReplayError::Entry { index: 40, .. }), "{err}");
+        }
+    }
 }

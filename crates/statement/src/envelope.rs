@@ -4,6 +4,7 @@
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
+use corridor_note::prepared::Verifiers;
 use corridor_note::{SignerKey, VerifierKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -198,14 +199,30 @@ impl SignedEnvelope {
 
     /// Checks every signature with the key `lookup` finds for it. All must verify:
     /// an envelope carrying one bad signature is refused, not partly accepted.
-    pub fn verify(
+    pub fn verify(&self, lookup: impl FnMut(&KeyRef) -> Option<VerifierKey>) -> Result<(), StatementError> {
+        self.verify_by(lookup, |key, msg, sig| key.verify(msg, sig))
+    }
+
+    /// [`Self::verify`] through `verifiers`, which keeps comb tables for the
+    /// keys that sign most (same verdicts, less work: see
+    /// [`corridor_note::prepared`]).
+    pub fn verify_with(
+        &self,
+        verifiers: &Verifiers,
+        lookup: impl FnMut(&KeyRef) -> Option<VerifierKey>,
+    ) -> Result<(), StatementError> {
+        self.verify_by(lookup, |key, msg, sig| verifiers.verify(key, msg, sig))
+    }
+
+    fn verify_by(
         &self,
         mut lookup: impl FnMut(&KeyRef) -> Option<VerifierKey>,
+        check: impl Fn(&VerifierKey, &[u8], &[u8]) -> bool,
     ) -> Result<(), StatementError> {
         let msg = self.pae();
         for s in &self.signatures {
             let key = lookup(&s.key).ok_or_else(|| StatementError::UnknownKey(s.key.to_string()))?;
-            if !key.verify(&msg, &s.sig) {
+            if !check(&key, &msg, &s.sig) {
                 return Err(StatementError::BadSignature(s.key.to_string()));
             }
         }
