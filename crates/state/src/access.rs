@@ -568,7 +568,7 @@ impl State {
         }
         let (target, plan) = match body {
             Body::MovementRequest(plan) => {
-                let new = ObjectRef { issuer: issuer.to_owned(), id: String::new() };
+                let new = ObjectRef { issuer: issuer.into(), id: Default::default() };
                 (new, self.check_request(plan.clone())?)
             }
             Body::MovementAmend(a) => (a.movement.clone(), self.check_amend(issuer, a)?),
@@ -622,7 +622,7 @@ impl State {
         self.index.insert(Kind::Zone, &r, &z.geometry, z.window, 0.0);
         let zone = Zone {
             reference: r.clone(),
-            party: r.issuer.clone(),
+            party: r.issuer.to_string(),
             name: z.name,
             geometry: z.geometry,
             window: z.window,
@@ -644,8 +644,8 @@ impl State {
         self.index.insert(Kind::Site, &r, &s.geometry, s.window, s.buffer_m);
         let site = Site {
             reference: r.clone(),
-            issuer: r.issuer.clone(),
-            operator: s.operator.unwrap_or_else(|| r.issuer.clone()),
+            issuer: r.issuer.to_string(),
+            operator: s.operator.unwrap_or_else(|| r.issuer.to_string()),
             name: s.name,
             category: s.category,
             geometry: s.geometry,
@@ -700,7 +700,7 @@ impl State {
         self.index.insert(Kind::Movement, &r, &plan.route, plan.window, plan.corridor_m);
         let m = Movement {
             reference: r.clone(),
-            requester: r.issuer.clone(),
+            requester: r.issuer.to_string(),
             plan,
             requested: at,
             asked: at,
@@ -781,7 +781,7 @@ impl State {
         self.index.insert(Kind::Operation, &r, &o.geometry, o.window, o.standoff_m);
         let op = Operation {
             reference: r.clone(),
-            party: r.issuer.clone(),
+            party: r.issuer.to_string(),
             name: o.name,
             geometry: o.geometry,
             window: o.window,
@@ -810,7 +810,7 @@ impl State {
             .collect();
         let agreement = Agreement {
             reference: r.clone(),
-            issuer: r.issuer.clone(),
+            issuer: r.issuer.to_string(),
             name: a.name,
             kind: a.kind,
             parties: a.parties,

@@ -240,14 +240,19 @@ impl State {
             Action::Incident(report) => {
                 self.index.insert(Kind::Incident, &r, &report.geometry, report.window, report.precision_m);
                 let reporter = r.issuer.clone();
-                let incident =
-                    Incident { reference: r.clone(), reporter, report, reported: at, assessments: vec![] };
+                let incident = Incident {
+                    reference: r.clone(),
+                    reporter: reporter.to_string(),
+                    report,
+                    reported: at,
+                    assessments: vec![],
+                };
                 acc.incidents.insert(r, incident);
             }
             Action::Assess(a) => {
                 if let Some(i) = acc.incidents.get_mut(&a.incident) {
                     i.assessments.push(Assessment {
-                        by: own.issuer.clone(),
+                        by: own.issuer.to_string(),
                         occurrence: a.occurrence,
                         attribution: a.attribution,
                         attributed_to: a.attributed_to,
@@ -259,7 +264,7 @@ impl State {
             Action::Claim(record) => {
                 let claim = Claim {
                     reference: r.clone(),
-                    recorder: r.issuer.clone(),
+                    recorder: r.issuer.to_string(),
                     record,
                     recorded: at,
                     links: vec![],
@@ -269,7 +274,13 @@ impl State {
             Action::Link(l) => {
                 if let Some(c) = acc.claims.get_mut(&l.claim) {
                     let by = own.issuer.clone();
-                    c.links.push(Link { by, evidence: l.evidence, relation: l.relation, note: l.note, at });
+                    c.links.push(Link {
+                        by: by.to_string(),
+                        evidence: l.evidence,
+                        relation: l.relation,
+                        note: l.note,
+                        at,
+                    });
                 }
             }
         }

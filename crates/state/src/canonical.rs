@@ -141,8 +141,8 @@ impl<W: Sink> Encoder<W> {
         }
     }
 
-    pub fn strs(&mut self, items: &[String]) {
-        self.seq(items.iter(), |e, s| e.str(s));
+    pub fn strs<S: AsRef<str>>(&mut self, items: &[S]) {
+        self.seq(items.iter(), |e, s| e.str(s.as_ref()));
     }
 
     pub fn map<K, V>(&mut self, m: &BTreeMap<K, V>, mut f: impl FnMut(&mut Self, &K, &V)) {

@@ -92,8 +92,9 @@ pub struct Message {
     pub sequenced_at_us: i64,
     /// The sender and the message's id.
     pub reference: ObjectRef,
-    pub to: Vec<String>,
-    pub subject: String,
+    /// Party ids and a subject line: short, so kept inline (no allocation).
+    pub to: Vec<compact_str::CompactString>,
+    pub subject: compact_str::CompactString,
     pub text: String,
     pub refs: Vec<ObjectRef>,
 }
@@ -109,7 +110,9 @@ pub enum BoxKind {
 /// One party's acknowledgement of something.
 #[derive(Debug, Clone, PartialEq, Eq, borsh::BorshSerialize, borsh::BorshDeserialize)]
 pub struct Ack {
-    pub party: String,
+    /// Inline when short, as party ids are: millions of acknowledgements
+    /// allocate nothing for it.
+    pub party: compact_str::CompactString,
     pub index: u64,
     pub sequenced_at_us: i64,
 }
@@ -445,8 +448,8 @@ impl State {
                     index: at.index,
                     sequenced_at_us: at.at_us,
                     reference,
-                    to,
-                    subject,
+                    to: to.iter().map(|p| p.as_str().into()).collect(),
+                    subject: subject.into(),
                     text,
                     refs,
                 };

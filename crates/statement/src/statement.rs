@@ -3,6 +3,8 @@
 
 use std::borrow::Cow;
 
+use compact_str::CompactString;
+
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -77,8 +79,10 @@ impl std::fmt::Display for StatementType {
     Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, borsh::BorshSerialize, borsh::BorshDeserialize,
 )]
 pub struct ObjectRef {
-    pub issuer: String,
-    pub id: String,
+    /// Party ids and statement ids are short: kept inline up to 24 bytes,
+    /// so that the millions of references in the folded state allocate nothing.
+    pub issuer: CompactString,
+    pub id: CompactString,
 }
 
 impl ObjectRef {
@@ -86,7 +90,7 @@ impl ObjectRef {
     pub fn parse(text: &str) -> Option<Self> {
         let (issuer, id) = text.split_once('/')?;
         (valid_party_id(issuer) && valid_statement_id(id))
-            .then(|| Self { issuer: issuer.to_owned(), id: id.to_owned() })
+            .then(|| Self { issuer: issuer.into(), id: id.into() })
     }
 }
 
@@ -265,7 +269,7 @@ impl Statement {
         })?;
         let ctx = crate::body::Ctx { reading, issuer: &raw.issuer };
         let body = Body::parse_with(kind, raw.body.get(), &ctx)?;
-        let reference = ObjectRef { issuer: raw.issuer.into_owned(), id: raw.id.into_owned() };
+        let reference = ObjectRef { issuer: raw.issuer.as_ref().into(), id: raw.id.as_ref().into() };
         Ok(Self { kind, reference, issued_at_us, body })
     }
 
@@ -287,6 +291,20 @@ mod tests {
     }
 
     const OK: &str = r#"{"type":"message.send","issuer":"aid-one","id":"m-1","issued_at":"2026-11-22T10:00:00.000Z","body":{"to":["ops"],"subject":"s","text":"t"}}"#;
+
+    /// Snapshots written when the halves were `String`s read the same:
+    /// both encode as borsh strings (u32 length, UTF-8), inline or not.
+    #[test]
+    fn a_reference_encodes_as_two_strings() {
+        for (issuer, id) in
+            [("ops", "m-1"), ("a-party-id-longer-than-24-bytes", "an-id-longer-than-twenty-four")]
+        {
+            let r = ObjectRef::parse(&format!("{issuer}/{id}")).expect("valid");
+            let expected = borsh::to_vec(&(issuer.to_owned(), id.to_owned())).expect("encodes");
+            assert_eq!(borsh::to_vec(&r).expect("encodes"), expected);
+            assert_eq!(borsh::from_slice::<ObjectRef>(&expected).expect("decodes"), r);
+        }
+    }
 
     #[test]
     fn parses_a_valid_statement() {

@@ -558,7 +558,7 @@ impl MovementPreviewView {
             .iter()
             .map(|c| PreviewConflict {
                 operation: c.operation.to_string(),
-                party: c.operation.issuer.clone(),
+                party: c.operation.issuer.to_string(),
                 distance_m: c.distance_m,
                 threshold_m: c.threshold_m,
                 overlap: c.overlap.into(),

@@ -535,7 +535,11 @@ pub struct EvidenceAck {
 
 fn evidence_acks(acks: &[&Ack]) -> Vec<EvidenceAck> {
     acks.iter()
-        .map(|a| EvidenceAck { party: a.party.clone(), index: a.index, sequenced_at_us: a.sequenced_at_us })
+        .map(|a| EvidenceAck {
+            party: a.party.to_string(),
+            index: a.index,
+            sequenced_at_us: a.sequenced_at_us,
+        })
         .collect()
 }
 

@@ -276,7 +276,7 @@ pub struct AckView {
 
 impl From<&Ack> for AckView {
     fn from(a: &Ack) -> Self {
-        Self { party: a.party.clone(), index: a.index, at: time_ms(a.sequenced_at_us) }
+        Self { party: a.party.to_string(), index: a.index, at: time_ms(a.sequenced_at_us) }
     }
 }
 
@@ -302,9 +302,9 @@ impl MessageView {
             index: m.index,
             sequenced_at: time_ms(m.sequenced_at_us),
             reference: m.reference.to_string(),
-            from: m.reference.issuer.clone(),
-            to: m.to.clone(),
-            subject: m.subject.clone(),
+            from: m.reference.issuer.to_string(),
+            to: m.to.iter().map(ToString::to_string).collect(),
+            subject: m.subject.to_string(),
             text: m.text.clone(),
             refs: m.refs.iter().map(ToString::to_string).collect(),
             acknowledged_by: acks.iter().map(|a| AckView::from(*a)).collect(),
