@@ -627,7 +627,10 @@ pub async fn conflicts(State(svc): State<Service>, Query(q): Params) -> ApiResul
 
 /// The state digest and the log size it is for: equal on every replica that
 /// folded the same log. It walks the whole state: for verification, not polling.
-#[utoipa::path(get, path = "/v1/state/digest", tag = "log", responses((status = 200, body = StateDigest)))]
+#[utoipa::path(get, path = "/v1/state/digest", tag = "log", responses(
+    (status = 200, body = StateDigest),
+    (status = 503, description = "Another request is taking the digest (code `busy`), or the node is recovering: retry after `Retry-After`", body = Problem, content_type = "application/problem+json"),
+))]
 pub async fn state_digest(State(svc): State<Service>) -> ApiResult {
     let (size, digest) = svc.state_digest_at().await?;
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();

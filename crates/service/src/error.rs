@@ -49,6 +49,8 @@ pub enum QueryError {
     Unavailable,
     #[error("no checkpoint has been cosigned by the witnesses' quorum yet; retry shortly")]
     AwaitingCosignatures,
+    #[error("another request is taking the state digest; retry shortly")]
+    Digesting,
 }
 
 impl QueryError {
@@ -56,7 +58,7 @@ impl QueryError {
         match self {
             Self::NotFound(_) => "not_found",
             Self::BadRequest(_) => "bad_request",
-            Self::Busy => "busy",
+            Self::Busy | Self::Digesting => "busy",
             Self::Unreachable(_) => "storage_unreachable",
             Self::Store(_) => "storage_error",
             Self::Unavailable => "unavailable",

@@ -165,6 +165,9 @@ pub(crate) struct Inner {
     /// Verifies submissions' signatures, with comb tables for the keys that
     /// sign most (bounded; same verdicts as strict verification).
     verifiers: corridor_note::prepared::Verifiers,
+    /// Held while a state digest is taken: one at a time, as each holds the
+    /// published state's read lock (and so the sequencer) for its length.
+    digesting: tokio::sync::Mutex<()>,
 }
 
 /// A state digest with the size and root of the log it was taken of.
@@ -298,6 +301,7 @@ impl Service {
             snapshots,
             digest_kept: std::sync::Mutex::new(None),
             verifiers: corridor_note::prepared::Verifiers::new(),
+            digesting: tokio::sync::Mutex::new(()),
         });
         Ok((Self { inner }, rx, last_at_us))
     }

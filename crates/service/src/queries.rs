@@ -141,14 +141,21 @@ impl Service {
     /// digest is taken under the published state's read lock (the sequencer
     /// publishes nothing meanwhile), on this thread: about a second at ten
     /// million entries. It is kept for the log it was taken of (its size and
-    /// root: a cluster node's rebuild may replace the log at a size).
+    /// root: a cluster node's rebuild may replace the log at a size). One
+    /// digest is taken at a time; meanwhile other requests for a digest not
+    /// kept get [`QueryError::Digesting`] rather than stall the sequencer
+    /// once more each.
     pub async fn state_digest_at(&self) -> Result<(u64, [u8; 32]), QueryError> {
+        let digesting = self.inner.digesting.try_lock();
         let published = self.published().await?;
         let size = published.state.size();
         let log = (size, published.tree.root(size).unwrap_or_default());
         let kept = *self.inner.digest_kept.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((_, digest)) = kept.filter(|(at, _)| *at == log) {
             return Ok((size, digest));
+        }
+        if digesting.is_err() {
+            return Err(QueryError::Digesting);
         }
         let digest = published.state.digest();
         *self.inner.digest_kept.lock().unwrap_or_else(|e| e.into_inner()) = Some((log, digest));

@@ -418,6 +418,19 @@ mod snapshots {
     }
 
     #[tokio::test]
+    async fn while_a_digest_is_taken_another_is_refused_unless_kept() {
+        let store = MemoryStore::new();
+        let svc = log_of(&store, 0..5).await;
+        let kept = svc.state_digest_at().await.expect("digest");
+        let taking = svc.inner.digesting.try_lock().expect("no digest under way");
+        assert_eq!(svc.state_digest_at().await.expect("the kept one"), kept);
+        created(svc.submit(&message("one-more")).await.expect("message"));
+        assert!(matches!(svc.state_digest_at().await, Err(QueryError::Digesting)));
+        drop(taking);
+        assert_eq!(svc.state_digest_at().await.expect("digest").0, kept.0 + 1);
+    }
+
+    #[tokio::test]
     async fn a_refused_snapshot_falls_back_to_an_older_one_or_a_full_replay() {
         let (store, dir) = (MemoryStore::new(), tempfile::tempdir().expect("tempdir"));
         let snapshots = Snapshots::new(dir.path());
