@@ -58,7 +58,6 @@ use corridor_state::snapshot::{DecodedPart, Part, SNAPSHOT_FORMAT};
 use corridor_state::State;
 use corridor_store::LogReader;
 use corridor_tlog::{Hash, SignedCheckpoint, Tree};
-use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::replay::{ReplayError, ReplayOptions, Run, Stops};
@@ -227,29 +226,21 @@ impl Snapshots {
         // Bytes are decoded before their checksum is known to match: the
         // decoders allocate only as the bytes they read allow, and a
         // checksum failure outranks whatever a decoder made of them.
-        let jobs: Vec<Option<(Section, u64, u64)>> =
+        let mut jobs: Vec<Option<(Section, u64, u64)>> =
             std::iter::once(None).chain(sections.into_iter().map(Some)).collect();
-        let done: Vec<Result<Done, SnapshotError>> = jobs
-            .into_par_iter()
-            .with_max_len(1)
-            .map(|job| match job {
-                None => checksum(path, &file, len).map(|()| Done::Checked),
-                // A decoder fed damaged bytes (their checksum not yet known)
-                // must refuse the file, never take the process down.
-                Some(section) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    decode_section(path, &file, section, header.size)
-                }))
-                .unwrap_or_else(|_| {
-                    Err(SnapshotError::Decode(
-                        path.to_owned(),
-                        format!("decoding its {:?} section failed", section.0),
-                    ))
-                }),
-            })
-            .collect();
+        jobs.sort_by_key(|job| std::cmp::Reverse(job.map_or(CHECKSUM_COST, |(s, _, _)| s.cost())));
+        let done = longest_first(&jobs, |&job| {
+            let stopwatch = crate::clock::Stopwatch::start();
+            let done = run_job(path, &file, len, job, header.size);
+            tracing::debug!(job = ?job.map(|j| j.0), seconds = stopwatch.elapsed_s(), "snapshot section done");
+            done
+        });
         let (mut parts, mut tree) = (Vec::with_capacity(SECTIONS), None);
-        let mut done = done.into_iter();
-        done.next().unwrap_or(Ok(Done::Checked))?;
+        // The checksum's verdict first: it outranks any decoder's.
+        let checksum_at = jobs.iter().position(Option::is_none).unwrap_or(0);
+        let mut done: Vec<_> = done.into_iter().collect();
+        let checked = done.remove(checksum_at);
+        checked?;
         for d in done {
             match d? {
                 Done::Checked => {}
@@ -333,6 +324,47 @@ enum Section {
     Tree,
 }
 
+impl Section {
+    /// How long decoding it takes, relative to the others (measured on the
+    /// headroom mix): the longest start first.
+    fn cost(self) -> u32 {
+        match self {
+            Self::Part(Part::Statements) => 100,
+            Self::Part(Part::Objects) => 90,
+            Self::Part(Part::Messages) => 75,
+            Self::Part(Part::Acks) => 18,
+            Self::Tree => 8,
+            Self::Part(Part::Head) => 0,
+        }
+    }
+}
+
+/// The checksum's cost on [`Section::cost`]'s scale.
+const CHECKSUM_COST: u32 = 22;
+
+/// Runs `f` on every job on all cores, each core taking the next job in
+/// order when it is done with one (the longest-first rule: with the jobs
+/// sorted by cost, the last to finish starts early); results in job order.
+fn longest_first<J: Sync, T: Send>(jobs: &[J], f: impl Fn(&J) -> T + Sync) -> Vec<T> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let results: Vec<std::sync::Mutex<Option<T>>> =
+        jobs.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    let threads = std::thread::available_parallelism().map_or(1, usize::from).min(jobs.len());
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(job) = jobs.get(i) else { break };
+                let out = f(job);
+                *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(out);
+            });
+        }
+    });
+    // Every job ran: a thread that panicked would have panicked the scope.
+    results.into_iter().filter_map(|r| r.into_inner().unwrap_or_else(|e| e.into_inner())).collect()
+}
+
 /// What reading one section (or the checksum) gave.
 enum Done {
     Checked,
@@ -361,6 +393,30 @@ fn sections(path: &Path, file: &File, len: u64) -> Result<Vec<(Section, u64, u64
         return Err(refuse());
     }
     Ok(out)
+}
+
+/// One job of a load: the checksum (`None`) or a section's decoding.
+fn run_job(
+    path: &Path,
+    file: &File,
+    len: u64,
+    job: Option<(Section, u64, u64)>,
+    size: u64,
+) -> Result<Done, SnapshotError> {
+    match job {
+        None => checksum(path, file, len).map(|()| Done::Checked),
+        // A decoder fed damaged bytes (their checksum not yet known)
+        // must refuse the file, never take the process down.
+        Some(section) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            decode_section(path, file, section, size)
+        }))
+        .unwrap_or_else(|_| {
+            Err(SnapshotError::Decode(
+                path.to_owned(),
+                format!("decoding its {:?} section failed", section.0),
+            ))
+        }),
+    }
 }
 
 /// Checks the trailing SHA-256 against every byte before it.
@@ -662,5 +718,23 @@ fn run_thread(inner: Weak<Inner>, policy: SnapshotPolicy, snapshots: Snapshots) 
             }
         }
         last_at_us = Some(now_us);
+    }
+}
+
+#[cfg(test)]
+mod longest_first_tests {
+    use super::*;
+
+    #[test]
+    fn every_job_runs_once_and_results_keep_the_jobs_order() {
+        let runs = std::sync::atomic::AtomicUsize::new(0);
+        let jobs: Vec<u64> = (0..37).rev().collect();
+        let out = longest_first(&jobs, |&j| {
+            runs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            j * j
+        });
+        assert_eq!(out, jobs.iter().map(|j| j * j).collect::<Vec<_>>());
+        assert_eq!(runs.into_inner(), jobs.len());
+        assert!(longest_first(&[] as &[u64], |&j| j).is_empty());
     }
 }
