@@ -118,7 +118,12 @@ pub async fn submit_files(server: &str, files: &[PathBuf]) -> Result<()> {
                 Ok(receipt) => println!("{}", serde_json::to_string(&receipt)?),
                 Err(e) => {
                     refused += 1;
-                    eprintln!("not logged: {e:#}");
+                    // A refusal's error already says "not logged"; a failed connection does not.
+                    let why = format!("{e:#}");
+                    match why.starts_with("not logged") {
+                        true => eprintln!("{why}"),
+                        false => eprintln!("not logged: {why}"),
+                    }
                 }
             }
         }

@@ -249,6 +249,11 @@ impl Run {
             pending = folded?;
             next = read?;
             if let Some(visit) = stops.visit.as_mut().filter(|_| stops.sizes.contains(&following)) {
+                // What the state is compared with at a stop (a snapshot's
+                // digest) must not be blamed for a bad signature folded
+                // before it: check those first.
+                check_signatures(&verifiers, &pending)?;
+                signatures += std::mem::take(&mut pending).len() as u64;
                 visit(following, &state)?;
             }
             (stops.progress)(following);
@@ -345,9 +350,10 @@ fn fold_chunk(
 }
 
 /// Verifies a chunk's signatures on all cores; the keys that sign most get
-/// comb tables ([`Verifiers`]), kept for the whole replay.
+/// comb tables ([`Verifiers`]), kept for the whole replay. Of several bad
+/// signatures, the first in log order is named, whichever core finds which.
 fn check_signatures(verifiers: &Verifiers, jobs: &[SigJob]) -> Result<(), ReplayError> {
-    match jobs.par_iter().find_any(|j| !verifiers.verify(&j.key, &j.msg, &j.sig)) {
+    match jobs.par_iter().find_first(|j| !verifiers.verify(&j.key, &j.msg, &j.sig)) {
         Some(bad) => Err(at(bad.index, format!("signature by {} does not verify", bad.key.key_ref()))),
         None => Ok(()),
     }
@@ -511,6 +517,19 @@ mod tests {
                 .expect("all verify");
             let err = check_signatures(&verifiers, &jobs(&signer, 64, Some(40), alter)).expect_err("refused");
             assert!(matches!(err, ReplayError::Entry { index: 40, .. }), "{err}");
+        }
+    }
+
+    #[test]
+    fn of_several_bad_signatures_the_first_in_log_order_is_named() {
+        let signer = SignerKey::from_seed("ops", [1; 32]).expect("name");
+        // Two halves' first and last: a core starting at the second half
+        // finds entry 32 long before the other reaches entry 31.
+        let mut all = jobs(&signer, 64, Some(31), |sig| sig[40] ^= 1);
+        all[32] = jobs(&signer, 64, Some(32), |sig| sig[40] ^= 1).swap_remove(32);
+        for _ in 0..8 {
+            let err = check_signatures(&Verifiers::new(), &all).expect_err("refused");
+            assert!(matches!(err, ReplayError::Entry { index: 31, .. }), "{err}");
         }
     }
 }

@@ -152,7 +152,16 @@ impl Snapshots {
 
     /// The snapshot files by size, largest first (none if the directory is missing).
     pub fn list(&self) -> Vec<(u64, PathBuf)> {
-        let Ok(read) = fs::read_dir(&self.dir) else { return Vec::new() };
+        let read = match fs::read_dir(&self.dir) {
+            Ok(read) => read,
+            // None made yet; anything else (a file in its place, no
+            // permission) is the operator's to know, not a silent replay.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
+            Err(e) => {
+                tracing::warn!("{} cannot be read as the snapshots directory: {e}", self.dir.display());
+                return Vec::new();
+            }
+        };
         let mut found: Vec<(u64, PathBuf)> = read
             .filter_map(Result::ok)
             .filter_map(|e| {

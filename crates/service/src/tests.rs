@@ -352,6 +352,50 @@ mod snapshots {
         svc
     }
 
+    /// A log's entries with one signature altered (one base64 digit of its
+    /// `R` changed; the leaf hash recomputed, so only the signature is wrong).
+    struct Altered(Vec<corridor_store::StoredEntry>);
+
+    impl crate::replay::EntrySource for Altered {
+        fn size(&self) -> Result<u64, corridor_store::StoreError> {
+            Ok(self.0.len() as u64)
+        }
+
+        fn entries(
+            &self,
+            start: u64,
+            end: u64,
+        ) -> Result<Vec<corridor_store::StoredEntry>, corridor_store::StoreError> {
+            Ok(self.0[start as usize..(end as usize).min(self.0.len())].to_vec())
+        }
+    }
+
+    fn altered(store: &MemoryStore, index: usize) -> Altered {
+        let (_, reader) = store.open();
+        let mut entries = reader.entries(0, reader.size().expect("size")).expect("entries");
+        let bytes = &mut entries[index].bytes;
+        let at = bytes.windows(7).position(|w| w == br#""sig":""#).expect("a signature") + 7 + 10;
+        bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
+        entries[index].leaf_hash = corridor_tlog::leaf_hash(bytes);
+        Altered(entries)
+    }
+
+    #[tokio::test]
+    async fn a_replay_names_a_bad_signature_before_the_stop_it_precedes() {
+        let store = MemoryStore::new();
+        drop(log_of(&store, 0..40).await);
+        let log = altered(&store, 10);
+        let mut visit = |_: u64, _: &corridor_state::State| -> Result<(), crate::replay::ReplayError> {
+            Err(crate::replay::ReplayError::Entry { index: 30, why: "the snapshot was blamed".into() })
+        };
+        let progress = |_| {};
+        let mut stops =
+            crate::replay::Stops { sizes: vec![30], visit: Some(&mut visit), progress: &progress };
+        let err = crate::replay::replay_stopping(&log, crate::replay::ReplayOptions::audit(), &mut stops)
+            .expect_err("refused");
+        assert!(err.to_string().starts_with("entry 10: signature by"), "{err}");
+    }
+
     fn recovered(store: &MemoryStore, snapshots: Option<&Snapshots>) -> Recovered {
         let (_, reader) = store.open();
         recover(&reader, &log_key().verifier(), snapshots).expect("recovers")
