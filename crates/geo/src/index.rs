@@ -525,9 +525,11 @@ impl<K: Clone + Ord, C: Kind> SpatioTemporalIndex<K, C> {
         }
     }
 
-    /// Packs sooner, so that tests reach every state with few objects.
+    /// Packs the dynamic part once it holds `pieces` pieces and caps a
+    /// segment at four times that, so that tests reach every state (packs,
+    /// merges, retirements) with few objects.
     #[cfg(test)]
-    fn with_repack_min(mut self, pieces: usize) -> Self {
+    fn with_small_parts(mut self, pieces: usize) -> Self {
         self.dynamic_max = pieces;
         self.segment_max = (4 * pieces).max(1);
         self

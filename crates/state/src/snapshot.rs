@@ -171,9 +171,7 @@ impl State {
                 (PartValue::Statements(map, running), digest)
             }
             Part::Messages => {
-                let messages = Chunked::<Message>::deserialize_reader(input)?;
-                let mut running = Running::default();
-                messages.iter().for_each(|m| running.push(|e| m.encode(e)));
+                let (messages, running) = decode_messages(input)?;
                 let digest = running.digest();
                 (PartValue::Messages(messages, running), digest)
             }
@@ -253,6 +251,19 @@ fn decode_statements<R: Read>(input: &mut R, bytes: u64) -> Result<(Statements, 
         }
     }
     Ok((map, running))
+}
+
+/// The messages part (as [`Chunked`] encodes it), each message digested
+/// as it is read, while its bytes are still in cache.
+fn decode_messages<R: Read>(input: &mut R) -> Result<(Chunked<Message>, Running), DecodeError> {
+    let count = u32::deserialize_reader(input)?;
+    let (mut messages, mut running) = (Chunked::default(), Running::default());
+    for _ in 0..count {
+        let m = Message::deserialize_reader(input)?;
+        running.push(|e| m.encode(e));
+        messages.push(m);
+    }
+    Ok((messages, running))
 }
 
 /// The acknowledgements part, digested in the order read, which must be by target.

@@ -128,7 +128,7 @@ proptest! {
         areas_only in any::<bool>(),
     ) {
         let mut live: Vec<(u32, Object)> = initial.into_iter().enumerate().map(|(i, o)| (i as u32, o)).collect();
-        let mut index = SpatioTemporalIndex::new().with_repack_min(8).filled(live.clone());
+        let mut index = SpatioTemporalIndex::new().with_small_parts(8).filled(live.clone());
         for (i, o) in added.into_iter().enumerate() {
             let key = 1000 + i as u32;
             index.insert(key, o.clone());
@@ -183,12 +183,12 @@ proptest! {
     fn packed_and_dynamic_pieces_agree_through_repacks(
         initial in prop::collection::vec(object(), 0..30),
         steps in prop::collection::vec((0..3u8, any::<prop::sample::Index>(), object()), 1..40),
-        repack_min in 0..64usize,
+        small_parts in 0..64usize,
         query in (geometry(), 0.0..20_000.0f64, window()),
     ) {
         let mut live: Vec<(u32, Object)> =
             initial.into_iter().enumerate().map(|(i, o)| (i as u32, o)).collect();
-        let mut index = SpatioTemporalIndex::new().with_repack_min(repack_min).filled(live.clone());
+        let mut index = SpatioTemporalIndex::new().with_small_parts(small_parts).filled(live.clone());
         let mut next_key = live.len() as u32;
         let mut largest_object = 0;
         let initial_largest = index.segments.iter().map(|s| s.tree.len()).max().unwrap_or(0);
