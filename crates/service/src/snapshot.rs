@@ -13,12 +13,15 @@
 //! | … | the state's parts, in [`Part::ALL`]'s order ([`State::encode_part`]) |
 //! | … | the log's tree of that size: every hash it holds ([`Tree::write_hashes`]) |
 //! | 8 × 6 | each of these six sections' length in bytes, little-endian |
-//! | 32 | SHA-256 of every byte before it |
+//! | 32 | BLAKE3 of every byte before it |
+//!
+//! The checksum is BLAKE3 rather than SHA-256: as strong, and several times
+//! faster on one core, for a file of gigabytes read at every restart.
 //!
 //! **What a load checks**, refusing the snapshot at the first failure: the
 //! magic and format (a snapshot of another version is refused, never read);
 //! that the sections' lengths tile the file; then, in parallel, the trailing
-//! SHA-256 (a damaged file) and each section's decoding, which must use its
+//! BLAKE3 hash (a damaged file) and each section's decoding, which must use its
 //! bytes exactly; that the decoded state's size is the header's; its digest
 //! (taken from the parts as they are decoded) against the header's (a
 //! decoder that lost or changed a record); the tree's root against the
@@ -58,7 +61,6 @@ use corridor_state::snapshot::{DecodedPart, Part, SNAPSHOT_FORMAT};
 use corridor_state::State;
 use corridor_store::LogReader;
 use corridor_tlog::{Hash, SignedCheckpoint, Tree};
-use sha2::{Digest, Sha256};
 
 use crate::replay::{ReplayError, ReplayOptions, Run, Stops};
 use crate::Inner;
@@ -200,7 +202,7 @@ impl Snapshots {
         let name = format!("{size:020}{SUFFIX}");
         let temp = self.dir.join(format!("{TEMP_PREFIX}{name}"));
         // Buffered before the hasher, so that it hashes large pieces.
-        let hashing = Hashing { inner: File::create(&temp)?, hash: Sha256::new() };
+        let hashing = Hashing { inner: File::create(&temp)?, hash: blake3::Hasher::new() };
         let mut out = BufWriter::with_capacity(IO_BUFFER, hashing);
         out.write_all(MAGIC)?;
         out.write_all(&SNAPSHOT_FORMAT.to_le_bytes())?;
@@ -214,7 +216,7 @@ impl Snapshots {
         lengths.push(counted(&mut out, |out| tree.write_hashes(out))?);
         lengths.iter().try_for_each(|l| out.write_all(&l.to_le_bytes()))?;
         let Hashing { inner: mut file, hash } = out.into_inner().map_err(|e| e.into_error())?;
-        file.write_all(&hash.finalize())?;
+        file.write_all(hash.finalize().as_bytes())?;
         file.sync_all()?;
         let path = self.dir.join(name);
         fs::rename(&temp, &path)?;
@@ -428,16 +430,16 @@ fn run_job(
     }
 }
 
-/// Checks the trailing SHA-256 against every byte before it.
+/// Checks the trailing BLAKE3 hash against every byte before it.
 fn checksum(path: &Path, file: &File, len: u64) -> Result<(), SnapshotError> {
     let io = |e| SnapshotError::Io(path.to_owned(), e);
     let Some(body) = len.checked_sub(32) else { return Err(SnapshotError::NotSnapshot(path.to_owned())) };
-    let mut hashing = Hashing { inner: std::io::sink(), hash: Sha256::new() };
+    let mut hashing = Hashing { inner: std::io::sink(), hash: blake3::Hasher::new() };
     let mut input = BufReader::with_capacity(IO_BUFFER, At { file, pos: 0, end: body });
     std::io::copy(&mut input, &mut hashing).map_err(io)?;
     let mut trailer = [0u8; 32];
     file.read_exact_at(&mut trailer, body).map_err(io)?;
-    if trailer != hashing.hash.finalize().as_slice() {
+    if trailer != *hashing.hash.finalize().as_bytes() {
         return Err(SnapshotError::Checksum(path.to_owned()));
     }
     Ok(())
@@ -524,7 +526,7 @@ fn read_header(path: &Path, input: &mut impl Read) -> Result<Header, SnapshotErr
 /// Passes bytes through, hashing them.
 struct Hashing<T> {
     inner: T,
-    hash: Sha256,
+    hash: blake3::Hasher,
 }
 
 impl<W: Write> Write for Hashing<W> {
