@@ -427,15 +427,12 @@ impl<K: Clone + Ord, C: Kind> SpatioTemporalIndex<K, C> {
     fn filled(self, objects: impl IntoIterator<Item = (K, IndexedObject<C>)>) -> Self {
         let mut index = self;
         debug_assert!(index.is_empty());
+        let mut keys = Vec::new();
         for (key, object) in objects {
-            match index.by_key.get(&key) {
-                Some(&slot) => index.slots[slot as usize] = Some(Slot { key, object, segment: None }),
-                None => {
-                    index.by_key.insert(key.clone(), index.slots.len() as u32);
-                    index.slots.push(Some(Slot { key, object, segment: None }));
-                }
-            }
+            keys.push((key.clone(), index.slots.len() as u32));
+            index.slots.push(Some(Slot { key, object, segment: None }));
         }
+        index.by_key = index.keyed(keys);
         // An object's pieces stay together: its slot names one segment.
         let mut groups = Vec::with_capacity(index.slots.len());
         let mut entries = Vec::new();
@@ -449,6 +446,30 @@ impl<K: Clone + Ord, C: Kind> SpatioTemporalIndex<K, C> {
             index.add_segment(tree, Vec::new());
         }
         index
+    }
+
+    /// The key map of `keys` (each with its slot, in slot order), built in
+    /// one pass from sorted keys: a million keys inserted one by one into a
+    /// B-tree cost twenty comparisons each, sorting them a few (callers give
+    /// runs already in key order, which the sort merges). Of a repeated key
+    /// the last slot is kept, as an insert would keep the last object; the
+    /// earlier slots are emptied and freed.
+    fn keyed(&mut self, mut keys: Vec<(K, u32)>) -> BTreeMap<K, u32> {
+        // Stable: equal keys stay in slot order.
+        keys.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut unique: Vec<(K, u32)> = Vec::with_capacity(keys.len());
+        for (key, slot) in keys {
+            match unique.last_mut() {
+                Some(last) if last.0 == key => {
+                    self.slots[last.1 as usize] = None;
+                    self.free.push(last.1);
+                    last.1 = slot;
+                }
+                _ => unique.push((key, slot)),
+            }
+        }
+        // Sorted and unique: the map is built bottom up, without searching.
+        unique.into_iter().collect()
     }
 
     /// Adds a packed segment and points its objects' slots at it.

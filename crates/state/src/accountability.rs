@@ -203,7 +203,7 @@ impl State {
     }
 
     pub(crate) fn check_claim(&self, c: ClaimRecord) -> Result<ClaimRecord, Rejection> {
-        if let Some(s) = c.subjects.iter().find(|s| !self.statements.contains_key(*s)) {
+        if let Some(s) = c.subjects.iter().find(|s| !self.statements.contains_key(s)) {
             return Err(Rejection::UnknownRef(s.to_string()));
         }
         Ok(c)

@@ -49,7 +49,7 @@ impl State {
                 }
                 _ => Ok(()),
             },
-            Body::MessageSend(m) => match m.refs.iter().find(|r| !self.statements.contains_key(*r)) {
+            Body::MessageSend(m) => match m.refs.iter().find(|r| !self.statements.contains_key(r)) {
                 Some(r) => Err(Rejection::UnknownRef(r.to_string())),
                 None => Ok(()),
             },

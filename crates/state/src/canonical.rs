@@ -654,11 +654,9 @@ pub fn encode_part<W: Sink>(state: &State, part: Part, e: &mut Encoder<W>) {
             e,
         ),
         Part::Statements => {
-            // In log order: one entry index per statement, a sort of integers.
-            let mut items: Vec<(&ObjectRef, &StatementRecord)> = state.statements.iter().collect();
-            items.sort_unstable_by_key(|(_, rec)| rec.index);
-            items.iter().for_each(|(r, rec)| encode_statement(r, rec, e));
-            e.u64(items.len() as u64);
+            // Held in log order.
+            state.statements.iter().for_each(|(r, rec)| encode_statement(r, rec, e));
+            e.u64(state.statements.len() as u64);
         }
         Part::Messages => {
             state.messages.iter().for_each(|m| m.encode(e));

@@ -39,9 +39,12 @@ impl<T> Default for Chunked<T> {
 }
 
 impl<T> Chunked<T> {
-    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.len
+    }
+
+    pub fn last(&self) -> Option<&T> {
+        self.chunks.last().and_then(|c| c.last())
     }
 
     pub fn push(&mut self, item: T) {
@@ -169,10 +172,6 @@ impl<K: Hash + Eq, V> Sharded<K, V> {
         self.shards[self.shard(k)].get(k)
     }
 
-    pub fn contains_key(&self, k: &K) -> bool {
-        self.get(k).is_some()
-    }
-
     pub fn insert(&mut self, k: K, v: V) -> Option<V> {
         let i = self.shard(&k);
         let old = self.shards[i].insert(k, v);
@@ -185,12 +184,6 @@ impl<K: Hash + Eq, V> Sharded<K, V> {
         let i = self.shard(&k);
         self.len += usize::from(!self.shards[i].contains_key(&k));
         self.shards[i].entry(k).or_insert_with(make)
-    }
-
-    /// Room for `n` more items in all, spread over the shards.
-    pub fn reserve(&mut self, n: usize) {
-        let each = n.div_ceil(SHARDS);
-        self.shards.iter_mut().for_each(|s| s.reserve(each));
     }
 
     /// Every item, in no particular order.

@@ -36,7 +36,9 @@ mod chunked;
 mod notice;
 mod party;
 mod rejection;
+mod statements;
 use chunked::{Chunked, Sharded};
+use statements::Statements;
 pub mod snapshot;
 mod spatial;
 pub mod views;
@@ -125,9 +127,8 @@ pub struct State {
     last_sequenced_at_us: i64,
     operator: Option<String>,
     parties: BTreeMap<String, Party>,
-    /// Sharded and chunked (`chunked`): one statement's insert never moves
-    /// all of them.
-    statements: Sharded<ObjectRef, StatementRecord>,
+    /// In log order, found by reference (`statements`).
+    statements: Statements,
     messages: Chunked<Message>,
     acks: Sharded<Target, Vec<Ack>>,
     access: Access,
@@ -325,7 +326,8 @@ impl State {
         let notices = self.commit_action(&reference, action, stamp);
         let record = StatementRecord { index: stamp.index, envelope_digest };
         self.statements_digest.push(|e| canonical::encode_statement(&reference, &record, e));
-        self.statements.insert(reference, record);
+        let pushed = self.statements.push(reference, record);
+        assert!(pushed.is_ok(), "a checked statement is new and next in log order: {pushed:?}");
         self.size += 1;
         self.last_sequenced_at_us = stamp.at_us;
         notices

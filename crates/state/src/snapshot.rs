@@ -42,6 +42,7 @@ pub use crate::canonical::Part;
 use crate::canonical::{self, Encode, Running};
 use crate::chunked::{Chunked, Sharded};
 use crate::spatial::{Index, Kind};
+use crate::statements::Statements;
 use crate::{Ack, Message, Party, State, StatementRecord};
 
 /// The version of the record shapes below, and of the digest recorded
@@ -111,10 +112,8 @@ impl State {
                 self.parties.serialize(out)
             }
             Part::Statements => {
-                let mut items: Vec<(&ObjectRef, &StatementRecord)> = self.statements.iter().collect();
-                items.sort_unstable_by_key(|(_, rec)| rec.index);
-                write_count(items.len(), out)?;
-                items.iter().try_for_each(|(r, rec)| {
+                write_count(self.statements.len(), out)?;
+                self.statements.iter().try_for_each(|(r, rec)| {
                     r.serialize(out)?;
                     rec.serialize(out)
                 })
@@ -224,33 +223,24 @@ impl State {
 /// lengths, an entry index and an envelope digest.
 const MIN_STATEMENT_BYTES: u64 = 4 + 4 + 8 + 32;
 
-/// The (issuer, id) map, as the state keeps it.
-type Statements = Sharded<ObjectRef, StatementRecord>;
 /// The acknowledgements by target, as the state keeps them.
 type Acks = Sharded<Target, Vec<Ack>>;
 
 /// The statements part, digested in the order read, which must be log order.
 fn decode_statements<R: Read>(input: &mut R, bytes: u64) -> Result<(Statements, Running), DecodeError> {
     let count = u32::deserialize_reader(input)?;
-    let mut map = Sharded::default();
     // Room for no more statements than the bytes can hold, so that a count
     // in damaged bytes (read before the checksum is known) reserves nothing
     // the bytes do not back.
-    map.reserve(usize::try_from(u64::from(count).min(bytes / MIN_STATEMENT_BYTES)).unwrap_or(0));
+    let room = u64::from(count).min(bytes / MIN_STATEMENT_BYTES);
+    let mut statements = Statements::bulk(usize::try_from(room).unwrap_or(0));
     let mut running = Running::default();
-    let mut last = None;
     for _ in 0..count {
         let (r, rec) = (ObjectRef::deserialize_reader(input)?, StatementRecord::deserialize_reader(input)?);
-        if last.is_some_and(|l| l >= rec.index) {
-            return Err(DecodeError("the statements are not in log order".into()));
-        }
-        last = Some(rec.index);
         running.push(|e| canonical::encode_statement(&r, &rec, e));
-        if map.insert(r, rec).is_some() {
-            return Err(DecodeError("a statement's reference is repeated".into()));
-        }
+        statements.push(r, rec).map_err(|e| DecodeError(e.to_string()))?;
     }
-    Ok((map, running))
+    Ok((statements.finish().map_err(|e| DecodeError(e.to_string()))?, running))
 }
 
 /// The messages part (as [`Chunked`] encodes it), each message digested

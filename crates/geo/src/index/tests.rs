@@ -115,6 +115,30 @@ proptest! {
         }
     }
 
+    /// Built in one pass from repeated keys, an index holds each key's last
+    /// object, as inserts would leave it, and inserts after it (into the
+    /// slots it freed) keep it so.
+    #[test]
+    fn one_pass_keeps_each_keys_last_object(
+        objects in prop::collection::vec((0u32..12, object()), 1..40),
+        later in prop::collection::vec((0u32..16, object()), 0..8),
+        queries in prop::collection::vec((geometry(), 0.0..20_000.0f64, window()), 1..4),
+    ) {
+        let mut one_pass = SpatioTemporalIndex::from_objects(objects.clone());
+        let mut last: BTreeMap<u32, Object> = objects.into_iter().collect();
+        for (k, o) in later {
+            one_pass.insert(k, o.clone());
+            last.insert(k, o);
+        }
+        let last: Vec<(u32, Object)> = last.into_iter().collect();
+        prop_assert_eq!(one_pass.len(), last.len());
+        prop_assert!(one_pass.objects().map(|(k, _)| *k).eq(last.iter().map(|(k, _)| *k)));
+        for (g, d, w) in &queries {
+            let q = Query { geometry: g, distance_m: *d, window: *w, kinds: KindSet::ALL };
+            prop_assert_eq!(sorted(one_pass.query(&q)), sorted(scan(&last, &q)));
+        }
+    }
+
     /// A box query's candidates hold every object of the kinds asked that
     /// meets the box (`Geometry::meets_box`), through inserts and removes, and
     /// only objects of those kinds.
