@@ -427,7 +427,8 @@ impl<K: Clone + Ord, C: Kind> SpatioTemporalIndex<K, C> {
     fn filled(self, objects: impl IntoIterator<Item = (K, IndexedObject<C>)>) -> Self {
         let mut index = self;
         debug_assert!(index.is_empty());
-        let mut keys = Vec::new();
+        let objects = objects.into_iter();
+        let mut keys = Vec::with_capacity(objects.size_hint().0);
         for (key, object) in objects {
             keys.push((key.clone(), index.slots.len() as u32));
             index.slots.push(Some(Slot { key, object, segment: None }));
@@ -453,23 +454,23 @@ impl<K: Clone + Ord, C: Kind> SpatioTemporalIndex<K, C> {
     /// B-tree cost twenty comparisons each, sorting them a few (callers give
     /// runs already in key order, which the sort merges). Of a repeated key
     /// the last slot is kept, as an insert would keep the last object; the
-    /// earlier slots are emptied and freed.
+    /// earlier slots are emptied and freed. (So a repeated key's object
+    /// answers queries in its last slot's order, not its first's; the state's
+    /// keys are unique, and it sorts answers by key.)
     fn keyed(&mut self, mut keys: Vec<(K, u32)>) -> BTreeMap<K, u32> {
         // Stable: equal keys stay in slot order.
         keys.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut unique: Vec<(K, u32)> = Vec::with_capacity(keys.len());
-        for (key, slot) in keys {
-            match unique.last_mut() {
-                Some(last) if last.0 == key => {
-                    self.slots[last.1 as usize] = None;
-                    self.free.push(last.1);
-                    last.1 = slot;
-                }
-                _ => unique.push((key, slot)),
+        keys.dedup_by(|later, kept| {
+            let repeated = later.0 == kept.0;
+            if repeated {
+                self.slots[kept.1 as usize] = None;
+                self.free.push(kept.1);
+                kept.1 = later.1;
             }
-        }
+            repeated
+        });
         // Sorted and unique: the map is built bottom up, without searching.
-        unique.into_iter().collect()
+        keys.into_iter().collect()
     }
 
     /// Adds a packed segment and points its objects' slots at it.

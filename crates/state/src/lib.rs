@@ -293,6 +293,9 @@ impl State {
             return Err(Rejection::OutOfOrder { expected: self.size, got: entry.index });
         }
         let LoggedEntry { index, sequenced_at_us, signed } = entry;
+        if self.statements.len() >= statements::MAX_STATEMENTS {
+            return Err(Rejection::LimitReached("statements in one log"));
+        }
         if let Some(rec) = self.statement(&signed.statement.reference) {
             return Err(if rec.envelope_digest == signed.digest {
                 Rejection::Resubmission { index: rec.index }

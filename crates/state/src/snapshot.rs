@@ -215,6 +215,13 @@ impl State {
         if digests.contains(&None) {
             return Err(DecodeError("a part is missing".into()));
         }
+        // Every entry folded added one statement, the last at index
+        // size - 1: the next commit relies on it, so bytes that say
+        // otherwise are refused, whatever digest their file claims.
+        let last = state.statements.last().map(|(_, rec)| rec.index);
+        if state.statements.len() as u64 != state.size || last != state.size.checked_sub(1) {
+            return Err(DecodeError("its statements are not one per entry of its size".into()));
+        }
         Ok((state, canonical::digest_of_parts(&digests.map(Option::unwrap_or_default))))
     }
 }

@@ -13,8 +13,8 @@
 //! The tables are [`SHARDS`], chosen by bits of the reference's hash that
 //! the tables themselves do not use, so that a table that grows rehashes a
 //! 256th of the positions, never all of them at once (see `chunked`).
-//! Positions are `u32`: a state holds at most `u32::MAX` statements, as a
-//! snapshot's count does.
+//! Positions are `u32`: a state holds fewer than [`MAX_STATEMENTS`]
+//! (`u32::MAX`), which a snapshot's `u32` count can also write.
 
 use corridor_statement::ObjectRef;
 use hashbrown::HashTable;
@@ -22,6 +22,10 @@ use std::hash::BuildHasher;
 
 use crate::chunked::{Chunked, SHARDS};
 use crate::StatementRecord;
+
+/// A state holds fewer statements than this: the fold refuses the one that
+/// would reach it ([`crate::Rejection::LimitReached`]).
+pub(crate) const MAX_STATEMENTS: usize = u32::MAX as usize;
 
 /// Every logged statement's reference and record, in log order, found by
 /// reference.
@@ -88,7 +92,7 @@ impl Statements {
         if self.items.last().is_some_and(|(_, last)| last.index >= rec.index) {
             return Err(PushError::OutOfOrder);
         }
-        let at = u32::try_from(self.items.len()).map_err(|_| PushError::Full)?;
+        let at = position_for(self.items.len())?;
         let hash = self.hasher.hash_one(&r);
         if self.position(&r, hash).is_some() {
             return Err(PushError::Repeated);
@@ -124,6 +128,16 @@ impl Statements {
     pub(crate) fn len(&self) -> usize {
         self.items.len()
     }
+
+    /// The last statement in log order.
+    pub(crate) fn last(&self) -> Option<&(ObjectRef, StatementRecord)> {
+        self.items.last()
+    }
+}
+
+/// The position of the item after `len` items, if the limit allows one.
+fn position_for(len: usize) -> Result<u32, PushError> {
+    u32::try_from(len).ok().filter(|_| len < MAX_STATEMENTS).ok_or(PushError::Full)
 }
 
 /// [`Statements`] pushed all at once: the tables are filled one after
@@ -146,7 +160,7 @@ impl Bulk {
         if self.items.last().is_some_and(|(_, last)| last.index >= rec.index) {
             return Err(PushError::OutOfOrder);
         }
-        let at = u32::try_from(self.items.len()).map_err(|_| PushError::Full)?;
+        let at = position_for(self.items.len())?;
         let hash = self.hasher.hash_one(&r);
         self.pending[Statements::table(hash)].push((hash, at));
         self.items.push((r, rec));

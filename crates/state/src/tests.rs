@@ -627,6 +627,53 @@ mod canonical_encoding {
         }
         let refused = State::decode_part(Part::Statements, &mut swapped.as_slice(), 0);
         assert!(refused.is_err_and(|e| e.to_string().contains("log order")));
+        let repeated = statements_part(&[("a", 3), ("a", 5)]);
+        let refused = State::decode_part(Part::Statements, &mut repeated.as_slice(), 0);
+        assert!(refused.is_err_and(|e| e.to_string().contains("repeated")));
+    }
+
+    /// The statements part of these (id, entry index), issued by `ops`.
+    fn statements_part(items: &[(&str, u64)]) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        borsh::BorshSerialize::serialize(&(items.len() as u32), &mut bytes).expect("encoded");
+        for &(id, index) in items {
+            let r = ObjectRef { issuer: "ops".into(), id: id.into() };
+            borsh::BorshSerialize::serialize(&r, &mut bytes).expect("encoded");
+            let rec = StatementRecord { index, envelope_digest: [0; 32] };
+            borsh::BorshSerialize::serialize(&rec, &mut bytes).expect("encoded");
+        }
+        bytes
+    }
+
+    /// A state's parts whose statements are not one per entry of its size
+    /// (one missing, one more, or the last at another index) are refused:
+    /// the next entry's commit would otherwise find its index taken.
+    #[test]
+    fn snapshot_statements_must_match_the_size() {
+        let log = every_kind();
+        let size = log.state.size();
+        let part = |p: Part| {
+            let mut bytes = Vec::new();
+            log.state.encode_part(p, &mut bytes).expect("encoded");
+            bytes
+        };
+        let with_statements = |statements: Vec<u8>| {
+            let parts = Part::ALL.iter().map(|&p| {
+                let bytes = if p == Part::Statements { statements.clone() } else { part(p) };
+                State::decode_part(p, &mut bytes.as_slice(), bytes.len() as u64).expect("decodes")
+            });
+            State::from_parts(parts.collect())
+        };
+        assert!(with_statements(part(Part::Statements)).is_ok(), "its own statements");
+        let ids: Vec<String> = (0..size + 1).map(|i| format!("s{i}")).collect();
+        let items = |n: u64, shift: u64| -> Vec<(&str, u64)> {
+            (0..n).map(|i| (ids[i as usize].as_str(), i + shift)).collect()
+        };
+        assert!(with_statements(statements_part(&items(size, 0))).is_ok(), "one per entry");
+        for (n, shift) in [(size - 1, 0), (size + 1, 0), (size, 1), (size - 1, 1)] {
+            let refused = with_statements(statements_part(&items(n, shift)));
+            assert!(refused.is_err_and(|e| e.to_string().contains("one per entry")), "{n} from {shift}");
+        }
     }
 
     /// The digest of a two-entry log is pinned: any change to the encoding,

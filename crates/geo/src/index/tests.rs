@@ -126,6 +126,8 @@ proptest! {
     ) {
         let mut one_pass = SpatioTemporalIndex::from_objects(objects.clone());
         let mut last: BTreeMap<u32, Object> = objects.into_iter().collect();
+        // Every slot is an object's or free for reuse.
+        prop_assert_eq!(one_pass.slots.len() - one_pass.free.len(), last.len());
         for (k, o) in later {
             one_pass.insert(k, o.clone());
             last.insert(k, o);
