@@ -186,6 +186,12 @@ impl<K: Hash + Eq, V> Sharded<K, V> {
         self.shards[i].entry(k).or_insert_with(make)
     }
 
+    /// Room for `n` more items in all, spread over the shards.
+    pub fn reserve(&mut self, n: usize) {
+        let each = n.div_ceil(SHARDS);
+        self.shards.iter_mut().for_each(|s| s.reserve(each));
+    }
+
     /// Every item, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
         self.shards.iter().flat_map(|s| s.iter())

@@ -95,10 +95,13 @@ pub struct Message {
     /// The sender and the message's id.
     pub reference: ObjectRef,
     /// Party ids and a subject line: short, so kept inline (no allocation).
-    pub to: Vec<compact_str::CompactString>,
+    /// The lists and the text are boxed, not `Vec`s and a `String`: no
+    /// spare capacity to record, 24 bytes less per message (their borsh
+    /// encoding is the same).
+    pub to: Box<[compact_str::CompactString]>,
     pub subject: compact_str::CompactString,
-    pub text: String,
-    pub refs: Vec<ObjectRef>,
+    pub text: Box<str>,
+    pub refs: Box<[ObjectRef]>,
 }
 
 /// The kinds of record a map view asks for by box ([`State::box_candidates`]).
@@ -455,8 +458,8 @@ impl State {
                     reference,
                     to: to.iter().map(|p| p.as_str().into()).collect(),
                     subject: subject.into(),
-                    text,
-                    refs,
+                    text: text.into(),
+                    refs: refs.into(),
                 };
                 self.messages_digest.push(|e| canonical::Encode::encode(&message, e));
                 self.messages.push(message);

@@ -175,7 +175,7 @@ impl State {
                 (PartValue::Messages(messages, running), digest)
             }
             Part::Acks => {
-                let (map, digest) = decode_acks(input)?;
+                let (map, digest) = decode_acks(input, bytes)?;
                 (PartValue::Acks(map), digest)
             }
             Part::Objects => {
@@ -263,10 +263,17 @@ fn decode_messages<R: Read>(input: &mut R) -> Result<(Chunked<Message>, Running)
     Ok((messages, running))
 }
 
+/// The fewest bytes a target and its acknowledgements take in the
+/// acknowledgements part: a tag and an entry index (or two string lengths),
+/// then a list's length.
+const MIN_ACK_TARGET_BYTES: u64 = 1 + 8 + 4;
+
 /// The acknowledgements part, digested in the order read, which must be by target.
-fn decode_acks<R: Read>(input: &mut R) -> Result<(Acks, [u8; 32]), DecodeError> {
+fn decode_acks<R: Read>(input: &mut R, bytes: u64) -> Result<(Acks, [u8; 32]), DecodeError> {
     let count = u32::deserialize_reader(input)?;
     let mut map = Sharded::default();
+    // Room for no more than the bytes can hold (as for the statements).
+    map.reserve(usize::try_from(u64::from(count).min(bytes / MIN_ACK_TARGET_BYTES)).unwrap_or(0));
     let mut e = canonical::hasher();
     e.u64(u64::from(count));
     let mut last: Option<Target> = None;

@@ -305,7 +305,7 @@ impl MessageView {
             from: m.reference.issuer.to_string(),
             to: m.to.iter().map(ToString::to_string).collect(),
             subject: m.subject.to_string(),
-            text: m.text.clone(),
+            text: m.text.to_string(),
             refs: m.refs.iter().map(ToString::to_string).collect(),
             acknowledged_by: acks.iter().map(|a| AckView::from(*a)).collect(),
         }
