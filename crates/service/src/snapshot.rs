@@ -246,14 +246,13 @@ impl Snapshots {
             tracing::debug!(job = ?job.map(|j| j.0), seconds = stopwatch.elapsed_s(), "snapshot section done");
             done
         });
-        let (mut parts, mut tree) = (Vec::with_capacity(SECTIONS), None);
+        let (mut parts, mut tree, mut done) = (Vec::with_capacity(SECTIONS), None, done);
         // The checksum's verdict first: it outranks any decoder's.
         let checksum_at = jobs.iter().position(Option::is_none).unwrap_or(0);
-        let mut done: Vec<_> = done.into_iter().collect();
-        let checked = done.remove(checksum_at);
-        checked?;
+        done.remove(checksum_at)?;
         for d in done {
             match d? {
+                // The checksum's, removed above.
                 Done::Checked => {}
                 Done::Part(p) => parts.push(p),
                 Done::Tree(t) => tree = Some(t),
