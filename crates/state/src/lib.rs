@@ -35,6 +35,7 @@ pub mod canonical;
 mod chunked;
 mod notice;
 mod party;
+mod recipients;
 mod rejection;
 mod statements;
 use chunked::{Chunked, Sharded};
@@ -53,6 +54,7 @@ pub use access::Access;
 pub use accountability::Accountability;
 pub use notice::{ClearanceEvent, Notice, NoticeKind};
 pub use party::{KeyStatus, Party, PartyKey};
+pub use recipients::Recipients;
 pub use rejection::Rejection;
 
 /// Hash maps of the state: iteration order never matters (the digest sorts).
@@ -94,12 +96,12 @@ pub struct Message {
     pub sequenced_at_us: i64,
     /// The sender and the message's id.
     pub reference: ObjectRef,
-    /// Party ids and a subject line: short, so kept inline (no allocation).
-    /// The lists and the text are boxed, not `Vec`s and a `String`: no
-    /// spare capacity to record, 24 bytes less per message (their borsh
-    /// encoding is the same).
-    pub to: Box<[compact_str::CompactString]>,
+    /// The recipients, joined (inline when short, [`Recipients`]), and a
+    /// subject line, inline up to 24 bytes.
+    pub to: Recipients,
     pub subject: compact_str::CompactString,
+    /// Boxed, not a `Vec` and a `String`: no spare capacity to record, 16
+    /// bytes less per message (their borsh encoding is the same).
     pub text: Box<str>,
     pub refs: Box<[ObjectRef]>,
 }
@@ -456,7 +458,8 @@ impl State {
                     index: at.index,
                     sequenced_at_us: at.at_us,
                     reference,
-                    to: to.iter().map(|p| p.as_str().into()).collect(),
+                    // Registered parties, as the check found: party ids.
+                    to: Recipients::new(to.iter().map(String::as_str)).expect("recipients are party ids"),
                     subject: subject.into(),
                     text: text.into(),
                     refs: refs.into(),
