@@ -142,13 +142,7 @@ impl<W: Sink> Encoder<W> {
     }
 
     pub fn strs<S: AsRef<str>>(&mut self, items: &[S]) {
-        self.seq_str(items.iter().map(AsRef::as_ref));
-    }
-
-    /// As [`Encoder::strs`], of strings that an iterator gives.
-    pub fn seq_str<'a>(&mut self, items: impl ExactSizeIterator<Item = &'a str>) {
-        self.u64(items.len() as u64);
-        items.for_each(|s| self.str(s));
+        self.seq(items.iter(), |e, s| e.str(s.as_ref()));
     }
 
     pub fn map<K, V>(&mut self, m: &BTreeMap<K, V>, mut f: impl FnMut(&mut Self, &K, &V)) {
@@ -258,7 +252,8 @@ impl Encode for Message {
         e.u64(self.index);
         e.i64(self.sequenced_at_us);
         self.reference.encode(e);
-        e.seq_str(self.to.iter());
+        e.u64(self.to.len() as u64);
+        self.to.iter().for_each(|id| e.str(id));
         e.str(&self.subject);
         e.str(&self.text);
         e.seq(self.refs.iter(), |e, r| r.encode(e));

@@ -98,8 +98,7 @@ impl Statements {
             return Err(PushError::Repeated);
         }
         let Self { items, tables, hasher } = self;
-        let rehash = |&p: &u32| hasher.hash_one(&items.get(p as usize).expect("a held position").0);
-        tables[Self::table(hash)].insert_unique(hash, at, rehash);
+        tables[Self::table(hash)].insert_unique(hash, at, rehasher(items, hasher));
         items.push((r, rec));
         Ok(())
     }
@@ -108,16 +107,14 @@ impl Statements {
     pub(crate) fn reserve(&mut self, n: usize) {
         let each = n.div_ceil(SHARDS);
         let Self { items, tables, hasher } = self;
-        let rehash = |&p: &u32| hasher.hash_one(&items.get(p as usize).expect("a held position").0);
-        tables.iter_mut().for_each(|t| t.reserve(each, rehash));
+        tables.iter_mut().for_each(|t| t.reserve(each, rehasher(items, hasher)));
     }
 
     /// Statements to be pushed all at once, in log order (a snapshot's),
     /// with room for `n` of them.
     pub(crate) fn bulk(n: usize) -> Bulk {
-        let this = Self::default();
         let pending = (0..SHARDS).map(|_| Vec::with_capacity(n.div_ceil(SHARDS))).collect();
-        Bulk { pending, items: this.items, hasher: this.hasher }
+        Bulk { pending, items: Chunked::default(), hasher: foldhash::fast::RandomState::default() }
     }
 
     /// Every statement, in log order.
@@ -133,6 +130,15 @@ impl Statements {
     pub(crate) fn last(&self) -> Option<&(ObjectRef, StatementRecord)> {
         self.items.last()
     }
+}
+
+/// The hash of the reference at a position, which a table that grows
+/// needs to move it (the tables hold positions, not hashes).
+fn rehasher<'a>(
+    items: &'a Chunked<(ObjectRef, StatementRecord)>,
+    hasher: &'a foldhash::fast::RandomState,
+) -> impl Fn(&u32) -> u64 + 'a {
+    |&p| hasher.hash_one(&items.get(p as usize).expect("a held position").0)
 }
 
 /// The position of the item after `len` items, if the limit allows one.
@@ -176,8 +182,7 @@ impl Bulk {
             // Room for all: nothing is rehashed.
             let mut table = HashTable::with_capacity(positions.len());
             for (hash, at) in positions {
-                let rehash = |&p: &u32| hasher.hash_one(key(p));
-                match table.entry(hash, |&p| key(p) == key(at), rehash) {
+                match table.entry(hash, |&p| key(p) == key(at), rehasher(&items, &hasher)) {
                     hashbrown::hash_table::Entry::Occupied(_) => return Err(PushError::Repeated),
                     hashbrown::hash_table::Entry::Vacant(v) => drop(v.insert(at)),
                 }
