@@ -108,6 +108,8 @@ pub enum SnapshotError {
     Format { path: PathBuf, found: u32 },
     #[error("{0} is damaged: its checksum does not match its contents")]
     Checksum(PathBuf),
+    #[error("{0} is damaged: it ends before its header does")]
+    CutShort(PathBuf),
     #[error("{0}: {1}")]
     Decode(PathBuf, String),
     #[error("{0}: the decoded state's digest is not the one the snapshot recorded")]
@@ -432,7 +434,7 @@ fn run_job(
 /// Checks the trailing BLAKE3 hash against every byte before it.
 fn checksum(path: &Path, file: &File, len: u64) -> Result<(), SnapshotError> {
     let io = |e| SnapshotError::Io(path.to_owned(), e);
-    let Some(body) = len.checked_sub(32) else { return Err(SnapshotError::NotSnapshot(path.to_owned())) };
+    let Some(body) = len.checked_sub(32) else { return Err(SnapshotError::CutShort(path.to_owned())) };
     let mut hashing = Hashing { inner: std::io::sink(), hash: blake3::Hasher::new() };
     let mut input = BufReader::with_capacity(IO_BUFFER, At { file, pos: 0, end: body });
     std::io::copy(&mut input, &mut hashing).map_err(io)?;
@@ -508,9 +510,17 @@ impl Read for At<'_> {
 }
 
 fn read_header(path: &Path, input: &mut impl Read) -> Result<Header, SnapshotError> {
-    let mut fixed = [0u8; HEADER_LEN as usize];
-    if input.read_exact(&mut fixed).is_err() || &fixed[..18] != MAGIC {
+    let mut fixed = Vec::with_capacity(HEADER_LEN as usize);
+    let read = input.take(HEADER_LEN).read_to_end(&mut fixed);
+    read.map_err(|e| SnapshotError::Io(path.to_owned(), e))?;
+    // A file that begins as a snapshot does but ends before its header
+    // is one cut short, not some other file.
+    let begins = fixed.len().min(MAGIC.len());
+    if begins == 0 || fixed[..begins] != MAGIC[..begins] {
         return Err(SnapshotError::NotSnapshot(path.to_owned()));
+    }
+    if fixed.len() < HEADER_LEN as usize {
+        return Err(SnapshotError::CutShort(path.to_owned()));
     }
     let found = u32::from_le_bytes(fixed[18..22].try_into().unwrap_or_default());
     if found != SNAPSHOT_FORMAT {
@@ -604,6 +614,7 @@ pub(crate) fn latest_usable(
                 "snapshot {} skipped: of {named} entries, beyond the log's {size} (a snapshot of another log?)",
                 path.display()
             );
+            refused += 1;
             continue;
         }
         let loaded = Snapshots::header(&path)
@@ -624,7 +635,9 @@ pub(crate) fn latest_usable(
         refused += 1;
     }
     if refused > 0 {
-        tracing::warn!("no usable snapshot ({refused} refused): replaying the whole log, {size} entries");
+        tracing::warn!(
+            "no usable snapshot ({refused} refused or skipped): replaying the whole log, {size} entries"
+        );
     }
     None
 }

@@ -492,13 +492,15 @@ mod snapshots {
             let sum: [u8; 32] = *blake3::hash(&b[..body]).as_bytes();
             b[body..].copy_from_slice(&sum);
         };
-        let damages: [(&str, &str, Damage); 5] = [
+        let damages: [(&str, &str, Damage); 7] = [
             ("a flipped byte in the state", "checksum", |b| {
                 let mid = b.len() / 2;
                 b[mid] ^= 1;
             }),
             ("another format", "format", |b| b[18] = b[18].wrapping_add(1)),
             ("cut short", "checksum", |b| b.truncate(b.len() - 40)),
+            ("cut within its header", "damaged: it ends before its header", |b| b.truncate(40)),
+            ("cut within its magic", "damaged: it ends before its header", |b| b.truncate(10)),
             ("a recorded digest that is not the state's, checksum redone", "digest", |b| b[70] ^= 1),
             // The last hash of the tree: its largest perfect subtree's, in every root.
             ("a tree hash changed, checksum redone", "root", |b| {
