@@ -284,7 +284,7 @@ pub async fn messages(State(svc): State<Service>, Query(q): Params) -> ApiResult
     let page = svc
         .read(|v| {
             let page = v.messages_to(to, after, limit);
-            let messages = page.items.iter().map(|(m, acks)| MessageView::new(m, acks)).collect();
+            let messages = page.items.iter().map(|(r, m, acks)| MessageView::new(r, m, acks)).collect();
             MessagesPage { messages, next_after: page.next_after }
         })
         .await?;

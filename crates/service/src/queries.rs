@@ -1,7 +1,8 @@
 //! Read-side queries: the log's C2SP read API, entries, proofs, parties,
 //! messages and the state digest. Every listing is bounded by [`crate::Limits`].
 
-use corridor_state::{Ack, Message, Party};
+use corridor_state::{Acked, Message, Party};
+use corridor_statement::ObjectRef;
 use corridor_tlog::{encode_entry_bundle, Hash, TilePath, TILE_WIDTH};
 
 use crate::error::QueryError;
@@ -168,16 +169,16 @@ impl<'a> View<'a> {
         self.state.parties()
     }
 
-    /// Messages to `party` after entry `after`, oldest first, each with who
-    /// acknowledged it; cursors are entry indexes.
+    /// Messages to `party` after entry `after`, oldest first, each with its
+    /// reference and who acknowledged it; cursors are entry indexes.
     pub fn messages_to(
         &self,
         party: &'a str,
         after: Option<u64>,
         limit: usize,
-    ) -> Page<(&'a Message, Vec<&'a Ack>), u64> {
+    ) -> Page<(&'a ObjectRef, &'a Message, Vec<Acked<'a>>), u64> {
         let state = self.state;
-        let items = state.messages_to(party, after).map(|m| (m, state.acks_of(m)));
-        Page::take(items, limit, |(m, _)| m.index)
+        let items = state.messages_to(party, after).map(|(r, m)| (r, m, state.acks_of(m)));
+        Page::take(items, limit, |(_, m, _)| m.index)
     }
 }

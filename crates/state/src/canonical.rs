@@ -4,7 +4,7 @@
 //! same log to the same state, so the digest must depend on the state's
 //! content only: never on a field's name, a map's iteration order, or how the
 //! API presents it. It is SHA-256 over the domain tag
-//! `corridor/state-digest/v5` (as a string, below) followed by the SHA-256
+//! `corridor/state-digest/v6` (as a string, below) followed by the SHA-256
 //! of each [`Part`] of the state's byte encoding, in [`Part::ALL`]'s order.
 //! (v2: incident sources and claims carry the optional SHA-256 of the text
 //! they were drafted from; v3: the statements are in log order, not by
@@ -12,7 +12,9 @@
 //! references; v4: by parts, so that a snapshot's parts are decoded and
 //! checked on several cores at once; v5: the statements' and messages'
 //! counts after their items, so that those parts are digested as entries
-//! are folded.) The encoding:
+//! are folded; v6: a message leaves out its reference, and an
+//! acknowledgement its party, which the statements part already binds to
+//! their entry index.) The encoding:
 //!
 //! - unsigned integers: 8 bytes, big-endian; signed: two's complement, 8 bytes, big-endian;
 //! - `f64`: its IEEE 754 bits as an unsigned integer (so `-0.0` and `0.0` differ);
@@ -57,7 +59,7 @@ use crate::accountability::{Claim, Custody, Distribution, Incident};
 use crate::{Access, Accountability, Ack, Message, Party, Stamp, State, StatementRecord};
 
 /// The domain tag that opens every digest.
-pub const DOMAIN_TAG: &str = "corridor/state-digest/v5";
+pub const DOMAIN_TAG: &str = "corridor/state-digest/v6";
 
 /// Writes the canonical encoding into a sink (a hasher, or bytes for tests).
 #[derive(Debug)]
@@ -251,7 +253,6 @@ impl Encode for Message {
     fn encode<W: Sink>(&self, e: &mut Encoder<W>) {
         e.u64(self.index);
         e.i64(self.sequenced_at_us);
-        self.reference.encode(e);
         e.u64(self.to.len() as u64);
         self.to.iter().for_each(|id| e.str(id));
         e.str(&self.subject);
@@ -262,7 +263,6 @@ impl Encode for Message {
 
 impl Encode for Ack {
     fn encode<W: Sink>(&self, e: &mut Encoder<W>) {
-        e.str(&self.party);
         e.u64(self.index);
         e.i64(self.sequenced_at_us);
     }

@@ -50,8 +50,10 @@ use crate::{Ack, Message, Party, State, StatementRecord};
 /// that the state holds (a field, a variant, their order) or to the digest
 /// must change it, so that an older snapshot is refused as another version,
 /// not as damaged. (2: the state in parts, the statements in log order;
-/// 3: digest v5; 4: the file's checksum is BLAKE3, not SHA-256.)
-pub const SNAPSHOT_FORMAT: u32 = 4;
+/// 3: digest v5; 4: the file's checksum is BLAKE3, not SHA-256; 5: digest
+/// v6, messages without their reference and acknowledgements without their
+/// party.)
+pub const SNAPSHOT_FORMAT: u32 = 5;
 
 /// Why snapshot bytes were refused.
 #[derive(Debug, thiserror::Error)]

@@ -81,6 +81,14 @@ impl Statements {
         self.position(r, self.hasher.hash_one(r)).map(|at| &self.at(at).1)
     }
 
+    /// The reference logged at entry `index`: every entry folded adds one
+    /// statement, so its position is its entry index (which
+    /// [`crate::State::from_parts`] checks of a snapshot, and the fold keeps).
+    pub(crate) fn logged_at(&self, index: u64) -> Option<&ObjectRef> {
+        let (r, rec) = self.items.get(usize::try_from(index).ok()?)?;
+        (rec.index == index).then_some(r)
+    }
+
     pub(crate) fn contains_key(&self, r: &ObjectRef) -> bool {
         self.get(r).is_some()
     }

@@ -12,7 +12,7 @@ use corridor_statement::ObjectRef;
 use crate::access::{Agreement, Movement, Site};
 use crate::accountability::{CasualtyTotals, Incident};
 use crate::spatial::Kind;
-use crate::{Ack, State};
+use crate::{Acked, State};
 
 /// When a notification was sequenced, relative to an incident's window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,7 +50,7 @@ pub struct Notified<'a, T> {
     pub distance_m: f64,
     /// When the notification was sequenced, relative to the incident window.
     pub timing: Timing,
-    pub acknowledged_by: Vec<&'a Ack>,
+    pub acknowledged_by: Vec<Acked<'a>>,
 }
 
 /// The notification evidence for an incident.

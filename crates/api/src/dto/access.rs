@@ -184,7 +184,7 @@ pub struct OperationProperties {
 
 impl OperationFeature {
     /// The operation with its acknowledgements (`State::acknowledgements_of`).
-    pub fn new(o: &Operation, acks: &[&corridor_state::Ack]) -> Self {
+    pub fn new(o: &Operation, acks: &[corridor_state::Acked<'_>]) -> Self {
         let properties = OperationProperties {
             reference: o.reference.to_string(),
             kind: OperationKind::Tag,
@@ -196,7 +196,7 @@ impl OperationFeature {
             notified: o.notified.into(),
             withdrawn: o.withdrawn.as_ref().map(Ended::from),
             status: LiveStatus::of(&o.withdrawn),
-            acknowledged_by: acks.iter().map(|a| AckView::from(*a)).collect(),
+            acknowledged_by: acks.iter().map(AckView::from).collect(),
         };
         Self {
             kind: FeatureTag::Tag,

@@ -9,7 +9,7 @@ use corridor_state::accountability::{
     CasualtyTotals, Claim, Custody, Distribution, Incident, ItemReconciliation, Link, RangeTotal, SiteShare,
 };
 use corridor_state::views::{Evidence, Notified, Violations};
-use corridor_state::Ack;
+use corridor_state::Acked;
 use corridor_statement::accountability::{Casualties, Figure, ItemQuantity, Range, Source};
 use corridor_statement::Target;
 use serde::Serialize;
@@ -533,7 +533,7 @@ pub struct EvidenceAck {
     pub sequenced_at_us: i64,
 }
 
-fn evidence_acks(acks: &[&Ack]) -> Vec<EvidenceAck> {
+fn evidence_acks(acks: &[Acked<'_>]) -> Vec<EvidenceAck> {
     acks.iter()
         .map(|a| EvidenceAck {
             party: a.party.to_string(),

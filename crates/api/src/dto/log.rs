@@ -1,7 +1,8 @@
 //! The log's own shapes: receipts, the log's identity, entries, proofs,
 //! parties and their keys, messages, the state digest.
 
-use corridor_state::{Ack, Message, Party};
+use corridor_state::{Acked, Message, Party};
+use corridor_statement::ObjectRef;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -274,8 +275,8 @@ pub struct AckView {
     pub at: String,
 }
 
-impl From<&Ack> for AckView {
-    fn from(a: &Ack) -> Self {
+impl From<&Acked<'_>> for AckView {
+    fn from(a: &Acked<'_>) -> Self {
         Self { party: a.party.to_string(), index: a.index, at: time_ms(a.sequenced_at_us) }
     }
 }
@@ -297,17 +298,18 @@ pub struct MessageView {
 }
 
 impl MessageView {
-    pub fn new(m: &Message, acks: &[&Ack]) -> Self {
+    /// The message `m`, logged as `reference`, and its acknowledgements.
+    pub fn new(reference: &ObjectRef, m: &Message, acks: &[Acked<'_>]) -> Self {
         Self {
             index: m.index,
             sequenced_at: time_ms(m.sequenced_at_us),
-            reference: m.reference.to_string(),
-            from: m.reference.issuer.to_string(),
+            reference: reference.to_string(),
+            from: reference.issuer.to_string(),
             to: m.to.iter().map(ToString::to_string).collect(),
             subject: m.subject.to_string(),
             text: m.text.to_string(),
             refs: m.refs.iter().map(ToString::to_string).collect(),
-            acknowledged_by: acks.iter().map(|a| AckView::from(*a)).collect(),
+            acknowledged_by: acks.iter().map(AckView::from).collect(),
         }
     }
 }
