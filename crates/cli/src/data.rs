@@ -265,7 +265,7 @@ impl DataDir {
         match file.try_lock() {
             Ok(()) => Ok(file),
             Err(_) => bail!(
-                "{} is in use by another corridor process (a running server?); use --server URL to submit through it",
+                "{} is in use by another corridor process (a running server?): stop it first, or submit through it with `corridor submit --server URL`",
                 self.root.display()
             ),
         }

@@ -216,6 +216,11 @@ fn main() {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
+        // A log line that cannot be written (stderr closed by whoever
+        // started the server) is lost, never a panic: tracing's own report
+        // of the failure goes to stderr with eprintln!, which panics there,
+        // and took down the thread that logged (the snapshot thread).
+        .log_internal_errors(false)
         .init();
     let cli = Cli::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build();

@@ -407,7 +407,10 @@ fn console() -> corridor_console::Console {
 /// period, and another node should lead meanwhile.
 async fn resign_on_shutdown(service: corridor_service::Service) {
     shutdown_signal().await;
-    eprintln!(
+    // Not eprintln!: stderr may be closed by now, and a shutdown must not panic.
+    use std::io::Write as _;
+    let _ = writeln!(
+        std::io::stderr(),
         "corridor: shutting down: no new connections; open requests may finish within {} s",
         corridor_api::SHUTDOWN_GRACE.as_secs()
     );
