@@ -60,7 +60,7 @@ pub fn run(data: &Path, store: Option<Store>, gathered: &[std::path::PathBuf]) -
     let dir = DataDir::new(data).with_store(store);
     let log_vkey = dir.log_key()?.verifier();
     let reader = dir.store()?.reader()?;
-    let snapshots = snapshot_headers(&Snapshots::new(dir.snapshots()));
+    let snapshots = snapshot_headers(&Snapshots::new(dir.snapshots()), &*reader, &log_vkey)?;
     let summary = audit(&*reader, &log_vkey, true, &snapshots)?;
     let now = reader.size()?;
     if now > summary.entries {
@@ -106,26 +106,24 @@ impl corridor_service::replay::EntrySource for SizedAt<'_> {
 }
 
 /// The headers of the snapshots in `snapshots`, each file loaded as
-/// recovery loads it (format, checksum, decoding, the decoded state's digest
-/// against the recorded one, the tree's root), one at a time; one that fails
-/// is named and left out: recovery refuses it too, and replays instead.
-pub fn snapshot_headers(snapshots: &Snapshots) -> Vec<Header> {
+/// recovery loads it ([`corridor_service::snapshot::load_usable`]: of this
+/// log, whole, decoding to the digest it records), one at a time; one that
+/// fails is named, with why, and left out: recovery refuses it too, and
+/// replays instead, so it says nothing about this log.
+pub fn snapshot_headers(
+    snapshots: &Snapshots,
+    reader: &dyn LogReader,
+    log_vkey: &VerifierKey,
+) -> Result<Vec<Header>> {
+    let size = reader.size()?;
     let mut headers = Vec::new();
     for (named, path) in snapshots.list().into_iter().rev() {
-        let loaded = Snapshots::load(&path);
-        match loaded.map(|l| Header { path: l.path, size: l.size, root: l.root, digest: l.digest }) {
-            Ok(h) if h.size != named => {
-                println!(
-                    "snapshot not checked (recovery refuses it too): {} holds {} entries",
-                    path.display(),
-                    h.size
-                )
-            }
-            Ok(h) => headers.push(h),
+        match corridor_service::snapshot::load_usable(&path, named, reader, log_vkey, size) {
+            Ok(l) => headers.push(Header { path: l.path, size: l.size, root: l.root, digest: l.digest }),
             Err(e) => println!("snapshot not checked (recovery refuses it too): {e}"),
         }
     }
-    headers
+    Ok(headers)
 }
 
 pub fn audit(

@@ -1519,10 +1519,23 @@ async fn restarts_start_from_a_snapshot_and_refuse_a_damaged_one() {
     let audited = ok(&["audit", "--data", data], &log.dir);
     assert!(audited.contains("snapshot not checked") && audited.contains("digest"), "{audited}");
 
+    // A whole snapshot of another log says nothing about this one: the
+    // audit names it as not checked, as recovery would refuse it, and passes.
+    std::fs::write(&latest, &pristine).expect("writes");
+    let other = init();
+    ok(&["snapshot", "--data", other.data.to_str().expect("utf8")], &other.dir);
+    let foreign = snapshot_files(&other.data).pop().expect("the other log's snapshot");
+    let planted = log.data.join("snapshots").join(foreign.file_name().expect("a file name"));
+    assert!(!planted.exists(), "{planted:?}");
+    std::fs::copy(&foreign, &planted).expect("copies");
+    let audited = ok(&["audit", "--data", data], &log.dir);
+    assert!(audited.contains("snapshot not checked") && audited.contains("but the log"), "{audited}");
+    assert!(audited.contains("2 snapshots"), "{audited}");
+    std::fs::remove_file(&planted).expect("removes");
+
     // A consistent forgery: the newest snapshot's parts with the older
     // one's messages, the digest of that, and this log's tree and root.
     // Recovery cannot tell (every check it makes passes); the audit can.
-    std::fs::write(&latest, &pristine).expect("writes");
     let older = snapshot_files(&log.data).first().cloned().expect("an older snapshot");
     let parts_of = |path: &std::path::Path| {
         let bytes = std::fs::read(path).expect("reads");

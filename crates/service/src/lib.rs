@@ -159,6 +159,10 @@ pub(crate) struct Inner {
     /// Where snapshots are kept and when they are made; recovery and a
     /// node's rebuild start from the latest usable one.
     snapshots: Option<SnapshotPolicy>,
+    /// The size of the snapshot recovery started from (0: none, or none
+    /// usable): the next one is counted from it, not from a file that
+    /// recovery refused.
+    recovered_from: u64,
     /// The last state digest served, with the size and root of the log it
     /// is of ([`Service::state_digest_at`]).
     digest_kept: std::sync::Mutex<Option<KeptDigest>>,
@@ -278,7 +282,7 @@ impl Service {
         snapshots: Option<SnapshotPolicy>,
     ) -> Result<(Self, mpsc::Receiver<Work>, i64), StartError> {
         let dir = snapshots.as_ref().map(SnapshotPolicy::snapshots);
-        let published = recover_published(reader.as_ref(), log_key, dir.as_ref())?;
+        let (published, recovered_from) = recover_published(reader.as_ref(), log_key, dir.as_ref())?;
         let last_at_us = published.state.last_sequenced_at_us();
         let served = watch::channel(published.tree.size()).0;
         let (pool_tx, rx) = mpsc::channel(limits.pool_capacity);
@@ -299,6 +303,7 @@ impl Service {
             resets: watch::channel(0).0,
             resigning: std::sync::atomic::AtomicBool::new(false),
             snapshots,
+            recovered_from: recovered_from.unwrap_or(0),
             digest_kept: std::sync::Mutex::new(None),
             verifiers: corridor_note::prepared::Verifiers::new(),
             digesting: tokio::sync::Mutex::new(()),
@@ -445,24 +450,26 @@ impl Service {
     }
 }
 
-/// What recovery rebuilds from the store, ready to publish.
+/// What recovery rebuilds from the store, ready to publish, and the size
+/// of the snapshot it started from, if any.
 pub(crate) fn recover_published(
     reader: &dyn LogReader,
     log_key: &SignerKey,
     snapshots: Option<&Snapshots>,
-) -> Result<Published, StartError> {
+) -> Result<(Published, Option<u64>), StartError> {
     let recovered = replay::recover(reader, &log_key.verifier(), snapshots)?;
     let checkpoint = match recovered.checkpoint {
         Some(cp) => cp,
         None => empty_checkpoint(log_key)?,
     };
-    Ok(Published {
+    let published = Published {
         state: recovered.state,
         tree: recovered.tree,
         checkpoint,
         cosigned: recovered.cosigned,
         failed: false,
-    })
+    };
+    Ok((published, recovered.from_snapshot))
 }
 
 fn empty_checkpoint(log_key: &SignerKey) -> Result<SignedCheckpoint, StartError> {

@@ -281,7 +281,7 @@ impl Node {
             refuse_waiting(&mut self.rx);
             let snapshots = inner.snapshots.as_ref().map(SnapshotPolicy::snapshots);
             match recover_published(inner.reader.as_ref(), &self.log_key, snapshots.as_ref()) {
-                Ok(published) => {
+                Ok((published, _)) => {
                     let size = published.tree.size();
                     *inner.published.blocking_write() = published;
                     inner.served.send_replace(size);

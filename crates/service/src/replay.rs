@@ -415,6 +415,10 @@ pub fn recover(
     let total = reader.size()?;
     let begun = match snapshots {
         Some(s) => from_snapshot(s, reader, log_vkey, total)?,
+        None if total > 0 => {
+            tracing::info!("snapshots are off: replaying the whole log, {total} entries");
+            None
+        }
         None => None,
     };
     let from_snapshot = begun.as_ref().map(|(state, _)| state.size());

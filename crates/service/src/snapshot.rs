@@ -599,6 +599,31 @@ pub(crate) fn check_belongs(
     Ok(())
 }
 
+/// Loads the snapshot at `path`, named for `named` entries, as recovery
+/// does for a log of `size` entries: refused if it is named beyond the log
+/// (a snapshot of another log), holds another size than its name, has no
+/// checkpoint of the log at its size with its root ([`check_belongs`]), or
+/// fails any check of [`Snapshots::load`]. The cheap checks come first, so
+/// that a file of another log is not read through.
+pub fn load_usable(
+    path: &Path,
+    named: u64,
+    reader: &dyn LogReader,
+    log_vkey: &VerifierKey,
+    size: u64,
+) -> Result<Loaded, SnapshotError> {
+    let refuse = |size: u64, why: String| SnapshotError::NotOfThisLog { path: path.to_owned(), size, why };
+    if named > size {
+        return Err(refuse(named, format!("the log holds {size} entries (a snapshot of another log?)")));
+    }
+    let header = Snapshots::header(path)?;
+    if header.size != named {
+        return Err(refuse(header.size, format!("its file name says {named} entries")));
+    }
+    check_belongs(&header, reader, log_vkey)?;
+    Snapshots::load(path)
+}
+
 /// The latest snapshot of at most `size` entries that loads and belongs to
 /// the log; each one refused is logged, with why, and the next older tried.
 pub(crate) fn latest_usable(
@@ -609,35 +634,21 @@ pub(crate) fn latest_usable(
 ) -> Option<Loaded> {
     let mut refused = 0;
     for (named, path) in snapshots.list() {
-        if named > size {
-            tracing::warn!(
-                "snapshot {} skipped: of {named} entries, beyond the log's {size} (a snapshot of another log?)",
-                path.display()
-            );
-            refused += 1;
-            continue;
-        }
-        let loaded = Snapshots::header(&path)
-            .and_then(|h| match h.size == named {
-                true => Ok(h),
-                false => Err(SnapshotError::NotOfThisLog {
-                    path: path.clone(),
-                    size: h.size,
-                    why: format!("its file name says {named} entries"),
-                }),
-            })
-            .and_then(|h| check_belongs(&h, reader, log_vkey))
-            .and_then(|()| Snapshots::load(&path));
-        match loaded {
+        match load_usable(&path, named, reader, log_vkey, size) {
             Ok(l) => return Some(l),
             Err(e) => tracing::warn!("snapshot refused: {e}"),
         }
         refused += 1;
     }
-    if refused > 0 {
-        tracing::warn!(
+    match refused {
+        _ if size == 0 => {}
+        0 => tracing::info!(
+            "no snapshot in {}: replaying the whole log, {size} entries",
+            snapshots.dir().display()
+        ),
+        _ => tracing::warn!(
             "no usable snapshot ({refused} refused or skipped): replaying the whole log, {size} entries"
-        );
+        ),
     }
     None
 }
@@ -695,25 +706,14 @@ pub(crate) fn spawn(inner: Weak<Inner>, policy: SnapshotPolicy) -> std::io::Resu
         .map(|_| ())
 }
 
-/// The size of the newest whole-looking snapshot of at most `size` entries
-/// (its format and name, and sections that tile its length: a file cut
-/// short is not counted), from which the entry count runs; 0 if there is
-/// none, so that a log whose snapshots are all refused, or of another log,
-/// gets a new one as soon as it is long enough. Its checksum is not read:
-/// at ten million entries that is 2.7 GB of hashing at every start.
-fn newest_whole(snapshots: &Snapshots, size: u64) -> u64 {
-    let mut listed = snapshots.list().into_iter().filter(|(named, _)| *named <= size);
-    listed.find(|(named, path)| whole_looking(path, *named)).map_or(0, |s| s.0)
-}
-
-fn whole_looking(path: &Path, named: u64) -> bool {
-    let Ok((file, len, header)) = open(path) else { return false };
-    header.size == named && sections(path, &file, len).is_ok()
-}
-
+/// Makes a snapshot whenever `policy` says one is due. The entries are
+/// counted from the snapshot recovery started from, or from genesis when
+/// it used none: a log whose snapshots were all refused (damaged, of
+/// another version or of another log) gets a new one as soon as it is
+/// long enough, not after as many entries again as a refused file's name.
 fn run_thread(inner: Weak<Inner>, policy: SnapshotPolicy, snapshots: Snapshots) {
-    let Some(served) = inner.upgrade().map(|i| *i.served.borrow()) else { return };
-    let mut last_size = newest_whole(&snapshots, served);
+    let Some(mut last_size) = inner.upgrade().map(|i| i.recovered_from) else { return };
+    let every_us = i64::try_from(policy.every.as_micros()).unwrap_or(i64::MAX);
     let mut last_at_us = None;
     loop {
         std::thread::sleep(LOOK_EVERY);
@@ -721,7 +721,7 @@ fn run_thread(inner: Weak<Inner>, policy: SnapshotPolicy, snapshots: Snapshots) 
         let size = *inner.served.borrow();
         let now_us = inner.clock.now_us();
         let since = *last_at_us.get_or_insert(now_us);
-        let by_time = size > last_size && now_us.saturating_sub(since) >= policy.every.as_micros() as i64;
+        let by_time = size > last_size && now_us.saturating_sub(since) >= every_us;
         if size.saturating_sub(last_size) < policy.every_entries && !by_time {
             continue;
         }

@@ -595,27 +595,35 @@ mod snapshots {
         assert_eq!(loaded.size, size);
     }
 
-    /// A snapshot cut short does not count: after a restart the thread makes
-    /// a new one at once, with no entry logged since.
+    /// A snapshot that recovery refused does not count: after a restart the
+    /// thread makes a new one at once, with no entry logged since, whether
+    /// the file was cut short or only its checksum fails.
     #[tokio::test]
-    async fn a_snapshot_cut_short_is_replaced_at_the_next_start() {
+    async fn a_refused_snapshot_is_replaced_at_the_next_start() {
         let (store, dir) = (MemoryStore::new(), tempfile::tempdir().expect("tempdir"));
         drop(log_of(&store, 0..25).await);
         let made = make(&store, &Snapshots::new(dir.path())).expect("a snapshot");
         let path = dir.path().join(format!("{made:020}.snapshot"));
-        let bytes = std::fs::read(&path).expect("read");
-        std::fs::write(&path, &bytes[..bytes.len() / 2]).expect("cut");
-        let _svc = snapshotting(&store, dir.path(), 2);
-        let mut waited = 0;
-        while Snapshots::checked_header(&path).is_err() && waited < 600 {
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-            waited += 1;
+        let pristine = std::fs::read(&path).expect("read");
+        let cut = pristine[..pristine.len() / 2].to_vec();
+        let mut flipped = pristine.clone();
+        flipped[pristine.len() / 2] ^= 1;
+        for (what, bytes) in [("cut short", cut), ("a flipped byte", flipped)] {
+            std::fs::write(&path, &bytes).expect("damage");
+            assert!(Snapshots::checked_header(&path).is_err(), "{what}: damaged");
+            let svc = snapshotting(&store, dir.path(), 2);
+            let mut waited = 0;
+            while Snapshots::checked_header(&path).is_err() && waited < 600 {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                waited += 1;
+            }
+            assert_eq!(Snapshots::load(&path).expect("made again, whole").size, made, "{what}");
+            drop(svc);
         }
-        assert_eq!(Snapshots::load(&path).expect("made again, whole").size, made);
     }
 
     /// A file named for more entries than the log holds neither stops the
-    /// entry count (which runs from the newest whole snapshot) nor takes a
+    /// entry count (which runs from the snapshot recovery used) nor takes a
     /// kept snapshot's place: the next write removes it.
     #[tokio::test]
     async fn a_snapshot_named_beyond_the_log_is_passed_over_and_pruned() {
