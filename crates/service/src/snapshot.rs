@@ -302,14 +302,23 @@ impl Snapshots {
         read_header(path, &mut BufReader::new(file))
     }
 
-    /// Removes all but the `keep` largest snapshots, after one of `written`
-    /// entries was written: first every file named for more entries, which
-    /// cannot be of this log (it never shrinks) and would otherwise take the
-    /// place of a usable snapshot.
+    /// Keeps the `keep` largest whole snapshots, after one of `written`
+    /// entries was written, and removes every other file: those named for
+    /// more entries, which cannot be of this log (it never shrinks), and
+    /// those of another format or whose checksum fails, which recovery
+    /// refuses. Either would otherwise take a usable snapshot's place, and
+    /// leave recovery one fewer to fall back on.
+    ///
+    /// The one just written is whole; each older one kept has its checksum
+    /// read (a second or two at ten million entries, in the background).
     pub fn prune(&self, keep: usize, written: u64) {
-        let (beyond, within): (Vec<_>, Vec<_>) =
-            self.list().into_iter().partition(|(size, _)| *size > written);
-        for (_, path) in beyond.into_iter().chain(within.into_iter().skip(keep.max(1))) {
+        let mut kept = 0;
+        for (size, path) in self.list() {
+            let whole = || size == written || Self::checked_header(&path).is_ok_and(|h| h.size == size);
+            if size <= written && kept < keep.max(1) && whole() {
+                kept += 1;
+                continue;
+            }
             let _ = fs::remove_file(path);
         }
     }

@@ -622,6 +622,29 @@ mod snapshots {
         }
     }
 
+    /// A damaged snapshot does not take a kept one's place: writing a new
+    /// snapshot keeps the newest whole ones and removes what recovery
+    /// would refuse.
+    #[tokio::test]
+    async fn pruning_keeps_whole_snapshots_and_removes_damaged_ones() {
+        let (store, dir) = (MemoryStore::new(), tempfile::tempdir().expect("tempdir"));
+        let snapshots = Snapshots::new(dir.path());
+        let path = |size: u64| dir.path().join(format!("{size:020}.snapshot"));
+        drop(log_of(&store, 0..20).await);
+        let older = make(&store, &snapshots).expect("a snapshot");
+        drop(log_of(&store, 20..30).await);
+        let damaged = make(&store, &snapshots).expect("another");
+        let mut bytes = std::fs::read(path(damaged)).expect("read");
+        let mid = bytes.len() / 2;
+        bytes[mid] ^= 1;
+        std::fs::write(path(damaged), &bytes).expect("damage");
+        drop(log_of(&store, 30..40).await);
+        let (_, reader) = store.open();
+        let newest = snapshot::make(&snapshots, &reader, &log_key().verifier(), 2).expect("made");
+        let listed: Vec<u64> = snapshots.list().into_iter().map(|(size, _)| size).collect();
+        assert_eq!(listed, [newest.expect("a new snapshot"), older], "the damaged {damaged} is gone");
+    }
+
     /// A file named for more entries than the log holds neither stops the
     /// entry count (which runs from the snapshot recovery used) nor takes a
     /// kept snapshot's place: the next write removes it.
