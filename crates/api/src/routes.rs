@@ -313,8 +313,8 @@ pub async fn events(
     // A subscriber that falls behind the event buffer misses events (it can
     // re-read state); it never makes the server buffer without bound. The
     // stream ends when the node rebuilds its state from the store (a
-    // cluster node stepping down), whose entries it never sent one by one:
-    // the client reconnects and re-reads.
+    // cluster node stepping down), whose entries it never sent one by one,
+    // and when a single node shuts down: the client reconnects and re-reads.
     let mut resets = svc.stream_resets();
     let stream = BroadcastStream::new(svc.subscribe())
         .map(move |ev| {

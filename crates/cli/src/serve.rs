@@ -402,9 +402,9 @@ fn console() -> corridor_console::Console {
     }
 }
 
-/// Waits for the shutdown signal, then gives up leading at once: open
-/// connections (event streams) may hold the process for the drain's grace
-/// period, and another node should lead meanwhile.
+/// Waits for the shutdown signal, then resigns at once: a single node's
+/// open event streams end (their clients reconnect); a cluster node gives
+/// up leading, and another leads while its connections drain.
 async fn resign_on_shutdown(service: corridor_service::Service) {
     shutdown_signal().await;
     // Not eprintln!: stderr may be closed by now, and a shutdown must not panic.

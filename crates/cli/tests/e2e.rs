@@ -326,6 +326,22 @@ async fn a_leader_shutting_down_hands_over_before_it_exits() {
     drop(stream);
 }
 
+/// A single server asked to stop ends its open event streams, cleanly,
+/// rather than hold the shutdown until its grace period cuts them.
+#[tokio::test(flavor = "multi_thread")]
+async fn shutting_down_ends_open_event_streams() {
+    let log = init();
+    let mut server = Server::start(&log.data);
+    let stream = reqwest::get(format!("{}/v1/events", server.url)).await.expect("subscribes");
+    assert_eq!(stream.status(), 200);
+    let pid = server.child.id().to_string();
+    assert!(std::process::Command::new("kill").args(["-INT", &pid]).status().expect("kill").success());
+    // A stream cut at the grace period's end fails to read to its end.
+    stream.bytes().await.expect("the stream ends cleanly");
+    let exit = tokio::task::block_in_place(|| server.child.wait()).expect("exits");
+    assert!(exit.success(), "{exit:?}");
+}
+
 /// A node whose advertised URL reaches another node (or none) would have
 /// every follower forward to the wrong place while it leads: it exits.
 #[tokio::test(flavor = "multi_thread")]

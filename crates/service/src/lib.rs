@@ -150,8 +150,8 @@ pub(crate) struct Inner {
     /// The published size, for whoever waits for an entry to be served
     /// here ([`Service::until_served`]).
     served: watch::Sender<u64>,
-    /// Counts rebuilds from the store, after which open event streams end
-    /// ([`Service::stream_resets`]).
+    /// Counts rebuilds from the store, and a single node's resignation,
+    /// after each of which open event streams end ([`Service::stream_resets`]).
     resets: watch::Sender<u64>,
     /// Set by [`Service::resign`]: the node gives up leading and never
     /// campaigns again.
@@ -320,18 +320,26 @@ impl Service {
         matches!(reached, Ok(Ok(_)))
     }
 
-    /// Changes whenever the node replaced its state by a rebuild from the
-    /// store, skipping events for the entries it took up that way.
+    /// Changes whenever open event streams should end, their clients to
+    /// reconnect and re-read: the node replaced its state by a rebuild from
+    /// the store (skipping events for the entries it took up that way), or
+    /// a single node is shutting down ([`Service::resign`]).
     pub fn stream_resets(&self) -> watch::Receiver<u64> {
         self.inner.resets.subscribe()
     }
 
-    /// Before a cluster node shuts down: it gives up the lease at once (so
-    /// another node leads within a poll interval, not a lease), stops
-    /// sequencing, and never campaigns again; it goes on serving reads
-    /// while its connections drain. Does nothing on a single node.
+    /// Before the service shuts down. A single node ends its open event
+    /// streams at once (an idle one would otherwise hold the shutdown for
+    /// the whole grace period). A cluster node gives up the lease at once
+    /// (so another node leads within a poll interval, not a lease), stops
+    /// sequencing, and never campaigns again; it goes on serving reads,
+    /// streams included, while its connections drain, which leaves its
+    /// thread the time to hand the lease over.
     pub fn resign(&self) {
         self.inner.resigning.store(true, std::sync::atomic::Ordering::SeqCst);
+        if self.node_status().role == Role::Single {
+            self.inner.resets.send_modify(|n| *n += 1);
+        }
         // Wakes a leader waiting for work; a full pool wakes it anyway.
         let _ = self.inner.pool.try_send(Work::Wake);
     }
