@@ -1302,14 +1302,14 @@ async fn every_spelling_another_reader_could_read_differently_is_refused() {
     }
 }
 
-/// Appends `payloads` (statement JSON, signed by `key`) to the log in `data`
-/// as an older release would have logged them, with a checkpoint signed by
-/// the log key: the store is written directly, as no server would today.
 /// Whether a key id's 8 hex digits hold a letter (upper case changes them).
 fn has_hex_letter(key_id: u32) -> bool {
     format!("{key_id:08x}").bytes().any(|b| b.is_ascii_alphabetic())
 }
 
+/// Appends `payloads` (statement JSON, signed by `key`) to the log in `data`
+/// as an older release would have logged them, with a checkpoint signed by
+/// the log key: the store is written directly, as no server would today.
 fn append_as_logged_before(data: &Path, key: &SignerKey, payloads: &[(&str, bool)]) {
     use corridor_statement::{build_entry, CanonicalEnvelope};
     use corridor_store::{LogReader as _, LogWriter as _, NewEntry, StoredCheckpoint};

@@ -649,15 +649,15 @@ pub(crate) fn latest_usable(
         }
         refused += 1;
     }
-    match refused {
-        _ if size == 0 => {}
-        0 => tracing::info!(
+    if size > 0 && refused == 0 {
+        tracing::info!(
             "no snapshot in {}: replaying the whole log, {size} entries",
             snapshots.dir().display()
-        ),
-        _ => tracing::warn!(
+        );
+    } else if size > 0 {
+        tracing::warn!(
             "no usable snapshot ({refused} refused or skipped): replaying the whole log, {size} entries"
-        ),
+        );
     }
     None
 }

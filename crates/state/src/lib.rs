@@ -277,12 +277,15 @@ impl State {
     /// entry that created it, oldest first.
     pub fn acknowledgements_of(&self, r: &ObjectRef, index: u64) -> Vec<Acked<'_>> {
         let targets = [Target::Object(r.clone()), Target::Entry(index)];
-        let mut out: Vec<&Ack> = targets.iter().filter_map(|t| self.acks.get(t)).flatten().collect();
+        let acked = |a: &Ack| Acked {
+            party: self.logged_at(a.index).issuer.as_str(),
+            index: a.index,
+            sequenced_at_us: a.sequenced_at_us,
+        };
+        let mut out: Vec<Acked<'_>> =
+            targets.iter().filter_map(|t| self.acks.get(t)).flatten().map(acked).collect();
         out.sort_by_key(|a| a.index);
-        let party = |a: &Ack| self.logged_at(a.index).issuer.as_str();
-        out.into_iter()
-            .map(|a| Acked { party: party(a), index: a.index, sequenced_at_us: a.sequenced_at_us })
-            .collect()
+        out
     }
 
     /// Acknowledgements of a message, by its reference or by its entry index.
